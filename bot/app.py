@@ -1,0 +1,76 @@
+"""The process: engine, bot, dispatcher, outbox, polling, and a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from loguru import logger
+
+from bot import texts
+from bot.catalog import Catalog
+from bot.config import Settings
+from bot.dispatcher import create_bot, create_dispatcher
+from bot.outbox import OutboxSender
+from bot.runner import AtLeastOncePoller
+from storage import create_engine, create_schema, create_session_factory
+
+# SIGTERM to exit: polling stops, handlers get `shutdown_grace`, the outbox the rest of this.
+STOP_BUDGET_SECONDS = 9.5
+
+
+async def run_bot(settings: Settings, catalog: Catalog, stop: asyncio.Event | None = None) -> None:
+    """Serve until SIGTERM/SIGINT (or `stop` is set), then stop cleanly."""
+    stop = stop or asyncio.Event()
+    _stop_on_signals(stop)
+    engine = create_engine(settings.database_url)
+    await create_schema(engine)
+    sessions = create_session_factory(engine)
+    bot = create_bot(settings)
+    outbox = OutboxSender(bot, sessions, rate=settings.outbox_rate)
+    dispatcher = create_dispatcher(settings, sessions, catalog, outbox)
+    poller = AtLeastOncePoller(
+        dispatcher, bot, allowed_updates=dispatcher.resolve_used_update_types()
+    )
+    try:
+        await _register_commands(bot, settings)
+        outbox.start()
+        logger.info("bot started: {} products, {} admins", len(catalog), len(settings.admin_ids))
+        await poller.run(stop, grace=settings.shutdown_grace)
+        stopping_since = poller.stopped_at or time.monotonic()
+        remaining = STOP_BUDGET_SECONDS - (time.monotonic() - stopping_since)
+        await outbox.stop(timeout=max(0.5, remaining))
+    finally:
+        await bot.session.close()
+        await engine.dispose()
+        logger.info("bot stopped")
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, _request_stop, stop, sig)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or not Unix
+            return
+
+
+def _request_stop(stop: asyncio.Event, sig: signal.Signals) -> None:
+    logger.info("{} received: stopping", sig.name)
+    stop.set()
+
+
+async def _register_commands(bot: Bot, settings: Settings) -> None:
+    buyer = [BotCommand(command=c, description=d) for c, d in texts.COMMANDS.items()]
+    admin = buyer + [BotCommand(command=c, description=d) for c, d in texts.ADMIN_COMMANDS.items()]
+    try:
+        await bot.set_my_commands(buyer, scope=BotCommandScopeDefault())
+        for admin_id in settings.admin_ids:
+            await bot.set_my_commands(admin, scope=BotCommandScopeChat(chat_id=admin_id))
+    except (TelegramAPIError, TelegramNetworkError) as exc:
+        # The menu is a convenience; the bot works without it.
+        logger.warning("could not register the command menu: {}", exc)

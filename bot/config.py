@@ -1,0 +1,101 @@
+"""Settings from the environment or `.env`, validated once at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CATALOG = REPO_ROOT / "catalog.example.toml"
+
+DEFAULT_PAYSUPPORT_TEXT = (
+    "Problem with a payment? Send /paysupport and describe it in one message: "
+    "a person reads every request. Quote the charge id from your receipt "
+    "(see /mypurchases). Refunds go back to your Stars balance."
+)
+DEFAULT_TERMS_TEXT = (
+    "Terms of sale\n"
+    "1. Prices are in Telegram Stars and include everything; there are no hidden fees.\n"
+    "2. What you buy is a digital item inside this bot, delivered right after payment.\n"
+    "3. Timed items run for the stated number of days from purchase; buying again extends them.\n"
+    "4. If something does not work, use /paysupport: we refund purchases that could not be "
+    "delivered, and may refund others at our discretion.\n"
+    "5. A refund ends access to what was refunded."
+)
+
+LogLevel = Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"]
+
+
+class Settings(BaseSettings):
+    """Everything the process reads from its environment; see the README's table."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    bot_token: SecretStr
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    database_url: str = "sqlite+aiosqlite:///data/bot.db"
+    catalog_path: Path = DEFAULT_CATALOG
+    telegram_api_base: AnyHttpUrl | None = None
+    telegram_test_env: bool = False
+    log_level: LogLevel = "INFO"
+    log_json: bool = False
+    paysupport_text: str = Field(default=DEFAULT_PAYSUPPORT_TEXT, min_length=1)
+    terms_text: str = Field(default=DEFAULT_TERMS_TEXT, min_length=1)
+    outbox_rate: float = Field(default=25.0, gt=0, le=30)
+    reconcile_interval: float = Field(default=600.0, ge=0)
+    shutdown_grace: float = Field(default=8.0, gt=0, le=9.5)
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        bot_id, _, secret = value.get_secret_value().partition(":")
+        if not bot_id.isdigit() or not secret:
+            raise ValueError("must look like 123456789:AA... (the token @BotFather gave you)")
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        parts = [part for part in value.replace(" ", "").split(",") if part]
+        if not all(part.isdigit() for part in parts):
+            raise ValueError("must be comma-separated numeric Telegram user ids, e.g. 111,222")
+        return frozenset(int(part) for part in parts)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def bot_id(self) -> int:
+        return int(self.bot_token.get_secret_value().partition(":")[0])
+
+
+class ConfigError(Exception):
+    """Bad configuration: the message is the one line the operator sees."""
+
+
+NO_TOKEN_HINT = (
+    "BOT_TOKEN is not set: get a token from @BotFather in Telegram and put "
+    "BOT_TOKEN=<token> in .env (see .env.example)"
+)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning a validation error into one line naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        variable = str(error["loc"][0]).upper() if error["loc"] else "settings"
+        if variable == "BOT_TOKEN" and error["type"] == "missing":
+            raise ConfigError(NO_TOKEN_HINT) from None
+        message = error["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"invalid {variable}: {message}") from None

@@ -1,0 +1,90 @@
+"""Building the Bot and the Dispatcher from settings; nothing here runs at import time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import PRODUCTION, TEST, TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.types import ErrorEvent
+from loguru import logger
+
+from bot.catalog import Catalog
+from bot.config import Settings
+from bot.middlewares.retry_after import RetryAfterMiddleware
+from bot.outbox import OutboxSender
+from bot.routers import create_routers
+from bot.services.offers import PayloadSigner
+from storage import SessionFactory
+
+# Updates whose loss would lose money or access: when their handler fails, they stay
+# unconfirmed so that Telegram (or the poller) delivers them again.
+PAYMENT_UPDATE_FIELDS = ("successful_payment", "refunded_payment")
+
+
+def api_server(settings: Settings) -> TelegramAPIServer:
+    if settings.telegram_api_base is not None:
+        base = str(settings.telegram_api_base).rstrip("/")
+        test = "/test" if settings.telegram_test_env else ""
+        return TelegramAPIServer(
+            base=f"{base}/bot{{token}}{test}/{{method}}",
+            file=f"{base}/file/bot{{token}}{test}/{{path}}",
+        )
+    return TEST if settings.telegram_test_env else PRODUCTION
+
+
+def create_bot(settings: Settings) -> Bot:
+    session = AiohttpSession(api=api_server(settings))
+    session.middleware(RetryAfterMiddleware())
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def create_dispatcher(
+    settings: Settings,
+    sessions: SessionFactory,
+    catalog: Catalog,
+    outbox: OutboxSender,
+    **extra: Any,
+) -> Dispatcher:
+    dispatcher = Dispatcher(
+        settings=settings,
+        sessions=sessions,
+        catalog=catalog,
+        signer=PayloadSigner(settings.bot_token.get_secret_value()),
+        outbox=outbox,
+        **extra,
+    )
+    dispatcher.include_routers(*create_routers())
+    dispatcher.errors.register(on_error)
+    return dispatcher
+
+
+async def on_error(event: ErrorEvent, bot: Bot) -> bool:
+    """Apologise for a failed command; re-raise for payments so that they are delivered again."""
+    update = event.update
+    message = update.message
+    if message is not None and any(getattr(message, f) for f in PAYMENT_UPDATE_FIELDS):
+        raise event.exception
+    logger.opt(exception=event.exception).error("update {} failed", update.update_id)
+    chat_id = (
+        message.chat.id
+        if message is not None
+        else update.callback_query.from_user.id
+        if update.callback_query is not None
+        else None
+    )
+    if chat_id is not None:
+        try:
+            await bot.send_message(
+                chat_id, "Sorry, something went wrong on our side. Please try again in a minute."
+            )
+        except Exception as exc:  # noqa: BLE001 - the apology is best effort
+            logger.warning("could not send the apology to {}: {}", chat_id, exc)
+    return True

@@ -1,0 +1,152 @@
+"""Sends the messages the bot owes users, from the `outbox` table, under a global rate."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardMarkup
+from loguru import logger
+from sqlalchemy.exc import SQLAlchemyError
+
+from storage import OutboxMessage, OutboxRepository, SessionFactory, utcnow
+
+MAX_ATTEMPTS = 20
+IDLE_POLL_SECONDS = 0.5
+
+
+class RateLimiter:
+    """Spaces calls evenly so that at most `rate` start in any second."""
+
+    def __init__(self, rate: float) -> None:
+        self._interval = 1.0 / rate
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        now = time.monotonic()
+        slot = max(now, self._next)
+        self._next = slot + self._interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(2**attempts, 300))
+
+
+class OutboxSender:
+    """One background task: sends due messages oldest first, one at a time.
+
+    One at a time keeps the crash window small: a message is marked sent right after Telegram
+    accepts it, so a kill can repeat at most the one message in flight, never lose one.
+    """
+
+    def __init__(self, bot: Bot, sessions: SessionFactory, *, rate: float = 25.0) -> None:
+        self._bot = bot
+        self._sessions = sessions
+        self._limiter = RateLimiter(rate)
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._deadline = float("inf")
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Say that messages were queued (after the transaction that queued them committed)."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self, timeout: float) -> None:
+        """Send what is due for up to `timeout` seconds, then stop."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._deadline = time.monotonic() + timeout
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout)
+        except TimeoutError:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        logger.info("outbox sender stopped")
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                handled = await self.send_due()
+            except SQLAlchemyError as exc:
+                logger.error("outbox: database error, trying again shortly: {}", exc)
+                handled = 0
+            if self._stopping and (handled == 0 or time.monotonic() >= self._deadline):
+                return
+            if handled == 0:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+                except TimeoutError:
+                    pass
+
+    async def send_due(self, limit: int = 50) -> int:
+        """Try every message due now (up to `limit`); returns how many were tried."""
+        async with self._sessions() as session:
+            due = await OutboxRepository(session).due(utcnow(), limit)
+        for message in due:
+            if self._stopping and time.monotonic() >= self._deadline:
+                break
+            await self._limiter.wait()
+            await self._send_one(message)
+        return len(due)
+
+    async def _send_one(self, message: OutboxMessage) -> None:
+        assert message.id is not None
+        markup = (
+            InlineKeyboardMarkup.model_validate_json(message.reply_markup)
+            if message.reply_markup
+            else None
+        )
+        try:
+            await self._bot.send_message(message.chat_id, message.text, reply_markup=markup)
+        except TelegramRetryAfter as exc:
+            # The request middleware already waited and retried; come back after the pause.
+            await self._retry_later(message, timedelta(seconds=exc.retry_after), str(exc))
+        except TelegramForbiddenError as exc:
+            logger.warning("outbox: chat {} blocked the bot, message {} dropped: {}",
+                           message.chat_id, message.id, exc.message)
+            await self._give_up(message, exc.message)
+        except TelegramBadRequest as exc:
+            logger.error("outbox: Telegram refused message {} to chat {}: {}",
+                         message.id, message.chat_id, exc.message)
+            await self._give_up(message, exc.message)
+        except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
+            if message.attempts + 1 >= MAX_ATTEMPTS:
+                logger.error("outbox: message {} failed {} times, giving up: {}",
+                             message.id, MAX_ATTEMPTS, exc)
+                await self._give_up(message, str(exc))
+            else:
+                await self._retry_later(message, backoff(message.attempts), str(exc))
+        else:
+            async with self._sessions() as session:
+                await OutboxRepository(session).mark_sent(message.id)
+                await session.commit()
+
+    async def _retry_later(self, message: OutboxMessage, delay: timedelta, error: str) -> None:
+        assert message.id is not None
+        async with self._sessions() as session:
+            await OutboxRepository(session).retry_later(message.id, utcnow() + delay, error)
+            await session.commit()
+
+    async def _give_up(self, message: OutboxMessage, error: str) -> None:
+        assert message.id is not None
+        async with self._sessions() as session:
+            await OutboxRepository(session).give_up(message.id, error)
+            await session.commit()

@@ -1,0 +1,75 @@
+"""Pre-checkout answers and successful payments."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import Message, PreCheckoutQuery
+from loguru import logger
+
+from bot.catalog import Catalog
+from bot.config import Settings
+from bot.outbox import OutboxSender
+from bot.services.checkout import PreCheckout, audit_decision, decide
+from bot.services.offers import PayloadSigner
+from bot.services.payments import PaymentFacts, record_payment
+from storage import SessionFactory
+
+router = Router(name=__name__)
+
+
+@router.pre_checkout_query()
+async def on_pre_checkout_query(
+    query: PreCheckoutQuery, sessions: SessionFactory, catalog: Catalog, signer: PayloadSigner
+) -> None:
+    facts = PreCheckout(
+        user_id=query.from_user.id,
+        currency=query.currency,
+        total_amount=query.total_amount,
+        invoice_payload=query.invoice_payload,
+    )
+    check = await decide(sessions, catalog, signer, facts)
+    try:
+        await query.answer(ok=check.refusal is None, error_message=check.error_message)
+    except TelegramBadRequest as exc:  # e.g. redelivered after it was already answered
+        logger.warning("pre-checkout {} could not be answered: {}", query.id, exc.message)
+    logger.info(
+        "pre-checkout {} user={} amount={} {}: {}",
+        query.id, facts.user_id, query.total_amount, query.currency,
+        check.refusal or "accepted",
+    )
+    await audit_decision(sessions, facts, check, query.model_dump(mode="json", exclude_none=True))
+
+
+@router.message(F.successful_payment)
+async def on_successful_payment(
+    message: Message,
+    sessions: SessionFactory,
+    catalog: Catalog,
+    signer: PayloadSigner,
+    settings: Settings,
+    outbox: OutboxSender,
+) -> None:
+    payment = message.successful_payment
+    assert payment is not None
+    user_id = message.from_user.id if message.from_user else message.chat.id
+    facts = PaymentFacts(
+        user_id=user_id,
+        telegram_payment_charge_id=payment.telegram_payment_charge_id,
+        provider_payment_charge_id=payment.provider_payment_charge_id or None,
+        total_amount=payment.total_amount,
+        currency=payment.currency,
+        invoice_payload=payment.invoice_payload,
+        paid_at=message.date,
+    )
+    # An exception here leaves the update unconfirmed, so Telegram delivers it again.
+    outcome = await record_payment(
+        sessions,
+        catalog,
+        signer,
+        facts,
+        admin_ids=settings.admin_ids,
+        raw=message.model_dump(mode="json", exclude_none=True),
+    )
+    if outcome.recorded:
+        outbox.wake()

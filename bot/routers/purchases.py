@@ -1,0 +1,28 @@
+"""/mypurchases: what the buyer owns now, and their receipts."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+
+from bot import texts
+from bot.catalog import Catalog
+from entitlements import list_active
+from storage import PaymentRepository, RefundRepository, SessionFactory
+
+router = Router(name=__name__)
+
+
+@router.message(Command("mypurchases"))
+async def cmd_mypurchases(message: Message, sessions: SessionFactory, catalog: Catalog) -> None:
+    if message.from_user is None:
+        return
+    user_id = message.from_user.id
+    async with sessions() as session:
+        active = await list_active(session, user_id)
+        payments = await PaymentRepository(session).list_for_user(user_id, limit=20)
+        refunds = await RefundRepository(session).refunded_among(
+            [p.telegram_payment_charge_id for p in payments]
+        )
+    await message.answer(texts.my_purchases(active, payments, refunds, catalog))

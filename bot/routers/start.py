@@ -1,0 +1,44 @@
+"""/start (with buy_<id> deep links), /help and /terms."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import Message
+
+from bot import texts
+from bot.catalog import Catalog
+from bot.config import Settings
+from bot.routers.shop import offer_product
+from bot.services.offers import PayloadSigner
+from storage import SessionFactory
+
+router = Router(name=__name__)
+
+
+@router.message(CommandStart(deep_link=True, magic=F.args.startswith("buy_")))
+async def cmd_start_buy(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    catalog: Catalog,
+    signer: PayloadSigner,
+    sessions: SessionFactory,
+) -> None:
+    product_id = (command.args or "").removeprefix("buy_")
+    await offer_product(message, bot, product_id, catalog, signer, sessions)
+
+
+@router.message(CommandStart())
+async def cmd_start(message: Message, catalog: Catalog) -> None:
+    await message.answer(texts.welcome(catalog))
+
+
+@router.message(Command("help"))
+async def cmd_help(message: Message) -> None:
+    await message.answer(texts.command_list())
+
+
+@router.message(Command("terms"))
+async def cmd_terms(message: Message, settings: Settings) -> None:
+    await message.answer(settings.terms_text, parse_mode=None)

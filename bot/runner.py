@@ -1,0 +1,188 @@
+"""Long polling that confirms an update to Telegram only after its handler finished.
+
+aiogram's own polling moves the getUpdates offset past a batch while its handlers still run, so
+a process killed at that moment never sees those updates again. Here the offset stays at the
+oldest unfinished update: a crash, a SIGKILL or a handler that raises leaves it unconfirmed and
+Telegram delivers it again. Handlers of a batch still run concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.methods import GetUpdates
+from aiogram.types import Update
+from loguru import logger
+
+# A failing update is handed to its handler again after these pauses, then given up (logged
+# with its raw JSON) so that one poison update cannot hold back every later confirmation.
+RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+# While handlers run, Telegram keeps returning their (unconfirmed) updates at once; poll for
+# new ones at this pace instead of spinning.
+BUSY_POLL_SECONDS = 0.3
+
+
+@dataclass
+class _Failure:
+    attempts: int
+    retry_at: float
+
+
+@dataclass
+class PollerState:
+    """What the poller knows about updates it has received but not yet confirmed."""
+
+    running: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    finished: set[int] = field(default_factory=set)
+    failed: dict[int, _Failure] = field(default_factory=dict)
+    highest_seen: int | None = None
+
+    def next_offset(self) -> int | None:
+        unfinished = set(self.running) | set(self.failed)
+        if unfinished:
+            return min(unfinished)
+        return None if self.highest_seen is None else self.highest_seen + 1
+
+    def forget_below(self, offset: int | None) -> None:
+        if offset is not None:
+            self.finished = {u for u in self.finished if u >= offset}
+
+
+class AtLeastOncePoller:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        *,
+        polling_timeout: int = 25,
+        allowed_updates: list[str] | None = None,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        **handler_data: Any,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.bot = bot
+        self.polling_timeout = polling_timeout
+        self.allowed_updates = allowed_updates
+        self.retry_delays = retry_delays
+        self.handler_data = handler_data
+        self.state = PollerState()
+        self._progress = asyncio.Event()
+        self.stopped_at: float | None = None
+
+    async def run(self, stop: asyncio.Event, grace: float) -> None:
+        """Poll until `stop` is set; then let running handlers finish for up to `grace` seconds."""
+        failures = 0
+        while not stop.is_set():
+            offset = self.state.next_offset()
+            self.state.forget_below(offset)
+            busy = bool(self.state.running or self.state.failed)
+            try:
+                updates = await self._fetch(offset, 0 if busy else self.polling_timeout, stop)
+            except Exception as exc:  # noqa: BLE001 - any failure to reach Telegram is retried
+                failures += 1
+                delay = min(2.0**failures, 30.0)
+                logger.error("getUpdates failed ({}); retrying in {:.0f}s", exc, delay)
+                await _sleep_or_stop(stop, delay)
+                continue
+            failures = 0
+            if updates is None:  # stopped while waiting
+                break
+            self._dispatch(updates)
+            if self.state.running or self.state.failed:
+                self._progress.clear()
+                await _sleep_or_stop(stop, BUSY_POLL_SECONDS, self._progress)
+        await self._finish(grace)
+
+    async def _fetch(self, offset: int | None, timeout: int, stop: asyncio.Event) -> list[Update] | None:
+        call = GetUpdates(offset=offset, timeout=timeout, allowed_updates=self.allowed_updates)
+        fetch = asyncio.ensure_future(self.bot(call, request_timeout=timeout + 15))
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if not fetch.done():
+            fetch.cancel()
+            await asyncio.gather(fetch, return_exceptions=True)
+            return None
+        return fetch.result()
+
+    def _dispatch(self, updates: list[Update]) -> None:
+        now = time.monotonic()
+        for update in updates:
+            update_id = update.update_id
+            seen = self.state.highest_seen
+            self.state.highest_seen = update_id if seen is None else max(seen, update_id)
+            failure = self.state.failed.get(update_id)
+            if update_id in self.state.running or update_id in self.state.finished:
+                continue
+            if failure is not None and failure.retry_at > now:
+                continue
+            task = asyncio.create_task(self._handle(update), name=f"update-{update_id}")
+            self.state.running[update_id] = task
+
+    async def _handle(self, update: Update) -> None:
+        update_id = update.update_id
+        try:
+            await self.dispatcher.feed_update(self.bot, update, **self.handler_data)
+        except Exception:  # noqa: BLE001 - the update stays unconfirmed and comes back
+            self._record_failure(update)
+        else:
+            self.state.failed.pop(update_id, None)
+            self.state.finished.add(update_id)
+        finally:
+            self.state.running.pop(update_id, None)
+            self._progress.set()
+
+    def _record_failure(self, update: Update) -> None:
+        update_id = update.update_id
+        previous = self.state.failed.get(update_id)
+        attempts = previous.attempts + 1 if previous else 1
+        if attempts > len(self.retry_delays):
+            logger.opt(exception=True).error(
+                "update {} failed {} times; giving up on it (reconciliation is the last net): {}",
+                update_id, attempts, update.model_dump_json(exclude_none=True),
+            )
+            self.state.failed.pop(update_id, None)
+            self.state.finished.add(update_id)
+            return
+        delay = self.retry_delays[attempts - 1]
+        logger.opt(exception=True).warning(
+            "update {} failed (attempt {}); Telegram keeps it, retrying in {}s",
+            update_id, attempts, delay,
+        )
+        self.state.failed[update_id] = _Failure(attempts, time.monotonic() + delay)
+
+    async def _finish(self, grace: float) -> None:
+        self.stopped_at = time.monotonic()
+        running = list(self.state.running.values())
+        if running:
+            logger.info("stopping: waiting up to {}s for {} running handlers", grace, len(running))
+            _, pending = await asyncio.wait(running, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await self._confirm_finished()
+
+    async def _confirm_finished(self) -> None:
+        """Tell Telegram which updates are done, so a restart does not see them again."""
+        offset = self.state.next_offset()
+        if offset is None or not self.state.finished:
+            return
+        try:
+            await self.bot(GetUpdates(offset=offset, timeout=0, limit=1), request_timeout=5)
+        except Exception as exc:  # noqa: BLE001 - redelivery is harmless, just slower
+            logger.warning("could not confirm finished updates on stop: {}", exc)
+
+
+async def _sleep_or_stop(
+    stop: asyncio.Event, seconds: float, wake: asyncio.Event | None = None
+) -> None:
+    waiters = {asyncio.ensure_future(stop.wait())}
+    if wake is not None:
+        waiters.add(asyncio.ensure_future(wake.wait()))
+    done, pending = await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in pending:
+        waiter.cancel()

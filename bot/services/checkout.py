@@ -1,0 +1,71 @@
+"""The pre-checkout decision: the offer rules, then whether the buyer already owns it."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from loguru import logger
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.catalog import Catalog, ProductKind
+from bot.services.offers import OfferCheck, PayloadSigner, Refusal, check_offer
+from entitlements import has_all
+from storage import AuditRepository, SessionFactory
+
+# Telegram cancels the payment if the answer takes over 10 s; the database gets this much of it.
+DB_BUDGET_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class PreCheckout:
+    user_id: int
+    currency: str
+    total_amount: int
+    invoice_payload: str
+
+
+async def decide(
+    sessions: SessionFactory,
+    catalog: Catalog,
+    signer: PayloadSigner,
+    query: PreCheckout,
+    *,
+    db_budget: float = DB_BUDGET_SECONDS,
+) -> OfferCheck:
+    """Accept or refuse a pre-checkout; a slow or failing database refuses as temporary."""
+    check = check_offer(
+        catalog,
+        signer,
+        payload=query.invoice_payload,
+        currency=query.currency,
+        total_amount=query.total_amount,
+    )
+    product = check.product
+    if check.refusal is not None or product is None or product.kind is not ProductKind.ONE_TIME:
+        return check
+    try:
+        async with asyncio.timeout(db_budget), sessions() as session:
+            owned = await has_all(session, query.user_id, product.grants)
+    except (TimeoutError, SQLAlchemyError) as exc:
+        logger.error("pre-checkout: database did not answer in time ({!r}), refusing", exc)
+        return OfferCheck(product, Refusal.TEMPORARY)
+    return OfferCheck(product, Refusal.ALREADY_OWNED) if owned else check
+
+
+async def audit_decision(
+    sessions: SessionFactory, query: PreCheckout, check: OfferCheck, raw: dict[str, object]
+) -> None:
+    """Keep the query and the decision; best effort, since the answer has already gone."""
+    try:
+        async with asyncio.timeout(DB_BUDGET_SECONDS * 2), sessions() as session:
+            AuditRepository(session).add(
+                "pre_checkout_query",
+                raw,
+                user_id=query.user_id,
+                decision="refused" if check.refusal else "accepted",
+                reason=check.refusal.value if check.refusal else None,
+            )
+            await session.commit()
+    except (TimeoutError, SQLAlchemyError) as exc:
+        logger.error("pre-checkout: could not write the audit row: {!r}", exc)

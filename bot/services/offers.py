@@ -1,0 +1,118 @@
+"""Invoice payloads and the pre-checkout rules, as plain functions of plain values."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.catalog import Catalog, Product
+
+STARS = "XTR"
+PAYLOAD_VERSION = "v1"
+MAX_PAYLOAD_BYTES = 128  # Telegram's limit for an invoice payload
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What an invoice offered: a product at a price, as the bot signed it."""
+
+    product_id: str
+    price: int
+    nonce: str
+
+
+class PayloadSigner:
+    """Signs invoice payloads so that only invoices this bot issued are accepted."""
+
+    def __init__(self, secret: str) -> None:
+        self._key = hashlib.sha256(b"invoice-payload:" + secret.encode()).digest()
+
+    def _signature(self, body: str) -> str:
+        return hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()[:20]
+
+    def encode(self, product_id: str, price: int) -> str:
+        body = f"{PAYLOAD_VERSION}:{product_id}:{price}:{secrets.token_hex(4)}"
+        payload = f"{body}:{self._signature(body)}"
+        assert len(payload.encode()) <= MAX_PAYLOAD_BYTES
+        return payload
+
+    def decode(self, payload: str) -> Offer | None:
+        """The offer in `payload`, or None when this bot did not sign it."""
+        body, _, signature = payload.rpartition(":")
+        if not hmac.compare_digest(signature.encode(), self._signature(body).encode()):
+            return None
+        version, product_id, price, nonce = (body.split(":") + ["", "", "", ""])[:4]
+        if version != PAYLOAD_VERSION or not price.isdigit():
+            return None
+        return Offer(product_id=product_id, price=int(price), nonce=nonce)
+
+
+class Refusal(StrEnum):
+    FOREIGN_PAYLOAD = "foreign_payload"
+    PRODUCT_GONE = "product_gone"
+    PRICE_CHANGED = "price_changed"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    WRONG_CURRENCY = "wrong_currency"
+    NOT_FOR_SALE = "not_for_sale"
+    ALREADY_OWNED = "already_owned"
+    TEMPORARY = "temporary"
+
+
+REFUSAL_MESSAGES = {
+    Refusal.FOREIGN_PAYLOAD: "This invoice was not issued by this shop. "
+    "Open /shop and pay with a fresh invoice.",
+    Refusal.PRODUCT_GONE: "This product is no longer sold, so nothing was charged. "
+    "See /shop for what is available.",
+    Refusal.PRICE_CHANGED: "The price has changed since this invoice was sent, so nothing was "
+    "charged. Open /shop for an invoice at the current price.",
+    Refusal.AMOUNT_MISMATCH: "The amount does not match this invoice, so nothing was charged. "
+    "Open /shop for a fresh invoice.",
+    Refusal.WRONG_CURRENCY: "This shop accepts Telegram Stars (XTR) only. "
+    "Open /shop for a Stars invoice.",
+    Refusal.NOT_FOR_SALE: "This product cannot be bought yet, so nothing was charged. "
+    "See /shop for what is available.",
+    Refusal.ALREADY_OWNED: "You already own this, so nothing was charged. "
+    "See /mypurchases for what you have.",
+    Refusal.TEMPORARY: "Temporary problem, please try again in a minute. Nothing was charged.",
+}
+
+
+@dataclass(frozen=True)
+class OfferCheck:
+    """A product the buyer may pay for, or why not."""
+
+    product: Product | None
+    refusal: Refusal | None
+
+    @property
+    def error_message(self) -> str | None:
+        return REFUSAL_MESSAGES[self.refusal] if self.refusal else None
+
+
+def check_offer(
+    catalog: Catalog,
+    signer: PayloadSigner,
+    *,
+    payload: str,
+    currency: str,
+    total_amount: int,
+) -> OfferCheck:
+    """Whether a pre-checkout for `payload` may go on, without asking the database."""
+    if currency != STARS:
+        return OfferCheck(None, Refusal.WRONG_CURRENCY)
+    offer = signer.decode(payload)
+    if offer is None:
+        return OfferCheck(None, Refusal.FOREIGN_PAYLOAD)
+    product = catalog.get(offer.product_id)
+    if product is None:
+        return OfferCheck(None, Refusal.PRODUCT_GONE)
+    if product not in catalog.for_sale:
+        return OfferCheck(product, Refusal.NOT_FOR_SALE)
+    if offer.price != product.price:
+        return OfferCheck(product, Refusal.PRICE_CHANGED)
+    if total_amount != offer.price:
+        return OfferCheck(product, Refusal.AMOUNT_MISMATCH)
+    return OfferCheck(product, None)

@@ -1,0 +1,33 @@
+"""What users own: grant, revoke, check and list entitlements.
+
+An entitlement is a key (such as "gold") that one payment (its telegram_payment_charge_id) gave
+one user, forever or until an expiry. Every function takes the caller's `AsyncSession` and does
+not commit: the caller grants in the same transaction as the payment it records, and commits
+once. Expiry needs no scheduler: an entitlement past its end is simply not active.
+
+    async with sessions() as session:
+        await grant_for_charge(session, user_id=7, charge_id="stx1", keys=["pro"],
+                               duration=timedelta(days=30))
+        await session.commit()
+        assert await has(session, 7, "pro")
+
+This package imports neither aiogram nor `bot`: any code in the process may call it.
+"""
+
+from entitlements.service import (
+    ActiveEntitlement,
+    grant_for_charge,
+    has,
+    has_all,
+    list_active,
+    revoke_for_charge,
+)
+
+__all__ = [
+    "ActiveEntitlement",
+    "grant_for_charge",
+    "has",
+    "has_all",
+    "list_active",
+    "revoke_for_charge",
+]

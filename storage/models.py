@@ -1,0 +1,151 @@
+"""SQLModel tables. Telegram's field names are kept; timestamps are UTC; amounts are whole Stars."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime; SQLite keeps no zone, so store naive UTC and restore the zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _timestamp(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(UTCDateTime(), nullable=nullable, index=index),
+    )
+
+
+class Payment(SQLModel, table=True):
+    """A Stars payment Telegram reported, stored once per telegram_payment_charge_id."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint(
+            "telegram_payment_charge_id", name="uq_payments_telegram_payment_charge_id"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_payment_charge_id: str
+    provider_payment_charge_id: str | None = None
+    user_id: int = Field(index=True)
+    product_id: str
+    total_amount: int
+    currency: str
+    invoice_payload: str
+    # "update" when the successful_payment message reached us, "reconcile" when found later.
+    source: str = "update"
+    paid_at: datetime = _timestamp()
+    recorded_at: datetime = _timestamp()
+
+
+class Refund(SQLModel, table=True):
+    """A refund of one payment; at most one per charge."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        UniqueConstraint("telegram_payment_charge_id", name="uq_refunds_telegram_payment_charge_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_payment_charge_id: str
+    user_id: int
+    total_amount: int
+    # "admin" (/refund), "telegram" (a refunded_payment message), "reconcile" (found later),
+    # "elsewhere" (Telegram answered CHARGE_ALREADY_REFUNDED to an admin's /refund).
+    source: str
+    admin_id: int | None = None
+    reason: str | None = None
+    refunded_at: datetime = _timestamp()
+
+
+class Entitlement(SQLModel, table=True):
+    """One key granted to a user by one charge, active from starts_at until expires_at."""
+
+    __tablename__ = "entitlements"
+    __table_args__ = (
+        UniqueConstraint("telegram_payment_charge_id", "key", name="uq_entitlements_charge_key"),
+        Index("ix_entitlements_user_key", "user_id", "key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int
+    key: str
+    telegram_payment_charge_id: str = Field(index=True)
+    starts_at: datetime = _timestamp()
+    expires_at: datetime | None = _timestamp(nullable=True)
+    granted_at: datetime = _timestamp()
+    revoked_at: datetime | None = _timestamp(nullable=True)
+
+
+class AuditEvent(SQLModel, table=True):
+    """The raw JSON of a payment-related update, or a decision the bot took on one."""
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)
+    user_id: int | None = None
+    telegram_payment_charge_id: str | None = Field(default=None, index=True)
+    decision: str | None = None
+    reason: str | None = None
+    raw: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _timestamp()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message the bot owes a user, written with the state change it reports."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_outbox_dedupe_key"),
+        Index("ix_outbox_pending", "sent_at", "failed_at", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    reply_markup: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Makes "queue this notice" idempotent when the same event is handled twice.
+    dedupe_key: str | None = None
+    attempts: int = 0
+    created_at: datetime = _timestamp()
+    next_attempt_at: datetime = _timestamp()
+    sent_at: datetime | None = _timestamp(nullable=True)
+    failed_at: datetime | None = _timestamp(nullable=True)
+    last_error: str | None = None
+
+
+class SyncState(SQLModel, table=True):
+    """Small named counters, such as how many Star transactions reconciliation has seen."""
+
+    __tablename__ = "sync_state"
+
+    name: str = Field(primary_key=True)
+    value: int = 0
