@@ -17,30 +17,48 @@ from bot.config import Settings
 from bot.dispatcher import create_bot, create_dispatcher
 from bot.outbox import OutboxSender
 from bot.runner import AtLeastOncePoller
+from bot.services.offers import PayloadSigner
+from bot.services.reconcile import Reconciler
 from storage import create_engine, create_schema, create_session_factory
 
 # SIGTERM to exit: polling stops, handlers get `shutdown_grace`, the outbox the rest of this.
 STOP_BUDGET_SECONDS = 9.5
 
 
-async def run_bot(settings: Settings, catalog: Catalog, stop: asyncio.Event | None = None) -> None:
+async def run_bot(
+    settings: Settings,
+    catalog: Catalog,
+    stop: asyncio.Event | None = None,
+    *,
+    handle_signals: bool = True,
+) -> None:
     """Serve until SIGTERM/SIGINT (or `stop` is set), then stop cleanly."""
     stop = stop or asyncio.Event()
-    _stop_on_signals(stop)
+    if handle_signals:
+        _stop_on_signals(stop)
     engine = create_engine(settings.database_url)
     await create_schema(engine)
     sessions = create_session_factory(engine)
     bot = create_bot(settings)
     outbox = OutboxSender(bot, sessions, rate=settings.outbox_rate)
-    dispatcher = create_dispatcher(settings, sessions, catalog, outbox)
+    signer = PayloadSigner(settings.bot_token.get_secret_value())
+    reconciler = Reconciler(bot, sessions, catalog, signer, settings.admin_ids)
+    dispatcher = create_dispatcher(
+        settings, sessions, catalog, outbox, signer=signer, reconciler=reconciler
+    )
     poller = AtLeastOncePoller(
         dispatcher, bot, allowed_updates=dispatcher.resolve_used_update_types()
     )
     try:
         await _register_commands(bot, settings)
         outbox.start()
+        reconciling = asyncio.create_task(
+            _reconcile_periodically(reconciler, outbox, settings.reconcile_interval)
+        )
         logger.info("bot started: {} products, {} admins", len(catalog), len(settings.admin_ids))
         await poller.run(stop, grace=settings.shutdown_grace)
+        reconciling.cancel()
+        await asyncio.gather(reconciling, return_exceptions=True)
         stopping_since = poller.stopped_at or time.monotonic()
         remaining = STOP_BUDGET_SECONDS - (time.monotonic() - stopping_since)
         await outbox.stop(timeout=max(0.5, remaining))
@@ -48,6 +66,22 @@ async def run_bot(settings: Settings, catalog: Catalog, stop: asyncio.Event | No
         await bot.session.close()
         await engine.dispose()
         logger.info("bot stopped")
+
+
+async def _reconcile_periodically(
+    reconciler: Reconciler, outbox: OutboxSender, interval: float
+) -> None:
+    """At start, then every `interval` seconds (0: only at start)."""
+    while True:
+        try:
+            report = await reconciler.run()
+            if report.payments or report.refunds:
+                outbox.wake()
+        except Exception as exc:  # noqa: BLE001 - the next round tries again
+            logger.error("reconciliation failed: {!r}", exc)
+        if interval <= 0:
+            return
+        await asyncio.sleep(interval)
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

@@ -95,7 +95,7 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         error = exc.errors()[0]
         variable = str(error["loc"][0]).upper() if error["loc"] else "settings"
-        if variable == "BOT_TOKEN" and error["type"] == "missing":
+        if variable == "BOT_TOKEN" and (error["type"] == "missing" or not error.get("input")):
             raise ConfigError(NO_TOKEN_HINT) from None
         message = error["msg"].removeprefix("Value error, ")
         raise ConfigError(f"invalid {variable}: {message}") from None

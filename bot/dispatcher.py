@@ -53,13 +53,9 @@ def create_dispatcher(
     outbox: OutboxSender,
     **extra: Any,
 ) -> Dispatcher:
+    extra.setdefault("signer", PayloadSigner(settings.bot_token.get_secret_value()))
     dispatcher = Dispatcher(
-        settings=settings,
-        sessions=sessions,
-        catalog=catalog,
-        signer=PayloadSigner(settings.bot_token.get_secret_value()),
-        outbox=outbox,
-        **extra,
+        settings=settings, sessions=sessions, catalog=catalog, outbox=outbox, **extra
     )
     dispatcher.include_routers(*create_routers())
     dispatcher.errors.register(on_error)

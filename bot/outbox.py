@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -127,7 +128,8 @@ class OutboxSender:
             logger.error("outbox: Telegram refused message {} to chat {}: {}",
                          message.id, message.chat_id, exc.message)
             await self._give_up(message, exc.message)
-        except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
+        except (TelegramServerError, TelegramNetworkError, ClientDecodeError, TimeoutError) as exc:
+            # ClientDecodeError: a 502 from Telegram's front end is an HTML page, not JSON.
             if message.attempts + 1 >= MAX_ATTEMPTS:
                 logger.error("outbox: message {} failed {} times, giving up: {}",
                              message.id, MAX_ATTEMPTS, exc)

@@ -140,3 +140,23 @@ def my_purchases(
     if receipts:
         parts.append("Your payments:\n" + "\n".join(receipts))
     return "\n\n".join(parts)
+
+
+def refund_notice(payment: Payment, product: Product | None) -> str:
+    title = escape(product.title) if product else "your purchase"
+    return (
+        f"Your payment of {stars(payment.total_amount)} for <b>{title}</b> was refunded to your "
+        "Stars balance, and the access it gave has ended.\n"
+        f"Charge id: <code>{escape(payment.telegram_payment_charge_id)}</code>"
+    )
+
+
+def recovered_summary(payments: Sequence[str], refunds: Sequence[str], seen: int) -> str:
+    lines = [f"Reconciliation read {seen} new Star transaction(s)."]
+    if payments:
+        lines.append("Recovered payments: " + ", ".join(f"<code>{c}</code>" for c in payments))
+    if refunds:
+        lines.append("Recovered refunds: " + ", ".join(f"<code>{c}</code>" for c in refunds))
+    if not payments and not refunds:
+        lines.append("Nothing was missing.")
+    return "\n".join(lines)

@@ -141,7 +141,7 @@ class OutboxRepository:
         return await insert_ignoring_conflict(self.session, message)
 
     async def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
-        """Unsent, not given up, due by `now`, oldest first."""
+        """Unsent, not given up, due by `now`, in the order they were queued."""
         statement = (
             select(OutboxMessage)
             .where(
@@ -149,7 +149,7 @@ class OutboxRepository:
                 col(OutboxMessage.failed_at).is_(None),
                 col(OutboxMessage.next_attempt_at) <= now,
             )
-            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+            .order_by(col(OutboxMessage.id))
             .limit(limit)
         )
         return (await self.session.exec(statement)).all()

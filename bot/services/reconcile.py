@@ -1,0 +1,110 @@
+"""Reconciliation: what Telegram's Star transactions show that the database does not."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from aiogram import Bot
+from aiogram.types import StarTransaction, TransactionPartnerUser
+from loguru import logger
+
+from bot.catalog import Catalog
+from bot.services.offers import STARS, PayloadSigner
+from bot.services.payments import PaymentFacts, record_payment
+from bot.services.refunds import RefundStatus, record_refund
+from storage import SessionFactory, SyncStateRepository
+
+CURSOR = "star_transactions_seen"
+PAGE_SIZE = 100  # getStarTransactions' maximum
+INVOICE_PAYMENT = "invoice_payment"
+
+
+@dataclass
+class ReconcileReport:
+    seen: int = 0
+    payments: list[str] = field(default_factory=list)
+    refunds: list[str] = field(default_factory=list)
+
+
+class Reconciler:
+    """Pages through the bot's Star transactions from a stored cursor, one run at a time."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        sessions: SessionFactory,
+        catalog: Catalog,
+        signer: PayloadSigner,
+        admin_ids: Collection[int] = (),
+    ) -> None:
+        self.bot = bot
+        self.sessions = sessions
+        self.catalog = catalog
+        self.signer = signer
+        self.admin_ids = admin_ids
+        self._lock = asyncio.Lock()
+
+    async def run(self) -> ReconcileReport:
+        """Record every incoming invoice payment and every refund the database lacks."""
+        async with self._lock:
+            report = ReconcileReport()
+            async with self.sessions() as session:
+                offset = await SyncStateRepository(session).get(CURSOR)
+            while True:
+                page = await self.bot.get_star_transactions(offset=offset, limit=PAGE_SIZE)
+                for transaction in page.transactions:
+                    await self._apply(transaction, report)
+                offset += len(page.transactions)
+                report.seen += len(page.transactions)
+                await self._save_cursor(offset)
+                if len(page.transactions) < PAGE_SIZE:
+                    break
+            if report.payments or report.refunds:
+                logger.warning(
+                    "reconciliation recovered payments={} refunds={}",
+                    report.payments, report.refunds,
+                )
+            return report
+
+    async def _apply(self, transaction: StarTransaction, report: ReconcileReport) -> None:
+        source, receiver = transaction.source, transaction.receiver
+        if _is_invoice_user(source):
+            assert isinstance(source, TransactionPartnerUser)
+            facts = PaymentFacts(
+                user_id=source.user.id,
+                telegram_payment_charge_id=transaction.id,
+                total_amount=transaction.amount,
+                currency=STARS,
+                invoice_payload=source.invoice_payload or "",
+                paid_at=transaction.date,
+            )
+            outcome = await record_payment(
+                self.sessions, self.catalog, self.signer, facts,
+                admin_ids=self.admin_ids,
+                raw=transaction.model_dump(mode="json", exclude_none=True),
+                source="reconcile",
+            )
+            if outcome.recorded:
+                report.payments.append(transaction.id)
+        elif _is_invoice_user(receiver):
+            outcome_refund = await record_refund(
+                self.sessions, self.catalog, transaction.id,
+                source="reconcile",
+                raw=transaction.model_dump(mode="json", exclude_none=True),
+            )
+            if outcome_refund.status is RefundStatus.RECORDED:
+                report.refunds.append(transaction.id)
+
+    async def _save_cursor(self, offset: int) -> None:
+        async with self.sessions() as session:
+            await SyncStateRepository(session).set(CURSOR, offset)
+            await session.commit()
+
+
+def _is_invoice_user(partner: object) -> bool:
+    return (
+        isinstance(partner, TransactionPartnerUser)
+        and partner.transaction_type == INVOICE_PAYMENT
+    )

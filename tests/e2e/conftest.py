@@ -1,0 +1,122 @@
+"""End-to-end fixtures: the Bot API emulator, and the real bot running against it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import run_bot
+from bot.catalog import Catalog, load_catalog
+from bot.config import DEFAULT_CATALOG, Settings, load_settings
+from storage import SessionFactory, create_engine, create_session_factory
+from tests.emulator import BotAPIEmulator, CheckoutResult, User
+
+ADMIN_ID = 900_001
+SECOND_ADMIN_ID = 900_002
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotAPIEmulator]:
+    emu = BotAPIEmulator()
+    await emu.start()
+    emu.user("Admin", id=ADMIN_ID, username="shop_admin")
+    emu.user("Second admin", id=SECOND_ADMIN_ID, username="second_admin")
+    yield emu
+    await emu.stop()
+    assert emu.violations == [], "requests that break the Bot API spec"
+    assert emu.emulator_errors == []
+
+
+@pytest.fixture
+def make_settings(
+    emulator: BotAPIEmulator, database_url: str
+) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "bot_token": emulator.token,
+            "database_url": database_url,
+            "telegram_api_base": emulator.base_url,
+            "admin_ids": {ADMIN_ID, SECOND_ADMIN_ID},
+            "reconcile_interval": 0,
+        }
+        values.update(overrides)
+        return load_settings(**values)
+
+    return make
+
+
+@dataclass
+class RunningBot:
+    settings: Settings
+    catalog: Catalog
+    sessions: SessionFactory
+    stop_event: asyncio.Event
+    task: asyncio.Task[None]
+
+    async def stop(self, timeout: float = 15.0) -> None:
+        self.stop_event.set()
+        await asyncio.wait_for(self.task, timeout)
+
+
+@pytest.fixture
+async def start_bot(
+    emulator: BotAPIEmulator, make_settings: Callable[..., Settings], database_url: str
+) -> AsyncIterator[Callable[..., Awaitable[RunningBot]]]:
+    """Start the real bot in this process (as `python -m bot` does, without signals)."""
+    engine = create_engine(database_url)
+    running: list[RunningBot] = []
+
+    async def start(catalog_path: Path = DEFAULT_CATALOG, **overrides: Any) -> RunningBot:
+        settings = make_settings(catalog_path=catalog_path, **overrides)
+        catalog = load_catalog(settings.catalog_path)
+        stop = asyncio.Event()
+        since = emulator.mark()
+        task = asyncio.create_task(run_bot(settings, catalog, stop, handle_signals=False))
+        bot = RunningBot(settings, catalog, create_session_factory(engine), stop, task)
+        running.append(bot)
+        await emulator.wait_for("getUpdates", since=since, answered=False)
+        return bot
+
+    yield start
+    for bot in running:
+        if not bot.task.done():
+            with contextlib.suppress(Exception):
+                await bot.stop()
+        if bot.task.done() and not bot.task.cancelled() and bot.task.exception():
+            raise bot.task.exception()  # type: ignore[misc]
+    await engine.dispose()
+
+
+@pytest.fixture
+async def shop(start_bot: Callable[..., Awaitable[RunningBot]]) -> RunningBot:
+    """The bot with the example catalog."""
+    return await start_bot()
+
+
+async def say(emu: BotAPIEmulator, user: User, text: str, **wait: Any) -> dict[str, Any]:
+    """The user sends `text`; returns the bot's first message back."""
+    since = emu.mark()
+    emu.send_text(user, text)
+    return await emu.wait_for_message(user.id, since=since, **wait)
+
+
+async def request_invoice(emu: BotAPIEmulator, user: User, product_id: str) -> dict[str, Any]:
+    message = await say(emu, user, f"/buy {product_id}")
+    assert "invoice" in message, f"expected an invoice, got {message.get('text')!r}"
+    return message
+
+
+async def buy(emu: BotAPIEmulator, user: User, product_id: str) -> CheckoutResult:
+    """The whole purchase: /buy, pay the invoice, wait for the confirmation."""
+    invoice = await request_invoice(emu, user, product_id)
+    since = emu.mark()
+    result = await emu.pay(user, invoice)
+    assert result.ok, result.error_message
+    await emu.wait_for_message(user.id, text_contains="Thank you", since=since)
+    return result

@@ -1,0 +1,44 @@
+"""Telegram Bot API emulator for end-to-end tests: real HTTP on loopback, no mocks.
+
+async with BotAPIEmulator() as emu:
+    bot = Bot(emu.token, session=AiohttpSession(api=TelegramAPIServer.from_base(emu.base_url)))
+    alice = emu.user(first_name="Alice")
+    emu.send_text(alice, "/start")
+    reply = await emu.wait_for_message(alice.id)
+    ...
+    assert emu.violations == []
+"""
+
+from tests.emulator.formatting import EntityParseError, format_text, utf16_len
+from tests.emulator.models import (
+    JSON,
+    ApiError,
+    Charge,
+    CheckoutResult,
+    Fault,
+    Request,
+    SentInvoice,
+    UploadedFile,
+    User,
+)
+from tests.emulator.server import DEFAULT_SPEC_PATH, DEFAULT_TOKEN, BotAPIEmulator
+from tests.emulator.spec import BotAPISpec
+
+__all__ = [
+    "DEFAULT_SPEC_PATH",
+    "DEFAULT_TOKEN",
+    "JSON",
+    "ApiError",
+    "BotAPIEmulator",
+    "BotAPISpec",
+    "Charge",
+    "CheckoutResult",
+    "EntityParseError",
+    "Fault",
+    "Request",
+    "SentInvoice",
+    "UploadedFile",
+    "User",
+    "format_text",
+    "utf16_len",
+]

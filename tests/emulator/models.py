@@ -1,0 +1,164 @@
+"""Plain data the emulator and the tests share: users, faults, requests, charges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class User:
+    """A Telegram user who talks to the bot in a private chat."""
+
+    id: int
+    first_name: str
+    username: str | None = None
+    language_code: str | None = "en"
+    last_name: str | None = None
+
+    def to_dict(self) -> JSON:
+        """The User object as Telegram sends it (optional fields only when set)."""
+        user: JSON = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.last_name:
+            user["last_name"] = self.last_name
+        if self.username:
+            user["username"] = self.username
+        if self.language_code:
+            user["language_code"] = self.language_code
+        return user
+
+    def private_chat(self) -> JSON:
+        """The Chat object of this user's private chat with the bot."""
+        chat: JSON = {"id": self.id, "type": "private", "first_name": self.first_name}
+        if self.last_name:
+            chat["last_name"] = self.last_name
+        if self.username:
+            chat["username"] = self.username
+        return chat
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What to answer instead of the normal result.
+
+    `status=None` with a `delay` only slows the answer down: the request is still carried
+    out after the delay, even if the client gave up waiting, as Telegram does when only the
+    response is lost. `body` replaces the JSON answer with raw text (Telegram's nginx answers
+    502 with an HTML page, which is the default for 502).
+    """
+
+    status: int | None = 500
+    description: str | None = None
+    retry_after: int | None = None
+    delay: float = 0.0
+    body: str | None = None
+
+
+@dataclass
+class Request:
+    """One HTTP request the bot made, as the emulator saw and answered it."""
+
+    method: str
+    params: JSON
+    time: float
+    http_method: str = "POST"
+    path: str = ""
+    files: dict[str, UploadedFile] = field(default_factory=dict)
+    response: Any = None
+    status: int | None = None
+    fault: Fault | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
+
+    @property
+    def result(self) -> Any:
+        """The `result` of a successful answer, None otherwise."""
+        if isinstance(self.response, dict) and self.response.get("ok"):
+            return self.response.get("result")
+        return None
+
+    def summary(self) -> str:
+        shown = {key: value for key, value in self.params.items() if key != "reply_markup"}
+        text = repr(shown)
+        if len(text) > 160:
+            text = text[:157] + "..."
+        return f"{self.method}({text}) -> {self.status}"
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file part of a multipart request."""
+
+    filename: str | None
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    """How a simulated Stars checkout ended."""
+
+    ok: bool
+    error_message: str | None
+    charge_id: str | None
+    answered_in: float | None
+    successful_payment_update_id: int | None
+
+
+@dataclass
+class Charge:
+    """A Stars payment Telegram took from a user for the bot."""
+
+    charge_id: str
+    provider_charge_id: str
+    user: User
+    amount: int
+    payload: str
+    currency: str
+    date: int
+    refunded: bool = False
+
+    @property
+    def user_id(self) -> int:
+        return self.user.id
+
+
+@dataclass(frozen=True)
+class SentInvoice:
+    """An invoice the bot sent; the Invoice object in the message lacks the payload."""
+
+    chat_id: int
+    message_id: int
+    title: str
+    description: str
+    payload: str
+    currency: str
+    prices: list[JSON]
+
+    @property
+    def total_amount(self) -> int:
+        return sum(int(price["amount"]) for price in self.prices)
+
+
+class ApiError(Exception):
+    """An error answer, shaped as Telegram shapes it."""
+
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.retry_after = retry_after
+
+    def to_json(self) -> JSON:
+        body: JSON = {"ok": False, "error_code": self.status, "description": self.description}
+        if self.retry_after is not None:
+            body["parameters"] = {"retry_after": self.retry_after}
+        return body
+
+
+def bad_request(reason: str) -> ApiError:
+    return ApiError(400, f"Bad Request: {reason}")

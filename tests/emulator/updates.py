@@ -1,0 +1,129 @@
+"""Telegram's side of getUpdates: a queue of updates confirmed by offset."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import time
+from collections.abc import Callable
+
+from tests.emulator.models import JSON, ApiError
+
+# Telegram's answer to allowed_updates=[] (or never set): everything but these.
+NOT_SENT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+FIRST_UPDATE_ID = 500_000_001
+
+
+def update_kind(update: JSON) -> str:
+    """The one optional field that says what an Update is ("message", ...)."""
+    return next(key for key in update if key != "update_id")
+
+
+class UpdateQueue:
+    """Pending updates with increasing ids, confirmed (forgotten) by getUpdates' offset."""
+
+    def __init__(self) -> None:
+        self.pending: list[JSON] = []
+        self.history: dict[int, JSON] = {}
+        self.delivered: set[int] = set()
+        self.confirmed_offset = 0
+        self.allowed_updates: list[str] | None = None
+        self._next_id = FIRST_UPDATE_ID
+        self._changed = asyncio.Event()
+        self._poll_generation = 0
+        self._closed = False
+        # Called on every change (new update, confirmation), for test-side waiters.
+        self.listeners: list[Callable[[], None]] = []
+
+    def queue(self, body: JSON) -> int:
+        """Add an update (without update_id); returns the update_id Telegram gave it."""
+        update_id = self._next_id
+        self._next_id += 1
+        content = copy.deepcopy(body)
+        content.pop("update_id", None)
+        update = {"update_id": update_id, **content}
+        self.pending.append(update)
+        self.history[update_id] = update
+        self._wake()
+        return update_id
+
+    def confirm(self, offset: int) -> None:
+        """Apply getUpdates' offset: confirm below it, or keep the last -offset updates."""
+        if offset > 0:
+            self.pending = [u for u in self.pending if u["update_id"] >= offset]
+            self.confirmed_offset = max(self.confirmed_offset, offset)
+        elif offset < 0:
+            self.pending = self.pending[offset:]
+            first_kept = self.pending[0]["update_id"] if self.pending else self._next_id
+            self.confirmed_offset = max(self.confirmed_offset, first_kept)
+
+    def drop_pending(self) -> None:
+        """deleteWebhook(drop_pending_updates=True) forgets everything not yet confirmed."""
+        if self.pending:
+            self.confirmed_offset = self.pending[-1]["update_id"] + 1
+        self.pending = []
+        self._wake()
+
+    def available(self, limit: int) -> list[JSON]:
+        allowed = self._allowed()
+        ready = [u for u in self.pending if allowed(update_kind(u))][:limit]
+        self.delivered.update(u["update_id"] for u in ready)
+        return copy.deepcopy(ready)
+
+    async def get_updates(
+        self,
+        offset: int,
+        limit: int,
+        poll_seconds: float,
+        allowed_updates: list[str] | None,
+        client_gone: Callable[[], bool],
+    ) -> list[JSON]:
+        """getUpdates: confirm, answer at once if anything is ready, else long-poll."""
+        if not 1 <= limit <= 100:
+            limit = 100 if limit <= 0 else min(limit, 100)
+        if allowed_updates is not None:
+            self.allowed_updates = allowed_updates
+        self.confirm(offset)
+        # A newer getUpdates terminates the one still waiting, as on Telegram.
+        self._poll_generation += 1
+        generation = self._poll_generation
+        self._wake()
+        deadline = time.monotonic() + max(poll_seconds, 0)
+        while True:
+            if generation != self._poll_generation:
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; "
+                    "make sure that only one bot instance is running",
+                )
+            ready = self.available(limit)
+            if ready or self._closed or client_gone():
+                return ready
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return []
+            changed = self._changed
+            # Wake on a new update, or every 0.1 s to notice a client that hung up.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), timeout=min(remaining, 0.1))
+
+    def reopen(self) -> None:
+        self._closed = False
+
+    def close(self) -> None:
+        """Answer every waiting long-poll now (emulator shutdown)."""
+        self._closed = True
+        self._wake()
+
+    def _wake(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+        for listener in self.listeners:
+            listener()
+
+    def _allowed(self) -> Callable[[str], bool]:
+        chosen = self.allowed_updates
+        if chosen:
+            return lambda kind: kind in chosen
+        return lambda kind: kind not in NOT_SENT_BY_DEFAULT

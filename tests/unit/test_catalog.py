@@ -1,0 +1,73 @@
+"""Loading the catalog: the example loads; every error names the file, product and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.catalog import CatalogError, ProductKind, load_catalog
+from bot.config import DEFAULT_CATALOG
+
+VALID = """
+[[product]]
+id = "gold"
+title = "Gold badge"
+description = "Shiny."
+price = 25
+kind = "one_time"
+grants = ["gold"]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "catalog.toml"
+    path.write_text(text)
+    return path
+
+
+def test_example_catalog_loads_with_every_kind():
+    catalog = load_catalog(DEFAULT_CATALOG)
+    kinds = {p.kind for p in catalog}
+    assert kinds == set(ProductKind)
+    assert all(p.kind is not ProductKind.SUBSCRIPTION for p in catalog.for_sale)
+
+
+def test_valid_catalog_keeps_file_order(tmp_path):
+    second = VALID.replace('"gold"', '"silver"', 1)
+    catalog = load_catalog(write(tmp_path, VALID + second))
+    assert catalog.ids == ["gold", "silver"]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (('price = 25', 'price = 0'), "product gold: price:"),
+        (('id = "gold"', 'id = "Gold!"'), "product Gold!: id:"),
+        (('title = "Gold badge"', f'title = "{"x" * 33}"'), "product gold: title:"),
+        (('kind = "one_time"', 'kind = "lifetime"'), "product gold: kind:"),
+        (('kind = "one_time"', 'kind = "timed"'), "duration_days is required"),
+        (('grants = ["gold"]', "grants = []"), "product gold: grants:"),
+        (('price = 25', 'price = 25\ncolour = "red"'), "product gold: colour:"),
+    ],
+)
+def test_bad_product_names_file_product_and_field(tmp_path, change, expected):
+    path = write(tmp_path, VALID.replace(*change))
+    with pytest.raises(CatalogError) as error:
+        load_catalog(path)
+    assert str(path) in str(error.value)
+    assert expected in str(error.value)
+
+
+def test_duplicate_ids_are_refused(tmp_path):
+    with pytest.raises(CatalogError, match="product gold: id: duplicate id"):
+        load_catalog(write(tmp_path, VALID + VALID))
+
+
+def test_missing_file_and_bad_toml_are_refused(tmp_path):
+    with pytest.raises(CatalogError, match="cannot read"):
+        load_catalog(tmp_path / "nope.toml")
+    with pytest.raises(CatalogError, match="not valid TOML"):
+        load_catalog(write(tmp_path, "[[product]\n"))
+    with pytest.raises(CatalogError, match="no \\[\\[product\\]\\] tables"):
+        load_catalog(write(tmp_path, "title = 'x'\n"))

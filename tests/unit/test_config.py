@@ -1,0 +1,85 @@
+"""Settings: defaults, parsing, and one clear line for every bad value."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import DEFAULT_CATALOG, ConfigError, load_settings
+from bot.dispatcher import api_server
+
+TOKEN = "123456:TEST-token"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    for name in ("BOT_TOKEN", "ADMIN_IDS", "DATABASE_URL", "CATALOG_PATH", "TELEGRAM_API_BASE",
+                 "TELEGRAM_TEST_ENV", "LOG_LEVEL", "LOG_JSON"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults(monkeypatch):
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    settings = load_settings()
+    assert settings.admin_ids == frozenset()
+    assert settings.database_url == "sqlite+aiosqlite:///data/bot.db"
+    assert settings.catalog_path == DEFAULT_CATALOG
+    assert (settings.log_level, settings.log_json, settings.telegram_test_env) == (
+        "INFO", False, False,
+    )
+    assert api_server(settings).api_url(TOKEN, "getMe") == (
+        f"https://api.telegram.org/bot{TOKEN}/getMe"
+    )
+
+
+def test_env_file_is_read(tmp_path):
+    (tmp_path / ".env").write_text(f"BOT_TOKEN={TOKEN}\nADMIN_IDS=1, 2\nLOG_LEVEL=debug\n")
+    settings = load_settings()
+    assert settings.admin_ids == {1, 2}
+    assert settings.log_level == "DEBUG"
+
+
+def test_token_is_never_shown():
+    settings = load_settings(bot_token=TOKEN)
+    assert TOKEN not in repr(settings) and TOKEN not in str(settings.model_dump())
+
+
+def test_test_environment_and_custom_server_urls():
+    test_env = load_settings(bot_token=TOKEN, telegram_test_env=True)
+    assert api_server(test_env).api_url(TOKEN, "getMe").endswith(f"/bot{TOKEN}/test/getMe")
+    local = load_settings(bot_token=TOKEN, telegram_api_base="http://127.0.0.1:8081/")
+    assert api_server(local).api_url(TOKEN, "getMe") == f"http://127.0.0.1:8081/bot{TOKEN}/getMe"
+    both = load_settings(
+        bot_token=TOKEN, telegram_api_base="http://127.0.0.1:8081", telegram_test_env=True
+    )
+    assert api_server(both).api_url(TOKEN, "getMe") == (
+        f"http://127.0.0.1:8081/bot{TOKEN}/test/getMe"
+    )
+
+
+def test_missing_token_says_where_to_get_one():
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert "@BotFather" in str(error.value) and ".env" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("BOT_TOKEN", "not-a-token"),
+        ("ADMIN_IDS", "12,abc"),
+        ("TELEGRAM_API_BASE", "not a url"),
+        ("TELEGRAM_TEST_ENV", "maybe"),
+        ("LOG_LEVEL", "LOUD"),
+        ("LOG_JSON", "sometimes"),
+    ],
+)
+def test_bad_value_names_the_variable(monkeypatch, variable, value):
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    message = str(error.value)
+    assert message.startswith(f"invalid {variable}:")
+    assert "\n" not in message
+    assert TOKEN not in message

@@ -1,0 +1,99 @@
+"""The entitlements API on a real temporary SQLite file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from entitlements import grant_for_charge, has, has_all, list_active, revoke_for_charge
+
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+DAYS_30 = timedelta(days=30)
+
+
+async def test_grant_without_expiry_is_active_forever(sessions):
+    async with sessions() as session:
+        await grant_for_charge(session, user_id=1, charge_id="c1", keys=["gold"], now=NOW)
+        await session.commit()
+    async with sessions() as session:
+        assert await has(session, 1, "gold", now=NOW + timedelta(days=3650))
+        assert not await has(session, 2, "gold", now=NOW)
+        [active] = await list_active(session, 1, now=NOW)
+    assert (active.key, active.expires_at, active.charge_ids) == ("gold", None, ("c1",))
+
+
+async def test_timed_grant_expires_without_any_scheduler(sessions):
+    async with sessions() as session:
+        await grant_for_charge(
+            session, user_id=1, charge_id="c1", keys=["pro"], duration=DAYS_30, now=NOW
+        )
+        await session.commit()
+        assert await has(session, 1, "pro", now=NOW + DAYS_30 - timedelta(seconds=1))
+        assert not await has(session, 1, "pro", now=NOW + DAYS_30)
+        assert await list_active(session, 1, now=NOW + DAYS_30) == []
+
+
+async def test_buying_a_timed_product_again_extends_from_the_current_end(sessions):
+    async with sessions() as session:
+        await grant_for_charge(
+            session, user_id=1, charge_id="c1", keys=["pro"], duration=DAYS_30, now=NOW
+        )
+        later = NOW + timedelta(days=10)
+        [second] = await grant_for_charge(
+            session, user_id=1, charge_id="c2", keys=["pro"], duration=DAYS_30, now=later
+        )
+        await session.commit()
+        assert second.starts_at == NOW + DAYS_30
+        assert second.expires_at == NOW + 2 * DAYS_30
+        [active] = await list_active(session, 1, now=later)
+        assert active.expires_at == NOW + 2 * DAYS_30
+        assert active.charge_ids == ("c1", "c2")
+        assert await has(session, 1, "pro", now=NOW + DAYS_30 + timedelta(days=1))
+
+
+async def test_buying_again_after_expiry_starts_from_now(sessions):
+    async with sessions() as session:
+        await grant_for_charge(
+            session, user_id=1, charge_id="c1", keys=["pro"], duration=DAYS_30, now=NOW
+        )
+        much_later = NOW + timedelta(days=100)
+        [renewed] = await grant_for_charge(
+            session, user_id=1, charge_id="c2", keys=["pro"], duration=DAYS_30, now=much_later
+        )
+        assert (renewed.starts_at, renewed.expires_at) == (much_later, much_later + DAYS_30)
+
+
+async def test_granting_the_same_charge_twice_changes_nothing(sessions):
+    async with sessions() as session:
+        first = await grant_for_charge(
+            session, user_id=1, charge_id="c1", keys=["pro"], duration=DAYS_30, now=NOW
+        )
+        again = await grant_for_charge(
+            session, user_id=1, charge_id="c1", keys=["pro"], duration=DAYS_30, now=NOW
+        )
+        assert [e.id for e in again] == [e.id for e in first]
+        assert again[0].expires_at == NOW + DAYS_30
+
+
+async def test_revoke_removes_everything_that_charge_granted_and_nothing_else(sessions):
+    async with sessions() as session:
+        await grant_for_charge(session, user_id=1, charge_id="c1", keys=["gold", "vip"], now=NOW)
+        await grant_for_charge(session, user_id=1, charge_id="c2", keys=["silver"], now=NOW)
+        assert await revoke_for_charge(session, "c1", now=NOW) == 2
+        assert await revoke_for_charge(session, "c1", now=NOW) == 0
+        await session.commit()
+        assert not await has(session, 1, "gold", now=NOW)
+        assert not await has(session, 1, "vip", now=NOW)
+        assert await has(session, 1, "silver", now=NOW)
+        assert await has_all(session, 1, ["silver"], now=NOW)
+        assert not await has_all(session, 1, ["silver", "gold"], now=NOW)
+
+
+async def test_a_key_held_by_two_charges_survives_revoking_one(sessions):
+    async with sessions() as session:
+        await grant_for_charge(session, user_id=1, charge_id="c1", keys=["gold"], now=NOW)
+        await grant_for_charge(
+            session, user_id=1, charge_id="c2", keys=["gold", "supporter"], now=NOW
+        )
+        await revoke_for_charge(session, "c2", now=NOW)
+        assert await has(session, 1, "gold", now=NOW)
+        assert not await has(session, 1, "supporter", now=NOW)

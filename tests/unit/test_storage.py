@@ -1,0 +1,145 @@
+"""Storage: unique-constraint dedupe, UTC timestamps, SQLite settings, the outbox queue."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import text
+
+from storage import (
+    AuditRepository,
+    OutboxRepository,
+    Payment,
+    PaymentRepository,
+    Refund,
+    RefundRepository,
+    SyncStateRepository,
+    utcnow,
+)
+
+
+def make_payment(charge_id: str = "stx1", user_id: int = 7, amount: int = 25) -> Payment:
+    now = utcnow()
+    return Payment(
+        telegram_payment_charge_id=charge_id,
+        provider_payment_charge_id="prov1",
+        user_id=user_id,
+        product_id="gold",
+        total_amount=amount,
+        currency="XTR",
+        invoice_payload="v1:gold:25:abcd:sig",
+        paid_at=now,
+        recorded_at=now,
+    )
+
+
+async def test_same_charge_id_is_stored_once(sessions):
+    async with sessions() as session:
+        payments = PaymentRepository(session)
+        assert await payments.add(make_payment())
+        assert not await payments.add(make_payment(amount=999))
+        await session.commit()
+    async with sessions() as session:
+        stored = await PaymentRepository(session).get("stx1")
+        assert await PaymentRepository(session).count() == 1
+    assert stored is not None and stored.total_amount == 25
+
+
+async def test_unique_constraint_lives_in_the_database(sessions, db_path):
+    with sqlite3.connect(db_path) as raw:
+        schema = raw.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'payments'"
+        ).fetchone()[0]
+    assert "uq_payments_telegram_payment_charge_id" in schema
+    assert "UNIQUE (telegram_payment_charge_id)" in schema
+
+
+async def test_timestamps_come_back_as_aware_utc(sessions):
+    moment = datetime(2026, 3, 1, 10, 30, tzinfo=UTC)
+    async with sessions() as session:
+        payment = make_payment()
+        payment.paid_at = moment
+        await PaymentRepository(session).add(payment)
+        await session.commit()
+    async with sessions() as session:
+        stored = await PaymentRepository(session).get("stx1")
+    assert stored is not None and stored.paid_at == moment
+    assert stored.paid_at.tzinfo is UTC
+
+
+async def test_sqlite_runs_in_wal_with_a_busy_timeout(sessions):
+    async with sessions() as session:
+        journal = (await session.exec(text("PRAGMA journal_mode"))).one()[0]
+        timeout = (await session.exec(text("PRAGMA busy_timeout"))).one()[0]
+        foreign_keys = (await session.exec(text("PRAGMA foreign_keys"))).one()[0]
+    assert (journal, timeout, foreign_keys) == ("wal", 5000, 1)
+
+
+async def test_a_charge_has_at_most_one_refund(sessions):
+    async with sessions() as session:
+        refunds = RefundRepository(session)
+        first = Refund(
+            telegram_payment_charge_id="stx1", user_id=7, total_amount=25, source="admin",
+            admin_id=1, refunded_at=utcnow(),
+        )
+        second = Refund(
+            telegram_payment_charge_id="stx1", user_id=7, total_amount=25, source="telegram",
+            refunded_at=utcnow(),
+        )
+        assert await refunds.add(first)
+        assert not await refunds.add(second)
+        await session.commit()
+        stored = await refunds.refunded_among(["stx1", "stx2"])
+    assert list(stored) == ["stx1"] and stored["stx1"].source == "admin"
+
+
+async def test_outbox_dedupe_key_queues_a_message_once(sessions):
+    async with sessions() as session:
+        outbox = OutboxRepository(session)
+        assert await outbox.queue(7, "hello", dedupe_key="payment:stx1")
+        assert not await outbox.queue(7, "hello again", dedupe_key="payment:stx1")
+        assert await outbox.queue(7, "no key")
+        assert await outbox.queue(7, "no key")
+        await session.commit()
+        assert [m.text for m in await outbox.all_for(7)] == ["hello", "no key", "no key"]
+
+
+async def test_outbox_due_skips_sent_given_up_and_later_messages(sessions):
+    now = utcnow()
+    async with sessions() as session:
+        outbox = OutboxRepository(session)
+        for text_ in ("a", "b", "c", "d"):
+            await outbox.queue(7, text_)
+        await session.commit()
+        a, b, c, d = await outbox.all_for(7)
+        await outbox.mark_sent(a.id)
+        await outbox.give_up(b.id, "Forbidden: bot was blocked by the user")
+        await outbox.retry_later(c.id, now + timedelta(minutes=5), "Bad Gateway")
+        await session.commit()
+        assert [m.text for m in await outbox.due(now + timedelta(seconds=1), 10)] == ["d"]
+        due_later = await outbox.due(now + timedelta(minutes=6), 10)
+    assert [(m.text, m.attempts) for m in due_later] == [("c", 1), ("d", 0)]
+
+
+async def test_audit_keeps_the_raw_json(sessions):
+    async with sessions() as session:
+        AuditRepository(session).add(
+            "pre_checkout_query", {"id": "q1", "total_amount": 25}, user_id=7,
+            decision="refused", reason="amount_mismatch",
+        )
+        await session.commit()
+        [event] = await AuditRepository(session).list("pre_checkout_query")
+    assert event.raw == '{"id": "q1", "total_amount": 25}'
+    assert (event.decision, event.reason, event.user_id) == ("refused", "amount_mismatch", 7)
+
+
+async def test_sync_state_counter_round_trips(sessions):
+    async with sessions() as session:
+        state = SyncStateRepository(session)
+        assert await state.get("star_transactions_seen") == 0
+        await state.set("star_transactions_seen", 5)
+        await session.commit()
+        await state.set("star_transactions_seen", 7)
+        await session.commit()
+        assert await state.get("star_transactions_seen") == 7
