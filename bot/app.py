@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
@@ -42,7 +43,14 @@ async def run_bot(
     bot = create_bot(settings)
     outbox = OutboxSender(bot, sessions, rate=settings.outbox_rate)
     signer = PayloadSigner(settings.bot_token.get_secret_value())
-    reconciler = Reconciler(bot, sessions, catalog, signer, settings.admin_ids)
+    reconciler = Reconciler(
+        bot,
+        sessions,
+        catalog,
+        signer,
+        settings.admin_ids,
+        settle=timedelta(seconds=settings.reconcile_settle),
+    )
     dispatcher = create_dispatcher(
         settings, sessions, catalog, outbox, signer=signer, reconciler=reconciler
     )

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     terms_text: str = Field(default=DEFAULT_TERMS_TEXT, min_length=1)
     outbox_rate: float = Field(default=25.0, gt=0, le=30)
     reconcile_interval: float = Field(default=600.0, ge=0)
+    reconcile_settle: float = Field(default=60.0, ge=0)
     shutdown_grace: float = Field(default=8.0, gt=0, le=9.5)
 
     @field_validator("bot_token")

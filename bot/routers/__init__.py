@@ -1,4 +1,8 @@
-"""The feature routers, in the order the dispatcher tries them."""
+"""The feature routers, in the order the dispatcher tries them.
+
+Each module has `create_router() -> Router`, so that every dispatcher (one per test, too) gets
+fresh routers: an aiogram router can be attached to only one parent.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,10 @@ from bot.routers import checkout, fallback, purchases, shop, start, support
 def create_routers() -> list[Router]:
     # Payments first: they must never be shadowed by a catch-all. The fallback goes last.
     return [
-        checkout.router,
-        start.router,
-        shop.router,
-        purchases.router,
-        support.router,
-        fallback.router,
+        checkout.create_router(),
+        start.create_router(),
+        shop.create_router(),
+        purchases.create_router(),
+        support.create_router(),
+        fallback.create_router(),
     ]

@@ -15,10 +15,14 @@ from bot.services.offers import PayloadSigner
 from bot.services.payments import PaymentFacts, record_payment
 from storage import SessionFactory
 
-router = Router(name=__name__)
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.pre_checkout_query.register(on_pre_checkout_query)
+    router.message.register(on_successful_payment, F.successful_payment)
+    return router
 
 
-@router.pre_checkout_query()
 async def on_pre_checkout_query(
     query: PreCheckoutQuery, sessions: SessionFactory, catalog: Catalog, signer: PayloadSigner
 ) -> None:
@@ -35,13 +39,15 @@ async def on_pre_checkout_query(
         logger.warning("pre-checkout {} could not be answered: {}", query.id, exc.message)
     logger.info(
         "pre-checkout {} user={} amount={} {}: {}",
-        query.id, facts.user_id, query.total_amount, query.currency,
+        query.id,
+        facts.user_id,
+        query.total_amount,
+        query.currency,
         check.refusal or "accepted",
     )
     await audit_decision(sessions, facts, check, query.model_dump(mode="json", exclude_none=True))
 
 
-@router.message(F.successful_payment)
 async def on_successful_payment(
     message: Message,
     sessions: SessionFactory,

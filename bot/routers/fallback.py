@@ -5,14 +5,17 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import Message
 
-router = Router(name=__name__)
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(unknown_command, F.text.startswith("/"))
+    router.message.register(other_message, F.chat.type == "private")
+    return router
 
 
-@router.message(F.text.startswith("/"))
 async def unknown_command(message: Message) -> None:
     await message.answer("I don't know that command. Send /help to see what I can do.")
 
 
-@router.message(F.chat.type == "private")
 async def other_message(message: Message) -> None:
     await message.answer("Send /shop to see what you can buy, or /help for the commands.")

@@ -11,10 +11,13 @@ from bot.catalog import Catalog
 from entitlements import list_active
 from storage import PaymentRepository, RefundRepository, SessionFactory
 
-router = Router(name=__name__)
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(cmd_mypurchases, Command("mypurchases"))
+    return router
 
 
-@router.message(Command("mypurchases"))
 async def cmd_mypurchases(message: Message, sessions: SessionFactory, catalog: Catalog) -> None:
     if message.from_user is None:
         return

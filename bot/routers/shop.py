@@ -15,7 +15,13 @@ from bot.services.offers import STARS, PayloadSigner
 from entitlements import has_all
 from storage import SessionFactory
 
-router = Router(name=__name__)
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(cmd_shop, Command("shop"))
+    router.message.register(cmd_buy, Command("buy"))
+    router.callback_query.register(on_buy_button, BuyCallback.filter())
+    return router
 
 
 class BuyCallback(CallbackData, prefix="buy"):
@@ -31,12 +37,10 @@ def shop_keyboard(catalog: Catalog) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-@router.message(Command("shop"))
 async def cmd_shop(message: Message, catalog: Catalog) -> None:
     await message.answer(texts.shop(catalog), reply_markup=shop_keyboard(catalog))
 
 
-@router.message(Command("buy"))
 async def cmd_buy(
     message: Message,
     command: CommandObject,
@@ -51,7 +55,6 @@ async def cmd_buy(
     await offer_product(message, bot, command.args.strip(), catalog, signer, sessions)
 
 
-@router.callback_query(BuyCallback.filter())
 async def on_buy_button(
     query: CallbackQuery,
     callback_data: BuyCallback,
@@ -65,9 +68,7 @@ async def on_buy_button(
         return
     # The buyer is whoever pressed the button, not the author of the shop message (the bot).
     buyer_message = query.message.model_copy(update={"from_user": query.from_user})
-    await offer_product(
-        buyer_message, bot, callback_data.product_id, catalog, signer, sessions
-    )
+    await offer_product(buyer_message, bot, callback_data.product_id, catalog, signer, sessions)
 
 
 async def offer_product(

@@ -13,10 +13,18 @@ from bot.routers.shop import offer_product
 from bot.services.offers import PayloadSigner
 from storage import SessionFactory
 
-router = Router(name=__name__)
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(
+        cmd_start_buy, CommandStart(deep_link=True, magic=F.args.startswith("buy_"))
+    )
+    router.message.register(cmd_start, CommandStart())
+    router.message.register(cmd_help, Command("help"))
+    router.message.register(cmd_terms, Command("terms"))
+    return router
 
 
-@router.message(CommandStart(deep_link=True, magic=F.args.startswith("buy_")))
 async def cmd_start_buy(
     message: Message,
     command: CommandObject,
@@ -29,16 +37,13 @@ async def cmd_start_buy(
     await offer_product(message, bot, product_id, catalog, signer, sessions)
 
 
-@router.message(CommandStart())
 async def cmd_start(message: Message, catalog: Catalog) -> None:
     await message.answer(texts.welcome(catalog))
 
 
-@router.message(Command("help"))
 async def cmd_help(message: Message) -> None:
     await message.answer(texts.command_list())
 
 
-@router.message(Command("terms"))
 async def cmd_terms(message: Message, settings: Settings) -> None:
     await message.answer(settings.terms_text, parse_mode=None)

@@ -8,9 +8,12 @@ from aiogram.types import Message
 
 from bot.config import Settings
 
-router = Router(name=__name__)
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(cmd_paysupport, Command("paysupport"))
+    return router
 
 
-@router.message(Command("paysupport"))
 async def cmd_paysupport(message: Message, settings: Settings) -> None:
     await message.answer(settings.paysupport_text, parse_mode=None)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.types import StarTransaction, TransactionPartnerUser
@@ -14,7 +16,7 @@ from bot.catalog import Catalog
 from bot.services.offers import STARS, PayloadSigner
 from bot.services.payments import PaymentFacts, record_payment
 from bot.services.refunds import RefundStatus, record_refund
-from storage import SessionFactory, SyncStateRepository
+from storage import SessionFactory, SyncStateRepository, utcnow
 
 CURSOR = "star_transactions_seen"
 PAGE_SIZE = 100  # getStarTransactions' maximum
@@ -38,12 +40,17 @@ class Reconciler:
         catalog: Catalog,
         signer: PayloadSigner,
         admin_ids: Collection[int] = (),
+        *,
+        settle: timedelta = timedelta(seconds=60),
     ) -> None:
         self.bot = bot
         self.sessions = sessions
         self.catalog = catalog
         self.signer = signer
         self.admin_ids = admin_ids
+        # A fresh payment's successful_payment update is normally on its way: leave it to that
+        # path (and its "thank you") unless it is still missing after `settle`.
+        self.settle = settle
         self._lock = asyncio.Lock()
 
     async def run(self) -> ReconcileReport:
@@ -54,12 +61,14 @@ class Reconciler:
                 offset = await SyncStateRepository(session).get(CURSOR)
             while True:
                 page = await self.bot.get_star_transactions(offset=offset, limit=PAGE_SIZE)
-                for transaction in page.transactions:
+                cutoff = utcnow() - self.settle
+                settled = list(itertools.takewhile(lambda t: t.date <= cutoff, page.transactions))
+                for transaction in settled:
                     await self._apply(transaction, report)
-                offset += len(page.transactions)
-                report.seen += len(page.transactions)
+                offset += len(settled)
+                report.seen += len(settled)
                 await self._save_cursor(offset)
-                if len(page.transactions) < PAGE_SIZE:
+                if len(settled) < PAGE_SIZE:
                     break
             if report.payments or report.refunds:
                 logger.warning(

@@ -120,3 +120,15 @@ async def buy(emu: BotAPIEmulator, user: User, product_id: str) -> CheckoutResul
     assert result.ok, result.error_message
     await emu.wait_for_message(user.id, text_contains="Thank you", since=since)
     return result
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
+    """Poll `check` until it returns something truthy; for effects that land after a reply."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s: {check.__name__}")
+        await asyncio.sleep(0.02)

@@ -1,0 +1,138 @@
+"""Pre-checkout: always answered in time; refused, with a message to act on, when it must be."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+
+from bot.services.offers import REFUSAL_MESSAGES, PayloadSigner, Refusal
+from entitlements import has
+from storage import AuditRepository, PaymentRepository
+from tests.e2e.conftest import buy, eventually, request_invoice
+
+
+async def refused(emulator, shop, buyer, reason: Refusal, result) -> None:
+    assert not result.ok
+    assert result.error_message == REFUSAL_MESSAGES[reason]
+    assert result.charge_id is None  # no money taken
+    async def decisions():
+        async with shop.sessions() as session:
+            return await AuditRepository(session).list("pre_checkout_query")
+
+    decisions = await eventually(decisions)
+    async with shop.sessions() as session:
+        assert await PaymentRepository(session).count() == 0 or reason is Refusal.ALREADY_OWNED
+    assert decisions[-1].reason == reason.value
+    assert decisions[-1].decision == "refused"
+    assert decisions[-1].user_id == buyer.id
+
+
+async def test_foreign_payload_is_refused(emulator, shop):
+    buyer = emulator.user("Kim")
+    invoice = await request_invoice(emulator, buyer, "gold")
+    result = await emulator.pay(buyer, invoice, payload="someone-elses-invoice:gold:25")
+    await refused(emulator, shop, buyer, Refusal.FOREIGN_PAYLOAD, result)
+
+
+async def test_payload_signed_by_another_bot_is_refused(emulator, shop):
+    buyer = emulator.user("Lou")
+    invoice = await request_invoice(emulator, buyer, "gold")
+    forged = PayloadSigner("999:another-bot").encode("gold", 25)
+    result = await emulator.pay(buyer, invoice, payload=forged)
+    await refused(emulator, shop, buyer, Refusal.FOREIGN_PAYLOAD, result)
+
+
+async def test_amount_other_than_the_invoice_is_refused(emulator, shop):
+    buyer = emulator.user("Max")
+    invoice = await request_invoice(emulator, buyer, "gold")
+    result = await emulator.pay(buyer, invoice, total_amount=1)
+    await refused(emulator, shop, buyer, Refusal.AMOUNT_MISMATCH, result)
+
+
+async def test_currency_other_than_stars_is_refused(emulator, shop):
+    buyer = emulator.user("Ned")
+    invoice = await request_invoice(emulator, buyer, "gold")
+    result = await emulator.pay(buyer, invoice, currency="USD")
+    await refused(emulator, shop, buyer, Refusal.WRONG_CURRENCY, result)
+
+
+async def test_price_changed_since_the_invoice_is_refused(emulator, shop):
+    buyer = emulator.user("Oda")
+    invoice = await request_invoice(emulator, buyer, "gold")
+    old_price = PayloadSigner(emulator.token).encode("gold", 20)
+    result = await emulator.pay(buyer, invoice, payload=old_price, total_amount=20)
+    await refused(emulator, shop, buyer, Refusal.PRICE_CHANGED, result)
+
+
+async def test_product_removed_from_the_catalog_is_refused(emulator, shop):
+    buyer = emulator.user("Pia")
+    invoice = await request_invoice(emulator, buyer, "gold")
+    removed = PayloadSigner(emulator.token).encode("retired_item", 25)
+    result = await emulator.pay(buyer, invoice, payload=removed)
+    await refused(emulator, shop, buyer, Refusal.PRODUCT_GONE, result)
+
+
+async def test_paying_an_old_invoice_for_an_owned_product_is_refused(emulator, shop):
+    buyer = emulator.user("Quin")
+    spare_invoice = await request_invoice(emulator, buyer, "gold")
+    await buy(emulator, buyer, "gold")
+    result = await emulator.pay(buyer, spare_invoice)
+    await refused(emulator, shop, buyer, Refusal.ALREADY_OWNED, result)
+    async with shop.sessions() as session:
+        assert await PaymentRepository(session).count() == 1
+
+
+async def test_owning_a_key_through_a_bundle_counts_as_owning_the_product(emulator, shop):
+    buyer = emulator.user("Rae")
+    gold_invoice = await request_invoice(emulator, buyer, "gold")
+    await buy(emulator, buyer, "supporter")  # grants supporter and gold
+    result = await emulator.pay(buyer, gold_invoice)
+    await refused(emulator, shop, buyer, Refusal.ALREADY_OWNED, result)
+
+
+async def test_accepted_pre_checkout_is_audited(emulator, shop):
+    buyer = emulator.user("Sol")
+    await buy(emulator, buyer, "gold")
+    async def decisions():
+        async with shop.sessions() as session:
+            return await AuditRepository(session).list("pre_checkout_query")
+
+    [decision] = await eventually(decisions)
+    assert (decision.decision, decision.reason, decision.user_id) == ("accepted", None, buyer.id)
+    assert '"invoice_payload"' in decision.raw
+
+
+def hold_write_lock(db_path, release: threading.Event, locked: threading.Event) -> None:
+    """Another process-like writer that keeps SQLite's write lock until told to let go."""
+    connection = sqlite3.connect(db_path, isolation_level=None)
+    connection.execute("BEGIN IMMEDIATE")
+    locked.set()
+    release.wait(30)
+    connection.execute("ROLLBACK")
+    connection.close()
+
+
+async def test_locked_database_refuses_as_temporary_instead_of_staying_silent(
+    emulator, shop, db_path
+):
+    buyer = emulator.user("Tia")
+    invoice = await request_invoice(emulator, buyer, "gold")
+    release, locked = threading.Event(), threading.Event()
+    holder = threading.Thread(target=hold_write_lock, args=(db_path, release, locked))
+    holder.start()
+    try:
+        await asyncio.to_thread(locked.wait, 5)
+        result = await emulator.pay(buyer, invoice)
+    finally:
+        release.set()
+        await asyncio.to_thread(holder.join)
+    assert not result.ok
+    assert result.error_message == REFUSAL_MESSAGES[Refusal.TEMPORARY]
+    assert emulator.unanswered_pre_checkouts == []
+    # Once the database is back, the same invoice goes through.
+    retry = await emulator.pay(buyer, invoice)
+    assert retry.ok
+    await emulator.wait_for_message(buyer.id, text_contains="Thank you")
+    async with shop.sessions() as session:
+        assert await has(session, buyer.id, "gold")

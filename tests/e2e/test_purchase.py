@@ -1,0 +1,176 @@
+"""A buyer opens the shop, pays in Stars and owns what they bought: end to end."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from entitlements import has, list_active
+from storage import AuditRepository, Entitlement, OutboxRepository, Payment, PaymentRepository
+from tests.e2e.conftest import buy, request_invoice, say
+
+
+async def test_buy_pay_and_own_a_one_time_product(emulator, shop):
+    buyer = emulator.user("Ann")
+    invoice = await request_invoice(emulator, buyer, "gold")
+    [sent] = emulator.calls("sendInvoice")
+    assert sent.params["currency"] == "XTR"
+    assert [p["amount"] for p in sent.params["prices"]] == [25]
+    assert len(sent.params["payload"].encode()) <= 128
+    assert "provider_token" not in sent.params
+
+    since = emulator.mark()
+    result = await emulator.pay(buyer, invoice)
+    assert result.ok and result.charge_id
+    confirmation = await emulator.wait_for_message(buyer.id, text_contains="Thank you", since=since)
+    assert "Gold badge" in confirmation["text"]
+    assert "gold, forever" in confirmation["text"]
+    assert result.charge_id in confirmation["text"]
+
+    async with shop.sessions() as session:
+        payment = await PaymentRepository(session).get(result.charge_id)
+        assert await has(session, buyer.id, "gold")
+    assert payment is not None
+    assert (payment.user_id, payment.product_id, payment.total_amount, payment.currency) == (
+        buyer.id, "gold", 25, "XTR",
+    )
+    assert payment.invoice_payload == sent.params["payload"]
+    assert payment.provider_payment_charge_id == emulator.charges[result.charge_id].provider_charge_id
+
+
+async def test_same_successful_payment_delivered_twice_grants_and_confirms_once(emulator, shop):
+    buyer = emulator.user("Ben")
+    result = await buy(emulator, buyer, "pro_month")
+    assert result.successful_payment_update_id is not None
+    duplicate = emulator.redeliver(result.successful_payment_update_id)
+    await emulator.wait_confirmed(duplicate)
+    # The outbox sends in order: once a later reply arrives, a second confirmation would have too.
+    await say(emulator, buyer, "/help")
+    confirmations = [
+        m for m in emulator.sent_messages(buyer.id) if "Thank you" in m.get("text", "")
+    ]
+    assert len(confirmations) == 1
+    async with shop.sessions() as session:
+        assert await PaymentRepository(session).count() == 1
+        rows = (await session.exec(select(Entitlement))).all()
+        outbox = await OutboxRepository(session).all_for(buyer.id)
+        audit = await AuditRepository(session).list("successful_payment")
+    assert len(rows) == 1
+    assert len(outbox) == 1
+    assert [e.decision for e in audit] == ["recorded", "duplicate"]
+
+
+async def test_timed_product_confirms_end_date_and_buying_again_extends_it(emulator, shop):
+    buyer = emulator.user("Cid")
+    await buy(emulator, buyer, "pro_month")
+    await buy(emulator, buyer, "pro_month")
+    async with shop.sessions() as session:
+        [active] = await list_active(session, buyer.id)
+        payments = (await session.exec(select(Payment))).all()
+    first_paid = min(p.paid_at for p in payments)
+    assert active.key == "pro"
+    assert active.expires_at is not None
+    days = (active.expires_at - first_paid).total_seconds() / 86400
+    assert 59.9 < days < 60.1
+    confirmations = [
+        m["text"] for m in emulator.sent_messages(buyer.id) if "Thank you" in m.get("text", "")
+    ]
+    assert len(confirmations) == 2
+    assert all("pro, until 20" in text for text in confirmations)
+
+
+async def test_buy_shows_valid_ids_for_an_unknown_product(emulator, shop):
+    buyer = emulator.user("Dee")
+    reply = await say(emulator, buyer, "/buy platinum")
+    assert "no product 'platinum'" in reply["text"]
+    for product_id in ("gold", "pro_month", "supporter"):
+        assert product_id in reply["text"]
+    usage = await say(emulator, buyer, "/buy")
+    assert usage["text"].startswith("Usage: /buy <product_id>")
+    assert emulator.calls("sendInvoice") == []
+
+
+async def test_buy_an_owned_one_time_product_says_so_instead_of_an_invoice(emulator, shop):
+    buyer = emulator.user("Eve")
+    await buy(emulator, buyer, "gold")
+    reply = await say(emulator, buyer, "/buy gold")
+    assert "You already own Gold badge" in reply["text"]
+    assert len(emulator.calls("sendInvoice")) == 1
+    # Timed products may be bought again: that extends them.
+    await request_invoice(emulator, buyer, "pro_month")
+
+
+async def test_subscription_is_listed_but_not_sold_yet(emulator, shop):
+    buyer = emulator.user("Fay")
+    reply = await say(emulator, buyer, "/buy club")
+    assert "cannot be bought yet" in reply["text"]
+    assert emulator.calls("sendInvoice") == []
+
+
+async def test_shop_lists_products_with_a_button_each_that_sends_its_invoice(emulator, shop):
+    buyer = emulator.user("Gus")
+    listing = await say(emulator, buyer, "/shop")
+    for product in shop.catalog:
+        assert product.title in listing["text"]
+        assert f"{product.price} ⭐" in listing["text"]
+    assert "gives gold" in listing["text"] and "for 30 days" in listing["text"]
+    buttons = [row[0] for row in listing["reply_markup"]["inline_keyboard"]]
+    assert [b["callback_data"] for b in buttons] == [f"buy:{p.id}" for p in shop.catalog]
+
+    since = emulator.mark()
+    emulator.press_button(buyer, listing, "buy:pro_month")
+    invoice = await emulator.wait_for_message(buyer.id, since=since)
+    assert invoice["invoice"]["title"] == "Pro, 30 days"
+    assert invoice["invoice"]["total_amount"] == 100
+    answer = await emulator.wait_for("answerCallbackQuery", since=since)
+    assert answer.ok
+    result = await emulator.pay(buyer, invoice)
+    assert result.ok
+
+
+async def test_start_welcomes_and_deep_link_goes_straight_to_the_invoice(emulator, shop):
+    buyer = emulator.user("Hal")
+    welcome = await say(emulator, buyer, "/start")
+    assert "Telegram Stars" in welcome["text"]
+    for command in ("/shop", "/buy", "/mypurchases", "/paysupport", "/terms", "/help"):
+        assert command in welcome["text"]
+    invoice = await say(emulator, buyer, "/start buy_supporter")
+    assert invoice["invoice"]["title"] == "Supporter pack"
+    unknown = await say(emulator, buyer, "/start buy_nothing")
+    assert "no product 'nothing'" in unknown["text"]
+
+
+async def test_help_terms_and_unknown_commands_get_clear_answers(emulator, start_bot):
+    await start_bot(terms_text="No refunds on Tuesdays.")
+    buyer = emulator.user("Ida")
+    help_text = await say(emulator, buyer, "/help")
+    assert "/mypurchases" in help_text["text"] and "/refund" not in help_text["text"]
+    terms = await say(emulator, buyer, "/terms")
+    assert terms["text"] == "No refunds on Tuesdays."
+    unknown = await say(emulator, buyer, "/frobnicate")
+    assert "don't know that command" in unknown["text"]
+    chatter = await say(emulator, buyer, "hello?")
+    assert "/shop" in chatter["text"]
+
+
+async def test_mypurchases_lists_what_is_owned_with_end_dates_and_charge_ids(emulator, shop):
+    buyer = emulator.user("Jo")
+    empty = await say(emulator, buyer, "/mypurchases")
+    assert "not bought anything" in empty["text"]
+    gold = await buy(emulator, buyer, "gold")
+    pro = await buy(emulator, buyer, "pro_month")
+    listing = await say(emulator, buyer, "/mypurchases")
+    text = listing["text"]
+    assert "gold, forever" in text
+    assert "pro, until 20" in text
+    assert gold.charge_id in text and pro.charge_id in text
+    assert "Gold badge, 25 ⭐" in text
+
+
+async def test_command_menu_is_registered_at_start(emulator, shop):
+    calls = emulator.calls("setMyCommands")
+    scopes = {str(c.params.get("scope", {}).get("type")): c.params for c in calls}
+    default = [c["command"] for c in scopes["default"]["commands"]]
+    assert default == ["shop", "buy", "mypurchases", "paysupport", "terms", "help"]
+    admin_menus = [c for c in calls if c.params.get("scope", {}).get("type") == "chat"]
+    assert {c.params["scope"]["chat_id"] for c in admin_menus} == set(shop.settings.admin_ids)
+    assert all("refund" in [x["command"] for x in c.params["commands"]] for c in admin_menus)
