@@ -1,0 +1,87 @@
+"""Running `python -m bot` as a child process against the emulator, as an operator would."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.emulator import BotAPIEmulator
+
+# Variables the bot reads; the child gets only what a test gives it, never the developer's.
+BOT_VARIABLES = (
+    "BOT_TOKEN", "ADMIN_IDS", "DATABASE_URL", "CATALOG_PATH", "TELEGRAM_API_BASE",
+    "TELEGRAM_TEST_ENV", "LOG_LEVEL", "LOG_JSON", "PAYSUPPORT_TEXT", "TERMS_TEXT",
+    "OUTBOX_RATE", "RECONCILE_INTERVAL", "RECONCILE_SETTLE", "SHUTDOWN_GRACE",
+)
+
+
+def child_env(**variables: Any) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in BOT_VARIABLES}
+    env.update({k.upper(): str(v) for k, v in variables.items()})
+    return env
+
+
+async def run_to_exit(cwd: Path, timeout: float = 30.0, **variables: Any) -> tuple[int, str]:
+    """Run the bot to completion; returns its exit code and what it printed to stderr."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot",
+        cwd=cwd, env=child_env(**variables),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout)
+    assert process.returncode is not None
+    return process.returncode, stderr.decode()
+
+
+class BotProcess:
+    """One `python -m bot` child; start it, stop it with a signal, or kill it outright."""
+
+    def __init__(self, emulator: BotAPIEmulator, workdir: Path, **variables: Any) -> None:
+        self.emulator = emulator
+        self.workdir = workdir
+        self.variables = {
+            "bot_token": emulator.token,
+            "telegram_api_base": emulator.base_url,
+            "database_url": f"sqlite+aiosqlite:///{workdir / 'bot.db'}",
+            "reconcile_interval": 0,
+            **variables,
+        }
+        self.process: asyncio.subprocess.Process | None = None
+        self.starts = 0
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"bot-{self.starts}.log"
+
+    async def start(self, timeout: float = 30.0) -> None:
+        self.starts += 1
+        since = self.emulator.mark()
+        with self.log_path.open("wb") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot",
+                cwd=self.workdir, env=child_env(**self.variables), stdout=log, stderr=log,
+            )
+        await self.emulator.wait_for("getUpdates", since=since, answered=False, timeout=timeout)
+
+    def signal(self, sig: signal.Signals) -> None:
+        assert self.process is not None
+        self.process.send_signal(sig)
+
+    async def wait(self, timeout: float) -> int:
+        assert self.process is not None
+        return await asyncio.wait_for(self.process.wait(), timeout)
+
+    async def kill(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+    def log(self) -> str:
+        return "\n".join(
+            (self.workdir / f"bot-{n}.log").read_text(errors="replace")
+            for n in range(1, self.starts + 1)
+        )

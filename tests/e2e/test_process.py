@@ -1,0 +1,83 @@
+"""`python -m bot` as a child process: bad set-up stops it with one line; good set-up serves."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from bot.services.offers import PayloadSigner
+from tests.e2e.conftest import say
+from tests.e2e.process import BotProcess, run_to_exit
+
+TOKEN = "123456:TEST-token"
+
+
+async def test_without_token_prints_where_to_get_one_and_exits_2(tmp_path):
+    code, stderr = await run_to_exit(tmp_path)
+    assert code == 2
+    [line] = stderr.strip().splitlines()
+    assert "BOT_TOKEN" in line and "@BotFather" in line and ".env" in line
+
+
+async def test_token_in_env_file_is_read(tmp_path):
+    (tmp_path / ".env").write_text("BOT_TOKEN=not-a-token\n")
+    code, stderr = await run_to_exit(tmp_path)
+    assert (code, stderr.strip().splitlines()[0].split(":")[0]) == (2, "invalid BOT_TOKEN")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("ADMIN_IDS", "me,you"), ("LOG_LEVEL", "chatty"), ("TELEGRAM_API_BASE", "nowhere")],
+)
+async def test_invalid_variable_exits_2_naming_it(tmp_path, variable, value):
+    code, stderr = await run_to_exit(tmp_path, bot_token=TOKEN, **{variable: value})
+    assert code == 2
+    [line] = stderr.strip().splitlines()
+    assert line.startswith(f"invalid {variable}:")
+    assert TOKEN not in stderr
+
+
+async def test_bad_catalog_exits_2_naming_file_product_and_field(tmp_path):
+    catalog = tmp_path / "shop.toml"
+    catalog.write_text(
+        '[[product]]\nid = "gold"\ntitle = "Gold"\ndescription = "d"\nprice = -5\n'
+        'kind = "one_time"\ngrants = ["gold"]\n'
+    )
+    code, stderr = await run_to_exit(tmp_path, bot_token=TOKEN, catalog_path=catalog)
+    assert code == 2
+    [line] = stderr.strip().splitlines()
+    assert str(catalog) in line and "product gold" in line and "price" in line
+
+
+async def test_child_process_serves_the_whole_purchase_flow(emulator, tmp_path):
+    bot = BotProcess(emulator, tmp_path, admin_ids="900001", log_json="true")
+    await bot.start()
+    try:
+        buyer = emulator.user("Uma")
+        welcome = await say(emulator, buyer, "/start", timeout=15)
+        assert "Telegram Stars" in welcome["text"]
+        listing = await say(emulator, buyer, "/shop")
+        since = emulator.mark()
+        emulator.press_button(buyer, listing, "buy:gold")
+        invoice = await emulator.wait_for_message(buyer.id, since=since)
+        result = await emulator.pay(buyer, invoice)
+        assert result.ok
+        await emulator.wait_for_message(buyer.id, text_contains="Thank you", since=since)
+        mine = await say(emulator, buyer, "/mypurchases")
+        assert "gold, forever" in mine["text"] and result.charge_id in mine["text"]
+        # A forged payload is refused by the child just as in-process.
+        forged = await emulator.pay(
+            buyer, invoice, payload=PayloadSigner("1:other").encode("gold", 25)
+        )
+        assert not forged.ok and "not issued by this shop" in (forged.error_message or "")
+
+        bot.signal(signal.SIGTERM)
+        assert await bot.wait(timeout=10) == 0
+    finally:
+        await bot.kill()
+    log = bot.log()
+    assert emulator.token not in log
+    assert '"charge=' not in log  # JSON lines, one object each
+    assert all(line.startswith("{") for line in log.strip().splitlines())
+    assert result.charge_id in log
