@@ -38,8 +38,10 @@ async def run_bot(
     if handle_signals:
         _stop_on_signals(stop)
     engine = create_engine(settings.database_url)
+    read_engine = create_engine(settings.database_url, read_only=True)
     await create_schema(engine)
     sessions = create_session_factory(engine)
+    readers = create_session_factory(read_engine)
     bot = create_bot(settings)
     outbox = OutboxSender(bot, sessions, rate=settings.outbox_rate)
     signer = PayloadSigner(settings.bot_token.get_secret_value())
@@ -52,7 +54,7 @@ async def run_bot(
         settle=timedelta(seconds=settings.reconcile_settle),
     )
     dispatcher = create_dispatcher(
-        settings, sessions, catalog, outbox, signer=signer, reconciler=reconciler
+        settings, sessions, readers, catalog, outbox, signer=signer, reconciler=reconciler
     )
     poller = AtLeastOncePoller(
         dispatcher, bot, allowed_updates=dispatcher.resolve_used_update_types()
@@ -73,6 +75,7 @@ async def run_bot(
     finally:
         await bot.session.close()
         await engine.dispose()
+        await read_engine.dispose()
         logger.info("bot stopped")
 
 

@@ -49,13 +49,19 @@ def create_bot(settings: Settings) -> Bot:
 def create_dispatcher(
     settings: Settings,
     sessions: SessionFactory,
+    readers: SessionFactory,
     catalog: Catalog,
     outbox: OutboxSender,
     **extra: Any,
 ) -> Dispatcher:
     extra.setdefault("signer", PayloadSigner(settings.bot_token.get_secret_value()))
     dispatcher = Dispatcher(
-        settings=settings, sessions=sessions, catalog=catalog, outbox=outbox, **extra
+        settings=settings,
+        sessions=sessions,  # write transactions (one writer connection)
+        readers=readers,  # read-only look-ups that must never wait for a writer
+        catalog=catalog,
+        outbox=outbox,
+        **extra,
     )
     dispatcher.include_routers(*create_routers())
     dispatcher.errors.register(on_error)

@@ -23,7 +23,7 @@ from loguru import logger
 RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 # While handlers run, Telegram keeps returning their (unconfirmed) updates at once; poll for
 # new ones at this pace instead of spinning.
-BUSY_POLL_SECONDS = 0.3
+BUSY_POLL_SECONDS = 0.1
 
 
 @dataclass

@@ -18,19 +18,29 @@ SessionFactory = async_sessionmaker[AsyncSession]
 BUSY_TIMEOUT_MS = 5000
 
 
-def create_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> AsyncEngine:
-    """An async engine; for SQLite it creates the file's folder and sets WAL and the pragmas."""
+def create_engine(
+    url: str, *, read_only: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+) -> AsyncEngine:
+    """An async engine; for SQLite it creates the file's folder and sets WAL and the pragmas.
+
+    SQLite has one writer at a time. The default (writer) engine keeps a single connection, so
+    this process's write transactions queue on the pool, in order, instead of sleeping in
+    SQLite's busy handler. A `read_only` engine has a pool of readers whose transactions start
+    deferred: in WAL mode they read a snapshot and never wait for a writer.
+    """
     parsed = make_url(url)
     is_sqlite = parsed.get_backend_name() == "sqlite"
-    if is_sqlite and parsed.database and parsed.database != ":memory:":
+    if not is_sqlite:
+        return create_async_engine(url)
+    if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url)
-    if is_sqlite:
-        _tune_sqlite(engine, busy_timeout_ms)
+    pool: dict[str, Any] = {} if read_only else {"pool_size": 1, "max_overflow": 0}
+    engine = create_async_engine(url, **pool)
+    _tune_sqlite(engine, busy_timeout_ms, "BEGIN" if read_only else "BEGIN IMMEDIATE")
     return engine
 
 
-def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int, begin: str) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take over transaction control from the driver so "begin" below decides how to start.
@@ -44,9 +54,9 @@ def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        # IMMEDIATE takes the write lock up front: a read-then-write transaction can then wait
+        # A writer takes the lock up front (IMMEDIATE): a read-then-write transaction then waits
         # on busy_timeout instead of failing at once with "database is locked" on upgrade.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(begin)
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:

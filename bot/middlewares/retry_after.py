@@ -1,8 +1,10 @@
-"""Every Bot API call that gets 429 waits `retry_after` and tries again, a bounded number of times."""
+"""Every Bot API call that gets 429 waits `retry_after` and tries again, within a time budget."""
 
 from __future__ import annotations
 
 import asyncio
+import random
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiogram.client.session.middlewares.base import (
@@ -10,22 +12,43 @@ from aiogram.client.session.middlewares.base import (
     NextRequestMiddlewareType,
 )
 from aiogram.exceptions import TelegramRetryAfter
-from aiogram.methods import AnswerPreCheckoutQuery, GetUpdates, Response, TelegramMethod
+from aiogram.methods import (
+    AnswerPreCheckoutQuery,
+    GetUpdates,
+    RefundStarPayment,
+    Response,
+    TelegramMethod,
+)
 from loguru import logger
 
 if TYPE_CHECKING:
     from aiogram import Bot
 
-# A pre-checkout answer is useless after Telegram's 10 s deadline: wait only briefly for it.
-MAX_WAIT_BY_METHOD: dict[type[TelegramMethod[Any]], float] = {AnswerPreCheckoutQuery: 3.0}
+
+@dataclass(frozen=True)
+class RetryBudget:
+    attempts: int  # calls in all, the first included
+    seconds: float  # total time spent waiting between them
+
+
+DEFAULT_BUDGET = RetryBudget(attempts=12, seconds=30.0)
+BUDGETS: dict[type[TelegramMethod[Any]], RetryBudget] = {
+    # Useless after Telegram's 10 s pre-checkout deadline.
+    AnswerPreCheckoutQuery: RetryBudget(attempts=2, seconds=3.0),
+    # An admin is waiting for the answer: a few tries, then say so.
+    RefundStarPayment: RetryBudget(attempts=4, seconds=30.0),
+}
 
 
 class RetryAfterMiddleware(BaseRequestMiddleware):
-    """Honour Telegram's flood control: sleep `retry_after`, then send the same request again."""
+    """Honour Telegram's flood control: sleep `retry_after`, then send the same request again.
 
-    def __init__(self, max_attempts: int = 4, max_wait: float = 30.0) -> None:
-        self.max_attempts = max_attempts
-        self.max_wait = max_wait
+    Requests that hit the limit together would all come back together and hit it again, so
+    each waits `retry_after` plus a random part of it.
+    """
+
+    def __init__(self, budgets: dict[type[TelegramMethod[Any]], RetryBudget] | None = None):
+        self.budgets = BUDGETS if budgets is None else budgets
 
     async def __call__(
         self,
@@ -35,17 +58,18 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
     ) -> Response[Any]:
         if isinstance(method, GetUpdates):  # the poller has its own back-off
             return await make_request(bot, method)
-        max_wait = MAX_WAIT_BY_METHOD.get(type(method), self.max_wait)
-        attempt = 1
+        budget = self.budgets.get(type(method), DEFAULT_BUDGET)
+        attempt, waited = 1, 0.0
         while True:
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
-                if attempt >= self.max_attempts or exc.retry_after > max_wait:
+                delay = exc.retry_after * (1 + random.random())
+                if attempt >= budget.attempts or waited + delay > budget.seconds:
+                    logger.warning("{}: 429, giving up after {} tries", method.__api_method__,
+                                   attempt)
                     raise
-                logger.warning(
-                    "{}: 429, retry {} of {} after {}s",
-                    method.__api_method__, attempt, self.max_attempts - 1, exc.retry_after,
-                )
-                await asyncio.sleep(exc.retry_after)
-                attempt += 1
+                logger.warning("{}: 429, try {} again in {:.1f}s",
+                               method.__api_method__, attempt + 1, delay)
+                await asyncio.sleep(delay)
+                attempt, waited = attempt + 1, waited + delay

@@ -24,7 +24,11 @@ def create_router() -> Router:
 
 
 async def on_pre_checkout_query(
-    query: PreCheckoutQuery, sessions: SessionFactory, catalog: Catalog, signer: PayloadSigner
+    query: PreCheckoutQuery,
+    sessions: SessionFactory,
+    readers: SessionFactory,
+    catalog: Catalog,
+    signer: PayloadSigner,
 ) -> None:
     facts = PreCheckout(
         user_id=query.from_user.id,
@@ -32,7 +36,7 @@ async def on_pre_checkout_query(
         total_amount=query.total_amount,
         invoice_payload=query.invoice_payload,
     )
-    check = await decide(sessions, catalog, signer, facts)
+    check = await decide(readers, catalog, signer, facts)
     try:
         await query.answer(ok=check.refusal is None, error_message=check.error_message)
     except TelegramBadRequest as exc:  # e.g. redelivered after it was already answered

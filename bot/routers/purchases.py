@@ -18,11 +18,11 @@ def create_router() -> Router:
     return router
 
 
-async def cmd_mypurchases(message: Message, sessions: SessionFactory, catalog: Catalog) -> None:
+async def cmd_mypurchases(message: Message, readers: SessionFactory, catalog: Catalog) -> None:
     if message.from_user is None:
         return
     user_id = message.from_user.id
-    async with sessions() as session:
+    async with readers() as session:
         active = await list_active(session, user_id)
         payments = await PaymentRepository(session).list_for_user(user_id, limit=20)
         refunds = await RefundRepository(session).refunded_among(

@@ -47,12 +47,12 @@ async def cmd_buy(
     bot: Bot,
     catalog: Catalog,
     signer: PayloadSigner,
-    sessions: SessionFactory,
+    readers: SessionFactory,
 ) -> None:
     if not command.args:
         await message.answer(texts.buy_usage(catalog))
         return
-    await offer_product(message, bot, command.args.strip(), catalog, signer, sessions)
+    await offer_product(message, bot, command.args.strip(), catalog, signer, readers)
 
 
 async def on_buy_button(
@@ -61,14 +61,14 @@ async def on_buy_button(
     bot: Bot,
     catalog: Catalog,
     signer: PayloadSigner,
-    sessions: SessionFactory,
+    readers: SessionFactory,
 ) -> None:
     await query.answer()
     if query.message is None or not isinstance(query.message, Message):
         return
     # The buyer is whoever pressed the button, not the author of the shop message (the bot).
     buyer_message = query.message.model_copy(update={"from_user": query.from_user})
-    await offer_product(buyer_message, bot, callback_data.product_id, catalog, signer, sessions)
+    await offer_product(buyer_message, bot, callback_data.product_id, catalog, signer, readers)
 
 
 async def offer_product(
@@ -77,7 +77,7 @@ async def offer_product(
     product_id: str,
     catalog: Catalog,
     signer: PayloadSigner,
-    sessions: SessionFactory,
+    readers: SessionFactory,
 ) -> None:
     """Send the invoice for `product_id`, or say why not."""
     product = catalog.get(product_id)
@@ -89,7 +89,7 @@ async def offer_product(
         return
     buyer = message.from_user
     if buyer is not None and product.kind is ProductKind.ONE_TIME:
-        async with sessions() as session:
+        async with readers() as session:
             owned = await has_all(session, buyer.id, product.grants)
         if owned:
             await bot.send_message(message.chat.id, texts.already_owned(product))

@@ -31,10 +31,10 @@ async def cmd_start_buy(
     bot: Bot,
     catalog: Catalog,
     signer: PayloadSigner,
-    sessions: SessionFactory,
+    readers: SessionFactory,
 ) -> None:
     product_id = (command.args or "").removeprefix("buy_")
-    await offer_product(message, bot, product_id, catalog, signer, sessions)
+    await offer_product(message, bot, product_id, catalog, signer, readers)
 
 
 async def cmd_start(message: Message, catalog: Catalog) -> None:

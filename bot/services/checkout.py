@@ -26,7 +26,7 @@ class PreCheckout:
 
 
 async def decide(
-    sessions: SessionFactory,
+    readers: SessionFactory,
     catalog: Catalog,
     signer: PayloadSigner,
     query: PreCheckout,
@@ -45,7 +45,7 @@ async def decide(
     if check.refusal is not None or product is None or product.kind is not ProductKind.ONE_TIME:
         return check
     try:
-        async with asyncio.timeout(db_budget), sessions() as session:
+        async with asyncio.timeout(db_budget), readers() as session:
             owned = await has_all(session, query.user_id, product.grants)
     except (TimeoutError, SQLAlchemyError) as exc:
         logger.error("pre-checkout: database did not answer in time ({!r}), refusing", exc)

@@ -106,8 +106,10 @@ async def say(emu: BotAPIEmulator, user: User, text: str, **wait: Any) -> dict[s
     return await emu.wait_for_message(user.id, since=since, **wait)
 
 
-async def request_invoice(emu: BotAPIEmulator, user: User, product_id: str) -> dict[str, Any]:
-    message = await say(emu, user, f"/buy {product_id}")
+async def request_invoice(
+    emu: BotAPIEmulator, user: User, product_id: str, timeout: float = 10.0
+) -> dict[str, Any]:
+    message = await say(emu, user, f"/buy {product_id}", timeout=timeout)
     assert "invoice" in message, f"expected an invoice, got {message.get('text')!r}"
     return message
 

@@ -142,7 +142,7 @@ async def test_has_entitlement_filter_gates_a_handler_on_a_key(emulator, api_bot
     async def members_only(message: Message) -> None:
         await message.answer("Gold members only")
 
-    dispatcher = Dispatcher(sessions=sessions)
+    dispatcher = Dispatcher(readers=sessions)
     dispatcher.include_router(router)
     stop, task = await poll(dispatcher, api_bot)
     member = emulator.user("Ada")

@@ -104,7 +104,7 @@ async def test_accepted_pre_checkout_is_audited(emulator, shop):
 
 
 def hold_write_lock(db_path, release: threading.Event, locked: threading.Event) -> None:
-    """Another process-like writer that keeps SQLite's write lock until told to let go."""
+    """Another program writing to the database, holding SQLite's write lock until told."""
     connection = sqlite3.connect(db_path, isolation_level=None)
     connection.execute("BEGIN IMMEDIATE")
     locked.set()
@@ -113,7 +113,7 @@ def hold_write_lock(db_path, release: threading.Event, locked: threading.Event) 
     connection.close()
 
 
-async def test_locked_database_refuses_as_temporary_instead_of_staying_silent(
+async def test_pre_checkout_is_answered_while_another_writer_holds_the_lock(
     emulator, shop, db_path
 ):
     buyer = emulator.user("Tia")
@@ -124,15 +124,31 @@ async def test_locked_database_refuses_as_temporary_instead_of_staying_silent(
     try:
         await asyncio.to_thread(locked.wait, 5)
         result = await emulator.pay(buyer, invoice)
+        assert result.ok  # readers never wait for a writer (WAL)
     finally:
         release.set()
         await asyncio.to_thread(holder.join)
+    # The payment itself waited for the lock, and was recorded once it was free.
+    await emulator.wait_for_message(buyer.id, text_contains="Thank you", timeout=20)
+    async with shop.sessions() as session:
+        assert await has(session, buyer.id, "gold")
+
+
+async def test_failing_database_refuses_as_temporary_instead_of_staying_silent(
+    emulator, shop, db_path
+):
+    buyer = emulator.user("Uli")
+    invoice = await request_invoice(emulator, buyer, "gold")
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("ALTER TABLE entitlements RENAME TO entitlements_away")
+    try:
+        result = await emulator.pay(buyer, invoice)
+    finally:
+        with sqlite3.connect(db_path) as raw:
+            raw.execute("ALTER TABLE entitlements_away RENAME TO entitlements")
     assert not result.ok
     assert result.error_message == REFUSAL_MESSAGES[Refusal.TEMPORARY]
     assert emulator.unanswered_pre_checkouts == []
-    # Once the database is back, the same invoice goes through.
-    retry = await emulator.pay(buyer, invoice)
+    retry = await emulator.pay(buyer, invoice)  # the database is back: the same invoice works
     assert retry.ok
     await emulator.wait_for_message(buyer.id, text_contains="Thank you")
-    async with shop.sessions() as session:
-        assert await has(session, buyer.id, "gold")

@@ -1,0 +1,1 @@
+"""Benchmarks: figures printed side by side with a baseline from the same run; no pass/fail."""

@@ -1,0 +1,36 @@
+"""The pre-checkout decision gives the database a time budget, then refuses as temporary."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from bot.catalog import load_catalog
+from bot.config import DEFAULT_CATALOG
+from bot.services.checkout import PreCheckout, decide
+from bot.services.offers import PayloadSigner, Refusal
+from storage import create_engine, create_schema, create_session_factory
+
+
+async def test_database_locked_even_for_readers_refuses_as_temporary(db_path, database_url):
+    writer = create_engine(database_url)
+    await create_schema(writer)
+    await writer.dispose()
+    # A program that takes the whole file (exclusive locking mode): readers must wait too.
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("UPDATE sync_state SET value = value")
+    readers = create_engine(database_url, read_only=True)
+    try:
+        signer = PayloadSigner("1:secret")
+        query = PreCheckout(
+            user_id=7, currency="XTR", total_amount=25, invoice_payload=signer.encode("gold", 25)
+        )
+        catalog = load_catalog(DEFAULT_CATALOG)
+        check = await decide(create_session_factory(readers), catalog, signer, query, db_budget=0.3)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        await readers.dispose()
+    assert check.refusal is Refusal.TEMPORARY
+    assert check.error_message is not None and "try again" in check.error_message
