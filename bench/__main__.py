@@ -40,9 +40,12 @@ async def baseline(emulator: BotAPIEmulator, _: Path) -> Callable[[], Awaitable[
     async def answer(query: PreCheckoutQuery) -> None:
         await query.answer(ok=True)
 
-    bot = Bot(emulator.token, session=AiohttpSession(api=TelegramAPIServer.from_base(
-        emulator.base_url)))
-    task = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False, polling_timeout=1))
+    bot = Bot(
+        emulator.token, session=AiohttpSession(api=TelegramAPIServer.from_base(emulator.base_url))
+    )
+    task = asyncio.create_task(
+        dispatcher.start_polling(bot, handle_signals=False, polling_timeout=1)
+    )
 
     async def stop() -> None:
         await dispatcher.stop_polling()
@@ -79,8 +82,9 @@ async def measure(name: str, start: Callable, workdir: Path) -> dict[str, float]
     buyers = [emulator.user(f"b{n}") for n in range(BURST)]
 
     async def pay(buyer):
-        return await emulator.pay(buyer, payload=signer.encode("gold", 25), total_amount=25,
-                                  currency="XTR")
+        return await emulator.pay(
+            buyer, payload=signer.encode("gold", 25), total_amount=25, currency="XTR"
+        )
 
     sequential = [await pay(b) for b in buyers[:50]]
     began = time.perf_counter()

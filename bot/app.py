@@ -71,7 +71,7 @@ async def run_bot(
         await asyncio.gather(reconciling, return_exceptions=True)
         stopping_since = poller.stopped_at or time.monotonic()
         remaining = STOP_BUDGET_SECONDS - (time.monotonic() - stopping_since)
-        await outbox.stop(timeout=max(0.5, remaining))
+        await outbox.stop(within=max(0.5, remaining))
     finally:
         await bot.session.close()
         await engine.dispose()
@@ -88,7 +88,7 @@ async def _reconcile_periodically(
             report = await reconciler.run()
             if report.payments or report.refunds:
                 outbox.wake()
-        except Exception as exc:  # noqa: BLE001 - the next round tries again
+        except Exception as exc:
             logger.error("reconciliation failed: {!r}", exc)
         if interval <= 0:
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from datetime import timedelta
 
@@ -67,15 +68,15 @@ class OutboxSender:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
 
-    async def stop(self, timeout: float) -> None:
-        """Send what is due for up to `timeout` seconds, then stop."""
+    async def stop(self, within: float) -> None:
+        """Send what is due for up to `within` seconds, then stop."""
         if self._task is None:
             return
         self._stopping = True
-        self._deadline = time.monotonic() + timeout
+        self._deadline = time.monotonic() + within
         self._wake.set()
         try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout)
+            await asyncio.wait_for(asyncio.shield(self._task), within)
         except TimeoutError:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -92,10 +93,8 @@ class OutboxSender:
                 return
             if handled == 0:
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
-                except TimeoutError:
-                    pass
 
     async def send_due(self, limit: int = 50) -> int:
         """Try every message due now (up to `limit`); returns how many were tried."""
@@ -121,18 +120,30 @@ class OutboxSender:
             # The request middleware already waited and retried; come back after the pause.
             await self._retry_later(message, timedelta(seconds=exc.retry_after), str(exc))
         except TelegramForbiddenError as exc:
-            logger.warning("outbox: chat {} blocked the bot, message {} dropped: {}",
-                           message.chat_id, message.id, exc.message)
+            logger.warning(
+                "outbox: chat {} blocked the bot, message {} dropped: {}",
+                message.chat_id,
+                message.id,
+                exc.message,
+            )
             await self._give_up(message, exc.message)
         except TelegramBadRequest as exc:
-            logger.error("outbox: Telegram refused message {} to chat {}: {}",
-                         message.id, message.chat_id, exc.message)
+            logger.error(
+                "outbox: Telegram refused message {} to chat {}: {}",
+                message.id,
+                message.chat_id,
+                exc.message,
+            )
             await self._give_up(message, exc.message)
         except (TelegramServerError, TelegramNetworkError, ClientDecodeError, TimeoutError) as exc:
             # ClientDecodeError: a 502 from Telegram's front end is an HTML page, not JSON.
             if message.attempts + 1 >= MAX_ATTEMPTS:
-                logger.error("outbox: message {} failed {} times, giving up: {}",
-                             message.id, MAX_ATTEMPTS, exc)
+                logger.error(
+                    "outbox: message {} failed {} times, giving up: {}",
+                    message.id,
+                    MAX_ATTEMPTS,
+                    exc,
+                )
                 await self._give_up(message, str(exc))
             else:
                 await self._retry_later(message, backoff(message.attempts), str(exc))

@@ -82,7 +82,7 @@ class AtLeastOncePoller:
             busy = bool(self.state.running or self.state.failed)
             try:
                 updates = await self._fetch(offset, 0 if busy else self.polling_timeout, stop)
-            except Exception as exc:  # noqa: BLE001 - any failure to reach Telegram is retried
+            except Exception as exc:
                 failures += 1
                 delay = min(2.0**failures, 30.0)
                 logger.error("getUpdates failed ({}); retrying in {:.0f}s", exc, delay)
@@ -97,9 +97,13 @@ class AtLeastOncePoller:
                 await _sleep_or_stop(stop, BUSY_POLL_SECONDS, self._progress)
         await self._finish(grace)
 
-    async def _fetch(self, offset: int | None, timeout: int, stop: asyncio.Event) -> list[Update] | None:
-        call = GetUpdates(offset=offset, timeout=timeout, allowed_updates=self.allowed_updates)
-        fetch = asyncio.ensure_future(self.bot(call, request_timeout=timeout + 15))
+    async def _fetch(
+        self, offset: int | None, poll_seconds: int, stop: asyncio.Event
+    ) -> list[Update] | None:
+        call = GetUpdates(
+            offset=offset, timeout=poll_seconds, allowed_updates=self.allowed_updates
+        )
+        fetch = asyncio.ensure_future(self.bot(call, request_timeout=poll_seconds + 15))
         stopped = asyncio.ensure_future(stop.wait())
         await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
@@ -127,7 +131,7 @@ class AtLeastOncePoller:
         update_id = update.update_id
         try:
             await self.dispatcher.feed_update(self.bot, update, **self.handler_data)
-        except Exception:  # noqa: BLE001 - the update stays unconfirmed and comes back
+        except Exception:
             self._record_failure(update)
         else:
             self.state.failed.pop(update_id, None)
@@ -143,7 +147,9 @@ class AtLeastOncePoller:
         if attempts > len(self.retry_delays):
             logger.opt(exception=True).error(
                 "update {} failed {} times; giving up on it (reconciliation is the last net): {}",
-                update_id, attempts, update.model_dump_json(exclude_none=True),
+                update_id,
+                attempts,
+                update.model_dump_json(exclude_none=True),
             )
             self.state.failed.pop(update_id, None)
             self.state.finished.add(update_id)
@@ -151,7 +157,9 @@ class AtLeastOncePoller:
         delay = self.retry_delays[attempts - 1]
         logger.opt(exception=True).warning(
             "update {} failed (attempt {}); Telegram keeps it, retrying in {}s",
-            update_id, attempts, delay,
+            update_id,
+            attempts,
+            delay,
         )
         self.state.failed[update_id] = _Failure(attempts, time.monotonic() + delay)
 
@@ -173,7 +181,7 @@ class AtLeastOncePoller:
             return
         try:
             await self.bot(GetUpdates(offset=offset, timeout=0, limit=1), request_timeout=5)
-        except Exception as exc:  # noqa: BLE001 - redelivery is harmless, just slower
+        except Exception as exc:
             logger.warning("could not confirm finished updates on stop: {}", exc)
 
 
@@ -183,6 +191,6 @@ async def _sleep_or_stop(
     waiters = {asyncio.ensure_future(stop.wait())}
     if wake is not None:
         waiters.add(asyncio.ensure_future(wake.wait()))
-    done, pending = await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    _, pending = await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
     for waiter in pending:
         waiter.cancel()

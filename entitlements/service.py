@@ -92,7 +92,7 @@ async def revoke_for_charge(
         )
         .values(revoked_at=now or utcnow())
     )
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     return int(result.rowcount)
 
 

@@ -1,4 +1,4 @@
-"""SQLModel tables. Telegram's field names are kept; timestamps are UTC; amounts are whole Stars."""
+"""SQLModel tables: Telegram's field names, UTC timestamps, amounts in whole Stars."""
 
 from __future__ import annotations
 
@@ -70,7 +70,9 @@ class Refund(SQLModel, table=True):
 
     __tablename__ = "refunds"
     __table_args__ = (
-        UniqueConstraint("telegram_payment_charge_id", name="uq_refunds_telegram_payment_charge_id"),
+        UniqueConstraint(
+            "telegram_payment_charge_id", name="uq_refunds_telegram_payment_charge_id"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

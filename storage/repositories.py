@@ -26,7 +26,7 @@ async def insert_ignoring_conflict(session: AsyncSession, row: SQLModel) -> bool
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     module: Any = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(table).values(**values).on_conflict_do_nothing()
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     return bool(result.rowcount)
 
 
@@ -43,6 +43,10 @@ class PaymentRepository:
             Payment.telegram_payment_charge_id == telegram_payment_charge_id
         )
         return (await self.session.exec(statement)).first()
+
+    async def get_by_id(self, payment_id: int) -> Payment | None:
+        """By row id: what a button names, since a charge id may not fit in its 64 bytes."""
+        return await self.session.get(Payment, payment_id)
 
     async def list_for_user(self, user_id: int, limit: int = 10) -> Sequence[Payment]:
         """The user's most recent payments, newest first."""
@@ -163,18 +167,18 @@ class OutboxRepository:
             .where(col(OutboxMessage.id) == message_id)
             .values(
                 next_attempt_at=at,
-                attempts=OutboxMessage.attempts + 1,  # type: ignore[operator]
+                attempts=OutboxMessage.attempts + 1,
                 last_error=error,
             )
         )
-        await self.session.exec(statement)  # type: ignore[call-overload]
+        await self.session.exec(statement)
 
     async def give_up(self, message_id: int, error: str) -> None:
         await self._set(message_id, failed_at=utcnow(), last_error=error)
 
     async def _set(self, message_id: int, **values: Any) -> None:
         statement = update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
-        await self.session.exec(statement.values(**values))  # type: ignore[call-overload]
+        await self.session.exec(statement.values(**values))
 
     async def all_for(self, chat_id: int) -> Sequence[OutboxMessage]:
         statement = (

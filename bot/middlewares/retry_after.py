@@ -66,10 +66,12 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
             except TelegramRetryAfter as exc:
                 delay = exc.retry_after * (1 + random.random())
                 if attempt >= budget.attempts or waited + delay > budget.seconds:
-                    logger.warning("{}: 429, giving up after {} tries", method.__api_method__,
-                                   attempt)
+                    logger.warning(
+                        "{}: 429, giving up after {} tries", method.__api_method__, attempt
+                    )
                     raise
-                logger.warning("{}: 429, try {} again in {:.1f}s",
-                               method.__api_method__, attempt + 1, delay)
+                logger.warning(
+                    "{}: 429, try {} again in {:.1f}s", method.__api_method__, attempt + 1, delay
+                )
                 await asyncio.sleep(delay)
                 attempt, waited = attempt + 1, waited + delay

@@ -44,7 +44,7 @@ class PayloadSigner:
         body, _, signature = payload.rpartition(":")
         if not hmac.compare_digest(signature.encode(), self._signature(body).encode()):
             return None
-        version, product_id, price, nonce = (body.split(":") + ["", "", "", ""])[:4]
+        version, product_id, price, nonce = [*body.split(":"), "", "", "", ""][:4]
         if version != PAYLOAD_VERSION or not price.isdigit():
             return None
         return Offer(product_id=product_id, price=int(price), nonce=nonce)

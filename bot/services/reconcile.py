@@ -61,8 +61,7 @@ class Reconciler:
                 offset = await SyncStateRepository(session).get(CURSOR)
             while True:
                 page = await self.bot.get_star_transactions(offset=offset, limit=PAGE_SIZE)
-                cutoff = utcnow() - self.settle
-                settled = list(itertools.takewhile(lambda t: t.date <= cutoff, page.transactions))
+                settled = self._settled(page.transactions)
                 for transaction in settled:
                     await self._apply(transaction, report)
                 offset += len(settled)
@@ -73,9 +72,15 @@ class Reconciler:
             if report.payments or report.refunds:
                 logger.warning(
                     "reconciliation recovered payments={} refunds={}",
-                    report.payments, report.refunds,
+                    report.payments,
+                    report.refunds,
                 )
             return report
+
+    def _settled(self, transactions: list[StarTransaction]) -> list[StarTransaction]:
+        """The leading transactions older than `settle` (the list is chronological)."""
+        cutoff = utcnow() - self.settle
+        return list(itertools.takewhile(lambda t: t.date <= cutoff, transactions))
 
     async def _apply(self, transaction: StarTransaction, report: ReconcileReport) -> None:
         source, receiver = transaction.source, transaction.receiver
@@ -90,7 +95,10 @@ class Reconciler:
                 paid_at=transaction.date,
             )
             outcome = await record_payment(
-                self.sessions, self.catalog, self.signer, facts,
+                self.sessions,
+                self.catalog,
+                self.signer,
+                facts,
                 admin_ids=self.admin_ids,
                 raw=transaction.model_dump(mode="json", exclude_none=True),
                 source="reconcile",
@@ -99,7 +107,9 @@ class Reconciler:
                 report.payments.append(transaction.id)
         elif _is_invoice_user(receiver):
             outcome_refund = await record_refund(
-                self.sessions, self.catalog, transaction.id,
+                self.sessions,
+                self.catalog,
+                transaction.id,
                 source="reconcile",
                 raw=transaction.model_dump(mode="json", exclude_none=True),
             )
@@ -114,6 +124,5 @@ class Reconciler:
 
 def _is_invoice_user(partner: object) -> bool:
     return (
-        isinstance(partner, TransactionPartnerUser)
-        and partner.transaction_type == INVOICE_PAYMENT
+        isinstance(partner, TransactionPartnerUser) and partner.transaction_type == INVOICE_PAYMENT
     )

@@ -13,9 +13,20 @@ from tests.emulator import BotAPIEmulator
 
 # Variables the bot reads; the child gets only what a test gives it, never the developer's.
 BOT_VARIABLES = (
-    "BOT_TOKEN", "ADMIN_IDS", "DATABASE_URL", "CATALOG_PATH", "TELEGRAM_API_BASE",
-    "TELEGRAM_TEST_ENV", "LOG_LEVEL", "LOG_JSON", "PAYSUPPORT_TEXT", "TERMS_TEXT",
-    "OUTBOX_RATE", "RECONCILE_INTERVAL", "RECONCILE_SETTLE", "SHUTDOWN_GRACE",
+    "BOT_TOKEN",
+    "ADMIN_IDS",
+    "DATABASE_URL",
+    "CATALOG_PATH",
+    "TELEGRAM_API_BASE",
+    "TELEGRAM_TEST_ENV",
+    "LOG_LEVEL",
+    "LOG_JSON",
+    "PAYSUPPORT_TEXT",
+    "TERMS_TEXT",
+    "OUTBOX_RATE",
+    "RECONCILE_INTERVAL",
+    "RECONCILE_SETTLE",
+    "SHUTDOWN_GRACE",
 )
 
 
@@ -28,9 +39,13 @@ def child_env(**variables: Any) -> dict[str, str]:
 async def run_to_exit(cwd: Path, timeout: float = 30.0, **variables: Any) -> tuple[int, str]:
     """Run the bot to completion; returns its exit code and what it printed to stderr."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot",
-        cwd=cwd, env=child_env(**variables),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=cwd,
+        env=child_env(**variables),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     _, stderr = await asyncio.wait_for(process.communicate(), timeout)
     assert process.returncode is not None
@@ -62,8 +77,13 @@ class BotProcess:
         since = self.emulator.mark()
         with self.log_path.open("wb") as log:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot",
-                cwd=self.workdir, env=child_env(**self.variables), stdout=log, stderr=log,
+                sys.executable,
+                "-m",
+                "bot",
+                cwd=self.workdir,
+                env=child_env(**self.variables),
+                stdout=log,
+                stderr=log,
             )
         await self.emulator.wait_for("getUpdates", since=since, answered=False, timeout=timeout)
 

@@ -16,11 +16,12 @@ async def refused(emulator, shop, buyer, reason: Refusal, result) -> None:
     assert not result.ok
     assert result.error_message == REFUSAL_MESSAGES[reason]
     assert result.charge_id is None  # no money taken
-    async def decisions():
+
+    async def audited():
         async with shop.sessions() as session:
             return await AuditRepository(session).list("pre_checkout_query")
 
-    decisions = await eventually(decisions)
+    decisions = await eventually(audited)
     async with shop.sessions() as session:
         assert await PaymentRepository(session).count() == 0 or reason is Refusal.ALREADY_OWNED
     assert decisions[-1].reason == reason.value
@@ -94,11 +95,12 @@ async def test_owning_a_key_through_a_bundle_counts_as_owning_the_product(emulat
 async def test_accepted_pre_checkout_is_audited(emulator, shop):
     buyer = emulator.user("Sol")
     await buy(emulator, buyer, "gold")
-    async def decisions():
+
+    async def audited():
         async with shop.sessions() as session:
             return await AuditRepository(session).list("pre_checkout_query")
 
-    [decision] = await eventually(decisions)
+    [decision] = await eventually(audited)
     assert (decision.decision, decision.reason, decision.user_id) == ("accepted", None, buyer.id)
     assert '"invoice_payload"' in decision.raw
 

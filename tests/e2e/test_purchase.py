@@ -21,7 +21,9 @@ async def test_buy_pay_and_own_a_one_time_product(emulator, shop):
     since = emulator.mark()
     result = await emulator.pay(buyer, invoice)
     assert result.ok and result.charge_id
-    confirmation = await emulator.wait_for_message(buyer.id, text_contains="Thank you", since=since)
+    confirmation = await emulator.wait_for_message(
+        buyer.id, text_contains="Thank you", since=since
+    )
     assert "Gold badge" in confirmation["text"]
     assert "gold, forever" in confirmation["text"]
     assert result.charge_id in confirmation["text"]
@@ -31,10 +33,15 @@ async def test_buy_pay_and_own_a_one_time_product(emulator, shop):
         assert await has(session, buyer.id, "gold")
     assert payment is not None
     assert (payment.user_id, payment.product_id, payment.total_amount, payment.currency) == (
-        buyer.id, "gold", 25, "XTR",
+        buyer.id,
+        "gold",
+        25,
+        "XTR",
     )
     assert payment.invoice_payload == sent.params["payload"]
-    assert payment.provider_payment_charge_id == emulator.charges[result.charge_id].provider_charge_id
+    assert (
+        payment.provider_payment_charge_id == emulator.charges[result.charge_id].provider_charge_id
+    )
 
 
 async def test_same_successful_payment_delivered_twice_grants_and_confirms_once(emulator, shop):

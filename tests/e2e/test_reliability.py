@@ -23,7 +23,7 @@ from storage import (
 )
 from tests.e2e.conftest import ADMIN_ID, eventually, request_invoice, say
 from tests.e2e.process import BotProcess
-from tests.emulator import CheckoutResult, Fault
+from tests.emulator import CheckoutResult, Fault, User
 
 CONFIRMATION = "Thank you, payment received!"
 
@@ -57,7 +57,7 @@ def confirmations_by_user(emulator) -> Counter[int]:
     )
 
 
-async def assert_nothing_lost(emulator, bot_db, paid: list[tuple[object, CheckoutResult]]):
+async def assert_nothing_lost(emulator, bot_db, paid: list[tuple[User, CheckoutResult]]):
     """Every charge stored once, every buyer entitled and confirmed."""
     charged = {r.charge_id: buyer for buyer, r in paid if r.ok}
     assert charged, "no payment went through"
@@ -92,9 +92,7 @@ async def burst_with(emulator, bot: BotProcess, act_at: int, action) -> list:
     return [(buyer, result) for (buyer, _), result in zip(pairs, results, strict=True)]
 
 
-async def test_kill_9_in_the_middle_of_a_burst_loses_and_doubles_nothing(
-    emulator, child, bot_db
-):
+async def test_kill_9_in_the_middle_of_a_burst_loses_and_doubles_nothing(emulator, child, bot_db):
     await child.start()
     restarted: list[asyncio.Task] = []
 
@@ -152,8 +150,9 @@ async def test_payment_taken_while_the_bot_was_down_is_recovered_and_not_doubled
         assert "Nothing was missing" in report["text"]
 
         # Another one while the bot runs but its update never came: /reconcile finds it.
-        second = emulator.pay_while_bot_down(buyer, PayloadSigner(emulator.token).encode(
-            "pro_month", 100), 100)
+        second = emulator.pay_while_bot_down(
+            buyer, PayloadSigner(emulator.token).encode("pro_month", 100), 100
+        )
         report = await say(emulator, admin, "/reconcile")
         assert second in report["text"]
         await emulator.wait_for_message(buyer.id, text_contains="Pro, 30 days")
@@ -188,8 +187,9 @@ async def test_200_payments_under_telegrams_flood_limit_are_stored_at_once_and_a
 
     await eventually(all_stored, timeout=30)
     assert sum(confirmations_by_user(emulator).values()) < 200  # storing did not wait for them
-    await assert_nothing_lost(emulator, bot_db, list(zip([b for b, _ in pairs], results,
-                                                          strict=True)))
+    await assert_nothing_lost(
+        emulator, bot_db, list(zip([b for b, _ in pairs], results, strict=True))
+    )
     assert set(confirmations_by_user(emulator).values()) == {1}
     assert emulator.rate_limited > 0, "the test should have pushed the bot into 429s"
 
@@ -206,9 +206,11 @@ async def test_blocked_user_does_not_hold_up_the_outbox(emulator, child, bot_db)
 
     async def blocker_given_up():
         async with bot_db() as session:
-            rows = (await session.exec(
-                select(OutboxMessage).where(OutboxMessage.chat_id == blocker.id)
-            )).all()
+            rows = (
+                await session.exec(
+                    select(OutboxMessage).where(OutboxMessage.chat_id == blocker.id)
+                )
+            ).all()
         return rows and rows[0].failed_at is not None and rows[0]
 
     row = await eventually(blocker_given_up)

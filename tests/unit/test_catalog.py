@@ -42,13 +42,13 @@ def test_valid_catalog_keeps_file_order(tmp_path):
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (('price = 25', 'price = 0'), "product gold: price:"),
+        (("price = 25", "price = 0"), "product gold: price:"),
         (('id = "gold"', 'id = "Gold!"'), "product Gold!: id:"),
         (('title = "Gold badge"', f'title = "{"x" * 33}"'), "product gold: title:"),
         (('kind = "one_time"', 'kind = "lifetime"'), "product gold: kind:"),
         (('kind = "one_time"', 'kind = "timed"'), "duration_days is required"),
         (('grants = ["gold"]', "grants = []"), "product gold: grants:"),
-        (('price = 25', 'price = 25\ncolour = "red"'), "product gold: colour:"),
+        (("price = 25", 'price = 25\ncolour = "red"'), "product gold: colour:"),
     ],
 )
 def test_bad_product_names_file_product_and_field(tmp_path, change, expected):

@@ -13,8 +13,16 @@ TOKEN = "123456:TEST-token"
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # no stray .env
-    for name in ("BOT_TOKEN", "ADMIN_IDS", "DATABASE_URL", "CATALOG_PATH", "TELEGRAM_API_BASE",
-                 "TELEGRAM_TEST_ENV", "LOG_LEVEL", "LOG_JSON"):
+    for name in (
+        "BOT_TOKEN",
+        "ADMIN_IDS",
+        "DATABASE_URL",
+        "CATALOG_PATH",
+        "TELEGRAM_API_BASE",
+        "TELEGRAM_TEST_ENV",
+        "LOG_LEVEL",
+        "LOG_JSON",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -25,7 +33,9 @@ def test_defaults(monkeypatch):
     assert settings.database_url == "sqlite+aiosqlite:///data/bot.db"
     assert settings.catalog_path == DEFAULT_CATALOG
     assert (settings.log_level, settings.log_json, settings.telegram_test_env) == (
-        "INFO", False, False,
+        "INFO",
+        False,
+        False,
     )
     assert api_server(settings).api_url(TOKEN, "getMe") == (
         f"https://api.telegram.org/bot{TOKEN}/getMe"

@@ -11,8 +11,13 @@ GOLD = Product(
     id="gold", title="Gold", description="d", price=25, kind="one_time", grants=("gold",)
 )
 CLUB = Product(
-    id="club", title="Club", description="d", price=75, kind="subscription",
-    duration_days=30, grants=("club",),
+    id="club",
+    title="Club",
+    description="d",
+    price=75,
+    kind="subscription",
+    duration_days=30,
+    grants=("club",),
 )
 CATALOG = Catalog([GOLD, CLUB])
 SIGNER = PayloadSigner("123:secret")

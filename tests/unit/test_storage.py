@@ -48,9 +48,7 @@ async def test_same_charge_id_is_stored_once(sessions):
 
 async def test_unique_constraint_lives_in_the_database(sessions, db_path):
     with sqlite3.connect(db_path) as raw:
-        schema = raw.execute(
-            "SELECT sql FROM sqlite_master WHERE name = 'payments'"
-        ).fetchone()[0]
+        schema = raw.execute("SELECT sql FROM sqlite_master WHERE name = 'payments'").fetchone()[0]
     assert "uq_payments_telegram_payment_charge_id" in schema
     assert "UNIQUE (telegram_payment_charge_id)" in schema
 
@@ -80,11 +78,18 @@ async def test_a_charge_has_at_most_one_refund(sessions):
     async with sessions() as session:
         refunds = RefundRepository(session)
         first = Refund(
-            telegram_payment_charge_id="stx1", user_id=7, total_amount=25, source="admin",
-            admin_id=1, refunded_at=utcnow(),
+            telegram_payment_charge_id="stx1",
+            user_id=7,
+            total_amount=25,
+            source="admin",
+            admin_id=1,
+            refunded_at=utcnow(),
         )
         second = Refund(
-            telegram_payment_charge_id="stx1", user_id=7, total_amount=25, source="telegram",
+            telegram_payment_charge_id="stx1",
+            user_id=7,
+            total_amount=25,
+            source="telegram",
             refunded_at=utcnow(),
         )
         assert await refunds.add(first)
@@ -112,10 +117,11 @@ async def test_outbox_due_skips_sent_given_up_and_later_messages(sessions):
         for text_ in ("a", "b", "c", "d"):
             await outbox.queue(7, text_)
         await session.commit()
-        a, b, c, d = await outbox.all_for(7)
-        await outbox.mark_sent(a.id)
-        await outbox.give_up(b.id, "Forbidden: bot was blocked by the user")
-        await outbox.retry_later(c.id, now + timedelta(minutes=5), "Bad Gateway")
+        a, b, c, _ = [m.id for m in await outbox.all_for(7)]
+        assert a is not None and b is not None and c is not None
+        await outbox.mark_sent(a)
+        await outbox.give_up(b, "Forbidden: bot was blocked by the user")
+        await outbox.retry_later(c, now + timedelta(minutes=5), "Bad Gateway")
         await session.commit()
         assert [m.text for m in await outbox.due(now + timedelta(seconds=1), 10)] == ["d"]
         due_later = await outbox.due(now + timedelta(minutes=6), 10)
@@ -125,8 +131,11 @@ async def test_outbox_due_skips_sent_given_up_and_later_messages(sessions):
 async def test_audit_keeps_the_raw_json(sessions):
     async with sessions() as session:
         AuditRepository(session).add(
-            "pre_checkout_query", {"id": "q1", "total_amount": 25}, user_id=7,
-            decision="refused", reason="amount_mismatch",
+            "pre_checkout_query",
+            {"id": "q1", "total_amount": 25},
+            user_id=7,
+            decision="refused",
+            reason="amount_mismatch",
         )
         await session.commit()
         [event] = await AuditRepository(session).list("pre_checkout_query")
