@@ -1,0 +1,43 @@
+"""A failing database during successful_payment: retried, left unconfirmed, never lost."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from entitlements import has
+from storage import PaymentRepository
+from tests.e2e.conftest import eventually, request_invoice
+
+
+async def test_payment_that_cannot_be_stored_stays_unconfirmed_until_it_can(
+    emulator, shop, db_path
+):
+    buyer = emulator.user("Vera")
+    invoice = await request_invoice(emulator, buyer, "gold")
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("ALTER TABLE payments RENAME TO payments_away")
+    failures_before = len(emulator.calls("getUpdates"))
+    result = await emulator.pay(buyer, invoice)
+    assert result.ok and result.successful_payment_update_id is not None
+    update_id = result.successful_payment_update_id
+
+    # The bot retries the transaction for about 4 s, then gives the update back to Telegram
+    # (unconfirmed) and takes it again later. Polling goes on meanwhile, ten times a second.
+    await emulator.wait_for("getUpdates", count=failures_before + 60, answered=False, timeout=30)
+    assert emulator.confirmed_offset <= update_id
+    async with shop.sessions() as session:
+        assert not await has(session, buyer.id, "gold")
+
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("ALTER TABLE payments_away RENAME TO payments")
+    await emulator.wait_confirmed(update_id, timeout=30)
+    await emulator.wait_for_message(buyer.id, text_contains="Thank you")
+
+    async def stored():
+        async with shop.sessions() as session:
+            return await PaymentRepository(session).get(result.charge_id or "")
+
+    payment = await eventually(stored)
+    assert payment.user_id == buyer.id
+    async with shop.sessions() as session:
+        assert await has(session, buyer.id, "gold")
