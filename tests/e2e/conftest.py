@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,9 +35,7 @@ async def emulator() -> AsyncIterator[BotAPIEmulator]:
 
 
 @pytest.fixture
-def make_settings(
-    emulator: BotAPIEmulator, database_url: str
-) -> Callable[..., Settings]:
+def make_settings(emulator: BotAPIEmulator, database_url: str) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "bot_token": emulator.token,
@@ -124,6 +123,16 @@ async def buy(emu: BotAPIEmulator, user: User, product_id: str) -> CheckoutResul
     return result
 
 
+async def raw_sql(db_path: Path, statement: str) -> None:
+    """Run SQL on the database as another program would, off the event loop the bot runs on."""
+
+    def run() -> None:
+        with sqlite3.connect(db_path, timeout=30) as connection:
+            connection.execute(statement)
+
+    await asyncio.to_thread(run)
+
+
 async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
     """Poll `check` until it returns something truthy; for effects that land after a reply."""
     deadline = asyncio.get_running_loop().time() + timeout
@@ -132,5 +141,5 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0)
         if result:
             return result
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s: {check.__name__}")
+            raise AssertionError(f"condition not met within {timeout}s: {check!r}")
         await asyncio.sleep(0.02)

@@ -9,25 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.config import Settings
 from tests.emulator import BotAPIEmulator
 
 # Variables the bot reads; the child gets only what a test gives it, never the developer's.
-BOT_VARIABLES = (
-    "BOT_TOKEN",
-    "ADMIN_IDS",
-    "DATABASE_URL",
-    "CATALOG_PATH",
-    "TELEGRAM_API_BASE",
-    "TELEGRAM_TEST_ENV",
-    "LOG_LEVEL",
-    "LOG_JSON",
-    "PAYSUPPORT_TEXT",
-    "TERMS_TEXT",
-    "OUTBOX_RATE",
-    "RECONCILE_INTERVAL",
-    "RECONCILE_SETTLE",
-    "SHUTDOWN_GRACE",
-)
+BOT_VARIABLES = tuple(name.upper() for name in Settings.model_fields)
 
 
 def child_env(**variables: Any) -> dict[str, str]:

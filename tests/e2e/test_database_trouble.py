@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from entitlements import has
 from storage import PaymentRepository
-from tests.e2e.conftest import eventually, request_invoice
+from tests.e2e.conftest import eventually, raw_sql, request_invoice
 
 
 async def test_payment_that_cannot_be_stored_stays_unconfirmed_until_it_can(
@@ -14,8 +12,7 @@ async def test_payment_that_cannot_be_stored_stays_unconfirmed_until_it_can(
 ):
     buyer = emulator.user("Vera")
     invoice = await request_invoice(emulator, buyer, "gold")
-    with sqlite3.connect(db_path) as raw:
-        raw.execute("ALTER TABLE payments RENAME TO payments_away")
+    await raw_sql(db_path, "ALTER TABLE payments RENAME TO payments_away")
     failures_before = len(emulator.calls("getUpdates"))
     result = await emulator.pay(buyer, invoice)
     assert result.ok and result.successful_payment_update_id is not None
@@ -28,8 +25,7 @@ async def test_payment_that_cannot_be_stored_stays_unconfirmed_until_it_can(
     async with shop.sessions() as session:
         assert not await has(session, buyer.id, "gold")
 
-    with sqlite3.connect(db_path) as raw:
-        raw.execute("ALTER TABLE payments_away RENAME TO payments")
+    await raw_sql(db_path, "ALTER TABLE payments_away RENAME TO payments")
     await emulator.wait_confirmed(update_id, timeout=30)
     await emulator.wait_for_message(buyer.id, text_contains="Thank you")
 

@@ -9,7 +9,12 @@ import threading
 from bot.services.offers import REFUSAL_MESSAGES, PayloadSigner, Refusal
 from entitlements import has
 from storage import AuditRepository, PaymentRepository
-from tests.e2e.conftest import buy, eventually, request_invoice
+from tests.e2e.conftest import buy, eventually, raw_sql, request_invoice
+
+
+async def audited(shop):
+    async with shop.sessions() as session:
+        return await AuditRepository(session).list("pre_checkout_query")
 
 
 async def refused(emulator, shop, buyer, reason: Refusal, result) -> None:
@@ -17,11 +22,7 @@ async def refused(emulator, shop, buyer, reason: Refusal, result) -> None:
     assert result.error_message == REFUSAL_MESSAGES[reason]
     assert result.charge_id is None  # no money taken
 
-    async def audited():
-        async with shop.sessions() as session:
-            return await AuditRepository(session).list("pre_checkout_query")
-
-    decisions = await eventually(audited)
+    decisions = await eventually(lambda: audited(shop))
     async with shop.sessions() as session:
         assert await PaymentRepository(session).count() == 0 or reason is Refusal.ALREADY_OWNED
     assert decisions[-1].reason == reason.value
@@ -96,11 +97,7 @@ async def test_accepted_pre_checkout_is_audited(emulator, shop):
     buyer = emulator.user("Sol")
     await buy(emulator, buyer, "gold")
 
-    async def audited():
-        async with shop.sessions() as session:
-            return await AuditRepository(session).list("pre_checkout_query")
-
-    [decision] = await eventually(audited)
+    [decision] = await eventually(lambda: audited(shop))
     assert (decision.decision, decision.reason, decision.user_id) == ("accepted", None, buyer.id)
     assert '"invoice_payload"' in decision.raw
 
@@ -141,13 +138,11 @@ async def test_failing_database_refuses_as_temporary_instead_of_staying_silent(
 ):
     buyer = emulator.user("Uli")
     invoice = await request_invoice(emulator, buyer, "gold")
-    with sqlite3.connect(db_path) as raw:
-        raw.execute("ALTER TABLE entitlements RENAME TO entitlements_away")
+    await raw_sql(db_path, "ALTER TABLE entitlements RENAME TO entitlements_away")
     try:
         result = await emulator.pay(buyer, invoice)
     finally:
-        with sqlite3.connect(db_path) as raw:
-            raw.execute("ALTER TABLE entitlements_away RENAME TO entitlements")
+        await raw_sql(db_path, "ALTER TABLE entitlements_away RENAME TO entitlements")
     assert not result.ok
     assert result.error_message == REFUSAL_MESSAGES[Refusal.TEMPORARY]
     assert emulator.unanswered_pre_checkouts == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import DEFAULT_CATALOG, ConfigError, load_settings
+from bot.config import DEFAULT_CATALOG, ConfigError, Settings, load_settings
 from bot.dispatcher import api_server
 
 TOKEN = "123456:TEST-token"
@@ -13,17 +13,8 @@ TOKEN = "123456:TEST-token"
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # no stray .env
-    for name in (
-        "BOT_TOKEN",
-        "ADMIN_IDS",
-        "DATABASE_URL",
-        "CATALOG_PATH",
-        "TELEGRAM_API_BASE",
-        "TELEGRAM_TEST_ENV",
-        "LOG_LEVEL",
-        "LOG_JSON",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    for name in Settings.model_fields:  # no stray variables from the developer's shell
+        monkeypatch.delenv(name.upper(), raising=False)
 
 
 def test_defaults(monkeypatch):
