@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## create .venv and install the bot with its test and lint tools
 
 run: $(STAMP) ## run the bot (reads .env; needs BOT_TOKEN)
-	$(BIN)/python -m bot
+	@$(BIN)/python -m bot
 
 test: $(STAMP) ## run the whole test suite
 	$(BIN)/python -m pytest
