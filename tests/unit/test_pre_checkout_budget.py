@@ -27,7 +27,9 @@ async def test_database_locked_even_for_readers_refuses_as_temporary(db_path, da
             user_id=7, currency="XTR", total_amount=25, invoice_payload=signer.encode("gold", 25)
         )
         catalog = load_catalog(DEFAULT_CATALOG)
-        check = await decide(create_session_factory(readers), catalog, signer, query, db_budget=0.3)
+        check = await decide(
+            create_session_factory(readers), catalog, signer, query, db_budget=0.3
+        )
     finally:
         holder.execute("ROLLBACK")
         holder.close()
