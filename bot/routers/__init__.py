@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.routers import checkout, fallback, purchases, shop, start, support
+from bot.routers import admin, checkout, fallback, purchases, refunds, shop, start, support
 
 
 def create_routers() -> list[Router]:
-    # Payments first: they must never be shadowed by a catch-all. The fallback goes last.
+    # Payments and refunds first: they must never be shadowed by a catch-all (nor by a support
+    # conversation). Admin commands next, so that a refused one is answered once. Fallback last.
     return [
         checkout.create_router(),
+        refunds.create_router(),
+        admin.create_router(),
         start.create_router(),
         shop.create_router(),
         purchases.create_router(),

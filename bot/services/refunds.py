@@ -1,12 +1,29 @@
-"""Recording a refund and revoking what the refunded payment granted, in one transaction."""
+"""Refunds: an admin's refund through Telegram, and recording any refund once.
+
+An admin's refund (`refund_payment`) asks Telegram first and records only what Telegram did.
+A refund Telegram reports (`record_reported_refund`) is recorded as it comes. Both hold the
+charge's lock, so they run one after the other and the first one records, revokes and owes the
+buyer the notice; the database's unique constraint on the charge id is the backstop.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import re
+import weakref
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from aiogram import Bot
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramRetryAfter,
+)
 from loguru import logger
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import texts
 from bot.catalog import Catalog
@@ -22,6 +39,159 @@ from storage import (
     SessionFactory,
     utcnow,
 )
+
+ALREADY_REFUNDED_ERROR = "CHARGE_ALREADY_REFUNDED"
+# What refundStarPayment may raise besides success; anything else is a bug and propagates.
+REFUND_CALL_ERRORS = (TelegramAPIError, ClientDecodeError, TimeoutError)
+
+
+class AdminRefundStatus(StrEnum):
+    REFUNDED = "refunded"  # Telegram refunded it now; recorded and revoked
+    REFUNDED_ELSEWHERE = "refunded_elsewhere"  # Telegram: already refunded; recorded as such
+    ALREADY_REFUNDED = "already_refunded"  # our records say so; Telegram was not asked
+    UNKNOWN_PAYMENT = "unknown_payment"  # no payment with that charge id
+    GAVE_UP = "gave_up"  # still 429 after the session's retries; nothing changed
+    FAILED = "failed"  # Telegram or the network failed; nothing changed
+    NOT_RECORDED = "not_recorded"  # Telegram refunded it, but the database failed
+
+
+@dataclass(frozen=True)
+class AdminRefundResult:
+    status: AdminRefundStatus
+    payment: Payment | None = None
+    refund: Refund | None = None
+    error: str | None = None  # what Telegram (or the network) said, for the admin
+
+
+@dataclass(frozen=True)
+class RefundCommand:
+    telegram_payment_charge_id: str
+    reason: str | None
+
+
+def parse_refund_args(args: str | None) -> RefundCommand | None:
+    """`/refund <telegram_payment_charge_id> [reason]`; None when the charge id is missing."""
+    parts = (args or "").split(maxsplit=1)
+    if not parts:
+        return None
+    reason = parts[1].strip() if len(parts) > 1 else ""
+    return RefundCommand(parts[0], reason or None)
+
+
+def classify_refund_error(exc: BaseException) -> tuple[AdminRefundStatus, str]:
+    """What a failed refundStarPayment means, and a short description for the admin."""
+    if isinstance(exc, TelegramBadRequest) and ALREADY_REFUNDED_ERROR in exc.message:
+        return AdminRefundStatus.REFUNDED_ELSEWHERE, exc.message
+    if isinstance(exc, TelegramRetryAfter):
+        return AdminRefundStatus.GAVE_UP, f"Too Many Requests: retry after {exc.retry_after}"
+    if isinstance(exc, TelegramAPIError):  # 4xx, 5xx, and network failures and timeouts
+        return AdminRefundStatus.FAILED, exc.message
+    if isinstance(exc, ClientDecodeError):  # a 502 from Telegram's front end is an HTML page
+        title = re.search(r"<title>\s*(.{1,80}?)\s*</title>", str(exc.data), re.I | re.S)
+        page = f" ({title.group(1)})" if title else ""
+        return AdminRefundStatus.FAILED, f"Telegram answered with an error page{page}"
+    if isinstance(exc, TimeoutError):
+        return AdminRefundStatus.FAILED, "Telegram did not answer in time"
+    return AdminRefundStatus.FAILED, type(exc).__name__
+
+
+_charge_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def charge_lock(telegram_payment_charge_id: str) -> asyncio.Lock:
+    """One lock per charge for this process; dropped once nobody holds or awaits it."""
+    lock = _charge_locks.get(telegram_payment_charge_id)
+    if lock is None:
+        lock = _charge_locks[telegram_payment_charge_id] = asyncio.Lock()
+    return lock
+
+
+async def refund_payment(
+    bot: Bot,
+    sessions: SessionFactory,
+    catalog: Catalog,
+    telegram_payment_charge_id: str,
+    *,
+    admin_id: int,
+    reason: str | None = None,
+) -> AdminRefundResult:
+    """An admin's refund: look the charge up, ask Telegram, and record only what Telegram did."""
+    charge_id = telegram_payment_charge_id
+    async with charge_lock(charge_id):
+        payment, refund = await find_payment(sessions, charge_id)
+        if payment is None:
+            return AdminRefundResult(AdminRefundStatus.UNKNOWN_PAYMENT)
+        if refund is not None:
+            return AdminRefundResult(AdminRefundStatus.ALREADY_REFUNDED, payment, refund)
+        status, error = await ask_telegram_to_refund(bot, payment)
+        if status not in (AdminRefundStatus.REFUNDED, AdminRefundStatus.REFUNDED_ELSEWHERE):
+            return AdminRefundResult(status, payment, error=error)
+        source = "admin" if status is AdminRefundStatus.REFUNDED else "elsewhere"
+        try:
+            outcome = await record_refund(
+                sessions, catalog, charge_id, source=source, admin_id=admin_id, reason=reason
+            )
+        except SQLAlchemyError as exc:
+            # The money went back; Telegram's refunded_payment (or reconciliation) records it.
+            logger.opt(exception=exc).error("refund {} done but not recorded", charge_id)
+            return AdminRefundResult(AdminRefundStatus.NOT_RECORDED, payment)
+        return AdminRefundResult(status, payment, outcome.refund, error=error)
+
+
+async def ask_telegram_to_refund(
+    bot: Bot, payment: Payment
+) -> tuple[AdminRefundStatus, str | None]:
+    """refundStarPayment; a failure becomes a status and what Telegram said."""
+    try:
+        await bot.refund_star_payment(
+            user_id=payment.user_id, telegram_payment_charge_id=payment.telegram_payment_charge_id
+        )
+    except REFUND_CALL_ERRORS as exc:
+        logger.warning(
+            "refundStarPayment charge={} user={}: {!r}",
+            payment.telegram_payment_charge_id,
+            payment.user_id,
+            exc,
+        )
+        return classify_refund_error(exc)
+    return AdminRefundStatus.REFUNDED, None
+
+
+async def find_payment(
+    sessions: SessionFactory, telegram_payment_charge_id: str
+) -> tuple[Payment | None, Refund | None]:
+    """The payment with this charge id, and its refund if it has one."""
+    async with sessions() as session:
+        payment = await PaymentRepository(session).get(telegram_payment_charge_id)
+        refund = await RefundRepository(session).get(telegram_payment_charge_id)
+    return payment, refund
+
+
+async def find_payment_by_id(
+    sessions: SessionFactory, payment_id: int
+) -> tuple[Payment | None, Refund | None]:
+    """The payment with this row id (what a button carries), and its refund if it has one."""
+    async with sessions() as session:
+        payment = await PaymentRepository(session).get_by_id(payment_id)
+        if payment is None:
+            return None, None
+        refund = await RefundRepository(session).get(payment.telegram_payment_charge_id)
+    return payment, refund
+
+
+async def record_reported_refund(
+    sessions: SessionFactory,
+    catalog: Catalog,
+    telegram_payment_charge_id: str,
+    *,
+    raw: dict[str, Any] | None = None,
+) -> RefundOutcome:
+    """A refund Telegram reported (refunded_payment): recorded once, after any admin's refund
+    of the same charge that is in flight, so that the admin's record (with reason) wins."""
+    async with charge_lock(telegram_payment_charge_id):
+        return await record_refund(
+            sessions, catalog, telegram_payment_charge_id, source="telegram", raw=raw
+        )
 
 
 class RefundStatus(StrEnum):
@@ -73,7 +243,11 @@ async def record_refund(
     outcome = await with_db_retry(step, what=f"record refund {telegram_payment_charge_id}")
     logger.info(
         "refund {} charge={} source={} admin={} revoked={}",
-        outcome.status, telegram_payment_charge_id, source, admin_id, outcome.revoked,
+        outcome.status,
+        telegram_payment_charge_id,
+        source,
+        admin_id,
+        outcome.revoked,
     )
     return outcome
 

@@ -1,0 +1,176 @@
+"""Admin commands and buttons: /refund, /reconcile, and the Refund button of support requests.
+
+Everything here is behind `IsAdmin` on the router; anyone else who tries an admin command or
+an `adm:` button is told "not allowed" once, by the refusal handlers after it.
+"""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import ClientDecodeError, TelegramAPIError
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+from loguru import logger
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import texts
+from bot.catalog import Catalog
+from bot.filters import IsAdmin
+from bot.outbox import OutboxSender
+from bot.services.reconcile import Reconciler
+from bot.services.refunds import (
+    AdminRefundResult,
+    AdminRefundStatus,
+    find_payment_by_id,
+    parse_refund_args,
+    refund_payment,
+)
+from bot.services.support import RefundButton, RefundStep, confirm_keyboard
+from storage import SessionFactory
+
+ADMIN_BUTTON_PREFIX = f"{RefundButton.__prefix__}:"
+
+
+def create_router() -> Router:
+    admins = Router(name=f"{__name__}.admins")
+    admins.message.filter(IsAdmin())
+    admins.callback_query.filter(IsAdmin())
+    admins.message.register(cmd_refund, Command("refund"))
+    admins.message.register(cmd_reconcile, Command("reconcile"))
+    admins.callback_query.register(on_refund_button, RefundButton.filter(F.step == RefundStep.ASK))
+    admins.callback_query.register(
+        on_refund_confirmed, RefundButton.filter(F.step == RefundStep.CONFIRM)
+    )
+    admins.callback_query.register(
+        on_refund_cancelled, RefundButton.filter(F.step == RefundStep.CANCEL)
+    )
+    # Reached by whoever the filter above turned away (or by a malformed `adm:` button).
+    others = Router(name=f"{__name__}.others")
+    others.message.register(refuse_command, Command(*texts.ADMIN_COMMANDS))
+    others.callback_query.register(refuse_button, F.data.startswith(ADMIN_BUTTON_PREFIX))
+    router = Router(name=__name__)
+    router.include_routers(admins, others)
+    return router
+
+
+async def cmd_refund(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    sessions: SessionFactory,
+    catalog: Catalog,
+    outbox: OutboxSender,
+) -> None:
+    request = parse_refund_args(command.args)
+    if request is None or message.from_user is None:
+        await message.answer(texts.REFUND_USAGE)
+        return
+    result = await refund_payment(
+        bot,
+        sessions,
+        catalog,
+        request.telegram_payment_charge_id,
+        admin_id=message.from_user.id,
+        reason=request.reason,
+    )
+    if result.status in (AdminRefundStatus.REFUNDED, AdminRefundStatus.REFUNDED_ELSEWHERE):
+        outbox.wake()
+    await message.answer(describe(result, catalog, request.telegram_payment_charge_id))
+
+
+async def on_refund_button(
+    query: CallbackQuery, callback_data: RefundButton, sessions: SessionFactory, catalog: Catalog
+) -> None:
+    """The Refund button under a support request: ask first, the refund is not undone."""
+    payment, refund = await find_payment_by_id(sessions, callback_data.payment_id)
+    if payment is None or refund is not None or not isinstance(query.message, Message):
+        text = texts.refund_already(refund) if refund else texts.PAYMENT_GONE
+        await query.answer(text, show_alert=True)
+        return
+    await query.answer()
+    await query.message.answer(
+        texts.refund_question(payment, catalog.get(payment.product_id)),
+        reply_markup=confirm_keyboard(callback_data.payment_id),
+    )
+
+
+async def on_refund_confirmed(
+    query: CallbackQuery,
+    callback_data: RefundButton,
+    bot: Bot,
+    sessions: SessionFactory,
+    catalog: Catalog,
+    outbox: OutboxSender,
+) -> None:
+    await query.answer("Refunding…")
+    payment, _ = await find_payment_by_id(sessions, callback_data.payment_id)
+    if payment is None:
+        await _edit_or_send(query, bot, texts.PAYMENT_GONE)
+        return
+    charge_id = payment.telegram_payment_charge_id
+    result = await refund_payment(
+        bot, sessions, catalog, charge_id, admin_id=query.from_user.id, reason="support request"
+    )
+    if result.status in (AdminRefundStatus.REFUNDED, AdminRefundStatus.REFUNDED_ELSEWHERE):
+        outbox.wake()
+    await _edit_or_send(query, bot, describe(result, catalog, charge_id))
+
+
+async def on_refund_cancelled(query: CallbackQuery, bot: Bot) -> None:
+    await query.answer()
+    await _edit_or_send(query, bot, texts.REFUND_CANCELLED)
+
+
+async def cmd_reconcile(message: Message, reconciler: Reconciler, outbox: OutboxSender) -> None:
+    try:
+        report = await reconciler.run()
+    except (TelegramAPIError, ClientDecodeError, SQLAlchemyError, TimeoutError) as exc:
+        logger.opt(exception=exc).error("/reconcile failed")
+        error = exc.message if isinstance(exc, TelegramAPIError) else type(exc).__name__
+        await message.answer(texts.reconcile_failed(error))
+        return
+    if report.payments or report.refunds:
+        outbox.wake()
+    await message.answer(texts.recovered_summary(report.payments, report.refunds, report.seen))
+
+
+async def refuse_command(message: Message) -> None:
+    logger.warning("user {} is not an admin: refused {!r}", _user_id(message), message.text)
+    await message.answer(texts.NOT_ALLOWED)
+
+
+async def refuse_button(query: CallbackQuery) -> None:
+    logger.warning("user {} is not an admin: refused button {!r}", query.from_user.id, query.data)
+    await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
+
+
+def describe(result: AdminRefundResult, catalog: Catalog, charge_id: str) -> str:
+    """What the admin is told about their refund."""
+    payment, status = result.payment, result.status
+    product = catalog.get(payment.product_id) if payment else None
+    match status:
+        case AdminRefundStatus.REFUNDED | AdminRefundStatus.REFUNDED_ELSEWHERE if payment:
+            elsewhere = status is AdminRefundStatus.REFUNDED_ELSEWHERE
+            return texts.refund_done(payment, product, elsewhere=elsewhere)
+        case AdminRefundStatus.ALREADY_REFUNDED if result.refund:
+            return texts.refund_already(result.refund)
+        case AdminRefundStatus.GAVE_UP:
+            return texts.refund_gave_up(result.error or "too many requests")
+        case AdminRefundStatus.NOT_RECORDED if payment:
+            return texts.refund_not_recorded(payment)
+        case AdminRefundStatus.FAILED:
+            return texts.refund_failed(result.error or "unknown error")
+        case _:
+            return texts.refund_unknown(charge_id)
+
+
+async def _edit_or_send(query: CallbackQuery, bot: Bot, text: str) -> None:
+    """Replace the confirmation (and its buttons) with the outcome."""
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text)
+    else:
+        await bot.send_message(query.from_user.id, text)
+
+
+def _user_id(message: Message) -> int | None:
+    return message.from_user.id if message.from_user else None

@@ -1,0 +1,295 @@
+"""Refunds end to end: an admin's /refund, Telegram's refunded_payment, and both together."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from bot import texts
+from entitlements import has
+from storage import AuditEvent, OutboxRepository, Refund, RefundRepository
+from tests.e2e.conftest import ADMIN_ID, SECOND_ADMIN_ID, buy, say
+from tests.emulator import BotAPIEmulator, Fault, User
+
+ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
+SECOND_ADMIN = User(id=SECOND_ADMIN_ID, first_name="Second admin", username="second_admin")
+REFUND_NOTICE = "was refunded to your Stars balance"
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+async def refund_of(shop, charge_id: str) -> Refund | None:
+    async with shop.sessions() as session:
+        return await RefundRepository(session).get(charge_id)
+
+
+async def holds(shop, user_id: int, key: str) -> bool:
+    async with shop.sessions() as session:
+        return await has(session, user_id, key)
+
+
+async def refund_notices_owed(shop, user_id: int) -> list[str]:
+    """Refund notices the bot wrote to its outbox for `user_id` (sent or not)."""
+    async with shop.sessions() as session:
+        owed = await OutboxRepository(session).all_for(user_id)
+    return [m.text for m in owed if REFUND_NOTICE in m.text]
+
+
+def refund_notices_sent(emu: BotAPIEmulator, user_id: int) -> list[dict]:
+    return [m for m in emu.sent_messages(user_id) if REFUND_NOTICE in m.get("text", "")]
+
+
+def messages_since(emu: BotAPIEmulator, since: int, chat_id: int) -> list[dict]:
+    return [
+        r.result
+        for r in emu.requests[since:]
+        if r.method == "sendMessage" and r.ok and r.result["chat"]["id"] == chat_id
+    ]
+
+
+def refunded_payment_updates(emu: BotAPIEmulator, charge_id: str) -> list[int]:
+    """The refunded_payment updates Telegram queued for this charge."""
+    return [
+        update_id
+        for update_id, update in emu.telegram.updates.history.items()
+        if update.get("message", {}).get("refunded_payment", {}).get("telegram_payment_charge_id")
+        == charge_id
+    ]
+
+
+async def buy_gold(emu: BotAPIEmulator, shop) -> tuple[User, str]:
+    buyer = emu.user("Ann")
+    paid = await buy(emu, buyer, "gold")
+    assert paid.charge_id and await holds(shop, buyer.id, "gold")
+    return buyer, paid.charge_id
+
+
+async def admin_refund(emu: BotAPIEmulator, charge_id: str, *, admin: User = ADMIN) -> str:
+    """The admin refunds `charge_id` and waits until Telegram's refunded_payment is handled."""
+    reply = await say(emu, admin, f"/refund {charge_id}")
+    for update_id in refunded_payment_updates(emu, charge_id):
+        await emu.wait_confirmed(update_id)
+    return reply["text"]
+
+
+# -- an admin's /refund -----------------------------------------------------------------------
+
+
+async def test_admin_refund_revokes_access_records_it_and_tells_admin_and_buyer(emulator, shop):
+    buyer, charge_id = await buy_gold(emulator, shop)
+
+    reply = await say(emulator, ADMIN, f"/refund {charge_id} could not use the badge")
+
+    [call] = emulator.calls("refundStarPayment")
+    assert call.ok
+    assert call.params == {"user_id": buyer.id, "telegram_payment_charge_id": charge_id}
+    assert emulator.charges[charge_id].refunded
+    assert "Refunded 25 ⭐" in reply["text"]
+    assert "Gold badge" in reply["text"] and f"user {buyer.id}" in reply["text"]
+    notice = await emulator.wait_for_message(buyer.id, text_contains=REFUND_NOTICE)
+    assert "Gold badge" in notice["text"] and "access it gave has ended" in notice["text"]
+    refund = await refund_of(shop, charge_id)
+    assert refund is not None
+    assert (refund.source, refund.admin_id, refund.reason, refund.user_id) == (
+        "admin",
+        ADMIN_ID,
+        "could not use the badge",
+        buyer.id,
+    )
+    assert refund.total_amount == 25
+    assert not await holds(shop, buyer.id, "gold")
+
+
+@pytest.mark.parametrize("command", ["/refund {charge}", "/refund", "/reconcile"])
+async def test_non_admin_is_refused_once_and_telegram_is_not_asked(emulator, shop, command):
+    buyer, charge_id = await buy_gold(emulator, shop)
+    since = emulator.mark()
+
+    update_id = emulator.send_text(buyer, command.format(charge=charge_id))
+    await emulator.wait_confirmed(update_id)
+
+    assert [m["text"] for m in messages_since(emulator, since, buyer.id)] == [texts.NOT_ALLOWED]
+    assert [r for r in emulator.requests[since:] if r.method == "getStarTransactions"] == []
+    assert emulator.calls("refundStarPayment") == []
+    assert await refund_of(shop, charge_id) is None
+    assert await holds(shop, buyer.id, "gold")
+
+
+async def test_refund_without_a_charge_id_shows_usage(emulator, shop):
+    reply = await say(emulator, ADMIN, "/refund")
+    assert reply["text"].startswith("Usage: /refund <telegram_payment_charge_id> [reason]")
+    assert emulator.calls("refundStarPayment") == []
+
+
+async def test_refund_of_an_unknown_charge_does_not_call_telegram(emulator, shop):
+    reply = await say(emulator, ADMIN, "/refund stxNoSuchCharge")
+    assert "No payment with that charge id" in reply["text"]
+    assert emulator.calls("refundStarPayment") == []
+
+
+async def test_refund_of_a_refunded_charge_says_when_and_how_without_calling_telegram(
+    emulator, shop
+):
+    _, charge_id = await buy_gold(emulator, shop)
+    await admin_refund(emulator, charge_id)
+
+    reply = await say(emulator, SECOND_ADMIN, f"/refund {charge_id}")
+
+    assert reply["text"].startswith("Already refunded on ")
+    assert f"source: admin by admin {ADMIN_ID}" in reply["text"]
+    assert len(emulator.calls("refundStarPayment")) == 1
+
+
+async def test_charge_already_refunded_answer_records_a_refund_made_elsewhere(emulator, shop):
+    buyer, charge_id = await buy_gold(emulator, shop)
+    emulator.inject(
+        "refundStarPayment", Fault(400, description="Bad Request: CHARGE_ALREADY_REFUNDED")
+    )
+
+    reply = await say(emulator, ADMIN, f"/refund {charge_id}")
+
+    assert "already refunded elsewhere" in reply["text"]
+    refund = await refund_of(shop, charge_id)
+    assert refund is not None and (refund.source, refund.admin_id) == ("elsewhere", ADMIN_ID)
+    assert not await holds(shop, buyer.id, "gold")
+    await emulator.wait_for_message(buyer.id, text_contains=REFUND_NOTICE)
+
+
+async def test_refund_after_one_429_is_made_once(emulator, shop):
+    buyer, charge_id = await buy_gold(emulator, shop)
+    emulator.inject("refundStarPayment", Fault(429, retry_after=1))
+
+    reply = await say(emulator, ADMIN, f"/refund {charge_id}")
+
+    assert [c.status for c in emulator.calls("refundStarPayment")] == [429, 200]
+    assert "Refunded 25 ⭐" in reply["text"]
+    refund = await refund_of(shop, charge_id)
+    assert refund is not None and refund.source == "admin"
+    assert not await holds(shop, buyer.id, "gold")
+
+
+async def test_refund_gives_up_when_telegram_keeps_answering_429(emulator, shop):
+    buyer, charge_id = await buy_gold(emulator, shop)
+    emulator.inject("refundStarPayment", Fault(429, retry_after=1), times=10)
+
+    reply = await say(emulator, ADMIN, f"/refund {charge_id}", timeout=20)
+
+    calls = emulator.calls("refundStarPayment")
+    assert len(calls) > 1 and all(c.status == 429 for c in calls)
+    assert "gave up" in reply["text"] and "Too Many Requests" in reply["text"]
+    assert await refund_of(shop, charge_id) is None
+    assert await holds(shop, buyer.id, "gold")
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        (Fault(400), "Bad Request: injected fault"),
+        (Fault(500), "Internal Server Error"),
+        (Fault(502), "error page (502 Bad Gateway)"),
+    ],
+    ids=["400", "500", "502-html"],
+)
+async def test_failed_refund_changes_nothing_and_tells_the_admin_why(emulator, shop, fault, said):
+    buyer, charge_id = await buy_gold(emulator, shop)
+    emulator.inject("refundStarPayment", fault)
+
+    reply = await say(emulator, ADMIN, f"/refund {charge_id}")
+
+    assert reply["text"].startswith("The refund failed")
+    assert said in reply["text"]
+    assert "Traceback" not in reply["text"] and "<html" not in reply["text"]
+    assert await refund_of(shop, charge_id) is None
+    assert await holds(shop, buyer.id, "gold")
+    assert await refund_notices_owed(shop, buyer.id) == []
+    assert not emulator.charges[charge_id].refunded
+
+
+async def test_two_admins_refunding_one_charge_at_once_refund_it_once(emulator, shop):
+    buyer, charge_id = await buy_gold(emulator, shop)
+    # Telegram is slow to answer the first call: the second admin's /refund arrives meanwhile.
+    emulator.inject("refundStarPayment", Fault(status=None, delay=1.0))
+    since = emulator.mark()
+
+    emulator.send_text(ADMIN, f"/refund {charge_id} first")
+    emulator.send_text(SECOND_ADMIN, f"/refund {charge_id} second")
+    first = await emulator.wait_for_message(ADMIN_ID, since=since)
+    second = await emulator.wait_for_message(SECOND_ADMIN_ID, since=since)
+
+    [call] = emulator.calls("refundStarPayment")
+    assert call.ok
+    replies = sorted([first["text"], second["text"]])
+    assert replies[0].startswith("Already refunded on ")
+    assert replies[1].startswith("Refunded 25 ⭐")
+    async with shop.sessions() as session:
+        rows = (await session.exec(select(Refund))).all()
+    assert [r.telegram_payment_charge_id for r in rows] == [charge_id]
+    await emulator.wait_for_message(buyer.id, text_contains=REFUND_NOTICE)
+    assert len(await refund_notices_owed(shop, buyer.id)) == 1
+
+
+# -- refunds Telegram reports (refunded_payment) ----------------------------------------------
+
+
+async def test_refund_made_outside_the_bot_revokes_and_tells_the_buyer_once(emulator, shop):
+    buyer, charge_id = await buy_gold(emulator, shop)
+
+    update_id = emulator.refund_outside_bot(charge_id)
+    assert update_id is not None
+    again = emulator.redeliver(update_id)
+    await emulator.wait_confirmed(update_id)
+    await emulator.wait_confirmed(again)
+
+    refund = await refund_of(shop, charge_id)
+    assert refund is not None
+    assert (refund.source, refund.admin_id, refund.user_id) == ("telegram", None, buyer.id)
+    assert not await holds(shop, buyer.id, "gold")
+    await emulator.wait_for_message(buyer.id, text_contains=REFUND_NOTICE)
+    assert len(await refund_notices_owed(shop, buyer.id)) == 1
+    assert len(refund_notices_sent(emulator, buyer.id)) == 1
+
+
+async def test_refunded_payment_after_an_admin_refund_changes_nothing(emulator, shop):
+    buyer, charge_id = await buy_gold(emulator, shop)
+
+    await admin_refund(emulator, charge_id)
+    [update_id] = refunded_payment_updates(emulator, charge_id)  # sent by Telegram on refund
+    await emulator.wait_confirmed(emulator.redeliver(update_id))
+
+    refund = await refund_of(shop, charge_id)
+    assert refund is not None and (refund.source, refund.admin_id) == ("admin", ADMIN_ID)
+    await emulator.wait_for_message(buyer.id, text_contains=REFUND_NOTICE)
+    assert len(await refund_notices_owed(shop, buyer.id)) == 1
+    assert len(refund_notices_sent(emulator, buyer.id)) == 1
+
+
+async def test_admin_refund_after_refunded_payment_does_not_call_telegram(emulator, shop):
+    buyer, charge_id = await buy_gold(emulator, shop)
+    update_id = emulator.refund_outside_bot(charge_id)
+    assert update_id is not None
+    await emulator.wait_confirmed(update_id)
+
+    reply = await say(emulator, ADMIN, f"/refund {charge_id}")
+
+    assert reply["text"].startswith("Already refunded on ") and "source: telegram" in reply["text"]
+    assert emulator.calls("refundStarPayment") == []
+    await emulator.wait_for_message(buyer.id, text_contains=REFUND_NOTICE)
+    assert len(await refund_notices_owed(shop, buyer.id)) == 1
+
+
+async def test_refunded_payment_for_an_unknown_charge_is_audited_without_a_crash(emulator, shop):
+    buyer = emulator.user("Ann")
+    charge_id = emulator.pay_while_bot_down(buyer, payload="not-ours", total_amount=10)
+    since = emulator.mark()
+
+    update_id = emulator.refund_outside_bot(charge_id)
+    assert update_id is not None
+    await emulator.wait_confirmed(update_id)  # a crash would leave it unconfirmed
+
+    async with shop.sessions() as session:
+        statement = select(AuditEvent).where(AuditEvent.telegram_payment_charge_id == charge_id)
+        events = (await session.exec(statement)).all()
+    assert [(e.kind, e.decision) for e in events] == [("refund_telegram", "unknown_payment")]
+    assert await refund_of(shop, charge_id) is None
+    assert messages_since(emulator, since, buyer.id) == []

@@ -1,0 +1,184 @@
+"""/paysupport end to end: the buyer's one-message request reaches every admin, whose Refund
+button refunds after a confirmation, and only for admins."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import texts
+from entitlements import has
+from storage import OutboxRepository, PaymentRepository, RefundRepository
+from tests.e2e.conftest import ADMIN_ID, SECOND_ADMIN_ID, buy, say
+from tests.emulator import BotAPIEmulator, User
+
+ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
+REQUEST_HEAD = "Payment support request"
+REFUND_NOTICE = "was refunded to your Stars balance"
+
+
+def buttons(message: dict) -> list[tuple[str, str]]:
+    keyboard = message.get("reply_markup", {}).get("inline_keyboard", [])
+    return [(b["text"], b["callback_data"]) for row in keyboard for b in row]
+
+
+async def payment_id(shop, charge_id: str | None) -> int:
+    assert charge_id is not None
+    async with shop.sessions() as session:
+        payment = await PaymentRepository(session).get(charge_id)
+    assert payment is not None and payment.id is not None
+    return payment.id
+
+
+async def holds(shop, user_id: int, key: str) -> bool:
+    async with shop.sessions() as session:
+        return await has(session, user_id, key)
+
+
+async def owed_to(shop, chat_id: int) -> list[str]:
+    async with shop.sessions() as session:
+        return [m.text for m in await OutboxRepository(session).all_for(chat_id)]
+
+
+async def ask_for_help(emu: BotAPIEmulator, buyer: User, description: str) -> dict:
+    """The buyer's /paysupport conversation; returns the request as the first admin got it."""
+    prompt = await say(emu, buyer, "/paysupport")
+    assert "Describe the problem in one message" in prompt["text"]
+    since = emu.mark()
+    sent = await say(emu, buyer, description)
+    assert sent["text"] == texts.SUPPORT_SENT
+    return await emu.wait_for_message(ADMIN_ID, text_contains=REQUEST_HEAD, since=since)
+
+
+async def test_paysupport_forwards_the_request_to_every_admin_with_the_buyers_payments(
+    emulator, shop
+):
+    buyer = emulator.user("Ann", username="ann_buys")
+    gold = await buy(emulator, buyer, "gold")
+    pro = await buy(emulator, buyer, "pro_month")
+    update_id = emulator.refund_outside_bot(gold.charge_id)
+    assert update_id is not None
+    await emulator.wait_confirmed(update_id)
+
+    prompt = await say(emulator, buyer, "/paysupport")
+    assert prompt["text"].startswith("Problem with a payment?")  # settings.paysupport_text
+    assert buttons(prompt) == [("Cancel", "support:cancel")]
+    since = emulator.mark()
+    sent = await say(emulator, buyer, "Pro tools <do not> work & I paid")
+    assert "went to a person" in sent["text"]
+
+    for admin_id in (ADMIN_ID, SECOND_ADMIN_ID):
+        request = await emulator.wait_for_message(
+            admin_id, text_contains=REQUEST_HEAD, since=since
+        )
+        text = request["text"]
+        assert "Pro tools <do not> work & I paid" in text
+        assert f"user id {buyer.id}" in text and "@ann_buys" in text
+        assert "Gold badge, 25 ⭐" in text and "Pro, 30 days, 100 ⭐" in text
+        assert gold.charge_id in text and pro.charge_id in text
+        assert "not refunded" in text and ", refunded " in text
+        # Only the payment that is not refunded yet gets a button; data fits in 64 bytes.
+        [(label, data)] = buttons(request)
+        assert label.startswith("Refund Pro, 30 days, 100 ⭐")
+        assert data == f"adm:ask:{await payment_id(shop, pro.charge_id)}"
+        assert len(data.encode()) <= 64
+    assert len(await owed_to(shop, ADMIN_ID)) == 1
+
+
+@pytest.mark.parametrize("how", ["command", "button"])
+async def test_paysupport_can_be_cancelled(emulator, shop, how):
+    buyer = emulator.user("Ann")
+    prompt = await say(emulator, buyer, "/paysupport")
+    since = emulator.mark()
+
+    if how == "command":
+        reply = await say(emulator, buyer, "/cancel")
+        assert reply["text"] == texts.SUPPORT_CANCELLED
+    else:
+        emulator.press_button(buyer, prompt, "support:cancel")
+        edit = await emulator.wait_for("editMessageText", since=since)
+        assert edit.params["text"] == texts.SUPPORT_CANCELLED
+
+    reply = await say(emulator, buyer, "just saying hello")
+    assert reply["text"] != texts.SUPPORT_SENT
+    assert await owed_to(shop, ADMIN_ID) == []
+
+
+async def test_paysupport_wants_words_not_commands(emulator, shop):
+    buyer = emulator.user("Ann")
+    await say(emulator, buyer, "/paysupport")
+
+    reply = await say(emulator, buyer, "/nonsense")
+
+    assert reply["text"] == texts.SUPPORT_WORDS_PLEASE
+    assert await owed_to(shop, ADMIN_ID) == []
+
+
+async def test_refund_button_asks_for_confirmation_then_refunds(emulator, shop):
+    buyer = emulator.user("Ann")
+    gold = await buy(emulator, buyer, "gold")
+    request = await ask_for_help(emulator, buyer, "The badge does not show")
+    [(_, ask)] = buttons(request)
+
+    since = emulator.mark()
+    emulator.press_button(ADMIN, request, ask)
+    question = await emulator.wait_for_message(ADMIN_ID, text_contains="Refund 25 ⭐", since=since)
+    assert "Gold badge" in question["text"] and gold.charge_id in question["text"]
+    (confirm_label, confirm), (cancel_label, _) = buttons(question)
+    assert (confirm_label, cancel_label) == ("Confirm refund", "Cancel")
+    assert emulator.calls("refundStarPayment") == []
+    assert await holds(shop, buyer.id, "gold")
+
+    since = emulator.mark()
+    emulator.press_button(ADMIN, question, confirm)
+    edit = await emulator.wait_for("editMessageText", since=since)
+
+    assert edit.params["text"].startswith("Refunded 25 ⭐")
+    [call] = emulator.calls("refundStarPayment")
+    assert call.ok and call.params["telegram_payment_charge_id"] == gold.charge_id
+    async with shop.sessions() as session:
+        refund = await RefundRepository(session).get(str(gold.charge_id))
+    assert refund is not None
+    assert (refund.source, refund.admin_id, refund.reason) == (
+        "admin",
+        ADMIN_ID,
+        "support request",
+    )
+    assert not await holds(shop, buyer.id, "gold")
+    await emulator.wait_for_message(buyer.id, text_contains=REFUND_NOTICE)
+
+
+async def test_refund_button_cancelled_at_confirmation_changes_nothing(emulator, shop):
+    buyer = emulator.user("Ann")
+    await buy(emulator, buyer, "gold")
+    request = await ask_for_help(emulator, buyer, "Never mind, probably")
+    [(_, ask)] = buttons(request)
+    since = emulator.mark()
+    emulator.press_button(ADMIN, request, ask)
+    question = await emulator.wait_for_message(ADMIN_ID, text_contains="Refund 25 ⭐", since=since)
+    _, (_, cancel) = buttons(question)
+
+    since = emulator.mark()
+    emulator.press_button(ADMIN, question, cancel)
+    edit = await emulator.wait_for("editMessageText", since=since)
+
+    assert edit.params["text"] == texts.REFUND_CANCELLED
+    assert emulator.calls("refundStarPayment") == []
+    assert await holds(shop, buyer.id, "gold")
+
+
+@pytest.mark.parametrize("step", ["ask", "confirm"])
+async def test_forged_admin_button_from_a_buyer_is_refused(emulator, shop, step):
+    buyer = emulator.user("Mallory")
+    gold = await buy(emulator, buyer, "gold")
+    any_bot_message = emulator.sent_messages(buyer.id)[-1]
+    since = emulator.mark()
+
+    forged = f"adm:{step}:{await payment_id(shop, gold.charge_id)}"
+    update_id = emulator.press_button(buyer, any_bot_message, forged, check=False)
+    await emulator.wait_confirmed(update_id)
+
+    [answer] = [r for r in emulator.requests[since:] if r.method == "answerCallbackQuery"]
+    assert answer.params["text"] == texts.NOT_ALLOWED_BUTTON and answer.params["show_alert"]
+    assert emulator.calls("refundStarPayment") == []
+    assert [r.method for r in emulator.requests[since:] if r.method.startswith("send")] == []
+    assert await holds(shop, buyer.id, "gold")
