@@ -68,25 +68,21 @@ def create_dispatcher(
     return dispatcher
 
 
+APOLOGY = "Sorry, something went wrong on our side. Please try again in a minute."
+
+
 async def on_error(event: ErrorEvent, bot: Bot) -> bool:
     """Apologise for a failed command; re-raise for payments so that they are delivered again."""
     update = event.update
-    message = update.message
+    message, query = update.message, update.callback_query
     if message is not None and any(getattr(message, f) for f in PAYMENT_UPDATE_FIELDS):
         raise event.exception
     logger.opt(exception=event.exception).error("update {} failed", update.update_id)
-    chat_id = (
-        message.chat.id
-        if message is not None
-        else update.callback_query.from_user.id
-        if update.callback_query is not None
-        else None
-    )
-    if chat_id is not None:
-        try:
-            await bot.send_message(
-                chat_id, "Sorry, something went wrong on our side. Please try again in a minute."
-            )
-        except Exception as exc:  # noqa: BLE001 - the apology is best effort
-            logger.warning("could not send the apology to {}: {}", chat_id, exc)
+    try:
+        if query is not None:  # stops the button's spinner, with the apology on it
+            await bot.answer_callback_query(query.id, text=APOLOGY, show_alert=True)
+        elif message is not None:
+            await bot.send_message(message.chat.id, APOLOGY)
+    except Exception as exc:  # the apology is best effort
+        logger.warning("could not apologise for update {}: {}", update.update_id, exc)
     return True

@@ -37,3 +37,16 @@ async def test_payment_that_cannot_be_stored_stays_unconfirmed_until_it_can(
     assert payment.user_id == buyer.id
     async with shop.sessions() as session:
         assert await has(session, buyer.id, "gold")
+
+
+async def test_a_command_that_fails_gets_an_apology_not_a_traceback(emulator, shop, db_path):
+    buyer = emulator.user("Walt")
+    await raw_sql(db_path, "ALTER TABLE entitlements RENAME TO entitlements_away")
+    try:
+        update_id = emulator.send_text(buyer, "/mypurchases")
+        reply = await emulator.wait_for_message(buyer.id)
+        await emulator.wait_confirmed(update_id)  # a failed command is not retried
+    finally:
+        await raw_sql(db_path, "ALTER TABLE entitlements_away RENAME TO entitlements")
+    assert reply["text"] == "Sorry, something went wrong on our side. Please try again in a minute."
+    assert "Traceback" not in reply["text"]

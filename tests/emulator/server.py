@@ -293,7 +293,7 @@ class BotAPIEmulator:
         payload: str | None = None,
         total_amount: int | None = None,
         currency: str | None = None,
-        timeout: float = PAYMENT_ANSWER_TIMEOUT,  # noqa: ASYNC109 - Telegram's 10 s rule
+        timeout: float = PAYMENT_ANSWER_TIMEOUT,
     ) -> CheckoutResult:
         """The user pays an invoice: pre_checkout_query, the bot's answer, then the payment.
 
@@ -352,7 +352,7 @@ class BotAPIEmulator:
         self,
         method: str,
         predicate: Callable[[Request], bool] | None = None,
-        timeout: float = 10.0,  # noqa: ASYNC109 - the failure message lists recent requests
+        timeout: float = 10.0,
         count: int = 1,
         *,
         since: int = 0,
@@ -383,7 +383,7 @@ class BotAPIEmulator:
         *,
         text_contains: str | None = None,
         since: int = 0,
-        timeout: float = 10.0,  # noqa: ASYNC109 - the failure message lists recent requests
+        timeout: float = 10.0,
     ) -> JSON:
         """The first message the bot sent to `chat_id` (after `since`) that matches."""
 
@@ -406,7 +406,7 @@ class BotAPIEmulator:
     async def wait_confirmed(
         self,
         update_id: int,
-        timeout: float = 10.0,  # noqa: ASYNC109 - the failure message lists recent requests
+        timeout: float = 10.0,
     ) -> None:
         """Until the bot confirmed the update (asked getUpdates for a later offset)."""
         await self._wait_until(
