@@ -12,9 +12,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG = REPO_ROOT / "catalog.example.toml"
 
 DEFAULT_PAYSUPPORT_TEXT = (
-    "Problem with a payment? Send /paysupport and describe it in one message: "
-    "a person reads every request. Quote the charge id from your receipt "
-    "(see /mypurchases). Refunds go back to your Stars balance."
+    "Problem with a payment? A person reads every request. Say what you bought and what went "
+    "wrong, and quote the charge id from your receipt (see /mypurchases). Refunds go back to "
+    "your Stars balance."
 )
 DEFAULT_TERMS_TEXT = (
     "Terms of sale\n"
