@@ -19,8 +19,13 @@ from aiogram.types import Update
 from loguru import logger
 
 # A failing update is handed to its handler again after these pauses, then given up (logged
-# with its raw JSON) so that one poison update cannot hold back every later confirmation.
-RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+# with its raw JSON; reconciliation is the last net for a payment) so that one poison update
+# cannot hold back every later confirmation for long.
+RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+# Telegram returns at most 100 updates past the offset, and the offset cannot pass the oldest
+# unfinished update. When that many have piled up behind a failed one, give the failed one up
+# at once: otherwise nothing newer (a pre-checkout with a 10 s deadline) would be fetched.
+WINDOW_LIMIT = 90
 # While handlers run, Telegram keeps returning their (unconfirmed) updates at once; poll for
 # new ones at this pace instead of spinning.
 BUSY_POLL_SECONDS = 0.1
@@ -30,6 +35,7 @@ BUSY_POLL_SECONDS = 0.1
 class _Failure:
     attempts: int
     retry_at: float
+    update: Update
 
 
 @dataclass
@@ -39,10 +45,12 @@ class PollerState:
     running: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     finished: set[int] = field(default_factory=set)
     failed: dict[int, _Failure] = field(default_factory=dict)
+    # Cancelled at stop before they finished: never confirmed, so Telegram delivers them again.
+    abandoned: set[int] = field(default_factory=set)
     highest_seen: int | None = None
 
     def next_offset(self) -> int | None:
-        unfinished = set(self.running) | set(self.failed)
+        unfinished = set(self.running) | set(self.failed) | self.abandoned
         if unfinished:
             return min(unfinished)
         return None if self.highest_seen is None else self.highest_seen + 1
@@ -92,6 +100,7 @@ class AtLeastOncePoller:
             if updates is None:  # stopped while waiting
                 break
             self._dispatch(updates)
+            self._relieve_window()
             if self.state.running or self.state.failed:
                 self._progress.clear()
                 await _sleep_or_stop(stop, BUSY_POLL_SECONDS, self._progress)
@@ -131,6 +140,9 @@ class AtLeastOncePoller:
         update_id = update.update_id
         try:
             await self.dispatcher.feed_update(self.bot, update, **self.handler_data)
+        except asyncio.CancelledError:
+            self.state.abandoned.add(update_id)
+            raise
         except Exception:
             self._record_failure(update)
         else:
@@ -145,14 +157,8 @@ class AtLeastOncePoller:
         previous = self.state.failed.get(update_id)
         attempts = previous.attempts + 1 if previous else 1
         if attempts > len(self.retry_delays):
-            logger.opt(exception=True).error(
-                "update {} failed {} times; giving up on it (reconciliation is the last net): {}",
-                update_id,
-                attempts,
-                update.model_dump_json(exclude_none=True),
-            )
-            self.state.failed.pop(update_id, None)
-            self.state.finished.add(update_id)
+            logger.opt(exception=True).error("update {} failed {} times", update_id, attempts)
+            self._give_up(update_id, update)
             return
         delay = self.retry_delays[attempts - 1]
         logger.opt(exception=True).warning(
@@ -161,7 +167,26 @@ class AtLeastOncePoller:
             attempts,
             delay,
         )
-        self.state.failed[update_id] = _Failure(attempts, time.monotonic() + delay)
+        self.state.failed[update_id] = _Failure(attempts, time.monotonic() + delay, update)
+
+    def _relieve_window(self) -> None:
+        offset = self.state.next_offset()
+        seen = self.state.highest_seen
+        if offset is None or seen is None or seen - offset < WINDOW_LIMIT:
+            return
+        if offset in self.state.failed:
+            logger.error("update {} holds back {} newer updates", offset, seen - offset)
+            self._give_up(offset, self.state.failed[offset].update)
+
+    def _give_up(self, update_id: int, update: Update) -> None:
+        """Confirm a failed update after all, keeping its raw JSON in the log."""
+        logger.error(
+            "giving up on update {} (reconciliation is the last net for a payment): {}",
+            update_id,
+            update.model_dump_json(exclude_none=True),
+        )
+        self.state.failed.pop(update_id, None)
+        self.state.finished.add(update_id)
 
     async def _finish(self, grace: float) -> None:
         self.stopped_at = time.monotonic()
@@ -180,7 +205,8 @@ class AtLeastOncePoller:
         if offset is None or not self.state.finished:
             return
         try:
-            await self.bot(GetUpdates(offset=offset, timeout=0, limit=1), request_timeout=5)
+            # Short: the whole stop must fit in Telegram-friendly 10 s.
+            await self.bot(GetUpdates(offset=offset, timeout=0, limit=1), request_timeout=1)
         except Exception as exc:
             logger.warning("could not confirm finished updates on stop: {}", exc)
 

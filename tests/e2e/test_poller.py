@@ -26,10 +26,12 @@ async def api_bot(emulator) -> AsyncIterator[Bot]:
     await bot.session.close()
 
 
-async def poll(dispatcher: Dispatcher, bot: Bot, **kwargs) -> tuple[asyncio.Event, asyncio.Task]:
+async def poll(
+    dispatcher: Dispatcher, bot: Bot, grace: float = 2, **kwargs
+) -> tuple[asyncio.Event, asyncio.Task]:
     stop = asyncio.Event()
     poller = AtLeastOncePoller(dispatcher, bot, polling_timeout=1, **kwargs)
-    return stop, asyncio.create_task(poller.run(stop, grace=2))
+    return stop, asyncio.create_task(poller.run(stop, grace=grace))
 
 
 async def test_failing_handler_leaves_its_update_unconfirmed_until_it_succeeds(emulator, api_bot):
@@ -129,6 +131,60 @@ async def test_stop_lets_running_handlers_finish_and_confirms_them(emulator, api
     await asyncio.wait_for(task, 10)
     assert finished.is_set()
     assert emulator.confirmed_offset > update_id
+
+
+async def test_handler_cut_off_at_stop_leaves_its_update_for_redelivery(emulator, api_bot):
+    started = asyncio.Event()
+    router = Router()
+
+    @router.message(Command("endless"))
+    async def endless(message: Message) -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    @router.message(Command("quick"))
+    async def quick(message: Message) -> None:
+        await message.answer("quick")
+
+    dispatcher = Dispatcher()
+    dispatcher.include_router(router)
+    stop, task = await poll(dispatcher, api_bot, grace=0.2)
+    user = emulator.user("Cut")
+    endless_update = emulator.send_text(user, "/endless")
+    await asyncio.wait_for(started.wait(), 10)
+    await say(emulator, user, "/quick")
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    assert emulator.confirmed_offset <= endless_update  # Telegram will deliver it again
+    assert [u["update_id"] for u in emulator.pending_updates][:1] == [endless_update]
+
+
+async def test_failed_update_is_given_up_before_it_blocks_newer_updates(emulator, api_bot):
+    handled: list[str] = []
+    router = Router()
+
+    @router.message(Command("poison"))
+    async def poison(message: Message) -> None:
+        raise RuntimeError("always fails")
+
+    @router.message()
+    async def note(message: Message) -> None:
+        handled.append(message.text or "")
+
+    dispatcher = Dispatcher()
+    dispatcher.include_router(router)
+    # Retries far apart: only the window rule can free the offset within this test.
+    stop, task = await poll(dispatcher, api_bot, retry_delays=(600.0,))
+    user = emulator.user("Many")
+    poisoned = emulator.send_text(user, "/poison")
+    last = 0
+    for n in range(150):  # more than the 100 updates Telegram returns past the offset
+        last = emulator.send_text(user, f"note {n}")
+    await emulator.wait_confirmed(last, timeout=30)
+    stop.set()
+    await task
+    assert len(handled) == 150
+    assert emulator.confirmed_offset > poisoned
 
 
 async def test_has_entitlement_filter_gates_a_handler_on_a_key(emulator, api_bot, sessions):
