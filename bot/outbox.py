@@ -8,21 +8,14 @@ import time
 from datetime import timedelta
 
 from aiogram import Bot
-from aiogram.exceptions import (
-    ClientDecodeError,
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.types import InlineKeyboardMarkup
 from loguru import logger
-from sqlalchemy.exc import SQLAlchemyError
 
 from storage import OutboxMessage, OutboxRepository, SessionFactory, utcnow
 
-MAX_ATTEMPTS = 20
+# A message that could not be sent for this long (Telegram down, network gone) is given up.
+MAX_AGE = timedelta(days=3)
 IDLE_POLL_SECONDS = 0.5
 
 
@@ -86,8 +79,8 @@ class OutboxSender:
         while True:
             try:
                 handled = await self.send_due()
-            except SQLAlchemyError as exc:
-                logger.error("outbox: database error, trying again shortly: {}", exc)
+            except Exception:  # the sender must outlive any one failure
+                logger.opt(exception=True).error("outbox: sending failed, trying again shortly")
                 handled = 0
             if self._stopping and (handled == 0 or time.monotonic() >= self._deadline):
                 return
@@ -135,18 +128,22 @@ class OutboxSender:
                 exc.message,
             )
             await self._give_up(message, exc.message)
-        except (TelegramServerError, TelegramNetworkError, ClientDecodeError, TimeoutError) as exc:
-            # ClientDecodeError: a 502 from Telegram's front end is an HTML page, not JSON.
-            if message.attempts + 1 >= MAX_ATTEMPTS:
+        except Exception as exc:
+            # 5xx, a 502 HTML page (ClientDecodeError), timeouts, network trouble, or anything
+            # unexpected: try again later; the message may still get through.
+            if utcnow() - message.created_at > MAX_AGE:
                 logger.error(
-                    "outbox: message {} failed {} times, giving up: {}",
+                    "outbox: message {} unsent for {}, giving up: {!r}", message.id, MAX_AGE, exc
+                )
+                await self._give_up(message, repr(exc))
+            else:
+                logger.warning(
+                    "outbox: message {} to chat {} failed, will retry: {!r}",
                     message.id,
-                    MAX_ATTEMPTS,
+                    message.chat_id,
                     exc,
                 )
-                await self._give_up(message, str(exc))
-            else:
-                await self._retry_later(message, backoff(message.attempts), str(exc))
+                await self._retry_later(message, backoff(message.attempts), repr(exc))
         else:
             async with self._sessions() as session:
                 await OutboxRepository(session).mark_sent(message.id)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from entitlements import has
 from storage import PaymentRepository
-from tests.e2e.conftest import eventually, raw_sql, request_invoice
+from tests.e2e.conftest import buy, eventually, raw_sql, request_invoice
+from tests.emulator import Fault
 
 
 async def test_payment_that_cannot_be_stored_stays_unconfirmed_until_it_can(
@@ -50,3 +51,12 @@ async def test_a_command_that_fails_gets_an_apology_not_a_traceback(emulator, sh
         await raw_sql(db_path, "ALTER TABLE entitlements_away RENAME TO entitlements")
     assert reply["text"] == "Sorry, something went wrong on our side. Please try again in a minute."
     assert "Traceback" not in reply["text"]
+
+
+async def test_outbox_survives_an_unexpected_telegram_error_and_keeps_sending(emulator, shop):
+    first, second = emulator.user("Xia"), emulator.user("Yan")
+    emulator.inject("sendMessage", Fault(status=404, description="Not Found"))
+    await buy(emulator, first, "gold")  # waits for the confirmation, sent again after back-off
+    await buy(emulator, second, "gold")
+    faulted = [r for r in emulator.calls("sendMessage") if r.fault]
+    assert len(faulted) == 1 and faulted[0].params["chat_id"] == first.id
