@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Message, PreCheckoutQuery
@@ -10,8 +13,14 @@ from loguru import logger
 from bot.catalog import Catalog
 from bot.config import Settings
 from bot.outbox import OutboxSender
-from bot.services.checkout import PreCheckout, audit_decision, decide
-from bot.services.offers import PayloadSigner
+from bot.services.checkout import (
+    ANSWER_BUDGET_SECONDS,
+    ANSWER_RETRY_PAUSE,
+    PreCheckout,
+    audit_decision,
+    decide,
+)
+from bot.services.offers import OfferCheck, PayloadSigner
 from bot.services.payments import PaymentFacts, record_payment
 from storage import SessionFactory
 
@@ -36,11 +45,9 @@ async def on_pre_checkout_query(
         total_amount=query.total_amount,
         invoice_payload=query.invoice_payload,
     )
+    deadline = time.monotonic() + ANSWER_BUDGET_SECONDS
     check = await decide(readers, catalog, signer, facts)
-    try:
-        await query.answer(ok=check.refusal is None, error_message=check.error_message)
-    except TelegramBadRequest as exc:  # e.g. redelivered after it was already answered
-        logger.warning("pre-checkout {} could not be answered: {}", query.id, exc.message)
+    await answer_before(deadline, query, check)
     logger.info(
         "pre-checkout {} user={} amount={} {}: {}",
         query.id,
@@ -50,6 +57,23 @@ async def on_pre_checkout_query(
         check.refusal or "accepted",
     )
     await audit_decision(sessions, facts, check, query.model_dump(mode="json", exclude_none=True))
+
+
+async def answer_before(deadline: float, query: PreCheckoutQuery, check: OfferCheck) -> None:
+    """Answer the query, trying again after a transient failure while the deadline allows."""
+    while True:
+        try:
+            await query.answer(ok=check.refusal is None, error_message=check.error_message)
+            return
+        except TelegramBadRequest as exc:  # e.g. redelivered after it was already answered
+            logger.warning("pre-checkout {} could not be answered: {}", query.id, exc.message)
+            return
+        except Exception as exc:  # 5xx, a 502 page, the network: Telegram may take it again
+            if time.monotonic() + ANSWER_RETRY_PAUSE >= deadline:
+                logger.error("pre-checkout {} unanswered, out of time: {!r}", query.id, exc)
+                return
+            logger.warning("pre-checkout {} answer failed, retrying: {!r}", query.id, exc)
+            await asyncio.sleep(ANSWER_RETRY_PAUSE)
 
 
 async def on_successful_payment(

@@ -10,6 +10,7 @@ from bot.services.offers import REFUSAL_MESSAGES, PayloadSigner, Refusal
 from entitlements import has
 from storage import AuditRepository, PaymentRepository
 from tests.e2e.conftest import buy, eventually, raw_sql, request_invoice
+from tests.emulator import Fault
 
 
 async def audited(shop):
@@ -148,4 +149,15 @@ async def test_failing_database_refuses_as_temporary_instead_of_staying_silent(
     assert emulator.unanswered_pre_checkouts == []
     retry = await emulator.pay(buyer, invoice)  # the database is back: the same invoice works
     assert retry.ok
+    await emulator.wait_for_message(buyer.id, text_contains="Thank you")
+
+
+async def test_answer_that_fails_with_5xx_or_a_502_page_is_sent_again_in_time(emulator, shop):
+    buyer = emulator.user("Vin")
+    invoice = await request_invoice(emulator, buyer, "gold")
+    emulator.inject("answerPreCheckoutQuery", Fault(status=500, description="Internal Error"))
+    emulator.inject("answerPreCheckoutQuery", Fault(status=502))
+    result = await emulator.pay(buyer, invoice)
+    assert result.ok
+    assert [r.status for r in emulator.calls("answerPreCheckoutQuery")] == [500, 502, 200]
     await emulator.wait_for_message(buyer.id, text_contains="Thank you")
