@@ -8,7 +8,7 @@ import time
 from datetime import timedelta
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramNetworkError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from loguru import logger
 
@@ -71,7 +71,7 @@ async def run_bot(
         await asyncio.gather(reconciling, return_exceptions=True)
         stopping_since = poller.stopped_at or time.monotonic()
         remaining = STOP_BUDGET_SECONDS - (time.monotonic() - stopping_since)
-        await outbox.stop(within=max(0.5, remaining))
+        await outbox.stop(within=max(0.2, remaining))
     finally:
         await bot.session.close()
         await engine.dispose()
@@ -112,10 +112,14 @@ def _request_stop(stop: asyncio.Event, sig: signal.Signals) -> None:
 async def _register_commands(bot: Bot, settings: Settings) -> None:
     buyer = [BotCommand(command=c, description=d) for c, d in texts.COMMANDS.items()]
     admin = buyer + [BotCommand(command=c, description=d) for c, d in texts.ADMIN_COMMANDS.items()]
-    try:
-        await bot.set_my_commands(buyer, scope=BotCommandScopeDefault())
-        for admin_id in settings.admin_ids:
-            await bot.set_my_commands(admin, scope=BotCommandScopeChat(chat_id=admin_id))
-    except (TelegramAPIError, TelegramNetworkError) as exc:
-        # The menu is a convenience; the bot works without it.
-        logger.warning("could not register the command menu: {}", exc)
+    menus: list[tuple[list[BotCommand], BotCommandScopeDefault | BotCommandScopeChat]] = [
+        (buyer, BotCommandScopeDefault())
+    ]
+    menus += [(admin, BotCommandScopeChat(chat_id=a)) for a in sorted(settings.admin_ids)]
+    for commands, scope in menus:
+        try:
+            await bot.set_my_commands(commands, scope=scope)
+        except (TelegramAPIError, TelegramNetworkError, ClientDecodeError) as exc:
+            # The menu is a convenience; the bot works without it. An admin who never opened
+            # the bot ("chat not found") must not cost the others their menu.
+            logger.warning("could not register the command menu for {}: {}", scope, exc)

@@ -32,8 +32,13 @@ LogLevel = Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRI
 class Settings(BaseSettings):
     """Everything the process reads from its environment; see the README's table."""
 
+    # An empty value (`CATALOG_PATH=` in .env) means the default, as .env.example shows.
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
     )
 
     bot_token: SecretStr
@@ -49,7 +54,8 @@ class Settings(BaseSettings):
     outbox_rate: float = Field(default=25.0, gt=0, le=30)
     reconcile_interval: float = Field(default=600.0, ge=0)
     reconcile_settle: float = Field(default=60.0, ge=0)
-    shutdown_grace: float = Field(default=8.0, gt=0, le=9.5)
+    # Handlers' share of the 10 s a stop may take; the rest confirms updates and drains the outbox.
+    shutdown_grace: float = Field(default=8.0, gt=0, le=8.0)
 
     @field_validator("bot_token")
     @classmethod

@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from loguru import logger
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 T = TypeVar("T")
 
@@ -21,10 +22,10 @@ async def with_db_retry(
     for attempt, delay in enumerate((*delays, None), start=1):
         try:
             return await step()
-        except (OperationalError, DBAPIError) as exc:
+        except (OperationalError, PoolTimeoutError) as exc:  # locked, gone, pool exhausted
             if delay is None:
                 logger.error("{}: database failed {} times, giving up: {}", what, attempt, exc)
                 raise
-            logger.warning("{}: database failed ({}), retrying in {}s", what, exc.orig, delay)
+            logger.warning("{}: database failed ({}), retrying in {}s", what, exc, delay)
             await asyncio.sleep(delay)
     raise AssertionError("unreachable")

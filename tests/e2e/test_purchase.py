@@ -181,3 +181,16 @@ async def test_command_menu_is_registered_at_start(emulator, shop):
     admin_menus = [c for c in calls if c.params.get("scope", {}).get("type") == "chat"]
     assert {c.params["scope"]["chat_id"] for c in admin_menus} == set(shop.settings.admin_ids)
     assert all("refund" in [x["command"] for x in c.params["commands"]] for c in admin_menus)
+
+
+async def test_an_admin_who_never_opened_the_bot_does_not_cost_others_their_menu(
+    emulator, start_bot
+):
+    stranger, admin = 111, 900_001  # 111 never talked to the bot: "chat not found"
+    await start_bot(admin_ids={stranger, admin})
+    answered = {
+        c.params["scope"].get("chat_id"): c.status
+        for c in emulator.calls("setMyCommands")
+        if c.params["scope"]["type"] == "chat"
+    }
+    assert answered == {stranger: 400, admin: 200}

@@ -297,6 +297,9 @@ class FakeTelegram:
                 raise bad_request("BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+        scope = params.get("scope") or {}
+        if "chat_id" in scope:  # as Telegram: a chat the bot has never seen is unknown
+            self.chats.private_chat_of(scope["chat_id"])
         self.commands[_commands_key(params)] = copy.deepcopy(params["commands"])
         return True
 

@@ -40,6 +40,17 @@ def test_env_file_is_read(tmp_path):
     assert settings.log_level == "DEBUG"
 
 
+def test_empty_values_in_env_file_mean_the_defaults(tmp_path):
+    (tmp_path / ".env").write_text(
+        f"BOT_TOKEN={TOKEN}\nCATALOG_PATH=\nTELEGRAM_API_BASE=\nPAYSUPPORT_TEXT=\nADMIN_IDS=\n"
+    )
+    settings = load_settings()
+    assert settings.catalog_path == DEFAULT_CATALOG
+    assert settings.telegram_api_base is None
+    assert settings.paysupport_text.startswith("Problem with a payment?")
+    assert settings.admin_ids == frozenset()
+
+
 def test_token_is_never_shown():
     settings = load_settings(bot_token=TOKEN)
     assert TOKEN not in repr(settings) and TOKEN not in str(settings.model_dump())
