@@ -79,6 +79,10 @@ class Reconciler:
 
     def _settled(self, transactions: list[StarTransaction]) -> list[StarTransaction]:
         """The leading transactions older than `settle` (the list is chronological)."""
+        dates = [t.date for t in transactions]
+        if dates != sorted(dates):
+            # The stored cursor counts transactions from the oldest: it needs this order.
+            logger.error("getStarTransactions is not in chronological order: {}", dates)
         cutoff = utcnow() - self.settle
         return list(itertools.takewhile(lambda t: t.date <= cutoff, transactions))
 
