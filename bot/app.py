@@ -15,7 +15,7 @@ from loguru import logger
 from bot import texts
 from bot.catalog import Catalog
 from bot.config import Settings
-from bot.dispatcher import create_bot, create_dispatcher
+from bot.dispatcher import create_bot, create_dispatcher, is_payment_update
 from bot.outbox import OutboxSender
 from bot.runner import AtLeastOncePoller
 from bot.services.offers import PayloadSigner
@@ -57,7 +57,10 @@ async def run_bot(
         settings, sessions, readers, catalog, outbox, signer=signer, reconciler=reconciler
     )
     poller = AtLeastOncePoller(
-        dispatcher, bot, allowed_updates=dispatcher.resolve_used_update_types()
+        dispatcher,
+        bot,
+        allowed_updates=dispatcher.resolve_used_update_types(),
+        must_finish=is_payment_update,
     )
     try:
         await _register_commands(bot, settings)

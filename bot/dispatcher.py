@@ -9,7 +9,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TEST, TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.types import ErrorEvent
+from aiogram.types import ErrorEvent, Update
 from loguru import logger
 
 from bot.catalog import Catalog
@@ -23,6 +23,11 @@ from storage import SessionFactory
 # Updates whose loss would lose money or access: when their handler fails, they stay
 # unconfirmed so that Telegram (or the poller) delivers them again.
 PAYMENT_UPDATE_FIELDS = ("successful_payment", "refunded_payment")
+
+
+def is_payment_update(update: Update) -> bool:
+    message = update.message
+    return message is not None and any(getattr(message, f) for f in PAYMENT_UPDATE_FIELDS)
 
 
 def api_server(settings: Settings) -> TelegramAPIServer:
@@ -75,7 +80,7 @@ async def on_error(event: ErrorEvent, bot: Bot) -> bool:
     """Apologise for a failed command; re-raise for payments so that they are delivered again."""
     update = event.update
     message, query = update.message, update.callback_query
-    if message is not None and any(getattr(message, f) for f in PAYMENT_UPDATE_FIELDS):
+    if is_payment_update(update):
         raise event.exception
     logger.opt(exception=event.exception).error("update {} failed", update.update_id)
     try:

@@ -4,12 +4,17 @@ aiogram's own polling moves the getUpdates offset past a batch while its handler
 a process killed at that moment never sees those updates again. Here the offset stays at the
 oldest unfinished update: a crash, a SIGKILL or a handler that raises leaves it unconfirmed and
 Telegram delivers it again. Handlers of a batch still run concurrently.
+
+One exception keeps new updates flowing: Telegram returns only 100 updates past the offset, so
+when 90 wait behind a long-running update that is not a payment (an admin's /refund waiting out
+a 429, say), that one is confirmed early and left to finish.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +28,9 @@ from loguru import logger
 # cannot hold back every later confirmation for long.
 RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 # Telegram returns at most 100 updates past the offset, and the offset cannot pass the oldest
-# unfinished update. When that many have piled up behind a failed one, give the failed one up
-# at once: otherwise nothing newer (a pre-checkout with a 10 s deadline) would be fetched.
+# unfinished update. When this many have piled up behind it, a failed update is given up and a
+# long-running one that may be (not a payment) is confirmed early and left to finish: otherwise
+# nothing newer (a pre-checkout with a 10 s deadline) would be fetched.
 WINDOW_LIMIT = 90
 # While handlers run, Telegram keeps returning their (unconfirmed) updates at once; poll for
 # new ones at this pace instead of spinning.
@@ -47,6 +53,8 @@ class PollerState:
     failed: dict[int, _Failure] = field(default_factory=dict)
     # Cancelled at stop before they finished: never confirmed, so Telegram delivers them again.
     abandoned: set[int] = field(default_factory=set)
+    # Confirmed early while still running (see WINDOW_LIMIT); awaited at stop like the others.
+    detached: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     highest_seen: int | None = None
 
     def next_offset(self) -> int | None:
@@ -69,6 +77,7 @@ class AtLeastOncePoller:
         polling_timeout: int = 25,
         allowed_updates: list[str] | None = None,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        must_finish: Callable[[Update], bool] = lambda update: True,
         **handler_data: Any,
     ) -> None:
         self.dispatcher = dispatcher
@@ -76,6 +85,9 @@ class AtLeastOncePoller:
         self.polling_timeout = polling_timeout
         self.allowed_updates = allowed_updates
         self.retry_delays = retry_delays
+        # Updates that are confirmed only once handled, whatever waits behind them (payments).
+        self.must_finish = must_finish
+        self._updates: dict[int, Update] = {}
         self.handler_data = handler_data
         self.state = PollerState()
         self._progress = asyncio.Event()
@@ -135,21 +147,30 @@ class AtLeastOncePoller:
                 continue
             task = asyncio.create_task(self._handle(update), name=f"update-{update_id}")
             self.state.running[update_id] = task
+            self._updates[update_id] = update
 
     async def _handle(self, update: Update) -> None:
         update_id = update.update_id
         try:
             await self.dispatcher.feed_update(self.bot, update, **self.handler_data)
         except asyncio.CancelledError:
-            self.state.abandoned.add(update_id)
+            if update_id not in self.state.detached:
+                self.state.abandoned.add(update_id)
             raise
         except Exception:
-            self._record_failure(update)
+            if update_id in self.state.detached:  # already confirmed: nothing will bring it back
+                logger.opt(exception=True).error(
+                    "update {} failed after it was confirmed", update_id
+                )
+            else:
+                self._record_failure(update)
         else:
             self.state.failed.pop(update_id, None)
             self.state.finished.add(update_id)
         finally:
             self.state.running.pop(update_id, None)
+            self.state.detached.pop(update_id, None)
+            self._updates.pop(update_id, None)
             self._progress.set()
 
     def _record_failure(self, update: Update) -> None:
@@ -177,6 +198,14 @@ class AtLeastOncePoller:
         if offset in self.state.failed:
             logger.error("update {} holds back {} newer updates", offset, seen - offset)
             self._give_up(offset, self.state.failed[offset].update)
+        elif offset in self.state.running and not self.must_finish(self._updates[offset]):
+            logger.warning(
+                "update {} still runs with {} newer waiting: confirming it early",
+                offset,
+                seen - offset,
+            )
+            self.state.detached[offset] = self.state.running.pop(offset)
+            self.state.finished.add(offset)
 
     def _give_up(self, update_id: int, update: Update) -> None:
         """Confirm a failed update after all, keeping its raw JSON in the log."""
@@ -190,7 +219,7 @@ class AtLeastOncePoller:
 
     async def _finish(self, grace: float) -> None:
         self.stopped_at = time.monotonic()
-        running = list(self.state.running.values())
+        running = [*self.state.running.values(), *self.state.detached.values()]
         if running:
             logger.info("stopping: waiting up to {}s for {} running handlers", grace, len(running))
             _, pending = await asyncio.wait(running, timeout=grace)

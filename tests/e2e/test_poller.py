@@ -30,6 +30,7 @@ async def poll(
     dispatcher: Dispatcher, bot: Bot, grace: float = 2, **kwargs
 ) -> tuple[asyncio.Event, asyncio.Task]:
     stop = asyncio.Event()
+    kwargs.setdefault("must_finish", lambda update: False)  # as for commands in the bot
     poller = AtLeastOncePoller(dispatcher, bot, polling_timeout=1, **kwargs)
     return stop, asyncio.create_task(poller.run(stop, grace=grace))
 
@@ -185,6 +186,64 @@ async def test_failed_update_is_given_up_before_it_blocks_newer_updates(emulator
     await task
     assert len(handled) == 150
     assert emulator.confirmed_offset > poisoned
+
+
+async def test_long_running_command_is_confirmed_early_when_updates_pile_up(emulator, api_bot):
+    release = asyncio.Event()
+    handled: list[str] = []
+    router = Router()
+
+    @router.message(Command("slow"))
+    async def slow(message: Message) -> None:
+        await release.wait()
+        handled.append("slow")
+
+    @router.message()
+    async def note(message: Message) -> None:
+        handled.append(message.text or "")
+
+    dispatcher = Dispatcher()
+    dispatcher.include_router(router)
+    stop, task = await poll(dispatcher, api_bot)
+    user = emulator.user("Busy")
+    slow_update = emulator.send_text(user, "/slow")
+    last = 0
+    for n in range(150):  # more than the 100 updates Telegram returns past the offset
+        last = emulator.send_text(user, f"note {n}")
+    await emulator.wait_confirmed(last, timeout=30)
+    assert len(handled) == 150 and "slow" not in handled  # it still runs, confirmed early
+    release.set()
+    stop.set()
+    await task
+    assert handled[-1] == "slow"  # and was allowed to finish at stop
+    assert emulator.confirmed_offset > slow_update
+
+
+async def test_payment_update_is_never_confirmed_before_it_finishes(emulator, api_bot):
+    release = asyncio.Event()
+    router = Router()
+
+    @router.message(Command("slow"))
+    async def slow(message: Message) -> None:
+        await release.wait()
+
+    @router.message()
+    async def note(message: Message) -> None:
+        pass
+
+    dispatcher = Dispatcher()
+    dispatcher.include_router(router)
+    stop, task = await poll(dispatcher, api_bot, must_finish=lambda update: True)
+    user = emulator.user("Payer")
+    slow_update = emulator.send_text(user, "/slow")
+    for n in range(120):
+        emulator.send_text(user, f"note {n}")
+    await emulator.wait_for("getUpdates", count=30, answered=False)
+    assert emulator.confirmed_offset <= slow_update
+    release.set()
+    await emulator.wait_confirmed(slow_update)
+    stop.set()
+    await task
 
 
 async def test_has_entitlement_filter_gates_a_handler_on_a_key(emulator, api_bot, sessions):
