@@ -7,8 +7,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+# Product ids and entitlement keys: they appear in commands, payloads and messages as they are.
+NAME_PATTERN = r"^[a-z0-9_]{1,32}$"
 
 
 class ProductKind(StrEnum):
@@ -20,14 +24,14 @@ class ProductKind(StrEnum):
 class Product(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=r"^[a-z0-9_]{1,32}$")
+    id: str = Field(pattern=NAME_PATTERN)
     # Telegram's sendInvoice limits: title 1-32, description 1-255 characters.
     title: str = Field(min_length=1, max_length=32)
     description: str = Field(min_length=1, max_length=255)
     price: int = Field(ge=1, le=100_000)
     kind: ProductKind
     duration_days: int | None = Field(default=None, ge=1, le=3650)
-    grants: tuple[str, ...] = Field(min_length=1)
+    grants: tuple[Annotated[str, Field(pattern=NAME_PATTERN)], ...] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _duration_matches_kind(self) -> Product:

@@ -49,8 +49,9 @@ class Settings(BaseSettings):
     telegram_test_env: bool = False
     log_level: LogLevel = "INFO"
     log_json: bool = False
-    paysupport_text: str = Field(default=DEFAULT_PAYSUPPORT_TEXT, min_length=1)
-    terms_text: str = Field(default=DEFAULT_TERMS_TEXT, min_length=1)
+    # Telegram's message limit is 4096 characters; /paysupport adds a line to its text.
+    paysupport_text: str = Field(default=DEFAULT_PAYSUPPORT_TEXT, min_length=1, max_length=3500)
+    terms_text: str = Field(default=DEFAULT_TERMS_TEXT, min_length=1, max_length=4096)
     outbox_rate: float = Field(default=25.0, gt=0, le=30)
     reconcile_interval: float = Field(default=600.0, ge=0)
     reconcile_settle: float = Field(default=60.0, ge=0)

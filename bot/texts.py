@@ -1,10 +1,16 @@
-"""What the bot says, built from plain values."""
+"""What the bot says, built from plain values.
+
+Every text is HTML, and fits Telegram's limit of 4096 characters as Telegram counts them (after
+the entities are parsed, in UTF-16 units): lists show what fits and say how many more there are,
+and what a user, an admin or Telegram wrote is shortened before it is escaped.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from html import escape
+from html import escape, unescape
 
 from bot.catalog import Catalog, Product, ProductKind
 from entitlements import ActiveEntitlement
@@ -24,6 +30,50 @@ ADMIN_COMMANDS: dict[str, str] = {
 }
 
 
+MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, after entity parsing
+QUOTE_LIMIT = 300  # the most of an echoed charge id, reason or error shown
+ASKED_LIMIT = 40  # the most of an unknown product id shown back to the buyer
+_TAG = re.compile(r"<[^>]*>")
+
+
+def utf16_len(text: str) -> int:
+    """Telegram counts text in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def visible_length(html: str) -> int:
+    """How long Telegram counts one of these HTML texts: tags dropped, entities decoded."""
+    return utf16_len(unescape(_TAG.sub("", html)))
+
+
+def shorten(text: str, limit: int) -> str:
+    """Plain `text` cut to `limit` UTF-16 units, "…" included. Escape after, never before, so
+    that no entity is cut in half."""
+    if utf16_len(text) <= limit:
+        return text
+    kept = text.encode("utf-16-le")[: 2 * max(limit - 1, 0)]
+    return kept.decode("utf-16-le", errors="ignore") + "…"  # drops half a surrogate pair
+
+
+def fit_lines(lines: Sequence[str], room: int, separator: str = "\n") -> str:
+    """`lines` (whole HTML lines) joined, or if they pass `room` visible characters, the first
+    ones that fit with "…and K more" for the rest (which alone takes up to 13)."""
+    joined = separator.join(lines)
+    if visible_length(joined) <= room:
+        return joined
+    shown, used = 0, 0
+    for line in lines:
+        used += visible_length(line) + len(separator)
+        if used + len(_more(len(lines) - shown - 1)) > room:
+            break
+        shown += 1
+    return separator.join([*lines[:shown], _more(len(lines) - shown)])
+
+
+def _more(count: int) -> str:
+    return f"…and {count} more"
+
+
 def stars(amount: int) -> str:
     return f"{amount} ⭐"
 
@@ -33,7 +83,7 @@ def when(moment: datetime) -> str:
 
 
 def product_line(product: Product) -> str:
-    gives = ", ".join(product.grants)
+    gives = ", ".join(escape(key) for key in product.grants)
     match product.kind:
         case ProductKind.TIMED:
             term = f"for {product.duration_days} days"
@@ -45,11 +95,11 @@ def product_line(product: Product) -> str:
 
 
 def welcome(catalog: Catalog) -> str:
-    titles = ", ".join(escape(p.title) for p in catalog)
-    return (
-        f"Welcome! This shop sells digital goods for Telegram Stars: {titles}.\n\n"
-        + command_list()
-    )
+    head, tail = "Welcome! This shop sells digital goods for Telegram Stars: ", ".\n\n"
+    tail += command_list()
+    room = MESSAGE_LIMIT - len(head) - visible_length(tail)
+    titles = fit_lines([escape(p.title) for p in catalog], room, ", ")
+    return head + titles + tail
 
 
 def command_list() -> str:
@@ -58,18 +108,23 @@ def command_list() -> str:
 
 
 def shop(catalog: Catalog) -> str:
-    lines = [product_line(p) for p in catalog]
-    return "What you can buy:\n\n" + "\n".join(lines) + "\n\nPress a button to get an invoice."
+    head, tail = "What you can buy:\n\n", "\n\nPress a button to get an invoice."
+    lines = fit_lines([product_line(p) for p in catalog], MESSAGE_LIMIT - len(head) - len(tail))
+    return head + lines + tail
+
+
+def _product_ids(catalog: Catalog, room: int) -> str:
+    return fit_lines([f"<code>{p.id}</code>" for p in catalog.for_sale], room, ", ")
 
 
 def unknown_product(catalog: Catalog, asked: str) -> str:
-    ids = ", ".join(f"<code>{p.id}</code>" for p in catalog.for_sale)
-    return f"There is no product {escape(asked)!r}. Products you can buy: {ids}."
+    head = f"There is no product {escape(shorten(asked, ASKED_LIMIT))!r}. Products you can buy: "
+    return head + _product_ids(catalog, MESSAGE_LIMIT - visible_length(head) - 1) + "."
 
 
 def buy_usage(catalog: Catalog) -> str:
-    ids = ", ".join(f"<code>{p.id}</code>" for p in catalog.for_sale)
-    return f"Usage: /buy &lt;product_id&gt;. Products: {ids}."
+    head = "Usage: /buy &lt;product_id&gt;. Products: "
+    return head + _product_ids(catalog, MESSAGE_LIMIT - visible_length(head) - 1) + "."
 
 
 def already_owned(product: Product) -> str:
@@ -92,12 +147,12 @@ def payment_confirmation(
         if recovered
         else "Thank you, payment received!"
     )
-    items = "\n".join(f"• {escape(e.key)}, {entitlement_term(e.expires_at)}" for e in granted)
-    return (
-        f"{head}\nYou bought <b>{escape(product.title)}</b> for {stars(product.price)}.\n"
-        f"You now have:\n{items}\n\n"
-        f"Charge id (quote it to /paysupport): <code>{escape(charge_id)}</code>"
-    )
+    head = f"{head}\nYou bought <b>{escape(product.title)}</b> for {stars(product.price)}.\n"
+    head += "You now have:\n"
+    tail = f"\n\nCharge id (quote it to /paysupport): <code>{escape(charge_id)}</code>"
+    items = [f"• {escape(e.key)}, {entitlement_term(e.expires_at)}" for e in granted]
+    room = MESSAGE_LIMIT - visible_length(head) - visible_length(tail)
+    return head + fit_lines(items, room) + tail
 
 
 def payment_without_product(amount: int, charge_id: str) -> str:
@@ -126,7 +181,7 @@ def my_purchases(
     if not owned and not payments:
         return "You have not bought anything yet. See /shop."
     receipts = []
-    for p in payments:
+    for p in payments:  # newest first
         product = catalog.get(p.product_id)
         title = escape(product.title) if product else escape(p.product_id or "unknown product")
         status = (
@@ -138,10 +193,13 @@ def my_purchases(
             f"• {title}, {stars(p.total_amount)}, {when(p.paid_at)}{status}\n"
             f"  charge id <code>{escape(p.telegram_payment_charge_id)}</code>"
         )
-    parts = ["You own:\n" + ("\n".join(owned) if owned else "nothing right now")]
+    # What the buyer holds comes first; the payments get the room it leaves.
+    text = "You own:\n" + (fit_lines(owned, MESSAGE_LIMIT // 2) if owned else "nothing right now")
     if receipts:
-        parts.append("Your payments:\n" + "\n".join(receipts))
-    return "\n\n".join(parts)
+        head = "\n\nYour payments:\n"
+        room = MESSAGE_LIMIT - visible_length(text) - len(head)
+        text += head + fit_lines(receipts, room)
+    return text
 
 
 def refund_notice(payment: Payment, product: Product | None) -> str:
@@ -154,14 +212,20 @@ def refund_notice(payment: Payment, product: Product | None) -> str:
 
 
 def recovered_summary(payments: Sequence[str], refunds: Sequence[str], seen: int) -> str:
-    lines = [f"Reconciliation read {seen} new Star transaction(s)."]
-    if payments:
-        lines.append("Recovered payments: " + ", ".join(f"<code>{c}</code>" for c in payments))
-    if refunds:
-        lines.append("Recovered refunds: " + ", ".join(f"<code>{c}</code>" for c in refunds))
-    if not payments and not refunds:
-        lines.append("Nothing was missing.")
-    return "\n".join(lines)
+    text = f"Reconciliation read {seen} new Star transaction(s)."
+    found = {name: ids for name, ids in (("payments", payments), ("refunds", refunds)) if ids}
+    if not found:
+        return text + "\nNothing was missing."
+    room = MESSAGE_LIMIT - visible_length(text)
+    blocks: dict[str, str] = {}
+    # The shorter list first, each taking at most an equal share of the room left: neither can
+    # crowd out the other, and what one does not need goes to the other.
+    for index, name in enumerate(sorted(found, key=lambda n: len(found[n]))):
+        head = f"\nRecovered {name} ({len(found[name])}, all in the log):\n"
+        lines = [f"<code>{escape(c)}</code>" for c in found[name]]
+        blocks[name] = head + fit_lines(lines, room // (len(found) - index) - len(head))
+        room -= visible_length(blocks[name])
+    return text + "".join(blocks[name] for name in found)
 
 
 # -- refunds by an admin, and payment support ---------------------------------------------
@@ -182,7 +246,8 @@ SUPPORT_UNAVAILABLE = "Sorry, nobody can take support requests right now. Please
 SUPPORT_CANCELLED = "Cancelled. Send /paysupport whenever you need help with a payment."
 SUPPORT_NOTHING_TO_CANCEL = "There is nothing to cancel."
 SUPPORT_WORDS_PLEASE = "Please describe the problem in words, in one message, or send /cancel."
-SUPPORT_DESCRIPTION_LIMIT = 2000  # leaves room for the payments within Telegram's 4096
+SUPPORT_DESCRIPTION_LIMIT = 2000  # the most of the buyer's description an admin is shown
+SUPPORT_DESCRIPTION_KEPT = 1000  # ...and the least, whatever the list of payments needs
 
 
 def _paid_for(payment: Payment, product: Product | None) -> str:
@@ -191,12 +256,13 @@ def _paid_for(payment: Payment, product: Product | None) -> str:
 
 
 def refund_unknown(charge_id: str) -> str:
-    return f"No payment with that charge id (<code>{escape(charge_id)}</code>); nothing was done."
+    shown = escape(shorten(charge_id, QUOTE_LIMIT))
+    return f"No payment with that charge id (<code>{shown}</code>); nothing was done."
 
 
 def refund_already(refund: Refund) -> str:
     by = f" by admin {refund.admin_id}" if refund.admin_id is not None else ""
-    why = f", reason: {escape(refund.reason)}" if refund.reason else ""
+    why = f", reason: {escape(shorten(refund.reason, QUOTE_LIMIT))}" if refund.reason else ""
     return (
         f"Already refunded on {when(refund.refunded_at)} (source: {refund.source}{by}{why}). "
         "Nothing was done."
@@ -218,15 +284,24 @@ def refund_done(payment: Payment, product: Product | None, *, elsewhere: bool = 
 
 def refund_failed(error: str) -> str:
     return (
-        f"The refund failed: Telegram said “{escape(error)}”. Nothing changed and the buyer "
-        "keeps access; try again later."
+        f"The refund failed: Telegram said “{escape(shorten(error, QUOTE_LIMIT))}”. Nothing "
+        "changed and the buyer keeps access; try again later."
+    )
+
+
+def refund_outcome_unknown(error: str) -> str:
+    return (
+        f"Unknown whether Telegram refunded it: {escape(shorten(error, QUOTE_LIMIT))}. "
+        "Nothing was recorded, and the buyer keeps access for now. If Telegram did refund, its "
+        "refund notice or /reconcile records it and ends the access: wait a minute and send "
+        "/reconcile before trying again."
     )
 
 
 def refund_gave_up(error: str) -> str:
     return (
-        f"Telegram kept answering “{escape(error)}”, so I gave up. Nothing changed and the "
-        "buyer keeps access; try again in a few minutes."
+        f"Telegram kept answering “{escape(shorten(error, QUOTE_LIMIT))}”, so I gave up. "
+        "Nothing changed and the buyer keeps access; try again in a few minutes."
     )
 
 
@@ -252,11 +327,12 @@ def refund_button_label(payment: Payment, product: Product | None) -> str:
 
 
 def reconcile_failed(error: str) -> str:
-    return f"Reconciliation failed: {escape(error)}. Try again in a minute."
+    return f"Reconciliation failed: {escape(shorten(error, QUOTE_LIMIT))}. Try again in a minute."
 
 
 def support_prompt(intro: str) -> str:
-    return f"{escape(intro)}\n\n{SUPPORT_DESCRIBE}"
+    tail = f"\n\n{SUPPORT_DESCRIBE}"
+    return escape(shorten(intro, MESSAGE_LIMIT - len(tail))) + tail
 
 
 def support_request(
@@ -270,8 +346,6 @@ def support_request(
 ) -> str:
     """What an admin gets: who asks, what they wrote, and their recent payments."""
     handle = f" @{escape(username)}" if username else ""
-    if len(description) > SUPPORT_DESCRIPTION_LIMIT:
-        description = description[:SUPPORT_DESCRIPTION_LIMIT] + "…"
     lines = []
     for p in payments:
         product = catalog.get(p.product_id)
@@ -282,9 +356,18 @@ def support_request(
             f"• {title}, {stars(p.total_amount)}, {when(p.paid_at)}, {status}\n"
             f"  charge id <code>{escape(p.telegram_payment_charge_id)}</code>"
         )
-    return (
+    head = (
         f'📩 Payment support request from <a href="tg://user?id={user_id}">'
         f"{escape(full_name)}</a>{handle}, user id <code>{user_id}</code>:\n\n"
-        f"{escape(description)}\n\n"
-        + ("Recent payments:\n" + "\n".join(lines) if lines else "No payments.")
     )
+    room = MESSAGE_LIMIT - visible_length(head) - len("\n\n")
+    listed = "No payments."
+    if lines:
+        # The payments may not crowd out the start of the description (SUPPORT_DESCRIPTION_KEPT).
+        kept = min(utf16_len(description), SUPPORT_DESCRIPTION_KEPT)
+        listed = "Recent payments:\n"
+        listed += fit_lines(lines, room - len(listed) - kept)
+    # The description gets the room the payments leave, up to SUPPORT_DESCRIPTION_LIMIT.
+    room -= visible_length(listed)
+    description = shorten(description, min(SUPPORT_DESCRIPTION_LIMIT, room))
+    return f"{head}{escape(description)}\n\n{listed}"

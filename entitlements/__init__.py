@@ -5,6 +5,10 @@ one user, forever or until an expiry. Every function takes the caller's `AsyncSe
 not commit: the caller grants in the same transaction as the payment it records, and commits
 once. Expiry needs no scheduler: an entitlement past its end is simply not active.
 
+Timed grants of one key queue back to back: a second purchase starts where the first ends.
+Revoking one (a refund) ends it and moves the periods queued after it earlier by the time it
+had left, so the user keeps, from now, exactly the time the unrevoked payments bought.
+
     async with sessions() as session:
         await grant_for_charge(session, user_id=7, charge_id="stx1", keys=["pro"],
                                duration=timedelta(days=30))

@@ -83,17 +83,54 @@ async def grant_for_charge(
 async def revoke_for_charge(
     session: AsyncSession, charge_id: str, *, now: datetime | None = None
 ) -> int:
-    """Revoke everything `charge_id` granted; returns how many keys were still unrevoked."""
-    statement = (
-        update(Entitlement)
-        .where(
-            col(Entitlement.telegram_payment_charge_id) == charge_id,
-            col(Entitlement.revoked_at).is_(None),
-        )
-        .values(revoked_at=now or utcnow())
+    """Revoke everything `charge_id` granted; returns how many keys were still unrevoked.
+
+    A revoked timed period gives back the time it had left: the user's later periods of the
+    same key (bought while it ran, so queued after it) move earlier by that much, and the
+    access they were paid for does not wait for a period that no longer counts.
+    """
+    now = now or utcnow()
+    statement = select(Entitlement).where(
+        Entitlement.telegram_payment_charge_id == charge_id,
+        col(Entitlement.revoked_at).is_(None),
     )
-    result = await session.exec(statement)
-    return int(result.rowcount)
+    revoked = 0
+    for row in (await session.exec(statement)).all():
+        # Only the call that flips revoked_at gives the time back, however many race here.
+        revoke = (
+            update(Entitlement)
+            .where(col(Entitlement.id) == row.id, col(Entitlement.revoked_at).is_(None))
+            .values(revoked_at=now)
+        )
+        if not (await session.exec(revoke)).rowcount:
+            continue
+        revoked += 1
+        await _give_back_unused_time(session, row, now)
+    return revoked
+
+
+async def _give_back_unused_time(
+    session: AsyncSession, revoked: Entitlement, now: datetime
+) -> None:
+    """Move the periods queued after `revoked` (same user and key) earlier by the time it
+    had left; a forever or an expired grant has none."""
+    if revoked.expires_at is None:
+        return
+    unused = revoked.expires_at - max(now, revoked.starts_at)
+    if unused <= timedelta(0):
+        return
+    statement = select(Entitlement).where(
+        Entitlement.user_id == revoked.user_id,
+        Entitlement.key == revoked.key,
+        col(Entitlement.revoked_at).is_(None),
+        col(Entitlement.expires_at).is_not(None),
+        col(Entitlement.starts_at) >= revoked.expires_at,
+    )
+    for later in (await session.exec(statement)).all():
+        assert later.expires_at is not None
+        later.starts_at -= unused
+        later.expires_at -= unused
+        session.add(later)
 
 
 async def has(

@@ -7,12 +7,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import Table, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import AuditEvent, OutboxMessage, Payment, Refund, SyncState, utcnow
+
+
+def _insert(session: AsyncSession, table: Table) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table)
 
 
 async def insert_ignoring_conflict(session: AsyncSession, row: SQLModel) -> bool:
@@ -23,9 +30,7 @@ async def insert_ignoring_conflict(session: AsyncSession, row: SQLModel) -> bool
         for column in table.columns
         if getattr(row, column.name) is not None
     }
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(table).values(**values).on_conflict_do_nothing()
+    statement = _insert(session, table).values(**values).on_conflict_do_nothing()
     result = await session.exec(statement)
     return bool(result.rowcount)
 
@@ -194,12 +199,16 @@ class SyncStateRepository:
         self.session = session
 
     async def get(self, name: str) -> int:
-        row = await self.session.get(SyncState, name)
-        return row.value if row is not None else 0
+        """The counter's value, 0 until it is first set."""
+        statement = select(SyncState.value).where(SyncState.name == name)
+        value = (await self.session.exec(statement)).first()
+        return value if value is not None else 0
 
     async def set(self, name: str, value: int) -> None:
-        row = await self.session.get(SyncState, name)
-        if row is None:
-            self.session.add(SyncState(name=name, value=value))
-        else:
-            row.value = value
+        """Store `value` under `name` in one statement, whether or not the name is there yet."""
+        table = SyncState.__table__  # type: ignore[attr-defined]
+        statement = _insert(self.session, table).values(name=name, value=value)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.name], set_={"value": value}
+        )
+        await self.session.exec(statement)

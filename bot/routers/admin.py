@@ -160,6 +160,8 @@ def describe(result: AdminRefundResult, catalog: Catalog, charge_id: str) -> str
             return texts.refund_not_recorded(payment)
         case AdminRefundStatus.FAILED:
             return texts.refund_failed(result.error or "unknown error")
+        case AdminRefundStatus.OUTCOME_UNKNOWN:
+            return texts.refund_outcome_unknown(result.error or "no answer")
         case _:
             return texts.refund_unknown(charge_id)
 

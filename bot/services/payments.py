@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from loguru import logger
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.catalog import Catalog, Product
@@ -63,7 +64,9 @@ async def record_payment(
 
     async def step() -> PaymentOutcome:
         async with sessions() as session:
-            outcome = await _record(session, catalog, signer, facts, admin_ids, source)
+            outcome = await _store_payment_and_grant(
+                session, catalog, signer, facts, admin_ids, source
+            )
             AuditRepository(session).add(
                 "successful_payment" if source == "update" else f"payment_{source}",
                 raw or facts.__dict__,
@@ -88,8 +91,8 @@ async def record_payment(
     return outcome
 
 
-async def _record(
-    session: Any,
+async def _store_payment_and_grant(
+    session: AsyncSession,
     catalog: Catalog,
     signer: PayloadSigner,
     facts: PaymentFacts,

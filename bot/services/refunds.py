@@ -20,10 +20,14 @@ from aiogram.exceptions import (
     ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramNetworkError,
     TelegramRetryAfter,
+    TelegramServerError,
 )
 from loguru import logger
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.catalog import Catalog
@@ -51,7 +55,10 @@ class AdminRefundStatus(StrEnum):
     ALREADY_REFUNDED = "already_refunded"  # our records say so; Telegram was not asked
     UNKNOWN_PAYMENT = "unknown_payment"  # no payment with that charge id
     GAVE_UP = "gave_up"  # still 429 after the session's retries; nothing changed
-    FAILED = "failed"  # Telegram or the network failed; nothing changed
+    FAILED = "failed"  # Telegram refused it (a 4xx answer); nothing changed
+    # A timeout, network error, 5xx, error page or a False answer: Telegram may have refunded
+    # it. Nothing was recorded; its refunded_payment or reconciliation records a refund.
+    OUTCOME_UNKNOWN = "outcome_unknown"
     NOT_RECORDED = "not_recorded"  # Telegram refunded it, but the database failed
 
 
@@ -84,15 +91,19 @@ def classify_refund_error(exc: BaseException) -> tuple[AdminRefundStatus, str]:
         return AdminRefundStatus.REFUNDED_ELSEWHERE, exc.message
     if isinstance(exc, TelegramRetryAfter):
         return AdminRefundStatus.GAVE_UP, f"Too Many Requests: retry after {exc.retry_after}"
-    if isinstance(exc, TelegramAPIError):  # 4xx, 5xx, and network failures and timeouts
+    if isinstance(exc, TelegramEntityTooLarge):  # a 413, though aiogram files it as network
+        return AdminRefundStatus.FAILED, exc.message
+    if isinstance(exc, TelegramServerError | TelegramNetworkError):  # 5xx, network, timeouts
+        return AdminRefundStatus.OUTCOME_UNKNOWN, exc.message
+    if isinstance(exc, TelegramAPIError):  # Telegram's own answer refusing it: 4xx
         return AdminRefundStatus.FAILED, exc.message
     if isinstance(exc, ClientDecodeError):  # a 502 from Telegram's front end is an HTML page
         title = re.search(r"<title>\s*(.{1,80}?)\s*</title>", str(exc.data), re.I | re.S)
         page = f" ({title.group(1)})" if title else ""
-        return AdminRefundStatus.FAILED, f"Telegram answered with an error page{page}"
+        return AdminRefundStatus.OUTCOME_UNKNOWN, f"Telegram answered with an error page{page}"
     if isinstance(exc, TimeoutError):
-        return AdminRefundStatus.FAILED, "Telegram did not answer in time"
-    return AdminRefundStatus.FAILED, type(exc).__name__
+        return AdminRefundStatus.OUTCOME_UNKNOWN, "Telegram did not answer in time"
+    return AdminRefundStatus.OUTCOME_UNKNOWN, type(exc).__name__
 
 
 _charge_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -143,7 +154,7 @@ async def ask_telegram_to_refund(
 ) -> tuple[AdminRefundStatus, str | None]:
     """refundStarPayment; a failure becomes a status and what Telegram said."""
     try:
-        await bot.refund_star_payment(
+        refunded = await bot.refund_star_payment(
             user_id=payment.user_id, telegram_payment_charge_id=payment.telegram_payment_charge_id
         )
     except REFUND_CALL_ERRORS as exc:
@@ -154,6 +165,13 @@ async def ask_telegram_to_refund(
             exc,
         )
         return classify_refund_error(exc)
+    if not refunded:
+        logger.warning(
+            "refundStarPayment charge={} user={}: answered False",
+            payment.telegram_payment_charge_id,
+            payment.user_id,
+        )
+        return AdminRefundStatus.OUTCOME_UNKNOWN, "Telegram answered False"
     return AdminRefundStatus.REFUNDED, None
 
 
@@ -226,7 +244,7 @@ async def record_refund(
 
     async def step() -> RefundOutcome:
         async with sessions() as session:
-            outcome = await _record(
+            outcome = await _store_refund_and_revoke(
                 session, catalog, telegram_payment_charge_id, source, admin_id, reason
             )
             AuditRepository(session).add(
@@ -252,8 +270,8 @@ async def record_refund(
     return outcome
 
 
-async def _record(
-    session: Any,
+async def _store_refund_and_revoke(
+    session: AsyncSession,
     catalog: Catalog,
     charge_id: str,
     source: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.dispatcher import APOLOGY
 from entitlements import has
 from storage import PaymentRepository
 from tests.e2e.conftest import buy, eventually, raw_sql, request_invoice
@@ -49,7 +50,7 @@ async def test_a_command_that_fails_gets_an_apology_not_a_traceback(emulator, sh
         await emulator.wait_confirmed(update_id)  # a failed command is not retried
     finally:
         await raw_sql(db_path, "ALTER TABLE entitlements_away RENAME TO entitlements")
-    assert reply["text"] == "Sorry, something went wrong on our side. Please try again in a minute."
+    assert reply["text"] == APOLOGY
     assert "Traceback" not in reply["text"]
 
 

@@ -48,6 +48,9 @@ def test_valid_catalog_keeps_file_order(tmp_path):
         (('kind = "one_time"', 'kind = "lifetime"'), "product gold: kind:"),
         (('kind = "one_time"', 'kind = "timed"'), "duration_days is required"),
         (('grants = ["gold"]', "grants = []"), "product gold: grants:"),
+        (('grants = ["gold"]', 'grants = ["gold", "<b>"]'), "product gold: grants.1:"),
+        (('grants = ["gold"]', 'grants = ["R&D"]'), "product gold: grants.0:"),
+        (('grants = ["gold"]', f'grants = ["{"k" * 33}"]'), "product gold: grants.0:"),
         (("price = 25", 'price = 25\ncolour = "red"'), "product gold: colour:"),
     ],
 )

@@ -84,6 +84,7 @@ def test_missing_token_says_where_to_get_one():
         ("TELEGRAM_TEST_ENV", "maybe"),
         ("LOG_LEVEL", "LOUD"),
         ("LOG_JSON", "sometimes"),
+        ("TERMS_TEXT", "x" * 4097),
     ],
 )
 def test_bad_value_names_the_variable(monkeypatch, variable, value):

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlmodel import col, select
+
 from entitlements import grant_for_charge, has, has_all, list_active, revoke_for_charge
+from storage import Entitlement
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 DAYS_30 = timedelta(days=30)
+
+
+async def periods(session, user_id: int) -> dict[str, tuple[datetime, datetime | None]]:
+    """The unrevoked periods of `user_id`, by charge id."""
+    statement = select(Entitlement).where(
+        Entitlement.user_id == user_id, col(Entitlement.revoked_at).is_(None)
+    )
+    rows = (await session.exec(statement)).all()
+    return {e.telegram_payment_charge_id: (e.starts_at, e.expires_at) for e in rows}
 
 
 async def test_grant_without_expiry_is_active_forever(sessions):
@@ -97,3 +109,59 @@ async def test_a_key_held_by_two_charges_survives_revoking_one(sessions):
         await revoke_for_charge(session, "c2", now=NOW)
         assert await has(session, 1, "gold", now=NOW)
         assert not await has(session, 1, "supporter", now=NOW)
+
+
+async def test_refunding_an_earlier_period_moves_the_later_one_up_to_now(sessions):
+    async with sessions() as session:
+        await grant_for_charge(
+            session, user_id=1, charge_id="a", keys=["pro"], duration=DAYS_30, now=NOW
+        )
+        later = NOW + timedelta(days=10)
+        await grant_for_charge(
+            session, user_id=1, charge_id="b", keys=["pro"], duration=DAYS_30, now=later
+        )
+        assert await revoke_for_charge(session, "a", now=later) == 1
+        await session.commit()
+    async with sessions() as session:
+        # b was paid for: it runs now, for its own 30 days, not from a's old end.
+        assert await has(session, 1, "pro", now=later)
+        [active] = await list_active(session, 1, now=later)
+        assert (active.expires_at, active.charge_ids) == (later + DAYS_30, ("b",))
+        assert not await has(session, 1, "pro", now=later + DAYS_30)
+
+
+async def test_refunding_a_queued_period_moves_only_the_periods_after_it(sessions):
+    async with sessions() as session:
+        for charge_id in ("a", "b", "c"):
+            await grant_for_charge(
+                session, user_id=1, charge_id=charge_id, keys=["pro"], duration=DAYS_30, now=NOW
+            )
+        await grant_for_charge(
+            session, user_id=2, charge_id="other", keys=["pro"], duration=DAYS_30, now=NOW
+        )
+        later = NOW + timedelta(days=10)
+        await revoke_for_charge(session, "b", now=later)
+        await session.commit()
+    async with sessions() as session:
+        assert await periods(session, 1) == {
+            "a": (NOW, NOW + DAYS_30),
+            "c": (NOW + DAYS_30, NOW + 2 * DAYS_30),
+        }
+        assert await periods(session, 2) == {"other": (NOW, NOW + DAYS_30)}
+        assert await revoke_for_charge(session, "b", now=later) == 0  # gives nothing back twice
+        assert (await periods(session, 1))["c"] == (NOW + DAYS_30, NOW + 2 * DAYS_30)
+
+
+async def test_refunding_an_expired_period_moves_nothing(sessions):
+    async with sessions() as session:
+        await grant_for_charge(
+            session, user_id=1, charge_id="a", keys=["pro"], duration=DAYS_30, now=NOW
+        )
+        renewed_at = NOW + timedelta(days=40)
+        await grant_for_charge(
+            session, user_id=1, charge_id="b", keys=["pro"], duration=DAYS_30, now=renewed_at
+        )
+        await revoke_for_charge(session, "a", now=renewed_at)
+        await session.commit()
+        [active] = await list_active(session, 1, now=renewed_at)
+        assert active.expires_at == renewed_at + DAYS_30

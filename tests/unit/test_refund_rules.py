@@ -11,6 +11,8 @@ from aiogram import Bot
 from aiogram.exceptions import (
     ClientDecodeError,
     TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
@@ -70,23 +72,33 @@ def test_parse_refund_args(args, expected):
             "Too Many Requests: retry after 7",
         ),
         (
-            TelegramServerError(CALL, "Internal Server Error"),
+            TelegramForbiddenError(CALL, "Forbidden: bot was blocked"),
             AdminRefundStatus.FAILED,
+            "Forbidden: bot was blocked",
+        ),
+        (
+            TelegramEntityTooLarge(CALL, "Request Entity Too Large"),
+            AdminRefundStatus.FAILED,
+            "Request Entity Too Large",
+        ),
+        (
+            TelegramServerError(CALL, "Internal Server Error"),
+            AdminRefundStatus.OUTCOME_UNKNOWN,
             "Internal Server Error",
         ),
         (
             TelegramNetworkError(CALL, "Request timeout error"),
-            AdminRefundStatus.FAILED,
+            AdminRefundStatus.OUTCOME_UNKNOWN,
             "Request timeout error",
         ),
         (
             ClientDecodeError("Failed to decode object", ValueError("Expecting value"), NGINX_502),
-            AdminRefundStatus.FAILED,
+            AdminRefundStatus.OUTCOME_UNKNOWN,
             "Telegram answered with an error page (502 Bad Gateway)",
         ),
-        (TimeoutError(), AdminRefundStatus.FAILED, "Telegram did not answer in time"),
+        (TimeoutError(), AdminRefundStatus.OUTCOME_UNKNOWN, "Telegram did not answer in time"),
     ],
-    ids=["already-refunded", "400", "429", "500", "network", "502-html", "timeout"],
+    ids=["already-refunded", "400", "429", "403", "413", "500", "network", "502-html", "timeout"],
 )
 def test_classify_refund_error(error, status, said):
     assert classify_refund_error(error) == (status, said)
@@ -96,17 +108,18 @@ def test_classify_refund_error(error, status, said):
 
 
 class FakeBot:
-    """Answers refundStarPayment with `error` (raised) or success, and counts the calls."""
+    """Answers refundStarPayment with `error` (raised) or `result`, and counts the calls."""
 
-    def __init__(self, error: BaseException | None = None) -> None:
+    def __init__(self, error: BaseException | None = None, *, result: bool = True) -> None:
         self.error = error
+        self.result = result
         self.calls: list[tuple[int, str]] = []
 
     async def refund_star_payment(self, user_id: int, telegram_payment_charge_id: str) -> bool:
         self.calls.append((user_id, telegram_payment_charge_id))
         if self.error is not None:
             raise self.error
-        return True
+        return self.result
 
 
 def make_payment(charge_id: str = "stx1", user_id: int = 7, row_id: int | None = None) -> Payment:
@@ -148,14 +161,33 @@ async def refund_and_access(sessions) -> tuple[Refund | None, bool]:
     ],
     ids=["connection", "aiohttp-timeout", "timeout"],
 )
-async def test_refund_that_fails_on_the_network_changes_nothing(paid, error):
+async def test_refund_that_fails_on_the_network_records_nothing_and_is_unknown(paid, error):
     bot = FakeBot(error)
     result = await refund_payment(
         cast(Bot, bot), paid, load_catalog(DEFAULT_CATALOG), "stx1", admin_id=1
     )
-    assert result.status is AdminRefundStatus.FAILED and result.error
+    assert result.status is AdminRefundStatus.OUTCOME_UNKNOWN and result.error
     assert bot.calls == [(7, "stx1")]
     assert await refund_and_access(paid) == (None, True)
+
+
+async def test_refund_answered_false_is_not_recorded_as_done(paid):
+    bot = FakeBot(result=False)
+    result = await refund_payment(
+        cast(Bot, bot), paid, load_catalog(DEFAULT_CATALOG), "stx1", admin_id=1
+    )
+    assert (result.status, result.error) == (
+        AdminRefundStatus.OUTCOME_UNKNOWN,
+        "Telegram answered False",
+    )
+    assert await refund_and_access(paid) == (None, True)
+
+
+def test_admin_is_told_an_unknown_outcome_is_unknown_and_a_refusal_changed_nothing():
+    unknown = texts.refund_outcome_unknown("Internal Server Error")
+    assert "Internal Server Error" in unknown and "Nothing changed" not in unknown
+    assert "Nothing was recorded" in unknown and "/reconcile" in unknown
+    assert "Nothing changed" in texts.refund_failed("Bad Request: CHARGE_NOT_FOUND")
 
 
 async def test_refund_that_succeeds_is_recorded_with_admin_and_reason(paid):

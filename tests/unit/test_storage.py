@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from storage import (
     AuditRepository,
@@ -152,3 +152,25 @@ async def test_sync_state_counter_round_trips(sessions):
         await state.set("star_transactions_seen", 7)
         await session.commit()
         assert await state.get("star_transactions_seen") == 7
+
+
+async def test_sync_state_set_is_one_upsert_never_select_then_insert(sessions):
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        if "sync_state" in statement:
+            statements.append(" ".join(statement.split()))
+
+    async with sessions() as session:
+        assert session.bind is not None
+        engine = session.bind.sync_engine
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            await SyncStateRepository(session).set("star_transactions_seen", 5)
+            await SyncStateRepository(session).set("star_transactions_seen", 6)
+            await session.commit()
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        assert await SyncStateRepository(session).get("star_transactions_seen") == 6
+    assert len(statements) == 2
+    assert all(s.startswith("INSERT INTO sync_state") and "ON CONFLICT" in s for s in statements)

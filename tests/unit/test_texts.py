@@ -1,0 +1,242 @@
+"""What the bot says fits one Telegram message and parses, even with real charge ids (about 130
+characters), long names and the most items a text can list."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot import texts
+from bot.catalog import Catalog, Product, ProductKind, load_catalog
+from bot.config import DEFAULT_CATALOG
+from entitlements import ActiveEntitlement
+from storage import Entitlement, Payment, Refund
+from tests.emulator import format_text, utf16_len
+
+PAID_AT = datetime(2026, 1, 2, tzinfo=UTC)
+TITLE = "T" * 31 + "&"  # 32 characters, the longest title, one of them escaped
+
+
+def charge_id(n: int) -> str:
+    """As long as a real Stars charge id, and each one different."""
+    return f"stxR{n:04d}" + "x" * 122
+
+
+def visible(text: str) -> str:
+    """The text as Telegram shows it; raises EntityParseError if the HTML does not parse."""
+    shown, _ = format_text(text, "HTML")
+    assert texts.visible_length(text) == utf16_len(shown)
+    return shown
+
+
+def assert_fits(text: str) -> str:
+    shown = visible(text)
+    assert utf16_len(shown) <= texts.MESSAGE_LIMIT
+    return shown
+
+
+def product(n: int = 0, *, grants: tuple[str, ...] = ("gold",)) -> Product:
+    return Product(
+        id=f"p{n}",
+        title=TITLE,
+        description="d",
+        price=100_000,
+        kind=ProductKind.TIMED,
+        duration_days=3650,
+        grants=grants,
+    )
+
+
+def payment(n: int) -> Payment:
+    return Payment(
+        id=n,
+        telegram_payment_charge_id=charge_id(n),
+        user_id=7,
+        product_id="p0",
+        total_amount=100_000,
+        currency="XTR",
+        invoice_payload="v1:p0:100000:n:sig",
+        paid_at=PAID_AT - timedelta(days=n),
+        recorded_at=PAID_AT,
+    )
+
+
+def refund(n: int) -> Refund:
+    return Refund(
+        telegram_payment_charge_id=charge_id(n),
+        user_id=7,
+        total_amount=100_000,
+        source="admin",
+        refunded_at=PAID_AT,
+    )
+
+
+BIG_CATALOG = Catalog(
+    [product(n, grants=tuple(f"key_{k:028d}" for k in range(20))) for n in range(100)]
+)
+PAYMENTS = [payment(n) for n in range(20)]  # what /mypurchases reads at most, newest first
+REFUNDS = {r.telegram_payment_charge_id: r for r in map(refund, range(0, 20, 2))}
+
+
+def test_mypurchases_with_twenty_long_payments_fits_and_says_how_many_more():
+    active = [ActiveEntitlement(f"key_{k:028d}", None, ("c",)) for k in range(10)]
+
+    shown = assert_fits(texts.my_purchases(active, PAYMENTS, REFUNDS, BIG_CATALOG))
+
+    assert charge_id(0) in shown  # the newest first
+    assert charge_id(19) not in shown and shown.rstrip().split("\n")[-1].endswith(" more")
+    assert "key_" + "0" * 28 in shown and "refunded 2026-01-02 00:00 UTC" in shown
+
+
+def test_mypurchases_that_fits_lists_everything():
+    shown = assert_fits(texts.my_purchases([], PAYMENTS[:3], {}, BIG_CATALOG))
+    assert all(charge_id(n) in shown for n in range(3)) and "more" not in shown
+
+
+@pytest.mark.parametrize(
+    "description",
+    ["x" * 2000, "<&>" * 3000, "😀" * 2500, "short"],
+    ids=["2000", "escaped", "utf16", "short"],
+)
+def test_support_request_with_ten_payments_fits_and_keeps_the_description(description):
+    text = texts.support_request(
+        7, "u" * 32, "N" * 64 + " " + "<" * 64, description, PAYMENTS[:10], REFUNDS, BIG_CATALOG
+    )
+
+    shown = assert_fits(text)
+
+    assert ("N" * 64 + " " + "<" * 64) in shown and "@" + "u" * 32 in shown
+    start = description[: texts.SUPPORT_DESCRIPTION_KEPT // 2]
+    assert start in shown  # the buyer's words are never crowded out by the payments
+    assert charge_id(0) in shown and "Recent payments:" in shown
+
+
+def test_support_request_shows_a_description_up_to_its_limit():
+    text = texts.support_request(7, None, "Ann", "y" * 5000, [], {}, BIG_CATALOG)
+    shown = assert_fits(text)
+    assert "y" * (texts.SUPPORT_DESCRIPTION_LIMIT - 1) + "…" in shown and "No payments." in shown
+
+
+def test_recovered_summary_with_many_charges_fits_and_shows_both_lists():
+    payments = [charge_id(n) for n in range(500)]
+    refunds = [charge_id(n) for n in range(500, 1000)]
+
+    shown = assert_fits(texts.recovered_summary(payments, refunds, 1000))
+
+    assert "Recovered payments (500" in shown and "Recovered refunds (500" in shown
+    assert charge_id(0) in shown and charge_id(500) in shown
+    assert shown.count(" more") == 2
+
+
+def test_recovered_summary_escapes_charge_ids():
+    shown = assert_fits(texts.recovered_summary(["a<b&c"], [], 1))
+    assert "a<b&c" in shown
+
+
+def confirmation_of_many_keys(catalog: Catalog) -> str:
+    keys = [f"key_{k:028d}" for k in range(200)]
+    granted = [
+        Entitlement(
+            user_id=7,
+            key=key,
+            telegram_payment_charge_id=charge_id(1),
+            starts_at=PAID_AT,
+            expires_at=PAID_AT,
+            granted_at=PAID_AT,
+        )
+        for key in keys
+    ]
+    return texts.payment_confirmation(product(grants=tuple(keys)), granted, charge_id(1))
+
+
+@pytest.mark.parametrize(
+    ("build", "ending"),
+    [
+        (texts.shop, "Press a button to get an invoice."),
+        (texts.welcome, "/help: list the commands"),
+        (texts.buy_usage, "p99."),
+        (lambda catalog: texts.unknown_product(catalog, "<b>" * 1500), "p99."),
+        (confirmation_of_many_keys, charge_id(1)),
+    ],
+    ids=["shop", "welcome", "buy_usage", "unknown_product", "payment_confirmation"],
+)
+def test_catalog_texts_fit_with_a_hundred_products(build, ending):
+    shown = assert_fits(build(BIG_CATALOG))
+    assert shown.endswith(ending)
+
+
+def test_unknown_product_echoes_at_most_forty_characters_escaped():
+    shown = visible(texts.unknown_product(load_catalog(DEFAULT_CATALOG), "<&>" + "z" * 4000))
+    assert "'<&>" + "z" * (texts.ASKED_LIMIT - 4) + "…'" in shown
+    assert "z" * texts.ASKED_LIMIT not in shown
+
+
+def test_shop_escapes_what_a_product_gives():
+    # The catalog refuses such keys; the text escapes them anyway.
+    odd = Product.model_construct(
+        id="odd",
+        title="Odd",
+        description="d",
+        price=1,
+        kind=ProductKind.ONE_TIME,
+        grants=("<b>", "R&D"),
+    )
+    assert "gives <b>, R&D (forever)" in visible(texts.shop(Catalog([odd])))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        texts.refund_unknown("<" * 4090),
+        texts.refund_failed("&" * 4090),
+        texts.refund_outcome_unknown(">" * 4090),
+        texts.refund_gave_up("<" * 4090),
+        texts.reconcile_failed("<" * 4090),
+        texts.support_prompt("&" * 5000),
+        texts.refund_already(
+            Refund(
+                telegram_payment_charge_id="c",
+                user_id=7,
+                total_amount=1,
+                source="admin",
+                admin_id=1,
+                reason="<" * 4090,
+                refunded_at=PAID_AT,
+            )
+        ),
+    ],
+    ids=["unknown", "failed", "outcome_unknown", "gave_up", "reconcile", "prompt", "already"],
+)
+def test_texts_that_quote_someone_are_shortened_before_escaping(text):
+    assert_fits(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("abc", 3, "abc"),
+        ("abcd", 3, "ab…"),
+        ("a😀b", 3, "a…"),  # never half of a surrogate pair
+        ("😀😀", 4, "😀😀"),
+    ],
+)
+def test_shorten_counts_utf16_units(text, limit, expected):
+    assert texts.shorten(text, limit) == expected
+
+
+@pytest.mark.parametrize(
+    ("room", "expected"),
+    [
+        (11, "…and 5 more"),
+        (16, "aaaa\n…and 4 more"),
+        (21, "aaaa\n…and 4 more"),
+        (22, "aaaa\nb&bbb\n…and 3 more"),
+        (24, "aaaa\nb&bbb\n…and 3 more"),
+        (25, "aaaa\nb&bbb\ncccc\ndddd\neeee"),  # all of it fits: no "more" to make room for
+    ],
+)
+def test_fit_lines_shows_what_fits_in_the_room_and_counts_the_rest(room, expected):
+    fitted = texts.fit_lines(["<b>aaaa</b>", "b&amp;bbb", "cccc", "dddd", "eeee"], room)
+    assert visible(fitted) == expected
+    assert utf16_len(expected) <= room
