@@ -163,6 +163,22 @@ def payment_without_product(amount: int, charge_id: str) -> str:
     )
 
 
+def payment_already_owned(product: Product, charge_id: str) -> str:
+    return (
+        f"We received a second payment for <b>{escape(product.title)}</b>, which you already "
+        "own. A person will refund it to your Stars balance.\n"
+        f"Charge id: <code>{escape(charge_id)}</code>"
+    )
+
+
+def admin_payment_already_owned(payment: Payment, product: Product) -> str:
+    return (
+        f"⚠️ User {payment.user_id} paid {stars(payment.total_amount)} again for "
+        f"{escape(product.title)}, which they already own. Nothing was granted: refund it with\n"
+        f"<code>/refund {escape(payment.telegram_payment_charge_id)}</code>"
+    )
+
+
 def admin_payment_without_product(user_id: int, payment: Payment) -> str:
     return (
         f"⚠️ Payment of {stars(payment.total_amount)} by user {user_id} for an unknown product "

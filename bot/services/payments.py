@@ -11,10 +11,10 @@ from loguru import logger
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
-from bot.catalog import Catalog, Product
+from bot.catalog import Catalog, Product, ProductKind
 from bot.services.offers import PayloadSigner
 from bot.services.retry import with_db_retry
-from entitlements import grant_for_charge
+from entitlements import grant_for_charge, has_all
 from storage import (
     AuditRepository,
     Entitlement,
@@ -119,18 +119,27 @@ async def _store_payment_and_grant(
     charge_id = facts.telegram_payment_charge_id
     if product is None:
         # The money is taken but we cannot tell what for: keep it, tell the buyer and a person.
-        await outbox.queue(
-            facts.user_id,
+        await _refer_to_a_person(
+            outbox,
+            payment,
+            admin_ids,
             texts.payment_without_product(facts.total_amount, charge_id),
-            dedupe_key=f"payment:{charge_id}",
+            texts.admin_payment_without_product(facts.user_id, payment),
         )
-        for admin_id in admin_ids:
-            await outbox.queue(
-                admin_id,
-                texts.admin_payment_without_product(facts.user_id, payment),
-                dedupe_key=f"payment-alert:{charge_id}:{admin_id}",
-            )
         return PaymentOutcome(recorded=True, product=None)
+    if product.kind is ProductKind.ONE_TIME and await has_all(
+        session, facts.user_id, product.grants
+    ):
+        # Two invoices paid back to back both passed pre-checkout before either was stored:
+        # the second buys nothing, so a person refunds it.
+        await _refer_to_a_person(
+            outbox,
+            payment,
+            admin_ids,
+            texts.payment_already_owned(product, charge_id),
+            texts.admin_payment_already_owned(payment, product),
+        )
+        return PaymentOutcome(recorded=True, product=product)
     granted = await grant_for_charge(
         session,
         user_id=facts.user_id,
@@ -141,3 +150,17 @@ async def _store_payment_and_grant(
     text = texts.payment_confirmation(product, granted, charge_id, recovered=source != "update")
     await outbox.queue(facts.user_id, text, dedupe_key=f"payment:{charge_id}")
     return PaymentOutcome(recorded=True, product=product, granted=tuple(granted))
+
+
+async def _refer_to_a_person(
+    outbox: OutboxRepository,
+    payment: Payment,
+    admin_ids: Collection[int],
+    to_buyer: str,
+    to_admins: str,
+) -> None:
+    """A payment that granted nothing: tell the buyer, and every admin how to refund it."""
+    charge_id = payment.telegram_payment_charge_id
+    await outbox.queue(payment.user_id, to_buyer, dedupe_key=f"payment:{charge_id}")
+    for admin_id in admin_ids:
+        await outbox.queue(admin_id, to_admins, dedupe_key=f"payment-alert:{charge_id}:{admin_id}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from bot.services.offers import PayloadSigner
 from entitlements import has, list_active
 from storage import AuditRepository, Entitlement, OutboxRepository, Payment, PaymentRepository
 from tests.e2e.conftest import buy, request_invoice, say
@@ -194,3 +195,40 @@ async def test_an_admin_who_never_opened_the_bot_does_not_cost_others_their_menu
         if c.params["scope"]["type"] == "chat"
     }
     assert answered == {stranger: 400, admin: 200}
+
+
+async def test_second_payment_for_an_owned_one_time_product_is_kept_and_sent_to_a_person(
+    emulator, shop
+):
+    buyer = emulator.user("Twice")
+    first = await buy(emulator, buyer, "gold")
+    # A second invoice whose pre-checkout passed before the first payment was stored: Telegram
+    # delivers its successful_payment now.
+    payload = PayloadSigner(emulator.token).encode("gold", 25)
+    second_charge = "stx-second-" + "x" * 100
+    emulator.queue_update(
+        {
+            "message": {
+                "message_id": 999,
+                "date": 1_800_000_000,
+                "chat": buyer.private_chat(),
+                "from": buyer.to_dict(),
+                "successful_payment": {
+                    "currency": "XTR",
+                    "total_amount": 25,
+                    "invoice_payload": payload,
+                    "telegram_payment_charge_id": second_charge,
+                    "provider_payment_charge_id": "prov-second",
+                },
+            }
+        }
+    )
+    told = await emulator.wait_for_message(buyer.id, text_contains="second payment")
+    assert "A person will refund it" in told["text"]
+    for admin_id in shop.settings.admin_ids:
+        alert = await emulator.wait_for_message(admin_id, text_contains="paid 25 ⭐ again")
+        assert f"/refund {second_charge}" in alert["text"]
+    async with shop.sessions() as session:
+        assert await PaymentRepository(session).get(second_charge) is not None
+        rows = (await session.exec(select(Entitlement))).all()
+    assert [r.telegram_payment_charge_id for r in rows] == [first.charge_id]
