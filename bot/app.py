@@ -18,7 +18,6 @@ from bot.config import Settings
 from bot.dispatcher import create_bot, create_dispatcher, is_payment_update
 from bot.outbox import OutboxSender
 from bot.runner import AtLeastOncePoller
-from bot.services.checkout import finish_audits
 from bot.services.offers import PayloadSigner
 from bot.services.reconcile import Reconciler
 from storage import create_engine, create_schema, create_session_factory
@@ -71,7 +70,6 @@ async def run_bot(
         )
         logger.info("bot started: {} products, {} admins", len(catalog), len(settings.admin_ids))
         await poller.run(stop, grace=settings.shutdown_grace)
-        await finish_audits(within=0.3)
         reconciling.cancel()
         await asyncio.gather(reconciling, return_exceptions=True)
         stopping_since = poller.stopped_at or time.monotonic()

@@ -17,7 +17,7 @@ from bot.services.checkout import (
     ANSWER_BUDGET_SECONDS,
     ANSWER_RETRY_PAUSE,
     PreCheckout,
-    audit_in_background,
+    audit_decision,
     decide,
 )
 from bot.services.offers import OfferCheck, PayloadSigner
@@ -56,7 +56,7 @@ async def on_pre_checkout_query(
         query.currency,
         check.refusal or "accepted",
     )
-    audit_in_background(sessions, facts, check, query.model_dump(mode="json", exclude_none=True))
+    await audit_decision(sessions, facts, check, query.model_dump(mode="json", exclude_none=True))
 
 
 async def answer_before(deadline: float, query: PreCheckoutQuery, check: OfferCheck) -> None:

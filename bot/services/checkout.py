@@ -56,26 +56,6 @@ async def decide(
     return OfferCheck(product, Refusal.ALREADY_OWNED) if owned else check
 
 
-# Audit writes still running; held so they are not garbage-collected mid-way.
-_pending_audits: set[asyncio.Task[None]] = set()
-
-
-def audit_in_background(
-    sessions: SessionFactory, query: PreCheckout, check: OfferCheck, raw: dict[str, object]
-) -> None:
-    """Keep the decision without holding up the update: a pre-checkout is answered once, and
-    waiting for the writer would keep newer pre-checkouts from being fetched."""
-    task = asyncio.create_task(audit_decision(sessions, query, check, raw))
-    _pending_audits.add(task)
-    task.add_done_callback(_pending_audits.discard)
-
-
-async def finish_audits(within: float) -> None:
-    """Let the audit writes still running finish (at stop), for up to `within` seconds."""
-    if _pending_audits:
-        await asyncio.wait(list(_pending_audits), timeout=within)
-
-
 async def audit_decision(
     sessions: SessionFactory, query: PreCheckout, check: OfferCheck, raw: dict[str, object]
 ) -> None:
