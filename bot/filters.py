@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiogram.filters import Filter
 from aiogram.types import TelegramObject, User
 
@@ -36,9 +34,7 @@ class HasEntitlement(Filter):
     def __init__(self, key: str) -> None:
         self.key = key
 
-    async def __call__(
-        self, event: TelegramObject, readers: SessionFactory
-    ) -> bool | dict[str, Any]:
+    async def __call__(self, event: TelegramObject, readers: SessionFactory) -> bool:
         user = _user(event)
         if user is None:
             return False

@@ -15,7 +15,7 @@ from loguru import logger
 from bot.catalog import Catalog
 from bot.services.offers import STARS, PayloadSigner
 from bot.services.payments import PaymentFacts, record_payment
-from bot.services.refunds import RefundStatus, charge_lock, record_refund
+from bot.services.refunds import RefundStatus, record_reported_refund
 from storage import SessionFactory, SyncStateRepository, utcnow
 
 CURSOR = "star_transactions_seen"
@@ -110,15 +110,13 @@ class Reconciler:
             if outcome.recorded:
                 report.payments.append(transaction.id)
         elif _is_invoice_user(receiver):
-            # After an admin's refund of this charge that is in flight, so theirs is recorded.
-            async with charge_lock(transaction.id):
-                outcome_refund = await record_refund(
-                    self.sessions,
-                    self.catalog,
-                    transaction.id,
-                    source="reconcile",
-                    raw=transaction.model_dump(mode="json", exclude_none=True),
-                )
+            outcome_refund = await record_reported_refund(
+                self.sessions,
+                self.catalog,
+                transaction.id,
+                source="reconcile",
+                raw=transaction.model_dump(mode="json", exclude_none=True),
+            )
             if outcome_refund.status is RefundStatus.RECORDED:
                 report.refunds.append(transaction.id)
 

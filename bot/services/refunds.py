@@ -202,13 +202,15 @@ async def record_reported_refund(
     catalog: Catalog,
     telegram_payment_charge_id: str,
     *,
+    source: str = "telegram",
     raw: dict[str, Any] | None = None,
 ) -> RefundOutcome:
-    """A refund Telegram reported (refunded_payment): recorded once, after any admin's refund
-    of the same charge that is in flight, so that the admin's record (with reason) wins."""
+    """A refund Telegram reported (a refunded_payment message, or a Star transaction found by
+    reconciliation): recorded once, after any admin's refund of the same charge that is in
+    flight, so that the admin's record (with reason) wins."""
     async with charge_lock(telegram_payment_charge_id):
         return await record_refund(
-            sessions, catalog, telegram_payment_charge_id, source="telegram", raw=raw
+            sessions, catalog, telegram_payment_charge_id, source=source, raw=raw
         )
 
 
