@@ -9,6 +9,7 @@ import signal
 import sys
 import textwrap
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -38,7 +39,15 @@ from aiogram.types import (
     Update,
 )
 
-from tests.emulator import BotAPIEmulator, Fault, Request, User, format_text
+from tests.emulator import (
+    DEFAULT_SPEC_PATH,
+    BotAPIEmulator,
+    BotAPISpec,
+    Fault,
+    Request,
+    User,
+    format_text,
+)
 
 TOKEN = "123456:TEST-token"
 
@@ -1008,3 +1017,10 @@ async def test_a_child_process_bot_can_be_killed_at_an_exact_request(
     # Telegram still carried out the request the bot died in.
     assert [m["text"] for m in emu.chat_history(alice.id)][-1] == "echo: two"
     assert emu.violations == []
+
+
+def test_bot_api_spec_is_kept_inside_the_repository():
+    """A user's clone has only the repository: the spec the emulator checks against is in it."""
+    repository = Path(__file__).resolve().parents[2]
+    assert DEFAULT_SPEC_PATH.is_relative_to(repository)
+    assert BotAPISpec.load(DEFAULT_SPEC_PATH).method("sendMessage") is not None
