@@ -15,23 +15,32 @@ had left, so the user keeps, from now, exactly the time the unrevoked payments b
         await session.commit()
         assert await has(session, 7, "pro")
 
+`grant_many` grants for many payments in a few statements (the payment writer's batches), with
+the same result as granting them one after another.
+
 This package imports neither aiogram nor `bot`: any code in the process may call it.
 """
 
 from entitlements.service import (
     ActiveEntitlement,
+    Grant,
     grant_for_charge,
+    grant_many,
     has,
     has_all,
+    held_keys,
     list_active,
     revoke_for_charge,
 )
 
 __all__ = [
     "ActiveEntitlement",
+    "Grant",
     "grant_for_charge",
+    "grant_many",
     "has",
     "has_all",
+    "held_keys",
     "list_active",
     "revoke_for_charge",
 ]

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Entitlement, utcnow
-from storage.repositories import insert_ignoring_conflict
+from storage.repositories import insert_many_ignoring_conflict, row_values
 
 
 @dataclass(frozen=True)
@@ -31,18 +31,87 @@ def _active_at(now: datetime) -> ColumnElement[bool]:
     )
 
 
-async def _current_end(
-    session: AsyncSession, user_id: int, key: str, now: datetime
-) -> datetime | None:
-    """Where a new timed grant of `key` starts: the latest unrevoked end still ahead, if any."""
-    statement = select(func.max(Entitlement.expires_at)).where(
-        Entitlement.user_id == user_id,
-        Entitlement.key == key,
-        col(Entitlement.revoked_at).is_(None),
-        col(Entitlement.expires_at) > now,
+@dataclass(frozen=True)
+class Grant:
+    """What one payment gives: `keys` to `user_id`, forever or each for `duration`."""
+
+    user_id: int
+    charge_id: str
+    keys: tuple[str, ...]
+    duration: timedelta | None = None
+
+
+async def _current_ends(
+    session: AsyncSession, pairs: set[tuple[int, str]], now: datetime
+) -> dict[tuple[int, str], datetime]:
+    """Where a new timed grant of each (user, key) starts: its latest unrevoked end still
+    ahead, for the pairs that have one."""
+    if not pairs:
+        return {}
+    statement = (
+        select(Entitlement.user_id, Entitlement.key, func.max(Entitlement.expires_at))
+        .where(
+            col(Entitlement.user_id).in_({user for user, _ in pairs}),
+            col(Entitlement.key).in_({key for _, key in pairs}),
+            col(Entitlement.revoked_at).is_(None),
+            col(Entitlement.expires_at) > now,
+        )
+        .group_by(col(Entitlement.user_id), col(Entitlement.key))
     )
-    end: datetime | None = (await session.exec(statement)).one()
-    return end
+    rows = (await session.exec(statement)).all()
+    return {(user, key): end for user, key, end in rows if (user, key) in pairs and end}
+
+
+async def grant_many(
+    session: AsyncSession, grants: Sequence[Grant], *, now: datetime | None = None
+) -> list[list[Entitlement]]:
+    """Grant each of `grants`, in order, exactly as `grant_for_charge` would one after another
+    (a timed key granted twice runs back to back), in a few statements whatever their number.
+
+    Returns, for each grant, the entitlements its charge holds afterwards. A charge that was
+    granted before keeps what it had.
+    """
+    now = now or utcnow()
+    timed = {(g.user_id, key) for g in grants if g.duration is not None for key in g.keys}
+    ends = await _current_ends(session, timed, now)
+    planned: list[list[Entitlement]] = []
+    for grant in grants:
+        rows = []
+        for key in dict.fromkeys(grant.keys):
+            starts_at, expires_at = now, None
+            if grant.duration is not None:
+                starts_at = max(now, ends.get((grant.user_id, key), now))
+                expires_at = ends[(grant.user_id, key)] = starts_at + grant.duration
+            rows.append(
+                Entitlement(
+                    user_id=grant.user_id,
+                    key=key,
+                    telegram_payment_charge_id=grant.charge_id,
+                    starts_at=starts_at,
+                    expires_at=expires_at,
+                    granted_at=now,
+                )
+            )
+        planned.append(rows)
+    table = Entitlement.__table__  # type: ignore[attr-defined]
+    values = [row_values(row) for rows in planned for row in rows]
+    for value in values:
+        value.pop("id")
+    added = await insert_many_ignoring_conflict(
+        session, table, values, table.c.id, table.c.telegram_payment_charge_id, table.c.key
+    )
+    if len(added) == len(values):
+        ids = {(charge_id, key): row_id for row_id, charge_id, key in added}
+        for row in (row for rows in planned for row in rows):
+            row.id = ids[(row.telegram_payment_charge_id, row.key)]
+        return planned
+    # Some charges held these keys already: answer with what is stored.
+    charges = [grant.charge_id for grant in grants]
+    statement = select(Entitlement).where(col(Entitlement.telegram_payment_charge_id).in_(charges))
+    stored: dict[str, list[Entitlement]] = {}
+    for row in (await session.exec(statement)).all():
+        stored.setdefault(row.telegram_payment_charge_id, []).append(row)
+    return [stored.get(grant.charge_id, []) for grant in grants]
 
 
 async def grant_for_charge(
@@ -60,24 +129,8 @@ async def grant_for_charge(
     again extends it), or from `now` when the user holds none. Granting the same charge again
     changes nothing. Returns the entitlements this charge holds afterwards.
     """
-    now = now or utcnow()
-    for key in dict.fromkeys(keys):
-        starts_at = now
-        expires_at = None
-        if duration is not None:
-            starts_at = max(now, await _current_end(session, user_id, key, now) or now)
-            expires_at = starts_at + duration
-        row = Entitlement(
-            user_id=user_id,
-            key=key,
-            telegram_payment_charge_id=charge_id,
-            starts_at=starts_at,
-            expires_at=expires_at,
-            granted_at=now,
-        )
-        await insert_ignoring_conflict(session, row)
-    statement = select(Entitlement).where(Entitlement.telegram_payment_charge_id == charge_id)
-    return list((await session.exec(statement)).all())
+    grant = Grant(user_id=user_id, charge_id=charge_id, keys=tuple(keys), duration=duration)
+    return (await grant_many(session, [grant], now=now))[0]
 
 
 async def revoke_for_charge(
@@ -149,8 +202,34 @@ async def has_all(
     session: AsyncSession, user_id: int, keys: Sequence[str], *, now: datetime | None = None
 ) -> bool:
     """Whether `user_id` holds every one of `keys` right now."""
-    held = {e.key for e in await list_active(session, user_id, now=now)}
-    return set(keys) <= held
+    held = await held_keys(session, [user_id], keys, now=now)
+    return set(keys) <= held.get(user_id, set())
+
+
+async def held_keys(
+    session: AsyncSession,
+    user_ids: Iterable[int],
+    keys: Iterable[str],
+    *,
+    now: datetime | None = None,
+) -> dict[int, set[str]]:
+    """Which of `keys` each of `user_ids` holds right now (users holding none are left out)."""
+    users, wanted = set(user_ids), set(keys)
+    if not users or not wanted:
+        return {}
+    statement = (
+        select(Entitlement.user_id, Entitlement.key)
+        .where(
+            col(Entitlement.user_id).in_(users),
+            col(Entitlement.key).in_(wanted),
+            _active_at(now or utcnow()),
+        )
+        .distinct()
+    )
+    held: dict[int, set[str]] = {}
+    for user_id, key in (await session.exec(statement)).all():
+        held.setdefault(user_id, set()).add(key)
+    return held
 
 
 async def list_active(

@@ -1,9 +1,11 @@
-"""Persistence: SQLModel tables on async SQLAlchemy, the engine, and repositories."""
+"""Persistence: SQLModel tables on async SQLAlchemy, the engine, repositories and the writer."""
 
 from storage.db import SessionFactory, create_engine, create_schema, create_session_factory
 from storage.models import (
     AuditEvent,
     Entitlement,
+    InboxStatus,
+    InboxUpdate,
     OutboxMessage,
     Payment,
     Refund,
@@ -12,16 +14,23 @@ from storage.models import (
 )
 from storage.repositories import (
     AuditRepository,
+    InboxRepository,
     OutboxRepository,
     PaymentRepository,
     RefundRepository,
     SyncStateRepository,
+    add_audit_events,
+    mark_inbox_done,
 )
+from storage.writer import Writer, WriterStopped, mark_changed
 
 __all__ = [
     "AuditEvent",
     "AuditRepository",
     "Entitlement",
+    "InboxRepository",
+    "InboxStatus",
+    "InboxUpdate",
     "OutboxMessage",
     "OutboxRepository",
     "Payment",
@@ -31,8 +40,13 @@ __all__ = [
     "SessionFactory",
     "SyncState",
     "SyncStateRepository",
+    "Writer",
+    "WriterStopped",
+    "add_audit_events",
     "create_engine",
     "create_schema",
     "create_session_factory",
+    "mark_changed",
+    "mark_inbox_done",
     "utcnow",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
@@ -151,3 +152,27 @@ class SyncState(SQLModel, table=True):
 
     name: str = Field(primary_key=True)
     value: int = 0
+
+
+class InboxStatus(StrEnum):
+    PENDING = "pending"  # stored, not yet handled (or waiting for a retry)
+    DONE = "done"  # handled; a pre-checkout query is stored done, for the audit only
+    FAILED = "failed"  # parked after its retries, kept with its JSON for a person to look at
+
+
+class InboxUpdate(SQLModel, table=True):
+    """An update as Telegram sent it, stored before Telegram is told it arrived."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_status_update", "status", "update_id"),)
+
+    update_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    kind: str  # which field of Update it carries: message, callback_query, ...
+    # Updates of one chat are handled in order; None: handled on its own.
+    chat_id: int | None = None
+    raw: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = InboxStatus.PENDING  # an InboxStatus
+    attempts: int = 0
+    received_at: datetime = _timestamp()
+    finished_at: datetime | None = _timestamp(nullable=True)
+    last_error: str | None = None

@@ -7,12 +7,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, update
+from sqlalchemy import Column, Table, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import AuditEvent, OutboxMessage, Payment, Refund, SyncState, utcnow
+from storage.models import (
+    AuditEvent,
+    InboxStatus,
+    InboxUpdate,
+    OutboxMessage,
+    Payment,
+    Refund,
+    SyncState,
+    utcnow,
+)
+from storage.writer import mark_changed
 
 
 def _insert(session: AsyncSession, table: Table) -> Any:
@@ -33,6 +43,24 @@ async def insert_ignoring_conflict(session: AsyncSession, row: SQLModel) -> bool
     statement = _insert(session, table).values(**values).on_conflict_do_nothing()
     result = await session.exec(statement)
     return bool(result.rowcount)
+
+
+async def insert_many_ignoring_conflict(
+    session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], *returning: Column[Any]
+) -> list[tuple[Any, ...]]:
+    """Insert `rows` in one statement; returns the `returning` columns of those that were new
+    (the others hit a unique constraint, a normal outcome)."""
+    if not rows:
+        return []
+    statement = _insert(session, table).on_conflict_do_nothing().returning(*returning)
+    result = await session.exec(statement, params=list(rows))
+    return [tuple(row) for row in result.all()]
+
+
+def row_values(row: SQLModel) -> dict[str, Any]:
+    """A model's column values, for a Core insert of many rows at once."""
+    table = type(row).__table__  # type: ignore[attr-defined]
+    return {column.name: getattr(row, column.name) for column in table.columns}
 
 
 class PaymentRepository:
@@ -118,11 +146,44 @@ class AuditRepository:
             )
         )
 
+    async def add_many(self, events: Sequence[AuditEvent]) -> None:
+        """Keep many events in one statement."""
+        if events:
+            rows = [row_values(event) for event in events]
+            for row in rows:
+                row.pop("id")
+            table = AuditEvent.__table__  # type: ignore[attr-defined]
+            await self.session.exec(_insert(self.session, table), params=rows)
+
     async def list(self, kind: str | None = None) -> Sequence[AuditEvent]:
         statement = select(AuditEvent).order_by(col(AuditEvent.id))
         if kind is not None:
             statement = statement.where(AuditEvent.kind == kind)
         return (await self.session.exec(statement)).all()
+
+
+def outbox_message(
+    chat_id: int,
+    text: str,
+    *,
+    dedupe_key: str | None = None,
+    reply_markup: str | None = None,
+    now: datetime | None = None,
+) -> OutboxMessage:
+    """A message owed to `chat_id`, due now."""
+    now = now or utcnow()
+    return OutboxMessage(
+        chat_id=chat_id,
+        text=text,
+        reply_markup=reply_markup,
+        dedupe_key=dedupe_key,
+        created_at=now,
+        next_attempt_at=now,
+    )
+
+
+# What the writer reports after a commit that queued messages: the sender wakes up.
+OUTBOX_CHANGED = "outbox"
 
 
 class OutboxRepository:
@@ -138,16 +199,22 @@ class OutboxRepository:
         dedupe_key: str | None = None,
     ) -> bool:
         """Owe `chat_id` a message; False if a message with this dedupe_key is already owed."""
-        now = utcnow()
-        message = OutboxMessage(
-            chat_id=chat_id,
-            text=text,
-            reply_markup=reply_markup,
-            dedupe_key=dedupe_key,
-            created_at=now,
-            next_attempt_at=now,
-        )
-        return await insert_ignoring_conflict(self.session, message)
+        message = outbox_message(chat_id, text, reply_markup=reply_markup, dedupe_key=dedupe_key)
+        inserted = await insert_ignoring_conflict(self.session, message)
+        if inserted:
+            mark_changed(self.session, OUTBOX_CHANGED)
+        return inserted
+
+    async def queue_many(self, messages: Sequence[OutboxMessage]) -> int:
+        """Owe many messages in one statement; returns how many were new (not yet owed)."""
+        rows = [row_values(message) for message in messages]
+        for row in rows:
+            row.pop("id")
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        added = await insert_many_ignoring_conflict(self.session, table, rows, table.c.id)
+        if added:
+            mark_changed(self.session, OUTBOX_CHANGED)
+        return len(added)
 
     async def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
         """Unsent, not given up, due by `now`, in the order they were queued."""
@@ -212,3 +279,62 @@ class SyncStateRepository:
             index_elements=[table.c.name], set_={"value": value}
         )
         await self.session.exec(statement)
+
+
+class InboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, updates: Sequence[InboxUpdate]) -> set[int]:
+        """Store fetched updates; returns the update_ids that were not stored yet."""
+        table = InboxUpdate.__table__  # type: ignore[attr-defined]
+        rows = [row_values(update) for update in updates]
+        added = await insert_many_ignoring_conflict(self.session, table, rows, table.c.update_id)
+        return {update_id for (update_id,) in added}
+
+    async def unfinished(
+        self, *, from_id: int, through_id: int | None, limit: int
+    ) -> Sequence[InboxUpdate]:
+        """Pending updates with from_id <= update_id <= through_id, oldest first."""
+        statement = select(InboxUpdate).where(
+            InboxUpdate.status == InboxStatus.PENDING, col(InboxUpdate.update_id) >= from_id
+        )
+        if through_id is not None:
+            statement = statement.where(col(InboxUpdate.update_id) <= through_id)
+        statement = statement.order_by(col(InboxUpdate.update_id)).limit(limit)
+        return (await self.session.exec(statement)).all()
+
+    async def mark_done(self, update_ids: Sequence[int]) -> None:
+        statement = (
+            update(InboxUpdate)
+            .where(col(InboxUpdate.update_id).in_(update_ids))
+            .values(status=InboxStatus.DONE, finished_at=utcnow())
+        )
+        await self.session.exec(statement)
+
+    async def record_failure(
+        self, update_id: int, attempts: int, error: str, *, park: bool
+    ) -> None:
+        """Count a failed attempt; `park` gives up on the update (kept, with its JSON)."""
+        values: dict[str, Any] = {"attempts": attempts, "last_error": error}
+        if park:
+            values.update(status=InboxStatus.FAILED, finished_at=utcnow())
+        statement = update(InboxUpdate).where(col(InboxUpdate.update_id) == update_id)
+        await self.session.exec(statement.values(**values))
+
+    async def count(self, status: InboxStatus) -> int:
+        statement = select(func.count()).select_from(InboxUpdate)
+        statement = statement.where(InboxUpdate.status == status)
+        return int((await self.session.exec(statement)).one())
+
+
+async def mark_inbox_done(session: AsyncSession, update_ids: Sequence[int]) -> list[None]:
+    """Batch function for the writer: many handled updates, one statement."""
+    await InboxRepository(session).mark_done(update_ids)
+    return [None] * len(update_ids)
+
+
+async def add_audit_events(session: AsyncSession, events: Sequence[AuditEvent]) -> list[None]:
+    """Batch function for the writer: many audit events (pre-checkout decisions), one statement."""
+    await AuditRepository(session).add_many(events)
+    return [None] * len(events)

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from storage import SessionFactory, create_engine, create_schema, create_session_factory
+from storage import (
+    SessionFactory,
+    Writer,
+    create_engine,
+    create_schema,
+    create_session_factory,
+)
 
 
 @pytest.fixture
@@ -26,3 +32,12 @@ async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
     await create_schema(engine)
     yield create_session_factory(engine)
     await engine.dispose()
+
+
+@pytest.fixture
+async def writer(sessions: SessionFactory) -> AsyncIterator[Writer]:
+    """The group-commit writer over the test's database, running."""
+    running = Writer(sessions)
+    running.start()
+    yield running
+    await running.stop()
