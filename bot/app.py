@@ -15,12 +15,14 @@ from loguru import logger
 from bot import texts
 from bot.catalog import Catalog
 from bot.config import Settings
-from bot.dispatcher import create_bot, create_dispatcher, is_payment_update
+from bot.dispatcher import create_bot, create_dispatcher
 from bot.outbox import OutboxSender
-from bot.runner import AtLeastOncePoller
+from bot.runner import InboxPoller
 from bot.services.offers import PayloadSigner
+from bot.services.payments import PaymentRecorder
 from bot.services.reconcile import Reconciler
-from storage import create_engine, create_schema, create_session_factory
+from storage import Writer, create_engine, create_schema, create_session_factory
+from storage.repositories import OUTBOX_CHANGED
 
 # SIGTERM to exit: polling stops, handlers get `shutdown_grace`, the outbox the rest of this.
 STOP_BUDGET_SECONDS = 9.5
@@ -40,33 +42,40 @@ async def run_bot(
     engine = create_engine(settings.database_url)
     read_engine = create_engine(settings.database_url, read_only=True)
     await create_schema(engine)
-    sessions = create_session_factory(engine)
     readers = create_session_factory(read_engine)
+    writer = Writer(create_session_factory(engine))
     bot = create_bot(settings)
-    outbox = OutboxSender(bot, sessions, rate=settings.outbox_rate)
+    outbox = OutboxSender(bot, writer, readers, rate=settings.outbox_rate)
+    writer.after_commit.append(
+        lambda changed: outbox.wake() if OUTBOX_CHANGED in changed else None
+    )
     signer = PayloadSigner(settings.bot_token.get_secret_value())
+    payments = PaymentRecorder(writer, catalog, signer, settings.admin_ids)
     reconciler = Reconciler(
         bot,
-        sessions,
+        writer,
+        readers,
         catalog,
-        signer,
-        settings.admin_ids,
+        payments,
         settle=timedelta(seconds=settings.reconcile_settle),
     )
     dispatcher = create_dispatcher(
-        settings, sessions, readers, catalog, outbox, signer=signer, reconciler=reconciler
+        settings, writer, readers, catalog, signer, payments, reconciler
     )
-    poller = AtLeastOncePoller(
+    poller = InboxPoller(
         dispatcher,
         bot,
+        writer,
+        readers,
         allowed_updates=dispatcher.resolve_used_update_types(),
-        must_finish=is_payment_update,
+        concurrency=settings.concurrent_updates,
     )
+    writer.start()
     try:
         await _register_commands(bot, settings)
         outbox.start()
         reconciling = asyncio.create_task(
-            _reconcile_periodically(reconciler, outbox, settings.reconcile_interval)
+            _reconcile_periodically(reconciler, settings.reconcile_interval)
         )
         logger.info("bot started: {} products, {} admins", len(catalog), len(settings.admin_ids))
         await poller.run(stop, grace=settings.shutdown_grace)
@@ -76,21 +85,18 @@ async def run_bot(
         remaining = STOP_BUDGET_SECONDS - (time.monotonic() - stopping_since)
         await outbox.stop(within=max(0.2, remaining))
     finally:
+        await writer.stop()
         await bot.session.close()
         await engine.dispose()
         await read_engine.dispose()
         logger.info("bot stopped")
 
 
-async def _reconcile_periodically(
-    reconciler: Reconciler, outbox: OutboxSender, interval: float
-) -> None:
+async def _reconcile_periodically(reconciler: Reconciler, interval: float) -> None:
     """At start, then every `interval` seconds (0: only at start)."""
     while True:
         try:
-            report = await reconciler.run()
-            if report.payments or report.refunds:
-                outbox.wake()
+            await reconciler.run()
         except Exception as exc:
             logger.error("reconciliation failed: {!r}", exc)
         if interval <= 0:

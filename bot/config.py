@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     outbox_rate: float = Field(default=25.0, gt=0, le=30)
     reconcile_interval: float = Field(default=600.0, ge=0)
     reconcile_settle: float = Field(default=60.0, ge=0)
+    # Updates handled at once (one chat's in order); the rest wait in the inbox table.
+    concurrent_updates: int = Field(default=200, ge=1, le=10_000)
     # Handlers' share of the 10 s a stop may take; the rest confirms updates and drains the outbox.
     shutdown_grace: float = Field(default=8.0, gt=0, le=8.0)
 

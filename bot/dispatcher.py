@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -15,13 +13,15 @@ from loguru import logger
 from bot.catalog import Catalog
 from bot.config import Settings
 from bot.middlewares.retry_after import RetryAfterMiddleware
-from bot.outbox import OutboxSender
 from bot.routers import create_routers
 from bot.services.offers import PayloadSigner
-from storage import SessionFactory
+from bot.services.ownership import OwnershipLookup
+from bot.services.payments import PaymentRecorder
+from bot.services.reconcile import Reconciler
+from storage import SessionFactory, Writer
 
-# Updates whose loss would lose money or access: when their handler fails, they stay
-# unconfirmed so that Telegram (or the poller) delivers them again.
+# Updates whose loss would lose money or access: when their handler fails, the inbox hands
+# them to it again (and at last parks them, with their JSON), instead of apologising.
 PAYMENT_UPDATE_FIELDS = ("successful_payment", "refunded_payment")
 
 
@@ -53,20 +53,23 @@ def create_bot(settings: Settings) -> Bot:
 
 def create_dispatcher(
     settings: Settings,
-    sessions: SessionFactory,
+    writer: Writer,
     readers: SessionFactory,
     catalog: Catalog,
-    outbox: OutboxSender,
-    **extra: Any,
+    signer: PayloadSigner,
+    payments: PaymentRecorder,
+    reconciler: Reconciler,
 ) -> Dispatcher:
-    extra.setdefault("signer", PayloadSigner(settings.bot_token.get_secret_value()))
+    """The dispatcher with every router; the long-lived objects reach handlers by name."""
     dispatcher = Dispatcher(
         settings=settings,
-        sessions=sessions,  # write transactions (one writer connection)
+        writer=writer,  # every write, group-committed on the one writer connection
         readers=readers,  # read-only look-ups that must never wait for a writer
+        ownership=OwnershipLookup(readers),
         catalog=catalog,
-        outbox=outbox,
-        **extra,
+        signer=signer,
+        payments=payments,
+        reconciler=reconciler,
     )
     dispatcher.include_routers(*create_routers())
     dispatcher.errors.register(on_error)

@@ -12,7 +12,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, Teleg
 from aiogram.types import InlineKeyboardMarkup
 from loguru import logger
 
-from storage import OutboxMessage, OutboxRepository, SessionFactory, utcnow
+from storage import OutboxMessage, OutboxRepository, SessionFactory, Writer, utcnow
 
 # A message that could not be sent for this long (Telegram down, network gone) is given up.
 MAX_AGE = timedelta(days=3)
@@ -45,9 +45,12 @@ class OutboxSender:
     accepts it, so a kill can repeat at most the one message in flight, never lose one.
     """
 
-    def __init__(self, bot: Bot, sessions: SessionFactory, *, rate: float = 25.0) -> None:
+    def __init__(
+        self, bot: Bot, writer: Writer, readers: SessionFactory, *, rate: float = 25.0
+    ) -> None:
         self._bot = bot
-        self._sessions = sessions
+        self._writer = writer
+        self._readers = readers
         self._limiter = RateLimiter(rate)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -91,7 +94,7 @@ class OutboxSender:
 
     async def send_due(self, limit: int = 50) -> int:
         """Try every message due now (up to `limit`); returns how many were tried."""
-        async with self._sessions() as session:
+        async with self._readers() as session:
             due = await OutboxRepository(session).due(utcnow(), limit)
         for message in due:
             if self._stopping and time.monotonic() >= self._deadline:
@@ -145,18 +148,15 @@ class OutboxSender:
                 )
                 await self._retry_later(message, backoff(message.attempts), repr(exc))
         else:
-            async with self._sessions() as session:
-                await OutboxRepository(session).mark_sent(message.id)
-                await session.commit()
+            message_id = message.id
+            await self._writer.write(lambda s: OutboxRepository(s).mark_sent(message_id))
 
     async def _retry_later(self, message: OutboxMessage, delay: timedelta, error: str) -> None:
         assert message.id is not None
-        async with self._sessions() as session:
-            await OutboxRepository(session).retry_later(message.id, utcnow() + delay, error)
-            await session.commit()
+        message_id, at = message.id, utcnow() + delay
+        await self._writer.write(lambda s: OutboxRepository(s).retry_later(message_id, at, error))
 
     async def _give_up(self, message: OutboxMessage, error: str) -> None:
         assert message.id is not None
-        async with self._sessions() as session:
-            await OutboxRepository(session).give_up(message.id, error)
-            await session.commit()
+        message_id = message.id
+        await self._writer.write(lambda s: OutboxRepository(s).give_up(message_id, error))

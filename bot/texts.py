@@ -13,8 +13,8 @@ from datetime import datetime
 from html import escape, unescape
 
 from bot.catalog import Catalog, Product, ProductKind
-from entitlements import ActiveEntitlement
-from storage.models import Entitlement, Payment, Refund
+from entitlements import ActiveEntitlement, GrantedKey
+from storage.models import Payment, Refund
 
 COMMANDS: dict[str, str] = {
     "shop": "browse the products",
@@ -140,7 +140,7 @@ def entitlement_term(expires_at: datetime | None) -> str:
 
 
 def payment_confirmation(
-    product: Product, granted: Sequence[Entitlement], charge_id: str, *, recovered: bool = False
+    product: Product, granted: Sequence[GrantedKey], charge_id: str, *, recovered: bool = False
 ) -> str:
     head = (
         "We found a payment of yours that had not reached us, and completed it."

@@ -24,6 +24,7 @@ This package imports neither aiogram nor `bot`: any code in the process may call
 from entitlements.service import (
     ActiveEntitlement,
     Grant,
+    GrantedKey,
     grant_for_charge,
     grant_many,
     has,
@@ -36,6 +37,7 @@ from entitlements.service import (
 __all__ = [
     "ActiveEntitlement",
     "Grant",
+    "GrantedKey",
     "grant_for_charge",
     "grant_many",
     "has",

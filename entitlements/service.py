@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Entitlement, utcnow
-from storage.repositories import insert_many_ignoring_conflict, row_values
+from storage.repositories import insert_many_ignoring_conflict
 
 
 @dataclass(frozen=True)
@@ -62,55 +63,59 @@ async def _current_ends(
     return {(user, key): end for user, key, end in rows if (user, key) in pairs and end}
 
 
+@dataclass(frozen=True)
+class GrantedKey:
+    """One key a charge gave: from `starts_at` until `expires_at` (None: forever)."""
+
+    key: str
+    starts_at: datetime
+    expires_at: datetime | None
+
+
 async def grant_many(
     session: AsyncSession, grants: Sequence[Grant], *, now: datetime | None = None
-) -> list[list[Entitlement]]:
+) -> list[list[GrantedKey]]:
     """Grant each of `grants`, in order, exactly as `grant_for_charge` would one after another
     (a timed key granted twice runs back to back), in a few statements whatever their number.
 
-    Returns, for each grant, the entitlements its charge holds afterwards. A charge that was
-    granted before keeps what it had.
+    Returns, for each grant, the keys its charge holds afterwards. A charge that was granted
+    before keeps what it had.
     """
     now = now or utcnow()
     timed = {(g.user_id, key) for g in grants if g.duration is not None for key in g.keys}
     ends = await _current_ends(session, timed, now)
-    planned: list[list[Entitlement]] = []
+    planned: list[list[GrantedKey]] = []
+    rows: list[dict[str, Any]] = []
     for grant in grants:
-        rows = []
+        keys = []
         for key in dict.fromkeys(grant.keys):
             starts_at, expires_at = now, None
             if grant.duration is not None:
                 starts_at = max(now, ends.get((grant.user_id, key), now))
                 expires_at = ends[(grant.user_id, key)] = starts_at + grant.duration
+            keys.append(GrantedKey(key, starts_at, expires_at))
             rows.append(
-                Entitlement(
-                    user_id=grant.user_id,
-                    key=key,
-                    telegram_payment_charge_id=grant.charge_id,
-                    starts_at=starts_at,
-                    expires_at=expires_at,
-                    granted_at=now,
-                )
+                {
+                    "user_id": grant.user_id,
+                    "key": key,
+                    "telegram_payment_charge_id": grant.charge_id,
+                    "starts_at": starts_at,
+                    "expires_at": expires_at,
+                    "granted_at": now,
+                }
             )
-        planned.append(rows)
+        planned.append(keys)
     table = Entitlement.__table__  # type: ignore[attr-defined]
-    values = [row_values(row) for rows in planned for row in rows]
-    for value in values:
-        value.pop("id")
-    added = await insert_many_ignoring_conflict(
-        session, table, values, table.c.id, table.c.telegram_payment_charge_id, table.c.key
-    )
-    if len(added) == len(values):
-        ids = {(charge_id, key): row_id for row_id, charge_id, key in added}
-        for row in (row for rows in planned for row in rows):
-            row.id = ids[(row.telegram_payment_charge_id, row.key)]
+    added = await insert_many_ignoring_conflict(session, table, rows, table.c.id)
+    if len(added) == len(rows):
         return planned
     # Some charges held these keys already: answer with what is stored.
     charges = [grant.charge_id for grant in grants]
     statement = select(Entitlement).where(col(Entitlement.telegram_payment_charge_id).in_(charges))
-    stored: dict[str, list[Entitlement]] = {}
+    stored: dict[str, list[GrantedKey]] = {}
     for row in (await session.exec(statement)).all():
-        stored.setdefault(row.telegram_payment_charge_id, []).append(row)
+        held = GrantedKey(row.key, row.starts_at, row.expires_at)
+        stored.setdefault(row.telegram_payment_charge_id, []).append(held)
     return [stored.get(grant.charge_id, []) for grant in grants]
 
 
@@ -122,12 +127,12 @@ async def grant_for_charge(
     keys: Iterable[str],
     duration: timedelta | None = None,
     now: datetime | None = None,
-) -> list[Entitlement]:
+) -> list[GrantedKey]:
     """Grant `keys` to `user_id` for the payment `charge_id`.
 
     With `duration`, each key runs for that long from its current end (so buying a timed product
     again extends it), or from `now` when the user holds none. Granting the same charge again
-    changes nothing. Returns the entitlements this charge holds afterwards.
+    changes nothing. Returns the keys this charge holds afterwards.
     """
     grant = Grant(user_id=user_id, charge_id=charge_id, keys=tuple(keys), duration=duration)
     return (await grant_many(session, [grant], now=now))[0]

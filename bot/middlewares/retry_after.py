@@ -14,7 +14,6 @@ from aiogram.client.session.middlewares.base import (
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import (
     AnswerPreCheckoutQuery,
-    GetUpdates,
     RefundStarPayment,
     Response,
     TelegramMethod,
@@ -56,7 +55,7 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[Any],
     ) -> Response[Any]:
-        if isinstance(method, GetUpdates):  # the poller has its own back-off
+        if method.__api_method__ == "getUpdates":  # the poller has its own back-off
             return await make_request(bot, method)
         budget = self.budgets.get(type(method), DEFAULT_BUDGET)
         attempt, waited = 1, 0.0

@@ -16,7 +16,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import texts
 from bot.catalog import Catalog
 from bot.filters import IsAdmin
-from bot.outbox import OutboxSender
 from bot.services.reconcile import Reconciler
 from bot.services.refunds import (
     AdminRefundResult,
@@ -26,7 +25,7 @@ from bot.services.refunds import (
     refund_payment,
 )
 from bot.services.support import RefundButton, RefundStep, confirm_keyboard
-from storage import SessionFactory
+from storage import SessionFactory, Writer
 
 ADMIN_BUTTON_PREFIX = f"{RefundButton.__prefix__}:"
 
@@ -57,9 +56,9 @@ async def cmd_refund(
     message: Message,
     command: CommandObject,
     bot: Bot,
-    sessions: SessionFactory,
+    writer: Writer,
+    readers: SessionFactory,
     catalog: Catalog,
-    outbox: OutboxSender,
 ) -> None:
     request = parse_refund_args(command.args)
     if request is None or message.from_user is None:
@@ -67,22 +66,21 @@ async def cmd_refund(
         return
     result = await refund_payment(
         bot,
-        sessions,
+        writer,
+        readers,
         catalog,
         request.telegram_payment_charge_id,
         admin_id=message.from_user.id,
         reason=request.reason,
     )
-    if result.status in (AdminRefundStatus.REFUNDED, AdminRefundStatus.REFUNDED_ELSEWHERE):
-        outbox.wake()
     await message.answer(describe(result, catalog, request.telegram_payment_charge_id))
 
 
 async def on_refund_button(
-    query: CallbackQuery, callback_data: RefundButton, sessions: SessionFactory, catalog: Catalog
+    query: CallbackQuery, callback_data: RefundButton, readers: SessionFactory, catalog: Catalog
 ) -> None:
     """The Refund button under a support request: ask first, the refund is not undone."""
-    payment, refund = await find_payment_by_id(sessions, callback_data.payment_id)
+    payment, refund = await find_payment_by_id(readers, callback_data.payment_id)
     if payment is None or refund is not None or not isinstance(query.message, Message):
         text = texts.refund_already(refund) if refund else texts.PAYMENT_GONE
         await query.answer(text, show_alert=True)
@@ -98,21 +96,25 @@ async def on_refund_confirmed(
     query: CallbackQuery,
     callback_data: RefundButton,
     bot: Bot,
-    sessions: SessionFactory,
+    writer: Writer,
+    readers: SessionFactory,
     catalog: Catalog,
-    outbox: OutboxSender,
 ) -> None:
     await query.answer("Refunding…")
-    payment, _ = await find_payment_by_id(sessions, callback_data.payment_id)
+    payment, _ = await find_payment_by_id(readers, callback_data.payment_id)
     if payment is None:
         await _edit_or_send(query, bot, texts.PAYMENT_GONE)
         return
     charge_id = payment.telegram_payment_charge_id
     result = await refund_payment(
-        bot, sessions, catalog, charge_id, admin_id=query.from_user.id, reason="support request"
+        bot,
+        writer,
+        readers,
+        catalog,
+        charge_id,
+        admin_id=query.from_user.id,
+        reason="support request",
     )
-    if result.status in (AdminRefundStatus.REFUNDED, AdminRefundStatus.REFUNDED_ELSEWHERE):
-        outbox.wake()
     await _edit_or_send(query, bot, describe(result, catalog, charge_id))
 
 
@@ -121,7 +123,7 @@ async def on_refund_cancelled(query: CallbackQuery, bot: Bot) -> None:
     await _edit_or_send(query, bot, texts.REFUND_CANCELLED)
 
 
-async def cmd_reconcile(message: Message, reconciler: Reconciler, outbox: OutboxSender) -> None:
+async def cmd_reconcile(message: Message, reconciler: Reconciler) -> None:
     try:
         report = await reconciler.run()
     except (TelegramAPIError, ClientDecodeError, SQLAlchemyError, TimeoutError) as exc:
@@ -129,8 +131,6 @@ async def cmd_reconcile(message: Message, reconciler: Reconciler, outbox: Outbox
         error = exc.message if isinstance(exc, TelegramAPIError) else type(exc).__name__
         await message.answer(texts.reconcile_failed(error))
         return
-    if report.payments or report.refunds:
-        outbox.wake()
     await message.answer(texts.recovered_summary(report.payments, report.refunds, report.seen))
 
 

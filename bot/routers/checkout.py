@@ -11,8 +11,6 @@ from aiogram.types import Message, PreCheckoutQuery
 from loguru import logger
 
 from bot.catalog import Catalog
-from bot.config import Settings
-from bot.outbox import OutboxSender
 from bot.services.checkout import (
     ANSWER_BUDGET_SECONDS,
     ANSWER_RETRY_PAUSE,
@@ -21,8 +19,9 @@ from bot.services.checkout import (
     decide,
 )
 from bot.services.offers import OfferCheck, PayloadSigner
-from bot.services.payments import PaymentFacts, record_payment
-from storage import SessionFactory
+from bot.services.ownership import OwnershipLookup
+from bot.services.payments import PaymentFacts, PaymentRecorder
+from storage import Writer
 
 
 def create_router() -> Router:
@@ -34,8 +33,8 @@ def create_router() -> Router:
 
 async def on_pre_checkout_query(
     query: PreCheckoutQuery,
-    sessions: SessionFactory,
-    readers: SessionFactory,
+    writer: Writer,
+    ownership: OwnershipLookup,
     catalog: Catalog,
     signer: PayloadSigner,
 ) -> None:
@@ -46,7 +45,7 @@ async def on_pre_checkout_query(
         invoice_payload=query.invoice_payload,
     )
     deadline = time.monotonic() + ANSWER_BUDGET_SECONDS
-    check = await decide(readers, catalog, signer, facts)
+    check = await decide(ownership, catalog, signer, facts)
     await answer_before(deadline, query, check)
     logger.info(
         "pre-checkout {} user={} amount={} {}: {}",
@@ -56,7 +55,7 @@ async def on_pre_checkout_query(
         query.currency,
         check.refusal or "accepted",
     )
-    await audit_decision(sessions, facts, check, query.model_dump(mode="json", exclude_none=True))
+    await audit_decision(writer, facts, check, query.model_dump(mode="json", exclude_none=True))
 
 
 async def answer_before(deadline: float, query: PreCheckoutQuery, check: OfferCheck) -> None:
@@ -76,14 +75,7 @@ async def answer_before(deadline: float, query: PreCheckoutQuery, check: OfferCh
             await asyncio.sleep(ANSWER_RETRY_PAUSE)
 
 
-async def on_successful_payment(
-    message: Message,
-    sessions: SessionFactory,
-    catalog: Catalog,
-    signer: PayloadSigner,
-    settings: Settings,
-    outbox: OutboxSender,
-) -> None:
+async def on_successful_payment(message: Message, payments: PaymentRecorder) -> None:
     payment = message.successful_payment
     assert payment is not None
     user_id = message.from_user.id if message.from_user else message.chat.id
@@ -96,14 +88,5 @@ async def on_successful_payment(
         invoice_payload=payment.invoice_payload,
         paid_at=message.date,
     )
-    # An exception here leaves the update unconfirmed, so Telegram delivers it again.
-    outcome = await record_payment(
-        sessions,
-        catalog,
-        signer,
-        facts,
-        admin_ids=settings.admin_ids,
-        raw=message.model_dump(mode="json", exclude_none=True),
-    )
-    if outcome.recorded:
-        outbox.wake()
+    # An exception here fails the update, so the inbox hands it to this handler again.
+    await payments.record(facts, raw=message.model_dump(mode="json", exclude_none=True))

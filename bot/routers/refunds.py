@@ -13,9 +13,8 @@ from aiogram.types import Message
 from loguru import logger
 
 from bot.catalog import Catalog
-from bot.outbox import OutboxSender
 from bot.services.refunds import RefundStatus, record_reported_refund
-from storage import SessionFactory
+from storage import Writer
 
 
 def create_router() -> Router:
@@ -24,19 +23,15 @@ def create_router() -> Router:
     return router
 
 
-async def on_refunded_payment(
-    message: Message, sessions: SessionFactory, catalog: Catalog, outbox: OutboxSender
-) -> None:
+async def on_refunded_payment(message: Message, writer: Writer, catalog: Catalog) -> None:
     refunded = message.refunded_payment
     assert refunded is not None
     charge_id = refunded.telegram_payment_charge_id
-    # An exception here leaves the update unconfirmed, so Telegram delivers it again.
+    # An exception here fails the update, so the inbox hands it to this handler again.
     outcome = await record_reported_refund(
-        sessions, catalog, charge_id, raw=message.model_dump(mode="json", exclude_none=True)
+        writer, catalog, charge_id, raw=message.model_dump(mode="json", exclude_none=True)
     )
-    if outcome.status is RefundStatus.RECORDED:
-        outbox.wake()
-    elif outcome.status is RefundStatus.UNKNOWN_PAYMENT:
+    if outcome.status is RefundStatus.UNKNOWN_PAYMENT:
         # Kept in audit_events by record_refund; nothing to revoke, nobody to tell.
         logger.warning(
             "refunded_payment for unknown charge {}: user {}, {} {}",

@@ -10,10 +10,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from loguru import logger
 
 from bot import texts
-from bot.catalog import Catalog, Product, ProductKind
+from bot.catalog import Catalog, Product
 from bot.services.offers import STARS, PayloadSigner
-from entitlements import has_all
-from storage import SessionFactory
+from bot.services.ownership import OwnershipLookup
 
 
 def create_router() -> Router:
@@ -47,12 +46,15 @@ async def cmd_buy(
     bot: Bot,
     catalog: Catalog,
     signer: PayloadSigner,
-    readers: SessionFactory,
+    ownership: OwnershipLookup,
 ) -> None:
-    if not command.args:
+    if not command.args or message.from_user is None:
         await message.answer(texts.buy_usage(catalog))
         return
-    await offer_product(message, bot, command.args.strip(), catalog, signer, readers)
+    buyer = message.from_user.id
+    await offer_product(
+        bot, message.chat.id, buyer, command.args.strip(), catalog, signer, ownership
+    )
 
 
 async def on_buy_button(
@@ -61,40 +63,37 @@ async def on_buy_button(
     bot: Bot,
     catalog: Catalog,
     signer: PayloadSigner,
-    readers: SessionFactory,
+    ownership: OwnershipLookup,
 ) -> None:
     await query.answer()
-    if query.message is None or not isinstance(query.message, Message):
+    if query.message is None:
         return
     # The buyer is whoever pressed the button, not the author of the shop message (the bot).
-    buyer_message = query.message.model_copy(update={"from_user": query.from_user})
-    await offer_product(buyer_message, bot, callback_data.product_id, catalog, signer, readers)
+    chat_id, buyer = query.message.chat.id, query.from_user.id
+    await offer_product(bot, chat_id, buyer, callback_data.product_id, catalog, signer, ownership)
 
 
 async def offer_product(
-    message: Message,
     bot: Bot,
+    chat_id: int,
+    buyer_id: int,
     product_id: str,
     catalog: Catalog,
     signer: PayloadSigner,
-    readers: SessionFactory,
+    ownership: OwnershipLookup,
 ) -> None:
-    """Send the invoice for `product_id`, or say why not."""
+    """Send `buyer_id` the invoice for `product_id` in `chat_id`, or say why not."""
     product = catalog.get(product_id)
     if product is None:
-        await bot.send_message(message.chat.id, texts.unknown_product(catalog, product_id))
+        await bot.send_message(chat_id, texts.unknown_product(catalog, product_id))
         return
     if product not in catalog.for_sale:
-        await bot.send_message(message.chat.id, texts.not_for_sale(product))
+        await bot.send_message(chat_id, texts.not_for_sale(product))
         return
-    buyer = message.from_user
-    if buyer is not None and product.kind is ProductKind.ONE_TIME:
-        async with readers() as session:
-            owned = await has_all(session, buyer.id, product.grants)
-        if owned:
-            await bot.send_message(message.chat.id, texts.already_owned(product))
-            return
-    await send_invoice(bot, message.chat.id, product, signer)
+    if await ownership.already_owns(buyer_id, product):
+        await bot.send_message(chat_id, texts.already_owned(product))
+        return
+    await send_invoice(bot, chat_id, product, signer)
 
 
 async def send_invoice(bot: Bot, chat_id: int, product: Product, signer: PayloadSigner) -> None:

@@ -11,7 +11,7 @@ from bot.catalog import Catalog
 from bot.config import Settings
 from bot.routers.shop import offer_product
 from bot.services.offers import PayloadSigner
-from storage import SessionFactory
+from bot.services.ownership import OwnershipLookup
 
 
 def create_router() -> Router:
@@ -31,10 +31,11 @@ async def cmd_start_buy(
     bot: Bot,
     catalog: Catalog,
     signer: PayloadSigner,
-    readers: SessionFactory,
+    ownership: OwnershipLookup,
 ) -> None:
     product_id = (command.args or "").removeprefix("buy_")
-    await offer_product(message, bot, product_id, catalog, signer, readers)
+    buyer = message.from_user.id if message.from_user else message.chat.id
+    await offer_product(bot, message.chat.id, buyer, product_id, catalog, signer, ownership)
 
 
 async def cmd_start(message: Message, catalog: Catalog) -> None:

@@ -11,9 +11,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot import texts
 from bot.catalog import Catalog
 from bot.config import Settings
-from bot.outbox import OutboxSender
 from bot.services.support import SupportRequest, forward_to_admins
-from storage import SessionFactory
+from storage import Writer
 
 CANCEL_BUTTON = "support:cancel"
 
@@ -44,9 +43,8 @@ async def on_description(
     message: Message,
     state: FSMContext,
     settings: Settings,
-    sessions: SessionFactory,
+    writer: Writer,
     catalog: Catalog,
-    outbox: OutboxSender,
 ) -> None:
     description = (message.text or message.caption or "").strip()
     if not description or description.startswith("/") or message.from_user is None:
@@ -64,8 +62,7 @@ async def on_description(
         description=description,
         message_key=f"{message.chat.id}:{message.message_id}",
     )
-    await forward_to_admins(sessions, catalog, settings.admin_ids, request)
-    outbox.wake()
+    await forward_to_admins(writer, catalog, settings.admin_ids, request)
     await state.clear()
     await message.answer(texts.SUPPORT_SENT)
 

@@ -6,12 +6,12 @@ import asyncio
 from dataclasses import dataclass
 
 from loguru import logger
-from sqlalchemy.exc import SQLAlchemyError
 
-from bot.catalog import Catalog, ProductKind
+from bot.catalog import Catalog
 from bot.services.offers import OfferCheck, PayloadSigner, Refusal, check_offer
-from entitlements import has_all
-from storage import AuditRepository, SessionFactory
+from bot.services.ownership import OwnershipLookup
+from storage import Writer, add_audit_events
+from storage.repositories import audit_row
 
 # Telegram cancels the payment if the answer takes over 10 s; the database gets this much of it,
 # and the answer (with retries after a 5xx or a network error) must be in by the second figure.
@@ -29,7 +29,7 @@ class PreCheckout:
 
 
 async def decide(
-    readers: SessionFactory,
+    ownership: OwnershipLookup,
     catalog: Catalog,
     signer: PayloadSigner,
     query: PreCheckout,
@@ -45,11 +45,11 @@ async def decide(
         total_amount=query.total_amount,
     )
     product = check.product
-    if check.refusal is not None or product is None or product.kind is not ProductKind.ONE_TIME:
+    if check.refusal is not None or product is None:
         return check
     try:
-        async with asyncio.timeout(db_budget), readers() as session:
-            owned = await has_all(session, query.user_id, product.grants)
+        async with asyncio.timeout(db_budget):
+            owned = await ownership.already_owns(query.user_id, product)
     except Exception as exc:  # slow, locked, failing: whatever it is, the buyer gets an answer
         logger.error("pre-checkout: database did not answer in time ({!r}), refusing", exc)
         return OfferCheck(product, Refusal.TEMPORARY)
@@ -57,18 +57,18 @@ async def decide(
 
 
 async def audit_decision(
-    sessions: SessionFactory, query: PreCheckout, check: OfferCheck, raw: dict[str, object]
+    writer: Writer, query: PreCheckout, check: OfferCheck, raw: dict[str, object]
 ) -> None:
     """Keep the query and the decision; best effort, since the answer has already gone."""
+    event = audit_row(
+        "pre_checkout_query",
+        raw,
+        user_id=query.user_id,
+        decision="refused" if check.refusal else "accepted",
+        reason=check.refusal.value if check.refusal else None,
+    )
     try:
-        async with asyncio.timeout(DB_BUDGET_SECONDS * 2), sessions() as session:
-            AuditRepository(session).add(
-                "pre_checkout_query",
-                raw,
-                user_id=query.user_id,
-                decision="refused" if check.refusal else "accepted",
-                reason=check.refusal.value if check.refusal else None,
-            )
-            await session.commit()
-    except (TimeoutError, SQLAlchemyError) as exc:
+        async with asyncio.timeout(DB_BUDGET_SECONDS * 2):
+            await writer.write_many(add_audit_events, event)
+    except Exception as exc:
         logger.error("pre-checkout: could not write the audit row: {!r}", exc)

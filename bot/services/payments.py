@@ -1,10 +1,18 @@
-"""Recording a Stars payment and granting what it bought, in one transaction."""
+"""Recording Stars payments and granting what they bought, many in one transaction.
+
+A payment is stored once (unique on telegram_payment_charge_id), together with its grants, the
+confirmation owed to the buyer and its audit row. Payments that reach the writer together are
+stored with a few statements for all of them (see `storage.writer`), with the same outcome as
+one after another: the first of two payments for a one-time product grants, the second is
+referred to a person.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from loguru import logger
@@ -12,18 +20,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.catalog import Catalog, Product, ProductKind
-from bot.services.offers import PayloadSigner
+from bot.services.offers import Offer, PayloadSigner
+from bot.services.ownership import owns
 from bot.services.retry import with_db_retry
-from entitlements import grant_for_charge, has_all
-from storage import (
-    AuditRepository,
-    Entitlement,
-    OutboxRepository,
-    Payment,
-    PaymentRepository,
-    SessionFactory,
-    utcnow,
-)
+from entitlements import Grant, GrantedKey, grant_many, held_keys
+from storage import AuditRepository, OutboxRepository, Payment, Writer, utcnow
+from storage.repositories import Row, audit_row, insert_many_ignoring_conflict, outbox_row
+
+
+class PaymentSource(StrEnum):
+    UPDATE = "update"  # the successful_payment message reached us
+    RECONCILE = "reconcile"  # found later among the Star transactions
 
 
 @dataclass(frozen=True)
@@ -43,124 +50,181 @@ class PaymentFacts:
 class PaymentOutcome:
     recorded: bool  # False: this charge was already stored, nothing changed
     product: Product | None
-    granted: tuple[Entitlement, ...] = ()
+    granted: tuple[GrantedKey, ...] = ()
 
 
-async def record_payment(
-    sessions: SessionFactory,
-    catalog: Catalog,
-    signer: PayloadSigner,
-    facts: PaymentFacts,
-    *,
-    admin_ids: Collection[int] = (),
-    raw: dict[str, Any] | None = None,
-    source: str = "update",
-) -> PaymentOutcome:
-    """Store the payment once, grant its product and owe the buyer a confirmation.
+@dataclass(frozen=True)
+class _Reported:
+    facts: PaymentFacts
+    source: PaymentSource
+    raw: dict[str, Any] | None
 
-    All in one transaction, unique on telegram_payment_charge_id: the same payment recorded
-    again changes nothing and queues nothing. Retries while the database is locked.
-    """
 
-    async def step() -> PaymentOutcome:
-        async with sessions() as session:
-            outcome = await _store_payment_and_grant(
-                session, catalog, signer, facts, admin_ids, source
-            )
-            AuditRepository(session).add(
-                "successful_payment" if source == "update" else f"payment_{source}",
-                raw or facts.__dict__,
-                user_id=facts.user_id,
-                telegram_payment_charge_id=facts.telegram_payment_charge_id,
-                decision="recorded" if outcome.recorded else "duplicate",
-            )
-            await session.commit()
-            return outcome
+class PaymentRecorder:
+    """Stores payments through the writer; one per process, shared by every path."""
 
-    outcome = await with_db_retry(step, what=f"record payment {facts.telegram_payment_charge_id}")
-    logger.info(
-        "payment {} charge={} user={} product={} amount={} {} source={}",
-        "recorded" if outcome.recorded else "duplicate ignored",
-        facts.telegram_payment_charge_id,
-        facts.user_id,
-        outcome.product.id if outcome.product else None,
-        facts.total_amount,
-        facts.currency,
-        source,
+    def __init__(
+        self,
+        writer: Writer,
+        catalog: Catalog,
+        signer: PayloadSigner,
+        admin_ids: Collection[int] = (),
+    ) -> None:
+        self.writer = writer
+        self.catalog = catalog
+        self.signer = signer
+        self.admin_ids = sorted(admin_ids)
+
+    async def record(
+        self,
+        facts: PaymentFacts,
+        *,
+        source: PaymentSource = PaymentSource.UPDATE,
+        raw: dict[str, Any] | None = None,
+    ) -> PaymentOutcome:
+        """Store the payment once, grant its product and owe the buyer a confirmation.
+
+        The same payment recorded again changes nothing and queues nothing. Retries while the
+        database is locked; raises when it stays so (the update is then handled again later).
+        """
+        reported = _Reported(facts, source, raw)
+        outcome = await with_db_retry(
+            lambda: self.writer.write_many(self.store, reported),
+            what=f"record payment {facts.telegram_payment_charge_id}",
+        )
+        logger.info(
+            "payment {} charge={} user={} product={} amount={} {} source={}",
+            "recorded" if outcome.recorded else "duplicate ignored",
+            facts.telegram_payment_charge_id,
+            facts.user_id,
+            outcome.product.id if outcome.product else None,
+            facts.total_amount,
+            facts.currency,
+            source,
+        )
+        return outcome
+
+    async def store(
+        self, session: AsyncSession, payments: Sequence[_Reported]
+    ) -> list[PaymentOutcome]:
+        """The writer's batch function: store `payments` in order, in a few statements."""
+        now = utcnow()
+        offers = [self.signer.decode(p.facts.invoice_payload) for p in payments]
+        products = [self.catalog.get(offer.product_id) if offer else None for offer in offers]
+        rows: dict[str, Row] = {}
+        for reported, offer in zip(payments, offers, strict=True):
+            charge_id = reported.facts.telegram_payment_charge_id
+            rows.setdefault(charge_id, _payment_row(reported, offer, now))
+        table = Payment.__table__  # type: ignore[attr-defined]
+        added = await insert_many_ignoring_conflict(
+            session, table, list(rows.values()), table.c.id, table.c.telegram_payment_charge_id
+        )
+        new = {charge_id: row_id for row_id, charge_id in added}
+        held = await self._held_one_time_keys(session, payments, products, new)
+        outcomes: list[PaymentOutcome | None] = []
+        grants: list[tuple[int, _Reported, Product, Grant]] = []
+        messages: list[Row] = []
+        for index, (reported, product) in enumerate(zip(payments, products, strict=True)):
+            facts = reported.facts
+            charge_id = facts.telegram_payment_charge_id
+            row_id = new.pop(charge_id, None)  # a charge twice in one batch: the first stores
+            if row_id is None:
+                outcomes.append(PaymentOutcome(recorded=False, product=product))
+                continue
+            user_held = held.setdefault(facts.user_id, set())
+            if product is None or owns(product, user_held):
+                # Money taken for nothing we can give: a product gone from the catalog, or a
+                # second payment for a one-time product (two invoices paid back to back both
+                # passed pre-checkout before either was stored). Keep it; a person refunds it.
+                messages += self._referral(Payment(id=row_id, **rows[charge_id]), product)
+                outcomes.append(PaymentOutcome(recorded=True, product=product))
+            else:
+                grant = Grant(facts.user_id, charge_id, product.grants, product.duration)
+                grants.append((index, reported, product, grant))
+                user_held.update(product.grants)
+                outcomes.append(None)  # filled in below, once granted
+        granted = await grant_many(session, [grant for *_, grant in grants], now=now)
+        for (index, reported, product, _), keys in zip(grants, granted, strict=True):
+            messages.append(self._confirmation(reported, product, keys, now))
+            outcomes[index] = PaymentOutcome(True, product, tuple(keys))
+        done = [outcome for outcome in outcomes if outcome is not None]
+        assert len(done) == len(payments)
+        await OutboxRepository(session).queue_many(messages)
+        await AuditRepository(session).add_many(
+            [_audit_row(p, o, now) for p, o in zip(payments, done, strict=True)]
+        )
+        return done
+
+    async def _held_one_time_keys(
+        self,
+        session: AsyncSession,
+        payments: Sequence[_Reported],
+        products: Sequence[Product | None],
+        new: dict[str, int],
+    ) -> dict[int, set[str]]:
+        """What the buyers of new one-time payments hold now, in one look-up."""
+        buyers: set[int] = set()
+        keys: set[str] = set()
+        for reported, product in zip(payments, products, strict=True):
+            is_new = reported.facts.telegram_payment_charge_id in new
+            if is_new and product is not None and product.kind is ProductKind.ONE_TIME:
+                buyers.add(reported.facts.user_id)
+                keys.update(product.grants)
+        return await held_keys(session, buyers, keys)
+
+    def _referral(self, payment: Payment, product: Product | None) -> list[Row]:
+        """A payment that granted nothing: tell the buyer, and every admin how to refund it."""
+        charge_id = payment.telegram_payment_charge_id
+        if product is None:
+            to_buyer = texts.payment_without_product(payment.total_amount, charge_id)
+            to_admins = texts.admin_payment_without_product(payment.user_id, payment)
+        else:
+            to_buyer = texts.payment_already_owned(product, charge_id)
+            to_admins = texts.admin_payment_already_owned(payment, product)
+        messages = [outbox_row(payment.user_id, to_buyer, dedupe_key=f"payment:{charge_id}")]
+        messages += [
+            outbox_row(admin, to_admins, dedupe_key=f"payment-alert:{charge_id}:{admin}")
+            for admin in self.admin_ids
+        ]
+        return messages
+
+    def _confirmation(
+        self, reported: _Reported, product: Product, granted: Sequence[GrantedKey], now: datetime
+    ) -> Row:
+        charge_id = reported.facts.telegram_payment_charge_id
+        recovered = reported.source is not PaymentSource.UPDATE
+        text = texts.payment_confirmation(product, granted, charge_id, recovered=recovered)
+        return outbox_row(reported.facts.user_id, text, dedupe_key=f"payment:{charge_id}", now=now)
+
+
+def _payment_row(reported: _Reported, offer: Offer | None, now: datetime) -> Row:
+    facts = reported.facts
+    return {
+        "telegram_payment_charge_id": facts.telegram_payment_charge_id,
+        "provider_payment_charge_id": facts.provider_payment_charge_id,
+        "user_id": facts.user_id,
+        "product_id": offer.product_id if offer else "",
+        "total_amount": facts.total_amount,
+        "currency": facts.currency,
+        "invoice_payload": facts.invoice_payload,
+        "source": reported.source,
+        "paid_at": facts.paid_at,
+        "recorded_at": now,
+    }
+
+
+def _audit_row(reported: _Reported, outcome: PaymentOutcome, now: datetime) -> Row:
+    facts = reported.facts
+    kind = (
+        "successful_payment"
+        if reported.source is PaymentSource.UPDATE
+        else f"payment_{reported.source}"
     )
-    return outcome
-
-
-async def _store_payment_and_grant(
-    session: AsyncSession,
-    catalog: Catalog,
-    signer: PayloadSigner,
-    facts: PaymentFacts,
-    admin_ids: Collection[int],
-    source: str,
-) -> PaymentOutcome:
-    offer = signer.decode(facts.invoice_payload)
-    product = catalog.get(offer.product_id) if offer else None
-    payment = Payment(
+    return audit_row(
+        kind,
+        reported.raw or facts.__dict__,
+        user_id=facts.user_id,
         telegram_payment_charge_id=facts.telegram_payment_charge_id,
-        provider_payment_charge_id=facts.provider_payment_charge_id,
-        user_id=facts.user_id,
-        product_id=offer.product_id if offer else "",
-        total_amount=facts.total_amount,
-        currency=facts.currency,
-        invoice_payload=facts.invoice_payload,
-        source=source,
-        paid_at=facts.paid_at,
-        recorded_at=utcnow(),
+        decision="recorded" if outcome.recorded else "duplicate",
+        now=now,
     )
-    if not await PaymentRepository(session).add(payment):
-        return PaymentOutcome(recorded=False, product=product)
-    outbox = OutboxRepository(session)
-    charge_id = facts.telegram_payment_charge_id
-    if product is None:
-        # The money is taken but we cannot tell what for: keep it, tell the buyer and a person.
-        await _refer_to_a_person(
-            outbox,
-            payment,
-            admin_ids,
-            texts.payment_without_product(facts.total_amount, charge_id),
-            texts.admin_payment_without_product(facts.user_id, payment),
-        )
-        return PaymentOutcome(recorded=True, product=None)
-    if product.kind is ProductKind.ONE_TIME and await has_all(
-        session, facts.user_id, product.grants
-    ):
-        # Two invoices paid back to back both passed pre-checkout before either was stored:
-        # the second buys nothing, so a person refunds it.
-        await _refer_to_a_person(
-            outbox,
-            payment,
-            admin_ids,
-            texts.payment_already_owned(product, charge_id),
-            texts.admin_payment_already_owned(payment, product),
-        )
-        return PaymentOutcome(recorded=True, product=product)
-    granted = await grant_for_charge(
-        session,
-        user_id=facts.user_id,
-        charge_id=charge_id,
-        keys=product.grants,
-        duration=product.duration,
-    )
-    text = texts.payment_confirmation(product, granted, charge_id, recovered=source != "update")
-    await outbox.queue(facts.user_id, text, dedupe_key=f"payment:{charge_id}")
-    return PaymentOutcome(recorded=True, product=product, granted=tuple(granted))
-
-
-async def _refer_to_a_person(
-    outbox: OutboxRepository,
-    payment: Payment,
-    admin_ids: Collection[int],
-    to_buyer: str,
-    to_admins: str,
-) -> None:
-    """A payment that granted nothing: tell the buyer, and every admin how to refund it."""
-    charge_id = payment.telegram_payment_charge_id
-    await outbox.queue(payment.user_id, to_buyer, dedupe_key=f"payment:{charge_id}")
-    for admin_id in admin_ids:
-        await outbox.queue(admin_id, to_admins, dedupe_key=f"payment-alert:{charge_id}:{admin_id}")

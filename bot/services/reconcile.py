@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -13,10 +12,10 @@ from aiogram.types import StarTransaction, TransactionPartnerUser
 from loguru import logger
 
 from bot.catalog import Catalog
-from bot.services.offers import STARS, PayloadSigner
-from bot.services.payments import PaymentFacts, record_payment
+from bot.services.offers import STARS
+from bot.services.payments import PaymentFacts, PaymentRecorder, PaymentSource
 from bot.services.refunds import RefundStatus, record_reported_refund
-from storage import SessionFactory, SyncStateRepository, utcnow
+from storage import SessionFactory, SyncStateRepository, Writer, utcnow
 
 CURSOR = "star_transactions_seen"
 PAGE_SIZE = 100  # getStarTransactions' maximum
@@ -36,18 +35,18 @@ class Reconciler:
     def __init__(
         self,
         bot: Bot,
-        sessions: SessionFactory,
+        writer: Writer,
+        readers: SessionFactory,
         catalog: Catalog,
-        signer: PayloadSigner,
-        admin_ids: Collection[int] = (),
+        payments: PaymentRecorder,
         *,
         settle: timedelta = timedelta(seconds=60),
     ) -> None:
         self.bot = bot
-        self.sessions = sessions
+        self.writer = writer
+        self.readers = readers
         self.catalog = catalog
-        self.signer = signer
-        self.admin_ids = admin_ids
+        self.payments = payments
         # A fresh payment's successful_payment update is normally on its way: leave it to that
         # path (and its "thank you") unless it is still missing after `settle`.
         self.settle = settle
@@ -57,7 +56,7 @@ class Reconciler:
         """Record every incoming invoice payment and every refund the database lacks."""
         async with self._lock:
             report = ReconcileReport()
-            async with self.sessions() as session:
+            async with self.readers() as session:
                 offset = await SyncStateRepository(session).get(CURSOR)
             while True:
                 page = await self.bot.get_star_transactions(offset=offset, limit=PAGE_SIZE)
@@ -98,20 +97,16 @@ class Reconciler:
                 invoice_payload=source.invoice_payload or "",
                 paid_at=transaction.date,
             )
-            outcome = await record_payment(
-                self.sessions,
-                self.catalog,
-                self.signer,
+            outcome = await self.payments.record(
                 facts,
-                admin_ids=self.admin_ids,
+                source=PaymentSource.RECONCILE,
                 raw=transaction.model_dump(mode="json", exclude_none=True),
-                source="reconcile",
             )
             if outcome.recorded:
                 report.payments.append(transaction.id)
         elif _is_invoice_user(receiver):
             outcome_refund = await record_reported_refund(
-                self.sessions,
+                self.writer,
                 self.catalog,
                 transaction.id,
                 source="reconcile",
@@ -121,9 +116,7 @@ class Reconciler:
                 report.refunds.append(transaction.id)
 
     async def _save_cursor(self, offset: int) -> None:
-        async with self.sessions() as session:
-            await SyncStateRepository(session).set(CURSOR, offset)
-            await session.commit()
+        await self.writer.write(lambda session: SyncStateRepository(session).set(CURSOR, offset))
 
 
 def _is_invoice_user(partner: object) -> bool:

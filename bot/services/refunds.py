@@ -41,6 +41,7 @@ from storage import (
     Refund,
     RefundRepository,
     SessionFactory,
+    Writer,
     utcnow,
 )
 
@@ -119,7 +120,8 @@ def charge_lock(telegram_payment_charge_id: str) -> asyncio.Lock:
 
 async def refund_payment(
     bot: Bot,
-    sessions: SessionFactory,
+    writer: Writer,
+    readers: SessionFactory,
     catalog: Catalog,
     telegram_payment_charge_id: str,
     *,
@@ -129,7 +131,7 @@ async def refund_payment(
     """An admin's refund: look the charge up, ask Telegram, and record only what Telegram did."""
     charge_id = telegram_payment_charge_id
     async with charge_lock(charge_id):
-        payment, refund = await find_payment(sessions, charge_id)
+        payment, refund = await find_payment(readers, charge_id)
         if payment is None:
             return AdminRefundResult(AdminRefundStatus.UNKNOWN_PAYMENT)
         if refund is not None:
@@ -140,7 +142,7 @@ async def refund_payment(
         source = "admin" if status is AdminRefundStatus.REFUNDED else "elsewhere"
         try:
             outcome = await record_refund(
-                sessions, catalog, charge_id, source=source, admin_id=admin_id, reason=reason
+                writer, catalog, charge_id, source=source, admin_id=admin_id, reason=reason
             )
         except SQLAlchemyError as exc:
             # The money went back; Telegram's refunded_payment (or reconciliation) records it.
@@ -176,20 +178,20 @@ async def ask_telegram_to_refund(
 
 
 async def find_payment(
-    sessions: SessionFactory, telegram_payment_charge_id: str
+    readers: SessionFactory, telegram_payment_charge_id: str
 ) -> tuple[Payment | None, Refund | None]:
     """The payment with this charge id, and its refund if it has one."""
-    async with sessions() as session:
+    async with readers() as session:
         payment = await PaymentRepository(session).get(telegram_payment_charge_id)
         refund = await RefundRepository(session).get(telegram_payment_charge_id)
     return payment, refund
 
 
 async def find_payment_by_id(
-    sessions: SessionFactory, payment_id: int
+    readers: SessionFactory, payment_id: int
 ) -> tuple[Payment | None, Refund | None]:
     """The payment with this row id (what a button carries), and its refund if it has one."""
-    async with sessions() as session:
+    async with readers() as session:
         payment = await PaymentRepository(session).get_by_id(payment_id)
         if payment is None:
             return None, None
@@ -198,7 +200,7 @@ async def find_payment_by_id(
 
 
 async def record_reported_refund(
-    sessions: SessionFactory,
+    writer: Writer,
     catalog: Catalog,
     telegram_payment_charge_id: str,
     *,
@@ -210,7 +212,7 @@ async def record_reported_refund(
     flight, so that the admin's record (with reason) wins."""
     async with charge_lock(telegram_payment_charge_id):
         return await record_refund(
-            sessions, catalog, telegram_payment_charge_id, source=source, raw=raw
+            writer, catalog, telegram_payment_charge_id, source=source, raw=raw
         )
 
 
@@ -229,7 +231,7 @@ class RefundOutcome:
 
 
 async def record_refund(
-    sessions: SessionFactory,
+    writer: Writer,
     catalog: Catalog,
     telegram_payment_charge_id: str,
     *,
@@ -244,23 +246,23 @@ async def record_refund(
     only the first records, revokes and notifies.
     """
 
-    async def step() -> RefundOutcome:
-        async with sessions() as session:
-            outcome = await _store_refund_and_revoke(
-                session, catalog, telegram_payment_charge_id, source, admin_id, reason
-            )
-            AuditRepository(session).add(
-                f"refund_{source}",
-                raw or {"telegram_payment_charge_id": telegram_payment_charge_id},
-                user_id=outcome.payment.user_id if outcome.payment else None,
-                telegram_payment_charge_id=telegram_payment_charge_id,
-                decision=outcome.status.value,
-                reason=reason,
-            )
-            await session.commit()
-            return outcome
+    async def work(session: AsyncSession) -> RefundOutcome:
+        outcome = await _store_refund_and_revoke(
+            session, catalog, telegram_payment_charge_id, source, admin_id, reason
+        )
+        AuditRepository(session).add(
+            f"refund_{source}",
+            raw or {"telegram_payment_charge_id": telegram_payment_charge_id},
+            user_id=outcome.payment.user_id if outcome.payment else None,
+            telegram_payment_charge_id=telegram_payment_charge_id,
+            decision=outcome.status.value,
+            reason=reason,
+        )
+        return outcome
 
-    outcome = await with_db_retry(step, what=f"record refund {telegram_payment_charge_id}")
+    outcome = await with_db_retry(
+        lambda: writer.write(work), what=f"record refund {telegram_payment_charge_id}"
+    )
     logger.info(
         "refund {} charge={} source={} admin={} revoked={}",
         outcome.status,

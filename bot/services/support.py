@@ -10,6 +10,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from loguru import logger
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.catalog import Catalog
@@ -20,7 +21,7 @@ from storage import (
     PaymentRepository,
     Refund,
     RefundRepository,
-    SessionFactory,
+    Writer,
 )
 
 RECENT_PAYMENTS = 10
@@ -82,7 +83,7 @@ def confirm_keyboard(payment_id: int) -> InlineKeyboardMarkup:
 
 
 async def forward_to_admins(
-    sessions: SessionFactory,
+    writer: Writer,
     catalog: Catalog,
     admin_ids: Collection[int],
     request: SupportRequest,
@@ -92,33 +93,33 @@ async def forward_to_admins(
     Returns how many admins were newly owed it (0 when it was already forwarded).
     """
 
-    async def step() -> int:
-        async with sessions() as session:
-            payments = await PaymentRepository(session).list_for_user(
-                request.user_id, limit=RECENT_PAYMENTS
-            )
-            refunds = await RefundRepository(session).refunded_among(
-                [p.telegram_payment_charge_id for p in payments]
-            )
-            text = texts.support_request(
-                request.user_id,
-                request.username,
-                request.full_name,
-                request.description,
-                payments,
-                refunds,
-                catalog,
-            )
-            keyboard = refund_keyboard(refundable(payments, refunds), catalog)
-            markup = keyboard.model_dump_json(exclude_none=True) if keyboard else None
-            outbox = OutboxRepository(session)
-            queued = 0
-            for admin_id in sorted(admin_ids):
-                key = f"support:{request.message_key}:{admin_id}"
-                queued += await outbox.queue(admin_id, text, reply_markup=markup, dedupe_key=key)
-            await session.commit()
-            return queued
+    async def work(session: AsyncSession) -> int:
+        payments = await PaymentRepository(session).list_for_user(
+            request.user_id, limit=RECENT_PAYMENTS
+        )
+        refunds = await RefundRepository(session).refunded_among(
+            [p.telegram_payment_charge_id for p in payments]
+        )
+        text = texts.support_request(
+            request.user_id,
+            request.username,
+            request.full_name,
+            request.description,
+            payments,
+            refunds,
+            catalog,
+        )
+        keyboard = refund_keyboard(refundable(payments, refunds), catalog)
+        markup = keyboard.model_dump_json(exclude_none=True) if keyboard else None
+        outbox = OutboxRepository(session)
+        queued = 0
+        for admin_id in sorted(admin_ids):
+            key = f"support:{request.message_key}:{admin_id}"
+            queued += await outbox.queue(admin_id, text, reply_markup=markup, dedupe_key=key)
+        return queued
 
-    queued = await with_db_retry(step, what=f"forward support request of {request.user_id}")
+    queued = await with_db_retry(
+        lambda: writer.write(work), what=f"forward support request of {request.user_id}"
+    )
     logger.info("support request from user {} owed to {} admins", request.user_id, queued)
     return queued

@@ -11,11 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import col, select
 
 from bot.app import run_bot
 from bot.catalog import Catalog, load_catalog
 from bot.config import DEFAULT_CATALOG, Settings, load_settings
-from storage import SessionFactory, create_engine, create_session_factory
+from storage import (
+    InboxStatus,
+    InboxUpdate,
+    SessionFactory,
+    create_engine,
+    create_session_factory,
+)
 from tests.emulator import BotAPIEmulator, CheckoutResult, User
 
 ADMIN_ID = 900_001
@@ -131,6 +138,25 @@ async def raw_sql(db_path: Path, statement: str) -> None:
             connection.execute(statement)
 
     await asyncio.to_thread(run)
+
+
+async def inbox_rows(bot: RunningBot, *update_ids: int) -> dict[int, InboxUpdate]:
+    """The inbox rows of these updates that the bot has stored, by update_id."""
+    async with bot.sessions() as session:
+        statement = select(InboxUpdate).where(col(InboxUpdate.update_id).in_(update_ids))
+        return {row.update_id: row for row in (await session.exec(statement)).all()}
+
+
+async def wait_handled(bot: RunningBot, *update_ids: int, timeout: float = 10.0) -> None:
+    """Until the bot has finished handling these updates (their inbox rows are done)."""
+
+    async def handled() -> bool:
+        rows = await inbox_rows(bot, *update_ids)
+        return len(rows) == len(update_ids) and all(
+            row.status == InboxStatus.DONE for row in rows.values()
+        )
+
+    await eventually(handled, timeout)
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:

@@ -1,8 +1,9 @@
-"""The poller confirms an update only after its handler finished, without stalling others."""
+"""The inbox poller: stored before confirmed, fetched once, one chat in order, failures parked."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -10,12 +11,21 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.filters import Command
-from aiogram.types import Message
+from aiogram.types import Message, PreCheckoutQuery
+from sqlmodel import select
 
 from bot.filters import HasEntitlement
-from bot.runner import AtLeastOncePoller
+from bot.runner import InboxPoller
 from entitlements import grant_for_charge
-from tests.e2e.conftest import say
+from storage import (
+    InboxStatus,
+    InboxUpdate,
+    SessionFactory,
+    Writer,
+    create_engine,
+    create_session_factory,
+)
+from tests.e2e.conftest import eventually, say
 
 
 @pytest.fixture
@@ -26,16 +36,93 @@ async def api_bot(emulator) -> AsyncIterator[Bot]:
     await bot.session.close()
 
 
-async def poll(
-    dispatcher: Dispatcher, bot: Bot, grace: float = 2, **kwargs
-) -> tuple[asyncio.Event, asyncio.Task]:
-    stop = asyncio.Event()
-    kwargs.setdefault("must_finish", lambda update: False)  # as for commands in the bot
-    poller = AtLeastOncePoller(dispatcher, bot, polling_timeout=1, **kwargs)
-    return stop, asyncio.create_task(poller.run(stop, grace=grace))
+@pytest.fixture
+async def readers(sessions, database_url) -> AsyncIterator[SessionFactory]:
+    engine = create_engine(database_url, read_only=True)
+    yield create_session_factory(engine)
+    await engine.dispose()
 
 
-async def test_failing_handler_leaves_its_update_unconfirmed_until_it_succeeds(emulator, api_bot):
+class Polling:
+    """A poller running one test's dispatcher, with the real writer and inbox table."""
+
+    def __init__(self, dispatcher: Dispatcher, bot: Bot, writer: Writer, readers, **kwargs):
+        self.stop_event = asyncio.Event()
+        self.poller = InboxPoller(dispatcher, bot, writer, readers, polling_timeout=1, **kwargs)
+        self.task: asyncio.Task | None = None
+
+    def start(self, grace: float = 2.0) -> Polling:
+        self.task = asyncio.create_task(self.poller.run(self.stop_event, grace=grace))
+        return self
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        assert self.task is not None
+        await asyncio.wait_for(self.task, 15)
+
+
+@pytest.fixture
+def polling(api_bot, writer, readers):
+    started: list[Polling] = []
+
+    def make(dispatcher: Dispatcher, **kwargs) -> Polling:
+        poll = Polling(dispatcher, api_bot, writer, readers, **kwargs).start()
+        started.append(poll)
+        return poll
+
+    yield make
+    for poll in started:
+        if poll.task is not None and not poll.task.done():
+            poll.stop_event.set()
+
+
+async def inbox(sessions, update_id: int) -> InboxUpdate | None:
+    async with sessions() as session:
+        return await session.get(InboxUpdate, update_id)
+
+
+async def status_becomes(sessions, update_id: int, status: InboxStatus) -> InboxUpdate:
+    async def check():
+        row = await inbox(sessions, update_id)
+        return row if row is not None and row.status == status else None
+
+    return await eventually(check, timeout=15)
+
+
+def dispatcher_with(router: Router) -> Dispatcher:
+    dispatcher = Dispatcher()
+    dispatcher.include_router(router)
+    return dispatcher
+
+
+async def test_update_is_stored_then_confirmed_then_handled_and_marked_done(
+    emulator, polling, sessions
+):
+    release = asyncio.Event()
+    router = Router()
+
+    @router.message(Command("slow"))
+    async def slow(message: Message) -> None:
+        await release.wait()
+        await message.answer("done")
+
+    polling(dispatcher_with(router))
+    user = emulator.user("Ada")
+    update_id = emulator.send_text(user, "/slow")
+
+    # Confirmed to Telegram while the handler still runs: the inbox holds it.
+    await emulator.wait_confirmed(update_id)
+    row = await inbox(sessions, update_id)
+    assert row is not None and row.status == InboxStatus.PENDING
+    assert json.loads(row.raw)["message"]["text"] == "/slow"
+    assert (row.kind, row.chat_id) == ("message", user.id)
+
+    release.set()
+    await emulator.wait_for_message(user.id, text_contains="done")
+    await status_becomes(sessions, update_id, InboxStatus.DONE)
+
+
+async def test_failing_handler_is_tried_again_until_it_succeeds(emulator, polling, sessions):
     attempts: list[int] = []
     router = Router()
 
@@ -46,20 +133,18 @@ async def test_failing_handler_leaves_its_update_unconfirmed_until_it_succeeds(e
             raise RuntimeError("database went away")
         await message.answer("done at last")
 
-    dispatcher = Dispatcher()
-    dispatcher.include_router(router)
-    stop, task = await poll(dispatcher, api_bot, retry_delays=(0.1, 0.1, 0.1))
+    polling(dispatcher_with(router), retry_delays=(0.05, 0.05, 0.05))
     user = emulator.user("Vic")
     update_id = emulator.send_text(user, "/flaky")
     await emulator.wait_for_message(user.id, text_contains="done at last")
-    await emulator.wait_confirmed(update_id)
-    stop.set()
-    await task
+    row = await status_becomes(sessions, update_id, InboxStatus.DONE)
     assert len(attempts) == 3 and len(set(attempts)) == 1  # the same message, handled again
+    assert row.attempts == 2
+    assert emulator.deliveries[update_id] == 1  # retried from the inbox, not from Telegram
 
 
-async def test_update_that_keeps_failing_is_given_up_so_later_ones_get_confirmed(
-    emulator, api_bot
+async def test_poison_update_is_parked_after_its_retries_and_later_updates_are_handled(
+    emulator, polling, sessions
 ):
     tries: list[int] = []
     router = Router()
@@ -73,198 +158,202 @@ async def test_update_that_keeps_failing_is_given_up_so_later_ones_get_confirmed
     async def fine(message: Message) -> None:
         await message.answer("fine")
 
-    dispatcher = Dispatcher()
-    dispatcher.include_router(router)
-    stop, task = await poll(dispatcher, api_bot, retry_delays=(0.05, 0.05))
-    user = emulator.user("Wes")
-    emulator.send_text(user, "/poison")
-    later = emulator.send_text(user, "/fine")
-    await emulator.wait_confirmed(later)
-    stop.set()
-    await task
-    assert len(tries) == 3  # the first try and the two retries, then it was given up
+    polling(dispatcher_with(router), retry_delays=(0.05, 0.05))
+    user, other = emulator.user("Wes"), emulator.user("Xan")
+    poisoned = emulator.send_text(user, "/poison")
+    behind_it = emulator.send_text(user, "/fine")  # same chat: waits for the poison, in order
+    elsewhere = emulator.send_text(other, "/fine")
+
+    row = await status_becomes(sessions, poisoned, InboxStatus.FAILED)
+    assert len(tries) == 3  # the first try and two retries
+    assert row.attempts == 3 and "always fails" in (row.last_error or "")
+    assert json.loads(row.raw)["message"]["text"] == "/poison"  # kept for a person
+    await emulator.wait_for_message(user.id, text_contains="fine")
+    await emulator.wait_for_message(other.id, text_contains="fine")
+    await status_becomes(sessions, behind_it, InboxStatus.DONE)
+    await status_becomes(sessions, elsewhere, InboxStatus.DONE)
 
 
-async def test_slow_handler_does_not_stall_others_and_stays_unconfirmed(emulator, api_bot):
+async def test_one_chats_updates_are_handled_in_order_and_other_chats_go_on(
+    emulator, polling, sessions
+):
+    release = asyncio.Event()
+    handled: list[tuple[int, str]] = []
+    router = Router()
+
+    @router.message(Command("first"))
+    async def first(message: Message) -> None:
+        await release.wait()
+        handled.append((message.chat.id, "first"))
+
+    @router.message(Command("second"))
+    async def second(message: Message) -> None:
+        handled.append((message.chat.id, "second"))
+        await message.answer("second")
+
+    polling(dispatcher_with(router))
+    ann, bob = emulator.user("Ann"), emulator.user("Bob")
+    emulator.send_text(ann, "/first")
+    ann_second = emulator.send_text(ann, "/second")
+    emulator.send_text(bob, "/second")
+
+    # Bob's chat is not held up by Ann's; Ann's second waits for her first.
+    await emulator.wait_for_message(bob.id, text_contains="second")
+    assert (ann.id, "second") not in handled
+    release.set()
+    await status_becomes(sessions, ann_second, InboxStatus.DONE)
+    assert [what for chat, what in handled if chat == ann.id] == ["first", "second"]
+
+
+async def test_every_update_is_fetched_once_even_when_more_than_100_wait(
+    emulator, polling, sessions
+):
     release = asyncio.Event()
     router = Router()
 
     @router.message(Command("slow"))
     async def slow(message: Message) -> None:
         await release.wait()
-        await message.answer("slow done")
 
-    @router.message(Command("fast"))
-    async def fast(message: Message) -> None:
-        await message.answer("fast done")
+    @router.pre_checkout_query()
+    async def answer(query: PreCheckoutQuery) -> None:
+        await query.answer(ok=True)
 
-    dispatcher = Dispatcher()
-    dispatcher.include_router(router)
-    stop, task = await poll(dispatcher, api_bot)
-    slow_user, fast_user = emulator.user("Xan"), emulator.user("Yul")
-    slow_update = emulator.send_text(slow_user, "/slow")
-    await say(emulator, fast_user, "/fast")
-    await say(emulator, fast_user, "/fast")  # a later batch is handled too
-    assert emulator.confirmed_offset <= slow_update  # not confirmed while its handler runs
+    polling(dispatcher_with(router))
+    users = [emulator.user(f"U{n}") for n in range(150)]
+    slow_ids = [emulator.send_text(user, "/slow") for user in users]
+
+    # 150 handlers still run, past Telegram's window of 100, and a pre-checkout behind them is
+    # still fetched and answered at once.
+    buyer = emulator.user("Buyer")
+    result = await emulator.pay(buyer, payload="anything", total_amount=5)
+    assert result.ok
+    await emulator.wait_confirmed(slow_ids[-1])
     release.set()
-    await emulator.wait_for_message(slow_user.id, text_contains="slow done")
-    await emulator.wait_confirmed(slow_update)
-    stop.set()
-    await task
+    for update_id in slow_ids:
+        await status_becomes(sessions, update_id, InboxStatus.DONE)
+    assert set(emulator.deliveries.values()) == {1}
+    assert len(emulator.deliveries) == 150 + 2  # the commands, the pre-checkout, the payment
 
 
-async def test_stop_lets_running_handlers_finish_and_confirms_them(emulator, api_bot):
-    started, finished = asyncio.Event(), asyncio.Event()
+async def test_concurrency_is_bounded_by_the_setting(emulator, polling):
+    running, most = 0, 0
+    release = asyncio.Event()
+    router = Router()
+
+    @router.message(Command("work"))
+    async def work(message: Message) -> None:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await release.wait()
+        running -= 1
+        await message.answer("ok")
+
+    polling(dispatcher_with(router), concurrency=5)
+    users = [emulator.user(f"W{n}") for n in range(20)]
+    for user in users:
+        emulator.send_text(user, "/work")
+    await eventually(lambda: asyncio.sleep(0, result=running == 5))
+    release.set()
+    for user in users:
+        await emulator.wait_for_message(user.id, text_contains="ok")
+    assert most == 5
+
+
+async def test_stop_lets_running_handlers_finish_and_marks_them_done(emulator, polling, sessions):
+    started = asyncio.Event()
     router = Router()
 
     @router.message(Command("work"))
     async def work(message: Message) -> None:
         started.set()
-        await asyncio.sleep(0.5)
-        finished.set()
+        await asyncio.sleep(0.2)
+        await message.answer("finished")
 
-    dispatcher = Dispatcher()
-    dispatcher.include_router(router)
-    stop, task = await poll(dispatcher, api_bot)
-    update_id = emulator.send_text(emulator.user("Zed"), "/work")
-    await asyncio.wait_for(started.wait(), 10)
-    stop.set()
-    await asyncio.wait_for(task, 10)
-    assert finished.is_set()
-    assert emulator.confirmed_offset > update_id
+    poll = polling(dispatcher_with(router))
+    user = emulator.user("Yul")
+    update_id = emulator.send_text(user, "/work")
+    await started.wait()
+    await poll.stop()
+    await emulator.wait_for_message(user.id, text_contains="finished")
+    await status_becomes(sessions, update_id, InboxStatus.DONE)
 
 
-async def test_handler_cut_off_at_stop_leaves_its_update_for_redelivery(emulator, api_bot):
+async def test_handler_cut_off_at_stop_runs_again_at_the_next_start(
+    emulator, api_bot, writer, readers, sessions
+):
     started = asyncio.Event()
+    cut_off = True
     router = Router()
 
     @router.message(Command("endless"))
     async def endless(message: Message) -> None:
         started.set()
-        await asyncio.sleep(3600)
+        if cut_off:
+            await asyncio.Event().wait()
+        await message.answer("finished this time")
 
-    @router.message(Command("quick"))
-    async def quick(message: Message) -> None:
-        await message.answer("quick")
+    dispatcher = dispatcher_with(router)
+    first = Polling(dispatcher, api_bot, writer, readers).start(grace=0.2)
+    user = emulator.user("Zed")
+    update_id = emulator.send_text(user, "/endless")
+    await started.wait()
+    await first.stop()
+    row = await inbox(sessions, update_id)
+    assert row is not None and row.status == InboxStatus.PENDING
+    assert emulator.confirmed_offset > update_id  # Telegram is done with it; the inbox is not
 
-    dispatcher = Dispatcher()
-    dispatcher.include_router(router)
-    stop, task = await poll(dispatcher, api_bot, grace=0.2)
-    user = emulator.user("Cut")
-    endless_update = emulator.send_text(user, "/endless")
-    await asyncio.wait_for(started.wait(), 10)
-    await say(emulator, user, "/quick")
-    stop.set()
-    await asyncio.wait_for(task, 10)
-    assert emulator.confirmed_offset <= endless_update  # Telegram will deliver it again
-    assert [u["update_id"] for u in emulator.pending_updates][:1] == [endless_update]
+    cut_off = False
+    second = Polling(dispatcher, api_bot, writer, readers).start()
+    await emulator.wait_for_message(user.id, text_contains="finished this time")
+    await status_becomes(sessions, update_id, InboxStatus.DONE)
+    await second.stop()
+    assert emulator.deliveries[update_id] == 1
 
 
-async def test_failed_update_is_given_up_before_it_blocks_newer_updates(emulator, api_bot):
-    handled: list[str] = []
+async def test_backlog_beyond_memory_waits_in_the_table_and_is_handled_in_order(
+    emulator, polling, sessions
+):
+    release = asyncio.Event()
+    seen: list[int] = []
     router = Router()
 
-    @router.message(Command("poison"))
-    async def poison(message: Message) -> None:
-        raise RuntimeError("always fails")
+    @router.message(Command("n"))
+    async def number(message: Message) -> None:
+        await release.wait()
+        seen.append(int((message.text or "").split()[1]))
 
-    @router.message()
-    async def note(message: Message) -> None:
-        handled.append(message.text or "")
-
-    dispatcher = Dispatcher()
-    dispatcher.include_router(router)
-    # Retries far apart: only the window rule can free the offset within this test.
-    stop, task = await poll(dispatcher, api_bot, retry_delays=(600.0,))
+    polling(dispatcher_with(router), concurrency=2, memory_limit=10)
     user = emulator.user("Many")
-    poisoned = emulator.send_text(user, "/poison")
-    last = 0
-    for n in range(150):  # more than the 100 updates Telegram returns past the offset
-        last = emulator.send_text(user, f"note {n}")
-    await emulator.wait_confirmed(last, timeout=30)
-    stop.set()
-    await task
-    assert len(handled) == 150
-    assert emulator.confirmed_offset > poisoned
-
-
-async def test_long_running_command_is_confirmed_early_when_updates_pile_up(emulator, api_bot):
-    release = asyncio.Event()
-    handled: list[str] = []
-    router = Router()
-
-    @router.message(Command("slow"))
-    async def slow(message: Message) -> None:
-        await release.wait()
-        handled.append("slow")
-
-    @router.message()
-    async def note(message: Message) -> None:
-        handled.append(message.text or "")
-
-    dispatcher = Dispatcher()
-    dispatcher.include_router(router)
-    stop, task = await poll(dispatcher, api_bot)
-    user = emulator.user("Busy")
-    slow_update = emulator.send_text(user, "/slow")
-    last = 0
-    for n in range(150):  # more than the 100 updates Telegram returns past the offset
-        last = emulator.send_text(user, f"note {n}")
-    await emulator.wait_confirmed(last, timeout=30)
-    assert len(handled) == 150 and "slow" not in handled  # it still runs, confirmed early
+    ids = [emulator.send_text(user, f"/n {n}") for n in range(60)]
+    await emulator.wait_confirmed(ids[-1])
+    async with sessions() as session:
+        stored = (await session.exec(select(InboxUpdate))).all()
+    assert len(stored) == 60
     release.set()
-    stop.set()
-    await task
-    assert handled[-1] == "slow"  # and was allowed to finish at stop
-    assert emulator.confirmed_offset > slow_update
+    await status_becomes(sessions, ids[-1], InboxStatus.DONE)
+    assert seen == list(range(60))
 
 
-async def test_payment_update_is_never_confirmed_before_it_finishes(emulator, api_bot):
-    release = asyncio.Event()
+async def test_has_entitlement_filter_gates_a_handler_on_a_key(emulator, polling, sessions):
     router = Router()
 
-    @router.message(Command("slow"))
-    async def slow(message: Message) -> None:
-        await release.wait()
+    @router.message(Command("vip"), HasEntitlement("gold"))
+    async def vip(message: Message) -> None:
+        await message.answer("welcome, gold member")
 
-    @router.message()
-    async def note(message: Message) -> None:
-        pass
-
-    dispatcher = Dispatcher()
-    dispatcher.include_router(router)
-    stop, task = await poll(dispatcher, api_bot, must_finish=lambda update: True)
-    user = emulator.user("Payer")
-    slow_update = emulator.send_text(user, "/slow")
-    for n in range(120):
-        emulator.send_text(user, f"note {n}")
-    await emulator.wait_for("getUpdates", count=30, answered=False)
-    assert emulator.confirmed_offset <= slow_update
-    release.set()
-    await emulator.wait_confirmed(slow_update)
-    stop.set()
-    await task
-
-
-async def test_has_entitlement_filter_gates_a_handler_on_a_key(emulator, api_bot, sessions):
-    router = Router()
-
-    @router.message(Command("lounge"), HasEntitlement("gold"))
-    async def lounge(message: Message) -> None:
-        await message.answer("Welcome to the gold lounge")
-
-    @router.message(Command("lounge"))
-    async def members_only(message: Message) -> None:
-        await message.answer("Gold members only")
+    @router.message(Command("vip"))
+    async def not_vip(message: Message) -> None:
+        await message.answer("gold members only")
 
     dispatcher = Dispatcher(readers=sessions)
     dispatcher.include_router(router)
-    stop, task = await poll(dispatcher, api_bot)
-    member = emulator.user("Ada")
-    assert (await say(emulator, member, "/lounge"))["text"] == "Gold members only"
+    polling(dispatcher)
+    member, stranger = emulator.user("Gil"), emulator.user("Sam")
     async with sessions() as session:
-        await grant_for_charge(session, user_id=member.id, charge_id="c1", keys=["gold"])
+        await grant_for_charge(session, user_id=member.id, charge_id="stx_vip", keys=["gold"])
         await session.commit()
-    assert (await say(emulator, member, "/lounge"))["text"] == "Welcome to the gold lounge"
-    stop.set()
-    await task
+
+    assert (await say(emulator, member, "/vip"))["text"] == "welcome, gold member"
+    assert (await say(emulator, stranger, "/vip"))["text"] == "gold members only"

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlmodel import select
 
 from bot.services.offers import PayloadSigner
-from entitlements import has, list_active
+from entitlements import has, has_all, list_active
 from storage import AuditRepository, Entitlement, OutboxRepository, Payment, PaymentRepository
-from tests.e2e.conftest import buy, request_invoice, say
+from tests.e2e.conftest import (
+    buy,
+    eventually,
+    inbox_rows,
+    raw_sql,
+    request_invoice,
+    say,
+    wait_handled,
+)
 
 
 async def test_buy_pay_and_own_a_one_time_product(emulator, shop):
@@ -50,7 +60,7 @@ async def test_same_successful_payment_delivered_twice_grants_and_confirms_once(
     result = await buy(emulator, buyer, "pro_month")
     assert result.successful_payment_update_id is not None
     duplicate = emulator.redeliver(result.successful_payment_update_id)
-    await emulator.wait_confirmed(duplicate)
+    await wait_handled(shop, duplicate)
     # The outbox sends in order: once a later reply arrives, a second confirmation would have too.
     await say(emulator, buyer, "/help")
     confirmations = [
@@ -232,3 +242,40 @@ async def test_second_payment_for_an_owned_one_time_product_is_kept_and_sent_to_
         assert await PaymentRepository(session).get(second_charge) is not None
         rows = (await session.exec(select(Entitlement))).all()
     assert [r.telegram_payment_charge_id for r in rows] == [first.charge_id]
+
+
+async def test_200_payments_at_once_where_one_breaks_a_constraint_store_the_other_199(
+    emulator, shop, db_path
+):
+    buyers = [emulator.user(f"Crowd {n}") for n in range(200)]
+    broken = buyers[117]
+    await raw_sql(
+        db_path,
+        "CREATE TRIGGER refuse_one BEFORE INSERT ON payments "
+        f"WHEN NEW.user_id = {broken.id} BEGIN SELECT RAISE(ABORT, 'refused by a test'); END",
+    )
+    signer = PayloadSigner(emulator.token)
+    results = await asyncio.gather(
+        *(emulator.pay(b, payload=signer.encode("gold", 25), total_amount=25) for b in buyers)
+    )
+    assert all(r.ok for r in results)
+
+    async def stored() -> list[Payment]:
+        async with shop.sessions() as session:
+            payments = (await session.exec(select(Payment))).all()
+        return list(payments) if len(payments) == 199 else []
+
+    payments = await eventually(stored, timeout=30)
+    assert broken.id not in {p.user_id for p in payments}
+    update_id = results[117].successful_payment_update_id
+    assert update_id is not None
+    rows = await eventually(lambda: failed_attempt(shop, update_id))
+    assert "refused by a test" in (rows.last_error or "")
+    async with shop.sessions() as session:
+        for buyer in buyers:
+            assert await has_all(session, buyer.id, ["gold"]) is (buyer is not broken)
+
+
+async def failed_attempt(shop, update_id: int):
+    row = (await inbox_rows(shop, update_id)).get(update_id)
+    return row if row is not None and row.attempts >= 1 else None

@@ -8,7 +8,7 @@ from sqlmodel import select
 from bot import texts
 from entitlements import has
 from storage import AuditEvent, OutboxRepository, Refund, RefundRepository
-from tests.e2e.conftest import ADMIN_ID, SECOND_ADMIN_ID, buy, say
+from tests.e2e.conftest import ADMIN_ID, SECOND_ADMIN_ID, RunningBot, buy, say, wait_handled
 from tests.emulator import BotAPIEmulator, Fault, User
 
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
@@ -65,11 +65,13 @@ async def buy_gold(emu: BotAPIEmulator, shop) -> tuple[User, str]:
     return buyer, paid.charge_id
 
 
-async def admin_refund(emu: BotAPIEmulator, charge_id: str, *, admin: User = ADMIN) -> str:
+async def admin_refund(
+    emu: BotAPIEmulator, shop: RunningBot, charge_id: str, *, admin: User = ADMIN
+) -> str:
     """The admin refunds `charge_id` and waits until Telegram's refunded_payment is handled."""
     reply = await say(emu, admin, f"/refund {charge_id}")
     for update_id in refunded_payment_updates(emu, charge_id):
-        await emu.wait_confirmed(update_id)
+        await wait_handled(shop, update_id)
     return reply["text"]
 
 
@@ -107,7 +109,7 @@ async def test_non_admin_is_refused_once_and_telegram_is_not_asked(emulator, sho
     since = emulator.mark()
 
     update_id = emulator.send_text(buyer, command.format(charge=charge_id))
-    await emulator.wait_confirmed(update_id)
+    await wait_handled(shop, update_id)
 
     assert [m["text"] for m in messages_since(emulator, since, buyer.id)] == [texts.NOT_ALLOWED]
     assert [r for r in emulator.requests[since:] if r.method == "getStarTransactions"] == []
@@ -132,7 +134,7 @@ async def test_refund_of_a_refunded_charge_says_when_and_how_without_calling_tel
     emulator, shop
 ):
     _, charge_id = await buy_gold(emulator, shop)
-    await admin_refund(emulator, charge_id)
+    await admin_refund(emulator, shop, charge_id)
 
     reply = await say(emulator, SECOND_ADMIN, f"/refund {charge_id}")
 
@@ -242,8 +244,7 @@ async def test_refund_made_outside_the_bot_revokes_and_tells_the_buyer_once(emul
     update_id = emulator.refund_outside_bot(charge_id)
     assert update_id is not None
     again = emulator.redeliver(update_id)
-    await emulator.wait_confirmed(update_id)
-    await emulator.wait_confirmed(again)
+    await wait_handled(shop, update_id, again)
 
     refund = await refund_of(shop, charge_id)
     assert refund is not None
@@ -257,9 +258,9 @@ async def test_refund_made_outside_the_bot_revokes_and_tells_the_buyer_once(emul
 async def test_refunded_payment_after_an_admin_refund_changes_nothing(emulator, shop):
     buyer, charge_id = await buy_gold(emulator, shop)
 
-    await admin_refund(emulator, charge_id)
+    await admin_refund(emulator, shop, charge_id)
     [update_id] = refunded_payment_updates(emulator, charge_id)  # sent by Telegram on refund
-    await emulator.wait_confirmed(emulator.redeliver(update_id))
+    await wait_handled(shop, emulator.redeliver(update_id))
 
     refund = await refund_of(shop, charge_id)
     assert refund is not None and (refund.source, refund.admin_id) == ("admin", ADMIN_ID)
@@ -272,7 +273,7 @@ async def test_admin_refund_after_refunded_payment_does_not_call_telegram(emulat
     buyer, charge_id = await buy_gold(emulator, shop)
     update_id = emulator.refund_outside_bot(charge_id)
     assert update_id is not None
-    await emulator.wait_confirmed(update_id)
+    await wait_handled(shop, update_id)
 
     reply = await say(emulator, ADMIN, f"/refund {charge_id}")
 
@@ -289,7 +290,7 @@ async def test_refunded_payment_for_an_unknown_charge_is_audited_without_a_crash
 
     update_id = emulator.refund_outside_bot(charge_id)
     assert update_id is not None
-    await emulator.wait_confirmed(update_id)  # a crash would leave it unconfirmed
+    await wait_handled(shop, update_id)  # a crash would leave it unfinished
 
     async with shop.sessions() as session:
         statement = select(AuditEvent).where(AuditEvent.telegram_payment_charge_id == charge_id)

@@ -13,8 +13,11 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlmodel import select
 
+from bot.services.offers import PayloadSigner
 from entitlements import has
 from storage import (
+    InboxStatus,
+    InboxUpdate,
     OutboxMessage,
     Payment,
     SessionFactory,
@@ -133,8 +136,6 @@ async def test_sigterm_in_the_middle_of_a_burst_exits_0_in_time_and_loses_nothin
 async def test_payment_taken_while_the_bot_was_down_is_recovered_and_not_doubled(
     emulator, tmp_path, bot_db
 ):
-    from bot.services.offers import PayloadSigner
-
     buyer = emulator.user("Offline buyer")
     payload = PayloadSigner(emulator.token).encode("gold", 25)
     charge_id = emulator.pay_while_bot_down(buyer, payload, 25)
@@ -232,3 +233,74 @@ async def test_confirmation_survives_5xx_502_and_429_from_telegram(emulator, chi
     faults = [r.fault for r in emulator.calls("sendMessage")[-4:] if r.fault]
     assert len(faults) == 3
     assert confirmations_by_user(emulator)[buyer.id] == 1
+
+
+# -- the inbox: stored before confirmed, handled after a restart ------------------------------
+
+
+async def stored_behind_a_slow_update(emulator, bot: BotProcess, buyers: int):
+    """With one update at a time, an admin's /reconcile hangs on Telegram while `buyers` pay:
+    their payments are stored in the inbox (confirmed to Telegram) but not yet handled."""
+    await emulator.wait_for("getStarTransactions")  # the reconciliation at start is done
+    emulator.inject("getStarTransactions", Fault(status=None, delay=60))
+    admin = emulator.user("Admin", id=ADMIN_ID)
+    emulator.send_text(admin, "/reconcile")
+    await emulator.wait_for("getStarTransactions", count=2, answered=False)
+    signer = PayloadSigner(emulator.token)
+    people = [emulator.user(f"Buyer {n}") for n in range(buyers)]
+    results = await asyncio.gather(
+        *(emulator.pay(p, payload=signer.encode("gold", 25), total_amount=25) for p in people)
+    )
+    assert all(r.ok for r in results), "pre-checkouts do not wait for the busy handler"
+    last = max(r.successful_payment_update_id or 0 for r in results)
+    await emulator.wait_confirmed(last, timeout=15)  # so they are in the inbox
+    return list(zip(people, results, strict=True))
+
+
+async def unhandled_payments(bot_db) -> int:
+    async with bot_db() as session:
+        statement = select(InboxUpdate).where(
+            InboxUpdate.status == InboxStatus.PENDING, InboxUpdate.kind == "message"
+        )
+        return len((await session.exec(statement)).all())
+
+
+async def test_kill_9_after_the_inbox_commit_loses_and_doubles_nothing(emulator, tmp_path, bot_db):
+    bot = BotProcess(emulator, tmp_path, admin_ids=ADMIN_ID, concurrent_updates=1)
+    try:
+        await bot.start()
+        paid = await stored_behind_a_slow_update(emulator, bot, buyers=20)
+        async with bot_db() as session:
+            assert (await session.exec(select(Payment))).all() == []
+        assert await unhandled_payments(bot_db) == 21  # the /reconcile and the 20 payments
+        await bot.kill()  # SIGKILL: no handler, no cleanup
+
+        bot.variables["concurrent_updates"] = 200
+        await bot.start()
+        await assert_nothing_lost(emulator, bot_db, paid)
+        await say(emulator, emulator.user("Late"), "/help")  # the outbox is drained in order
+        assert set(confirmations_by_user(emulator).values()) == {1}
+        payment_updates = [r.successful_payment_update_id for _, r in paid]
+        assert {emulator.deliveries[u] for u in payment_updates} == {1}  # never fetched again
+    finally:
+        await bot.kill()
+
+
+async def test_sigterm_exits_0_in_time_and_leaves_unfinished_updates_for_the_next_start(
+    emulator, tmp_path, bot_db
+):
+    bot = BotProcess(emulator, tmp_path, admin_ids=ADMIN_ID, concurrent_updates=1)
+    try:
+        await bot.start()
+        paid = await stored_behind_a_slow_update(emulator, bot, buyers=10)
+        began = asyncio.get_running_loop().time()
+        bot.signal(signal.SIGTERM)
+        assert await bot.wait(timeout=10) == 0
+        assert asyncio.get_running_loop().time() - began < 10
+        assert await unhandled_payments(bot_db) == 11  # the cut-off /reconcile and 10 payments
+
+        await bot.start()
+        await assert_nothing_lost(emulator, bot_db, paid)
+        assert await unhandled_payments(bot_db) == 0
+    finally:
+        await bot.kill()

@@ -8,7 +8,7 @@ import pytest
 from bot import texts
 from entitlements import has
 from storage import OutboxRepository, PaymentRepository, RefundRepository
-from tests.e2e.conftest import ADMIN_ID, SECOND_ADMIN_ID, buy, say
+from tests.e2e.conftest import ADMIN_ID, SECOND_ADMIN_ID, buy, say, wait_handled
 from tests.emulator import BotAPIEmulator, User
 
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
@@ -57,7 +57,8 @@ async def test_paysupport_forwards_the_request_to_every_admin_with_the_buyers_pa
     pro = await buy(emulator, buyer, "pro_month")
     update_id = emulator.refund_outside_bot(gold.charge_id)
     assert update_id is not None
-    await emulator.wait_confirmed(update_id)
+    await wait_handled(shop, update_id)
+    await emulator.wait_for_message(buyer.id, text_contains="was refunded")  # owed, then sent
 
     prompt = await say(emulator, buyer, "/paysupport")
     assert prompt["text"].startswith("Problem with a payment?")  # settings.paysupport_text
@@ -82,6 +83,19 @@ async def test_paysupport_forwards_the_request_to_every_admin_with_the_buyers_pa
         assert data == f"adm:ask:{await payment_id(shop, pro.charge_id)}"
         assert len(data.encode()) <= 64
     assert len(await owed_to(shop, ADMIN_ID)) == 1
+
+
+async def test_paysupport_and_the_description_sent_at_once_are_handled_in_order(emulator, shop):
+    buyers = [emulator.user(f"Quick {n}") for n in range(10)]
+    since = emulator.mark()
+    for n, buyer in enumerate(buyers):  # both in one getUpdates batch, before any reply
+        emulator.send_text(buyer, "/paysupport")
+        emulator.send_text(buyer, f"charged twice, buyer {n}")
+    for n, buyer in enumerate(buyers):
+        await emulator.wait_for_message(buyer.id, text_contains="went to a person", since=since)
+        await emulator.wait_for_message(
+            ADMIN_ID, text_contains=f"charged twice, buyer {n}", since=since
+        )
 
 
 @pytest.mark.parametrize("how", ["command", "button"])
@@ -175,7 +189,7 @@ async def test_forged_admin_button_from_a_buyer_is_refused(emulator, shop, step)
 
     forged = f"adm:{step}:{await payment_id(shop, gold.charge_id)}"
     update_id = emulator.press_button(buyer, any_bot_message, forged, check=False)
-    await emulator.wait_confirmed(update_id)
+    await wait_handled(shop, update_id)
 
     [answer] = [r for r in emulator.requests[since:] if r.method == "answerCallbackQuery"]
     assert answer.params["text"] == texts.NOT_ALLOWED_BUTTON and answer.params["show_alert"]

@@ -107,6 +107,7 @@ class CheckoutResult:
     charge_id: str | None
     answered_in: float | None
     successful_payment_update_id: int | None
+    query_id: str | None = None  # the pre_checkout_query this checkout answered
 
 
 @dataclass

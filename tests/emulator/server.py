@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import inspect
 import re
 import secrets
@@ -162,6 +163,11 @@ class BotAPIEmulator:
         return self.telegram.updates.confirmed_offset
 
     @property
+    def deliveries(self) -> dict[int, int]:
+        """How many times getUpdates returned each update."""
+        return dict(self.telegram.updates.deliveries)
+
+    @property
     def pending_updates(self) -> list[JSON]:
         return copy.deepcopy(self.telegram.updates.pending)
 
@@ -302,6 +308,33 @@ class BotAPIEmulator:
         `invoice_message`; explicit values override them (to pay a forged payload or a
         wrong amount). Telegram gives the bot `timeout` seconds to answer.
         """
+        answered = await self.pre_checkout(
+            user,
+            invoice_message,
+            payload=payload,
+            total_amount=total_amount,
+            currency=currency,
+            timeout=timeout,
+        )
+        if not answered.ok:
+            return answered
+        return self.complete_payment(answered)
+
+    async def pre_checkout(
+        self,
+        user: User,
+        invoice_message: MessageLike | None = None,
+        *,
+        payload: str | None = None,
+        total_amount: int | None = None,
+        currency: str | None = None,
+        timeout: float = PAYMENT_ANSWER_TIMEOUT,
+    ) -> CheckoutResult:
+        """The first half of `pay`: the user presses Pay and the bot answers (or not).
+
+        An accepted result is paid with `complete_payment`, later, to deliver many payments
+        at once after their pre-checkouts.
+        """
         self.add_user(user)
         invoice = None if invoice_message is None else self._invoice_of(_as_dict(invoice_message))
         payload = payload if payload is not None else (invoice.payload if invoice else None)
@@ -323,8 +356,20 @@ class BotAPIEmulator:
         answered_in = answered_at - pending.queued_at
         if not ok:
             return CheckoutResult(False, error_message, None, answered_in, None)
-        charge, update_id = self.telegram.complete_payment(user, currency, total_amount, payload)
-        return CheckoutResult(True, None, charge.charge_id, answered_in, update_id)
+        return CheckoutResult(True, None, None, answered_in, None, query_id=query_id)
+
+    def complete_payment(self, accepted: CheckoutResult) -> CheckoutResult:
+        """The second half of `pay`: Telegram takes the Stars and sends successful_payment."""
+        if not accepted.ok or accepted.query_id is None:
+            raise ValueError("only a pre-checkout the bot accepted can be paid")
+        query = self.telegram.pre_checkouts[accepted.query_id].query
+        user = self.telegram.chats.private_chat_of(query["from"]["id"])
+        charge, update_id = self.telegram.complete_payment(
+            user, query["currency"], query["total_amount"], query["invoice_payload"]
+        )
+        return dataclasses.replace(
+            accepted, charge_id=charge.charge_id, successful_payment_update_id=update_id
+        )
 
     def pay_while_bot_down(
         self, user: User, payload: str, total_amount: int, currency: str = "XTR"

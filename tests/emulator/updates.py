@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import copy
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from tests.emulator.models import JSON, ApiError
@@ -27,6 +28,8 @@ class UpdateQueue:
         self.pending: list[JSON] = []
         self.history: dict[int, JSON] = {}
         self.delivered: set[int] = set()
+        # How many times each update was returned by getUpdates (a redelivery counts again).
+        self.deliveries: Counter[int] = Counter()
         self.confirmed_offset = 0
         self.allowed_updates: list[str] | None = None
         self._next_id = FIRST_UPDATE_ID
@@ -69,6 +72,7 @@ class UpdateQueue:
         allowed = self._allowed()
         ready = [u for u in self.pending if allowed(update_kind(u))][:limit]
         self.delivered.update(u["update_id"] for u in ready)
+        self.deliveries.update(u["update_id"] for u in ready)
         return copy.deepcopy(ready)
 
     async def get_updates(

@@ -8,6 +8,7 @@ from bot.catalog import load_catalog
 from bot.config import DEFAULT_CATALOG
 from bot.services.checkout import PreCheckout, decide
 from bot.services.offers import PayloadSigner, Refusal
+from bot.services.ownership import OwnershipLookup
 from storage import create_engine, create_schema, create_session_factory
 
 
@@ -27,9 +28,8 @@ async def test_database_locked_even_for_readers_refuses_as_temporary(db_path, da
             user_id=7, currency="XTR", total_amount=25, invoice_payload=signer.encode("gold", 25)
         )
         catalog = load_catalog(DEFAULT_CATALOG)
-        check = await decide(
-            create_session_factory(readers), catalog, signer, query, db_budget=0.3
-        )
+        lookup = OwnershipLookup(create_session_factory(readers))
+        check = await decide(lookup, catalog, signer, query, db_budget=0.3)
     finally:
         holder.execute("ROLLBACK")
         holder.close()

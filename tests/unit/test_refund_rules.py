@@ -161,20 +161,22 @@ async def refund_and_access(sessions) -> tuple[Refund | None, bool]:
     ],
     ids=["connection", "aiohttp-timeout", "timeout"],
 )
-async def test_refund_that_fails_on_the_network_records_nothing_and_is_unknown(paid, error):
+async def test_refund_that_fails_on_the_network_records_nothing_and_is_unknown(
+    paid, writer, error
+):
     bot = FakeBot(error)
     result = await refund_payment(
-        cast(Bot, bot), paid, load_catalog(DEFAULT_CATALOG), "stx1", admin_id=1
+        cast(Bot, bot), writer, paid, load_catalog(DEFAULT_CATALOG), "stx1", admin_id=1
     )
     assert result.status is AdminRefundStatus.OUTCOME_UNKNOWN and result.error
     assert bot.calls == [(7, "stx1")]
     assert await refund_and_access(paid) == (None, True)
 
 
-async def test_refund_answered_false_is_not_recorded_as_done(paid):
+async def test_refund_answered_false_is_not_recorded_as_done(paid, writer):
     bot = FakeBot(result=False)
     result = await refund_payment(
-        cast(Bot, bot), paid, load_catalog(DEFAULT_CATALOG), "stx1", admin_id=1
+        cast(Bot, bot), writer, paid, load_catalog(DEFAULT_CATALOG), "stx1", admin_id=1
     )
     assert (result.status, result.error) == (
         AdminRefundStatus.OUTCOME_UNKNOWN,
@@ -190,10 +192,12 @@ def test_admin_is_told_an_unknown_outcome_is_unknown_and_a_refusal_changed_nothi
     assert "Nothing changed" in texts.refund_failed("Bad Request: CHARGE_NOT_FOUND")
 
 
-async def test_refund_that_succeeds_is_recorded_with_admin_and_reason(paid):
+async def test_refund_that_succeeds_is_recorded_with_admin_and_reason(paid, writer):
     bot = FakeBot()
     catalog = load_catalog(DEFAULT_CATALOG)
-    result = await refund_payment(cast(Bot, bot), paid, catalog, "stx1", admin_id=1, reason="why")
+    result = await refund_payment(
+        cast(Bot, bot), writer, paid, catalog, "stx1", admin_id=1, reason="why"
+    )
     assert result.status is AdminRefundStatus.REFUNDED
     refund, access = await refund_and_access(paid)
     assert refund is not None and (refund.source, refund.admin_id, refund.reason) == (
@@ -202,15 +206,15 @@ async def test_refund_that_succeeds_is_recorded_with_admin_and_reason(paid):
         "why",
     )
     assert not access
-    again = await refund_payment(cast(Bot, bot), paid, catalog, "stx1", admin_id=2)
+    again = await refund_payment(cast(Bot, bot), writer, paid, catalog, "stx1", admin_id=2)
     assert again.status is AdminRefundStatus.ALREADY_REFUNDED
     assert len(bot.calls) == 1
 
 
-async def test_refund_of_an_unknown_charge_does_not_ask_telegram(sessions):
+async def test_refund_of_an_unknown_charge_does_not_ask_telegram(sessions, writer):
     bot = FakeBot()
     result = await refund_payment(
-        cast(Bot, bot), sessions, load_catalog(DEFAULT_CATALOG), "nope", admin_id=1
+        cast(Bot, bot), writer, sessions, load_catalog(DEFAULT_CATALOG), "nope", admin_id=1
     )
     assert result.status is AdminRefundStatus.UNKNOWN_PAYMENT
     assert bot.calls == []
