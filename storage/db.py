@@ -23,6 +23,9 @@ def create_engine(
 ) -> AsyncEngine:
     """An async engine; for SQLite it creates the file's folder and sets WAL and the pragmas.
 
+    PostgreSQL (postgresql+asyncpg://) gets a pool whose connections are checked before use,
+    so a restarted server costs a reconnect rather than a failed transaction.
+
     SQLite has one writer at a time. The default (writer) engine keeps a single connection, so
     this process's write transactions queue on the pool, in order, instead of sleeping in
     SQLite's busy handler. A `read_only` engine has a pool of readers whose transactions start
@@ -31,7 +34,7 @@ def create_engine(
     parsed = make_url(url)
     is_sqlite = parsed.get_backend_name() == "sqlite"
     if not is_sqlite:
-        return create_async_engine(url)
+        return create_async_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     pool: dict[str, Any] = {} if read_only else {"pool_size": 1, "max_overflow": 0}
@@ -46,9 +49,10 @@ def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int, begin: str) -> None:
         # Take over transaction control from the driver so "begin" below decides how to start.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # First, so that switching a new file to WAL waits as long as anything else.
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

@@ -5,13 +5,27 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Telegram's user and chat ids need up to 52 bits: BIGINT on PostgreSQL, whose INTEGER has 32.
+# SQLite's INTEGER holds 64 bits already, and keeps the DDL that existing databases have.
+TelegramId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -25,7 +39,9 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: pass an aware UTC datetime")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        utc = value.astimezone(UTC)
+        # PostgreSQL's timestamptz takes the zone; a naive value would be read as local time.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -54,7 +70,7 @@ class Payment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     telegram_payment_charge_id: str
     provider_payment_charge_id: str | None = None
-    user_id: int = Field(index=True)
+    user_id: int = Field(sa_type=TelegramId, index=True)
     product_id: str
     total_amount: int
     currency: str
@@ -77,12 +93,12 @@ class Refund(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     telegram_payment_charge_id: str
-    user_id: int
+    user_id: int = Field(sa_type=TelegramId)
     total_amount: int
     # "admin" (/refund), "telegram" (a refunded_payment message), "reconcile" (found later),
     # "elsewhere" (Telegram answered CHARGE_ALREADY_REFUNDED to an admin's /refund).
     source: str
-    admin_id: int | None = None
+    admin_id: int | None = Field(default=None, sa_type=TelegramId)
     reason: str | None = None
     refunded_at: datetime = _timestamp()
 
@@ -97,7 +113,7 @@ class Entitlement(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int
+    user_id: int = Field(sa_type=TelegramId)
     key: str
     telegram_payment_charge_id: str = Field(index=True)
     starts_at: datetime = _timestamp()
@@ -113,7 +129,7 @@ class AuditEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(index=True)
-    user_id: int | None = None
+    user_id: int | None = Field(default=None, sa_type=TelegramId)
     telegram_payment_charge_id: str | None = Field(default=None, index=True)
     decision: str | None = None
     reason: str | None = None
@@ -131,7 +147,7 @@ class OutboxMessage(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    chat_id: int
+    chat_id: int = Field(sa_type=TelegramId)
     text: str = Field(sa_column=Column(Text, nullable=False))
     reply_markup: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # Makes "queue this notice" idempotent when the same event is handled twice.
