@@ -20,7 +20,7 @@ from bot.outbox import OutboxSender
 from bot.runner import AtLeastOncePoller
 from bot.services.offers import PayloadSigner
 from bot.services.reconcile import Reconciler
-from storage import create_engine, create_schema, create_session_factory
+from storage import create_engine, create_session_factory, upgrade_schema
 
 # SIGTERM to exit: polling stops, handlers get `shutdown_grace`, the outbox the rest of this.
 STOP_BUDGET_SECONDS = 9.5
@@ -37,9 +37,10 @@ async def run_bot(
     stop = stop or asyncio.Event()
     if handle_signals:
         _stop_on_signals(stop)
+    schema_version = await upgrade_schema(settings.database_url)
+    logger.info("database schema at version {}", schema_version)
     engine = create_engine(settings.database_url)
     read_engine = create_engine(settings.database_url, read_only=True)
-    await create_schema(engine)
     sessions = create_session_factory(engine)
     readers = create_session_factory(read_engine)
     bot = create_bot(settings)

@@ -1,6 +1,7 @@
-"""Persistence: SQLModel tables on async SQLAlchemy, the engine, and repositories."""
+"""Persistence: SQLModel tables on async SQLAlchemy, the engine, migrations, repositories."""
 
-from storage.db import SessionFactory, create_engine, create_schema, create_session_factory
+from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.migrate import SchemaError, upgrade_schema
 from storage.models import (
     AuditEvent,
     Entitlement,
@@ -28,11 +29,12 @@ __all__ = [
     "PaymentRepository",
     "Refund",
     "RefundRepository",
+    "SchemaError",
     "SessionFactory",
     "SyncState",
     "SyncStateRepository",
     "create_engine",
-    "create_schema",
     "create_session_factory",
+    "upgrade_schema",
     "utcnow",
 ]

@@ -8,10 +8,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
-
-from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -66,9 +63,3 @@ def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int, begin: str) -> None:
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     """Sessions that keep loaded objects usable after commit."""
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-
-
-async def create_schema(engine: AsyncEngine) -> None:
-    """Create every table that does not exist yet."""
-    async with engine.begin() as connection:
-        await connection.run_sync(SQLModel.metadata.create_all)

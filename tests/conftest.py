@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import SessionFactory, create_engine, create_schema, create_session_factory
+from storage import SessionFactory, create_engine, create_session_factory, upgrade_schema
 from tests.postgres import PostgresServer, find_binaries, unavailable_reason
 
 
@@ -75,7 +75,7 @@ def database_url(sqlite_url: str) -> str:
 
 @pytest.fixture
 async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
+    await upgrade_schema(database_url)
     engine = create_engine(database_url)
-    await create_schema(engine)
     yield create_session_factory(engine)
     await engine.dispose()

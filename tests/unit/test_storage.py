@@ -18,7 +18,7 @@ from storage import (
     RefundRepository,
     SyncStateRepository,
     create_engine,
-    create_schema,
+    upgrade_schema,
     utcnow,
 )
 
@@ -122,8 +122,8 @@ async def test_telegram_ids_beyond_32_bits_are_kept(sessions):
 
 
 async def test_sqlite_runs_in_wal_with_a_busy_timeout(sqlite_url):
+    await upgrade_schema(sqlite_url)
     engine = create_engine(sqlite_url)
-    await create_schema(engine)
     try:
         async with engine.connect() as connection:
             journal, timeout, foreign_keys = [
