@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -34,9 +36,11 @@ from storage import (
 )
 from storage.migrate import (
     FIRST_RELEASE_TABLES,
+    MIGRATION_LOCK_KEY,
     VERSION_TABLE,
     migrations_config,
 )
+from tests.e2e.conftest import eventually
 from tests.e2e.process import child_env
 from tests.fixtures import restore_first_release
 from tests.unit.test_storage import make_payment
@@ -155,6 +159,22 @@ async def test_a_database_a_newer_release_migrated_is_refused(database_url):
     assert "9999" in str(refused.value) and "newer release" in str(refused.value)
 
 
+async def test_two_processes_starting_together_migrate_once(backend, database_url, db_path):
+    """Both wait on the migration lock (held here), then take turns: one migrates."""
+    hold = hold_sqlite_write_lock(db_path) if backend == "sqlite" else hold_advisory_lock
+    async with hold(database_url) as waiting:
+        children = [await start_migrate(database_url, db_path.parent) for _ in range(2)]
+        await eventually(lambda: waiting([child.pid for child in children]), timeout=60)
+    finished = await asyncio.gather(*(child.communicate() for child in children))
+    outcomes = [
+        (child.returncode, out.decode(), err.decode())
+        for child, (out, err) in zip(children, finished, strict=True)
+    ]
+    assert outcomes == [(0, f"{HEAD}\n", "")] * 2
+    assert await on_database(database_url, versions) == [HEAD]
+    assert await on_database(database_url, differences) == []
+
+
 async def test_alembic_command_line_finds_the_models_and_migrations_agree(tmp_path, sqlite_url):
     """What a developer runs before writing a revision (see alembic.ini)."""
     await upgrade_schema(sqlite_url)
@@ -245,3 +265,68 @@ async def sessions_on(url: str) -> AsyncIterator[Any]:
         yield create_session_factory(engine)
     finally:
         await engine.dispose()
+
+
+async def start_migrate(url: str, cwd: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "migrate",
+        cwd=cwd,
+        env=child_env(database_url=url),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+WaitingCheck = Callable[[Sequence[int]], Awaitable[bool]]
+
+
+def hold_sqlite_write_lock(db_path: Path):
+    @contextlib.asynccontextmanager
+    async def hold(_url: str) -> AsyncIterator[WaitingCheck]:
+        holder = sqlite3.connect(db_path, isolation_level=None)
+        holder.execute("PRAGMA journal_mode=WAL")
+        holder.execute("BEGIN IMMEDIATE")
+
+        async def waiting(pids: Sequence[int]) -> bool:
+            # A child that has the file open is in SQLite's busy wait for the write lock.
+            return all(has_open(pid, db_path) for pid in pids)
+
+        try:
+            yield waiting
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+
+    return hold
+
+
+@contextlib.asynccontextmanager
+async def hold_advisory_lock(url: str) -> AsyncIterator[WaitingCheck]:
+    holder = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    await holder.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+
+    async def waiting(pids: Sequence[int]) -> bool:
+        waiters = await holder.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        return bool(waiters == len(pids))
+
+    try:
+        yield waiting
+    finally:
+        await holder.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+        await holder.close()
+
+
+def has_open(pid: int, path: Path) -> bool:
+    folder = Path(f"/proc/{pid}/fd")
+    with contextlib.suppress(FileNotFoundError):
+        for fd in os.listdir(folder):
+            with contextlib.suppress(FileNotFoundError):
+                if os.readlink(folder / fd) == str(path):
+                    return True
+    return False
