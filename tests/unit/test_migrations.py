@@ -164,7 +164,13 @@ async def test_two_processes_starting_together_migrate_once(backend, database_ur
     hold = hold_sqlite_write_lock(db_path) if backend == "sqlite" else hold_advisory_lock
     async with hold(database_url) as waiting:
         children = [await start_migrate(database_url, db_path.parent) for _ in range(2)]
-        await eventually(lambda: waiting([child.pid for child in children]), timeout=60)
+
+        async def both_waiting() -> bool:
+            finished = [child.returncode for child in children if child.returncode is not None]
+            assert not finished, f"migrate exited ({finished}) without waiting for the lock"
+            return await waiting([child.pid for child in children])
+
+        await eventually(both_waiting, timeout=60)
     finished = await asyncio.gather(*(child.communicate() for child in children))
     outcomes = [
         (child.returncode, out.decode(), err.decode())
