@@ -21,7 +21,7 @@ from bot.runner import InboxPoller
 from bot.services.offers import PayloadSigner
 from bot.services.payments import PaymentRecorder
 from bot.services.reconcile import Reconciler
-from storage import Writer, create_engine, create_schema, create_session_factory
+from storage import Writer, create_engine, create_session_factory, upgrade_schema
 from storage.repositories import OUTBOX_CHANGED
 
 # SIGTERM to exit: polling stops, handlers get `shutdown_grace`, the outbox the rest of this.
@@ -39,9 +39,10 @@ async def run_bot(
     stop = stop or asyncio.Event()
     if handle_signals:
         _stop_on_signals(stop)
+    schema_version = await upgrade_schema(settings.database_url)
+    logger.info("database schema at version {}", schema_version)
     engine = create_engine(settings.database_url)
     read_engine = create_engine(settings.database_url, read_only=True)
-    await create_schema(engine)
     readers = create_session_factory(read_engine)
     writer = Writer(create_session_factory(engine))
     bot = create_bot(settings)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG = REPO_ROOT / "catalog.example.toml"
@@ -29,8 +31,12 @@ DEFAULT_TERMS_TEXT = (
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"]
 
 
-class Settings(BaseSettings):
-    """Everything the process reads from its environment; see the README's table."""
+# The async drivers the bot is built and tested with.
+DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+class DatabaseSettings(BaseSettings):
+    """What commands that only touch the database (`python -m bot migrate`) read."""
 
     # An empty value (`CATALOG_PATH=` in .env) means the default, as .env.example shows.
     model_config = SettingsConfigDict(
@@ -41,9 +47,29 @@ class Settings(BaseSettings):
         frozen=True,
     )
 
+    database_url: str = "sqlite+aiosqlite:///data/bot.db"
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        # The message never repeats the URL: it may hold a password.
+        try:
+            driver = make_url(value).drivername
+        except ArgumentError:
+            driver = None
+        if driver not in DATABASE_DRIVERS:
+            raise ValueError(
+                "must start with sqlite+aiosqlite:/// (a file) or postgresql+asyncpg:// "
+                "(e.g. postgresql+asyncpg://user:password@host/db)"
+            )
+        return value
+
+
+class Settings(DatabaseSettings):
+    """Everything the bot reads from its environment; see the README's table."""
+
     bot_token: SecretStr
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
-    database_url: str = "sqlite+aiosqlite:///data/bot.db"
     catalog_path: Path = DEFAULT_CATALOG
     telegram_api_base: AnyHttpUrl | None = None
     telegram_test_env: bool = False
@@ -99,9 +125,21 @@ NO_TOKEN_HINT = (
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Build settings, turning a validation error into one line naming the variable."""
+    """Build the bot's settings, turning a validation error into one line naming the variable."""
+    return _load(Settings, overrides)
+
+
+def load_database_settings(**overrides: object) -> DatabaseSettings:
+    """Build only the database settings: no BOT_TOKEN needed."""
+    return _load(DatabaseSettings, overrides)
+
+
+AnySettings = TypeVar("AnySettings", bound=DatabaseSettings)
+
+
+def _load(cls: type[AnySettings], overrides: dict[str, object]) -> AnySettings:
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return cls(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         error = exc.errors()[0]
         variable = str(error["loc"][0]).upper() if error["loc"] else "settings"

@@ -32,3 +32,5 @@ def setup_logging(level: str = "INFO", json: bool = False) -> None:
     logging.basicConfig(handlers=[InterceptHandler()], level=logging.INFO, force=True)
     # aiogram logs every handled update at INFO; that is noise at our default level.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    # Alembic says which dialect it found on every start; the bot logs the schema version.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -1,6 +1,8 @@
-"""Persistence: SQLModel tables on async SQLAlchemy, the engine, repositories and the writer."""
+"""Persistence: SQLModel tables on async SQLAlchemy, the engine, migrations, repositories and
+the writer."""
 
-from storage.db import SessionFactory, create_engine, create_schema, create_session_factory
+from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.migrate import SchemaError, upgrade_schema
 from storage.models import (
     AuditEvent,
     Entitlement,
@@ -37,6 +39,7 @@ __all__ = [
     "PaymentRepository",
     "Refund",
     "RefundRepository",
+    "SchemaError",
     "SessionFactory",
     "SyncState",
     "SyncStateRepository",
@@ -44,9 +47,9 @@ __all__ = [
     "WriterStopped",
     "add_audit_events",
     "create_engine",
-    "create_schema",
     "create_session_factory",
     "mark_changed",
     "mark_inbox_done",
+    "upgrade_schema",
     "utcnow",
 ]

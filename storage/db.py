@@ -8,10 +8,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
-
-from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -23,6 +20,9 @@ def create_engine(
 ) -> AsyncEngine:
     """An async engine; for SQLite it creates the file's folder and sets WAL and the pragmas.
 
+    PostgreSQL (postgresql+asyncpg://) gets a pool whose connections are checked before use,
+    so a restarted server costs a reconnect rather than a failed transaction.
+
     SQLite has one writer at a time. The default (writer) engine keeps a single connection, so
     this process's write transactions queue on the pool, in order, instead of sleeping in
     SQLite's busy handler. A `read_only` engine has a pool of readers whose transactions start
@@ -31,7 +31,7 @@ def create_engine(
     parsed = make_url(url)
     is_sqlite = parsed.get_backend_name() == "sqlite"
     if not is_sqlite:
-        return create_async_engine(url)
+        return create_async_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     pool: dict[str, Any] = {} if read_only else {"pool_size": 1, "max_overflow": 0}
@@ -46,9 +46,10 @@ def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int, begin: str) -> None:
         # Take over transaction control from the driver so "begin" below decides how to start.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # First, so that switching a new file to WAL waits as long as anything else.
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -62,9 +63,3 @@ def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int, begin: str) -> None:
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     """Sessions that keep loaded objects usable after commit."""
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-
-
-async def create_schema(engine: AsyncEngine) -> None:
-    """Create every table that does not exist yet."""
-    async with engine.begin() as connection:
-        await connection.run_sync(SQLModel.metadata.create_all)

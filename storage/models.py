@@ -6,13 +6,27 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Telegram's user and chat ids need up to 52 bits: BIGINT on PostgreSQL, whose INTEGER has 32.
+# SQLite's INTEGER holds 64 bits already, and keeps the DDL that existing databases have.
+TelegramId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -26,7 +40,9 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: pass an aware UTC datetime")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        utc = value.astimezone(UTC)
+        # PostgreSQL's timestamptz takes the zone; a naive value would be read as local time.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -55,7 +71,7 @@ class Payment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     telegram_payment_charge_id: str
     provider_payment_charge_id: str | None = None
-    user_id: int = Field(index=True)
+    user_id: int = Field(sa_type=TelegramId, index=True)
     product_id: str
     total_amount: int
     currency: str
@@ -78,12 +94,12 @@ class Refund(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     telegram_payment_charge_id: str
-    user_id: int
+    user_id: int = Field(sa_type=TelegramId)
     total_amount: int
     # "admin" (/refund), "telegram" (a refunded_payment message), "reconcile" (found later),
     # "elsewhere" (Telegram answered CHARGE_ALREADY_REFUNDED to an admin's /refund).
     source: str
-    admin_id: int | None = None
+    admin_id: int | None = Field(default=None, sa_type=TelegramId)
     reason: str | None = None
     refunded_at: datetime = _timestamp()
 
@@ -98,7 +114,7 @@ class Entitlement(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int
+    user_id: int = Field(sa_type=TelegramId)
     key: str
     telegram_payment_charge_id: str = Field(index=True)
     starts_at: datetime = _timestamp()
@@ -114,7 +130,7 @@ class AuditEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(index=True)
-    user_id: int | None = None
+    user_id: int | None = Field(default=None, sa_type=TelegramId)
     telegram_payment_charge_id: str | None = Field(default=None, index=True)
     decision: str | None = None
     reason: str | None = None
@@ -132,7 +148,7 @@ class OutboxMessage(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    chat_id: int
+    chat_id: int = Field(sa_type=TelegramId)
     text: str = Field(sa_column=Column(Text, nullable=False))
     reply_markup: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # Makes "queue this notice" idempotent when the same event is handled twice.
@@ -166,10 +182,12 @@ class InboxUpdate(SQLModel, table=True):
     __tablename__ = "inbox"
     __table_args__ = (Index("ix_inbox_status_update", "status", "update_id"),)
 
-    update_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    update_id: int = Field(
+        primary_key=True, sa_type=TelegramId, sa_column_kwargs={"autoincrement": False}
+    )
     kind: str  # which field of Update it carries: message, callback_query, ...
     # Updates of one chat are handled in order; None: handled on its own.
-    chat_id: int | None = None
+    chat_id: int | None = Field(default=None, sa_type=TelegramId)
     raw: str = Field(sa_column=Column(Text, nullable=False))
     status: str = InboxStatus.PENDING  # an InboxStatus
     attempts: int = 0

@@ -1,8 +1,17 @@
-"""Shared fixtures: a temporary SQLite file per test, and (in e2e) the Bot API emulator."""
+"""Shared fixtures: a temporary database per test (SQLite, or SQLite and PostgreSQL), and (in
+e2e) the Bot API emulator.
+
+A test module runs on both backends by taking its database from `any_database_url`:
+
+    @pytest.fixture
+    def database_url(any_database_url: str) -> str:
+        return any_database_url
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,9 +20,47 @@ from storage import (
     SessionFactory,
     Writer,
     create_engine,
-    create_schema,
     create_session_factory,
+    upgrade_schema,
 )
+from tests.postgres import PostgresServer, find_binaries, unavailable_reason
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole run, started on first use and always stopped."""
+    reason = unavailable_reason()
+    if reason is not None:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"REQUIRE_POSTGRES=1: {reason}", pytrace=False)
+        pytest.skip(reason)
+    binaries = find_binaries()
+    assert binaries is not None
+    server = PostgresServer(binaries)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def any_database_url(
+    backend: str, sqlite_url: str, request: pytest.FixtureRequest
+) -> AsyncIterator[str]:
+    """An empty database of each backend: a SQLite file, or a new database on the test server."""
+    if backend == "sqlite":
+        yield sqlite_url
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = await server.create_database()
+    yield server.url(name)
+    await server.drop_database(name)
 
 
 @pytest.fixture
@@ -22,14 +69,20 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def database_url(db_path: Path) -> str:
+def sqlite_url(db_path: Path) -> str:
     return f"sqlite+aiosqlite:///{db_path}"
 
 
 @pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    """The test's database: SQLite, unless the module takes `any_database_url` (see above)."""
+    return sqlite_url
+
+
+@pytest.fixture
 async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
+    await upgrade_schema(database_url)
     engine = create_engine(database_url)
-    await create_schema(engine)
     yield create_session_factory(engine)
     await engine.dispose()
 

@@ -24,18 +24,27 @@ def child_env(**variables: Any) -> dict[str, str]:
 
 async def run_to_exit(cwd: Path, timeout: float = 30.0, **variables: Any) -> tuple[int, str]:
     """Run the bot to completion; returns its exit code and what it printed to stderr."""
+    code, _, stderr = await run_command(cwd, timeout=timeout, **variables)
+    return code, stderr
+
+
+async def run_command(
+    cwd: Path, *args: str, timeout: float = 30.0, **variables: Any
+) -> tuple[int, str, str]:
+    """Run `python -m bot ARGS` to completion; returns its exit code, stdout and stderr."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
+        *args,
         cwd=cwd,
         env=child_env(**variables),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    _, stderr = await asyncio.wait_for(process.communicate(), timeout)
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
     assert process.returncode is not None
-    return process.returncode, stderr.decode()
+    return process.returncode, stdout.decode(), stderr.decode()
 
 
 class BotProcess:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from bot.services.offers import PayloadSigner
+from storage.migrate import migrations_config
 from tests.e2e.conftest import say
-from tests.e2e.process import BotProcess, run_to_exit
+from tests.e2e.process import BotProcess, run_command, run_to_exit
 
 TOKEN = "123456:TEST-token"
 
@@ -28,14 +31,19 @@ async def test_token_in_env_file_is_read(tmp_path):
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("ADMIN_IDS", "me,you"), ("LOG_LEVEL", "chatty"), ("TELEGRAM_API_BASE", "nowhere")],
+    [
+        ("ADMIN_IDS", "me,you"),
+        ("LOG_LEVEL", "chatty"),
+        ("TELEGRAM_API_BASE", "nowhere"),
+        ("DATABASE_URL", "postgresql://shop:hunter2@db.example/shop"),
+    ],
 )
 async def test_invalid_variable_exits_2_naming_it(tmp_path, variable, value):
     code, stderr = await run_to_exit(tmp_path, bot_token=TOKEN, **{variable: value})
     assert code == 2
     [line] = stderr.strip().splitlines()
     assert line.startswith(f"invalid {variable}:")
-    assert TOKEN not in stderr
+    assert TOKEN not in stderr and "hunter2" not in stderr
 
 
 async def test_bad_catalog_exits_2_naming_file_product_and_field(tmp_path):
@@ -48,6 +56,36 @@ async def test_bad_catalog_exits_2_naming_file_product_and_field(tmp_path):
     assert code == 2
     [line] = stderr.strip().splitlines()
     assert str(catalog) in line and "product gold" in line and "price" in line
+
+
+async def test_help_lists_the_commands_without_a_token(tmp_path):
+    code, stdout, _ = await run_command(tmp_path, "--help")
+    assert code == 0
+    assert "migrate" in stdout and "Without a command: run the bot" in stdout
+
+
+HEAD = ScriptDirectory.from_config(migrations_config()).get_current_head()
+
+
+async def test_migrate_needs_only_the_database_and_prints_the_schema_version(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}"
+    assert await run_command(tmp_path, "migrate", database_url=url) == (0, f"{HEAD}\n", "")
+    assert await run_command(tmp_path, "migrate", database_url=url) == (0, f"{HEAD}\n", "")
+
+
+@pytest.mark.parametrize("args", [(), ("migrate",)])
+async def test_a_database_of_another_application_stops_it_with_one_line(tmp_path, args):
+    with sqlite3.connect(tmp_path / "other.db") as other:
+        other.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY)")
+    other.close()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'other.db'}"
+    code, _, stderr = await run_command(tmp_path, *args, bot_token=TOKEN, database_url=url)
+    assert code == 2
+    [line] = stderr.strip().splitlines()
+    assert line == (
+        "the database has tables that are not the shop's (customers): "
+        "set DATABASE_URL to the shop's database or to an empty one"
+    )
 
 
 async def test_child_process_serves_the_whole_purchase_flow(emulator, tmp_path):

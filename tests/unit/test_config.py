@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import DEFAULT_CATALOG, ConfigError, Settings, load_settings
+from bot.config import (
+    DEFAULT_CATALOG,
+    ConfigError,
+    Settings,
+    load_database_settings,
+    load_settings,
+)
 from bot.dispatcher import api_server
 
 TOKEN = "123456:TEST-token"
@@ -69,6 +75,14 @@ def test_test_environment_and_custom_server_urls():
     )
 
 
+def test_database_settings_need_no_token(monkeypatch):
+    assert load_database_settings().database_url == "sqlite+aiosqlite:///data/bot.db"
+    url = "postgresql+asyncpg://shop:secret@db.internal:5432/shop"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert load_database_settings().database_url == url
+    assert load_settings(bot_token=TOKEN).database_url == url
+
+
 def test_missing_token_says_where_to_get_one():
     with pytest.raises(ConfigError) as error:
         load_settings()
@@ -85,6 +99,9 @@ def test_missing_token_says_where_to_get_one():
         ("LOG_LEVEL", "LOUD"),
         ("LOG_JSON", "sometimes"),
         ("TERMS_TEXT", "x" * 4097),
+        ("DATABASE_URL", "postgresql://shop:secret@db/shop"),
+        ("DATABASE_URL", "sqlite:///data/bot.db"),
+        ("DATABASE_URL", "not a url"),
     ],
 )
 def test_bad_value_names_the_variable(monkeypatch, variable, value):
@@ -95,4 +112,4 @@ def test_bad_value_names_the_variable(monkeypatch, variable, value):
     message = str(error.value)
     assert message.startswith(f"invalid {variable}:")
     assert "\n" not in message
-    assert TOKEN not in message
+    assert TOKEN not in message and "secret" not in message

@@ -1,9 +1,10 @@
-"""The entitlements API on a real temporary SQLite file."""
+"""The entitlements API on a real temporary database: a SQLite file, and PostgreSQL."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import col, select
 
 from entitlements import grant_for_charge, has, has_all, list_active, revoke_for_charge
@@ -11,6 +12,11 @@ from storage import Entitlement
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 DAYS_30 = timedelta(days=30)
+
+
+@pytest.fixture
+def database_url(any_database_url: str) -> str:
+    return any_database_url
 
 
 async def periods(session, user_id: int) -> dict[str, tuple[datetime, datetime | None]]:

@@ -11,7 +11,7 @@ from bot.catalog import load_catalog
 from bot.config import DEFAULT_CATALOG
 from bot.services.ownership import OwnershipLookup, owns
 from entitlements import grant_for_charge
-from storage import create_engine, create_schema, create_session_factory
+from storage import create_engine, create_session_factory, upgrade_schema
 
 CATALOG = load_catalog(DEFAULT_CATALOG)
 GOLD, SUPPORTER, PRO = (CATALOG.get(p) for p in ("gold", "supporter", "pro_month"))
@@ -42,7 +42,7 @@ async def test_concurrent_questions_are_answered_by_one_query(sessions, database
         lookup.already_owns(1, PRO),
     )
     await engine.dispose()
-    assert answers == [True, False, True, False, False]
+    assert list(answers) == [True, False, True, False, False]
     assert len([q for q in queries if q.lstrip().upper().startswith("SELECT")]) == 1
 
 
@@ -54,8 +54,6 @@ async def test_a_failed_look_up_reaches_every_waiter_and_the_next_one_is_fresh(d
         lookup.already_owns(1, GOLD), lookup.already_owns(2, GOLD), return_exceptions=True
     )
     assert all(isinstance(r, OperationalError) for r in results)
-    writer = create_engine(database_url)
-    await create_schema(writer)
-    await writer.dispose()
+    await upgrade_schema(database_url)
     assert await lookup.already_owns(1, GOLD) is False
     await engine.dispose()

@@ -9,13 +9,11 @@ from bot.config import DEFAULT_CATALOG
 from bot.services.checkout import PreCheckout, decide
 from bot.services.offers import PayloadSigner, Refusal
 from bot.services.ownership import OwnershipLookup
-from storage import create_engine, create_schema, create_session_factory
+from storage import create_engine, create_session_factory, upgrade_schema
 
 
 async def test_database_locked_even_for_readers_refuses_as_temporary(db_path, database_url):
-    writer = create_engine(database_url)
-    await create_schema(writer)
-    await writer.dispose()
+    await upgrade_schema(database_url)
     # A program that takes the whole file (exclusive locking mode): readers must wait too.
     holder = sqlite3.connect(db_path, isolation_level=None)
     holder.execute("PRAGMA locking_mode=EXCLUSIVE")

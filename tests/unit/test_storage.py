@@ -1,11 +1,13 @@
-"""Storage: unique-constraint dedupe, UTC timestamps, SQLite settings, the outbox queue."""
+"""Storage on SQLite and PostgreSQL: unique-constraint dedupe, UTC timestamps, Telegram ids,
+SQLite settings, the outbox queue."""
 
 from __future__ import annotations
 
-import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, text
+import pytest
+from sqlalchemy import event, inspect
 
 from storage import (
     AuditRepository,
@@ -15,8 +17,28 @@ from storage import (
     Refund,
     RefundRepository,
     SyncStateRepository,
+    create_engine,
+    upgrade_schema,
     utcnow,
 )
+
+
+@pytest.fixture
+def database_url(any_database_url: str) -> str:
+    return any_database_url
+
+
+@pytest.fixture
+def local_zone(monkeypatch):
+    """Set the process's local time zone (what a naive datetime means to a driver)."""
+
+    def set_zone(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+
+    yield set_zone
+    monkeypatch.undo()
+    time.tzset()
 
 
 def make_payment(charge_id: str = "stx1", user_id: int = 7, amount: int = 25) -> Payment:
@@ -46,11 +68,15 @@ async def test_same_charge_id_is_stored_once(sessions):
     assert stored is not None and stored.total_amount == 25
 
 
-async def test_unique_constraint_lives_in_the_database(sessions, db_path):
-    with sqlite3.connect(db_path) as raw:
-        schema = raw.execute("SELECT sql FROM sqlite_master WHERE name = 'payments'").fetchone()[0]
-    assert "uq_payments_telegram_payment_charge_id" in schema
-    assert "UNIQUE (telegram_payment_charge_id)" in schema
+async def test_unique_constraint_lives_in_the_database(sessions):
+    async with sessions() as session:
+        connection = await session.connection()
+        constraints = await connection.run_sync(
+            lambda sync: inspect(sync).get_unique_constraints("payments")
+        )
+    assert [(c["name"], c["column_names"]) for c in constraints] == [
+        ("uq_payments_telegram_payment_charge_id", ["telegram_payment_charge_id"])
+    ]
 
 
 async def test_timestamps_come_back_as_aware_utc(sessions):
@@ -66,11 +92,46 @@ async def test_timestamps_come_back_as_aware_utc(sessions):
     assert stored.paid_at.tzinfo is UTC
 
 
-async def test_sqlite_runs_in_wal_with_a_busy_timeout(sessions):
+async def test_timestamps_are_stored_as_utc_whatever_the_local_zone(sessions, local_zone):
+    local_zone("America/New_York")
+    moment = datetime(2026, 3, 1, 10, 30, tzinfo=UTC)
     async with sessions() as session:
-        journal = (await session.exec(text("PRAGMA journal_mode"))).one()[0]
-        timeout = (await session.exec(text("PRAGMA busy_timeout"))).one()[0]
-        foreign_keys = (await session.exec(text("PRAGMA foreign_keys"))).one()[0]
+        payment = make_payment()
+        payment.paid_at = moment
+        await PaymentRepository(session).add(payment)
+        await session.commit()
+    local_zone("Asia/Tokyo")
+    async with sessions() as session:
+        stored = await PaymentRepository(session).get("stx1")
+        assert stored is not None and stored.paid_at == moment
+        found = await PaymentRepository(session).list_for_user(7)
+    assert [p.paid_at for p in found] == [moment]
+
+
+async def test_telegram_ids_beyond_32_bits_are_kept(sessions):
+    user_id, group_chat_id = 5_000_000_001, -1_001_234_567_890
+    async with sessions() as session:
+        assert await PaymentRepository(session).add(make_payment(user_id=user_id))
+        assert await OutboxRepository(session).queue(group_chat_id, "hello")
+        AuditRepository(session).add("test", {}, user_id=user_id)
+        await session.commit()
+        [payment] = await PaymentRepository(session).list_for_user(user_id)
+        [message] = await OutboxRepository(session).all_for(group_chat_id)
+        [audit] = await AuditRepository(session).list("test")
+    assert (payment.user_id, message.chat_id, audit.user_id) == (user_id, group_chat_id, user_id)
+
+
+async def test_sqlite_runs_in_wal_with_a_busy_timeout(sqlite_url):
+    await upgrade_schema(sqlite_url)
+    engine = create_engine(sqlite_url)
+    try:
+        async with engine.connect() as connection:
+            journal, timeout, foreign_keys = [
+                (await connection.exec_driver_sql(f"PRAGMA {name}")).scalar_one()
+                for name in ("journal_mode", "busy_timeout", "foreign_keys")
+            ]
+    finally:
+        await engine.dispose()
     assert (journal, timeout, foreign_keys) == ("wal", 5000, 1)
 
 

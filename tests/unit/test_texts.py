@@ -10,8 +10,8 @@ import pytest
 from bot import texts
 from bot.catalog import Catalog, Product, ProductKind, load_catalog
 from bot.config import DEFAULT_CATALOG
-from entitlements import ActiveEntitlement
-from storage import Entitlement, Payment, Refund
+from entitlements import ActiveEntitlement, GrantedKey
+from storage import Payment, Refund
 from tests.emulator import format_text, utf16_len
 
 PAID_AT = datetime(2026, 1, 2, tzinfo=UTC)
@@ -136,17 +136,7 @@ def test_recovered_summary_escapes_charge_ids():
 
 def confirmation_of_many_keys(catalog: Catalog) -> str:
     keys = [f"key_{k:028d}" for k in range(200)]
-    granted = [
-        Entitlement(
-            user_id=7,
-            key=key,
-            telegram_payment_charge_id=charge_id(1),
-            starts_at=PAID_AT,
-            expires_at=PAID_AT,
-            granted_at=PAID_AT,
-        )
-        for key in keys
-    ]
+    granted = [GrantedKey(key, starts_at=PAID_AT, expires_at=PAID_AT) for key in keys]
     return texts.payment_confirmation(product(grants=tuple(keys)), granted, charge_id(1))
 
 

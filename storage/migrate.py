@@ -1,0 +1,95 @@
+"""Bring a database to this release's schema with Alembic, one process at a time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from storage.db import create_engine
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+# The first release made these tables with create_all and kept no version: revision 0001.
+FIRST_REVISION = "0001"
+FIRST_RELEASE_TABLES = frozenset(
+    {"audit_events", "entitlements", "outbox", "payments", "refunds", "sync_state"}
+)
+VERSION_TABLE = "alembic_version"
+
+# PostgreSQL: the advisory lock that migrations take, a fixed key of our choosing.
+MIGRATION_LOCK_KEY = 0x5354_4152_534D_4947  # "STARSMIG"
+# SQLite: how long a process waits for another one's migration (the write lock) to finish.
+MIGRATION_WAIT_MS = 120_000
+
+
+class SchemaError(Exception):
+    """A database the bot will not touch; the message is the one line the operator sees."""
+
+
+def migrations_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration for storage/migrations, running on `connection`."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+async def upgrade_schema(url: str) -> str:
+    """Bring the database at `url` to the newest revision; returns that revision.
+
+    An empty database gets every revision. One the first release made (all its tables, no
+    version table) is stamped at 0001 and upgraded from there, keeping its rows. Anything else
+    raises SchemaError. The whole check and upgrade is one transaction under a lock, so processes
+    that start together take turns: the first migrates, the others find it done.
+    """
+    engine = create_engine(url, busy_timeout_ms=MIGRATION_WAIT_MS)
+    try:
+        # SQLite: the engine begins with BEGIN IMMEDIATE, the database's write lock.
+        async with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+            return await connection.run_sync(_upgrade)
+    finally:
+        await engine.dispose()
+
+
+def _upgrade(connection: Connection) -> str:
+    config = migrations_config(connection)
+    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    current = MigrationContext.configure(connection).get_current_revision()
+    if current is None:
+        tables = set(inspect(connection).get_table_names()) - {VERSION_TABLE}
+        if tables >= FIRST_RELEASE_TABLES:
+            command.stamp(config, FIRST_REVISION)
+        elif tables:
+            raise SchemaError(_not_ours(tables))
+    elif current not in known:
+        raise SchemaError(
+            f"the database is at schema version {current}, which this release does not know: "
+            "it was migrated by a newer release, so run that one"
+        )
+    command.upgrade(config, "head")
+    head = MigrationContext.configure(connection).get_current_revision()
+    assert head is not None
+    return head
+
+
+def _not_ours(tables: set[str]) -> str:
+    missing = sorted(FIRST_RELEASE_TABLES - tables)
+    if tables & FIRST_RELEASE_TABLES:
+        return (
+            "the database has some of the shop's tables but not all (missing: "
+            f"{', '.join(missing)}) and no schema version: restore it from a backup"
+        )
+    return (
+        f"the database has tables that are not the shop's ({', '.join(sorted(tables))}): "
+        "set DATABASE_URL to the shop's database or to an empty one"
+    )

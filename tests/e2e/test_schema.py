@@ -1,0 +1,19 @@
+"""The bot upgrades its database at start: a database the first release wrote keeps serving."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import say
+from tests.fixtures import restore_first_release
+
+GOLD_BUYER = 7001
+GOLD_CHARGE = "stx7fuxc_MNQuxGazkMxevQ0-ACSB9wh-sXMOd0ZG3ERxZzN3eiIjLqKi4Qsry2-GGi"
+
+
+async def test_a_buyer_keeps_what_they_bought_before_the_upgrade(emulator, start_bot, db_path):
+    restore_first_release(db_path)
+    await start_bot()
+    buyer = emulator.user("Gold buyer", id=GOLD_BUYER)
+    mine = await say(emulator, buyer, "/mypurchases")
+    assert "gold, forever" in mine["text"] and GOLD_CHARGE in mine["text"]
+    again = await say(emulator, buyer, "/buy gold")
+    assert again["text"].startswith("You already own Gold badge")

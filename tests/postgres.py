@@ -1,0 +1,120 @@
+"""A throwaway PostgreSQL server for the tests, started from the machine's initdb and pg_ctl."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+# Debian keeps each major version's programs in its own folder; PATH may have none of them.
+DEBIAN_FOLDERS = Path("/usr/lib/postgresql")
+SERVER_USER = "postgres"
+# A test server keeps nothing through a crash, so it need not wait for the disk.
+FAST_SETTINGS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+
+
+def find_binaries() -> Path | None:
+    """The folder holding initdb and pg_ctl: the one on PATH, else Debian's newest."""
+    on_path = shutil.which("pg_ctl")
+    folders = [Path(on_path).resolve().parent] if on_path else []
+    folders += sorted(
+        DEBIAN_FOLDERS.glob("*/bin"),
+        key=lambda folder: [int(part) for part in folder.parent.name.split(".") if part.isdigit()],
+        reverse=True,
+    )
+    for folder in folders:
+        if (folder / "initdb").is_file() and (folder / "pg_ctl").is_file():
+            return folder
+    return None
+
+
+def unavailable_reason() -> str | None:
+    """Why no test server can start here, or None when it can."""
+    if find_binaries() is None:
+        return (
+            "PostgreSQL tests skipped: initdb and pg_ctl not found on PATH or in "
+            f"{DEBIAN_FOLDERS}/*/bin (install the postgresql package)"
+        )
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam(SERVER_USER)
+        except KeyError:
+            return f"PostgreSQL tests skipped: running as root and there is no {SERVER_USER} user"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class PostgresServer:
+    """A cluster in a temporary folder, serving on a loopback port until `stop`."""
+
+    def __init__(self, binaries: Path) -> None:
+        self.binaries = binaries
+        self.root = Path(tempfile.mkdtemp(prefix="shop-postgres-"))
+        self.data = self.root / "data"
+        self.log = self.root / "server.log"
+        self.port = 0
+
+    def start(self) -> None:
+        sockets = self.root / "sockets"
+        sockets.mkdir()
+        if os.geteuid() == 0:  # the server refuses to run as root
+            user = pwd.getpwnam(SERVER_USER)
+            for path in (self.root, sockets):
+                os.chown(path, user.pw_uid, user.pw_gid)
+        self._run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "--no-sync")
+        self.port = free_port()
+        options = f"-p {self.port} -k {sockets} -c listen_addresses=127.0.0.1 {FAST_SETTINGS}"
+        self._run("pg_ctl", "start", "-D", self.data, "-l", self.log, "-w", "-o", options)
+
+    def stop(self) -> None:
+        try:
+            if (self.data / "postmaster.pid").exists():
+                self._run("pg_ctl", "stop", "-D", self.data, "-m", "fast", "-w")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def url(self, database: str) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+
+    async def create_database(self) -> str:
+        """A new empty database (a copy of template1); returns its name."""
+        name = f"test_{uuid.uuid4().hex[:16]}"
+        await self._admin(f'CREATE DATABASE "{name}"')
+        return name
+
+    async def drop_database(self, name: str) -> None:
+        """Drop `name`, ending any connection a test left open."""
+        await self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    async def _admin(self, statement: str) -> None:
+        connection = await asyncpg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", database="postgres"
+        )
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    def _run(self, program: str, *args: str | Path) -> None:
+        command = [str(self.binaries / program), *map(str, args)]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", SERVER_USER, "--", *command]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            log = self.log.read_text(errors="replace") if self.log.exists() else ""
+            raise RuntimeError(
+                f"{program} failed ({done.returncode}):\n{done.stdout}{done.stderr}{log[-3000:]}"
+            )

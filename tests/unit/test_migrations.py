@@ -1,0 +1,343 @@
+"""Migrations on SQLite and PostgreSQL: from empty, from the first release, refusals, the lock."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sqlite3
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+from entitlements import has, list_active, revoke_for_charge
+from storage import (
+    AuditRepository,
+    OutboxRepository,
+    PaymentRepository,
+    RefundRepository,
+    SchemaError,
+    SyncStateRepository,
+    create_engine,
+    create_session_factory,
+    upgrade_schema,
+)
+from storage.migrate import (
+    MIGRATION_LOCK_KEY,
+    VERSION_TABLE,
+    migrations_config,
+)
+from tests.e2e.conftest import eventually
+from tests.e2e.process import child_env
+from tests.fixtures import restore_first_release
+from tests.unit.test_storage import make_payment
+
+HEAD = ScriptDirectory.from_config(migrations_config()).get_current_head()
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def database_url(any_database_url: str) -> str:
+    return any_database_url
+
+
+async def on_database(url: str, work: Callable[[Connection], Any]) -> Any:
+    """Run `work` on a connection to `url`, in one committed transaction."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            return await connection.run_sync(work)
+    finally:
+        await engine.dispose()
+
+
+def tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+def differences(connection: Connection) -> list[Any]:
+    """What Alembic's autogenerate would change to make the database match the models."""
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, SQLModel.metadata))
+
+
+def execute(*statements: str) -> Callable[[Connection], None]:
+    def work(connection: Connection) -> None:
+        for statement in statements:
+            connection.execute(text(statement))
+
+    return work
+
+
+def versions(connection: Connection) -> list[str]:
+    return [row[0] for row in connection.execute(text(f"SELECT * FROM {VERSION_TABLE}"))]
+
+
+async def test_an_empty_database_is_upgraded_to_the_newest_revision(database_url):
+    assert await upgrade_schema(database_url) == HEAD
+    assert await on_database(database_url, tables) == set(SQLModel.metadata.tables) | {
+        VERSION_TABLE
+    }
+    assert await on_database(database_url, versions) == [HEAD]
+
+
+async def test_the_models_and_the_migrations_agree(database_url):
+    await upgrade_schema(database_url)
+    assert await on_database(database_url, differences) == []
+
+
+async def test_upgrading_an_upgraded_database_changes_nothing(database_url):
+    await upgrade_schema(database_url)
+    async with sessions_on(database_url) as sessions, sessions() as session:
+        await PaymentRepository(session).add(make_payment())
+        await session.commit()
+    assert await upgrade_schema(database_url) == HEAD
+    async with sessions_on(database_url) as sessions, sessions() as session:
+        assert await PaymentRepository(session).count() == 1
+
+
+async def test_the_first_revision_can_be_undone_and_done_again(database_url):
+    await upgrade_schema(database_url)
+
+    def downgrade(connection: Connection) -> None:
+        command.downgrade(migrations_config(connection), "base")
+
+    await on_database(database_url, downgrade)
+    assert await on_database(database_url, tables) == {VERSION_TABLE}
+    assert await upgrade_schema(database_url) == HEAD
+    assert await on_database(database_url, differences) == []
+
+
+def upgrade_to_first_release(connection: Connection) -> None:
+    command.upgrade(migrations_config(connection), "0001")
+
+
+async def test_tables_without_a_version_are_stamped_and_keep_their_rows(database_url):
+    await on_database(database_url, upgrade_to_first_release)  # as the first release made it
+    async with sessions_on(database_url) as sessions, sessions() as session:
+        await PaymentRepository(session).add(make_payment())
+        await session.commit()
+    await on_database(database_url, execute(f"DROP TABLE {VERSION_TABLE}"))
+
+    assert await upgrade_schema(database_url) == HEAD
+    assert await on_database(database_url, versions) == [HEAD]
+    async with sessions_on(database_url) as sessions, sessions() as session:
+        assert await PaymentRepository(session).get("stx1") is not None
+
+
+async def test_a_database_with_some_of_the_tables_is_refused(database_url):
+    await on_database(database_url, upgrade_to_first_release)
+    await on_database(database_url, execute(f"DROP TABLE {VERSION_TABLE}", "DROP TABLE refunds"))
+    with pytest.raises(SchemaError) as refused:
+        await upgrade_schema(database_url)
+    message = str(refused.value)
+    assert "\n" not in message and "missing: refunds" in message and "backup" in message
+    assert VERSION_TABLE not in await on_database(database_url, tables)
+
+
+async def test_a_database_of_another_application_is_refused_untouched(database_url):
+    await on_database(database_url, execute("CREATE TABLE users (id INTEGER PRIMARY KEY)"))
+    with pytest.raises(SchemaError) as refused:
+        await upgrade_schema(database_url)
+    message = str(refused.value)
+    assert "\n" not in message and "(users)" in message and "DATABASE_URL" in message
+    assert await on_database(database_url, tables) == {"users"}
+
+
+async def test_a_database_a_newer_release_migrated_is_refused(database_url):
+    await upgrade_schema(database_url)
+    await on_database(database_url, execute(f"UPDATE {VERSION_TABLE} SET version_num = '9999'"))
+    with pytest.raises(SchemaError) as refused:
+        await upgrade_schema(database_url)
+    assert "9999" in str(refused.value) and "newer release" in str(refused.value)
+
+
+async def test_two_processes_starting_together_migrate_once(backend, database_url, db_path):
+    """Both wait on the migration lock (held here), then take turns: one migrates."""
+    hold = hold_sqlite_write_lock(db_path) if backend == "sqlite" else hold_advisory_lock
+    async with hold(database_url) as waiting:
+        children = [await start_migrate(database_url, db_path.parent) for _ in range(2)]
+
+        async def both_waiting() -> bool:
+            finished = [child.returncode for child in children if child.returncode is not None]
+            assert not finished, f"migrate exited ({finished}) without waiting for the lock"
+            return await waiting([child.pid for child in children])
+
+        await eventually(both_waiting, timeout=60)
+    finished = await asyncio.gather(*(child.communicate() for child in children))
+    outcomes = [
+        (child.returncode, out.decode(), err.decode())
+        for child, (out, err) in zip(children, finished, strict=True)
+    ]
+    assert outcomes == [(0, f"{HEAD}\n", "")] * 2
+    assert await on_database(database_url, versions) == [HEAD]
+    assert await on_database(database_url, differences) == []
+
+
+async def test_alembic_command_line_finds_the_models_and_migrations_agree(tmp_path, sqlite_url):
+    """What a developer runs before writing a revision (see alembic.ini)."""
+    await upgrade_schema(sqlite_url)
+    alembic = Path(sys.executable).with_name("alembic")
+    checking = await asyncio.create_subprocess_exec(
+        alembic,
+        "-c",
+        REPO_ROOT / "alembic.ini",
+        "check",
+        cwd=tmp_path,
+        env=child_env(database_url=sqlite_url),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(checking.communicate(), 60)
+    assert (checking.returncode, output.decode()) == (0, "No new upgrade operations detected.\n")
+
+
+# -- the first release's database (SQLite: no release before this one ran on PostgreSQL) ------
+
+# A day after the fixture was written, so the answers do not depend on today's date.
+FIXTURE_NOW = datetime(2026, 11, 27, tzinfo=UTC)
+GOLD_CHARGE = "stx7fuxc_MNQuxGazkMxevQ0-ACSB9wh-sXMOd0ZG3ERxZzN3eiIjLqKi4Qsry2-GGi"
+FIRST_PRO_CHARGE = "stxOSIe8LHJLCs2ZWTIVN4gELAUYGa4ErElEJXm4_SRuLuqo7wG5H4pQcdDGbjZRou7"
+REFUNDED_CHARGE = "stxcjyr7lgAs2OuFcF17RLw1pwk9J95EQGH_SaEN11U88-dFa2eOeBJ_BW12X_mvdEk"
+GOLD_BUYER, PRO_BUYER, REFUNDED_BUYER = 7001, 7002, 5_000_000_001
+
+
+async def test_the_first_revision_makes_the_tables_the_first_release_made(tmp_path, sqlite_url):
+    released = tmp_path / "released.db"
+    restore_first_release(released)
+    await on_database(sqlite_url, upgrade_to_first_release)
+    schema = (
+        "SELECT type, name, tbl_name, sql FROM sqlite_master "
+        f"WHERE tbl_name != '{VERSION_TABLE}' ORDER BY name"
+    )
+    with contextlib.closing(sqlite3.connect(released)) as old:
+        made_by_release = old.execute(schema).fetchall()
+    with contextlib.closing(
+        sqlite3.connect(sqlite_url.removeprefix("sqlite+aiosqlite:///"))
+    ) as new:
+        made_by_migration = new.execute(schema).fetchall()
+    assert made_by_migration == made_by_release
+
+
+async def test_the_first_releases_database_keeps_its_payments_grants_and_refunds(
+    db_path, sqlite_url
+):
+    restore_first_release(db_path)
+    assert await upgrade_schema(sqlite_url) == HEAD
+    assert await on_database(sqlite_url, differences) == []
+    now = FIXTURE_NOW
+    async with sessions_on(sqlite_url) as sessions, sessions() as session:
+        assert await PaymentRepository(session).count() == 5
+        assert len(await OutboxRepository(session).all_for(REFUNDED_BUYER)) == 3
+        assert len(await AuditRepository(session).list()) == 12
+        assert await SyncStateRepository(session).get("star_transactions_seen") == 0
+        refund = await RefundRepository(session).get(REFUNDED_CHARGE)
+        assert refund is not None and (refund.source, refund.admin_id) == ("admin", 900_001)
+
+        assert await has(session, GOLD_BUYER, "gold", now=now)
+        assert not await has(session, REFUNDED_BUYER, "gold", now=now)
+        assert not await has(session, REFUNDED_BUYER, "supporter", now=now)
+        assert await has(session, REFUNDED_BUYER, "pro", now=now)
+        [pro] = await list_active(session, PRO_BUYER, now=now)
+        assert pro.key == "pro" and len(pro.charge_ids) == 2
+        assert pro.expires_at is not None and pro.expires_at.date().isoformat() == "2027-01-25"
+
+        # The same charge again is still deduped by the unique constraint.
+        assert not await PaymentRepository(session).add(make_payment(charge_id=GOLD_CHARGE))
+        assert await PaymentRepository(session).add(make_payment(charge_id="stx-new"))
+        # A refund still revokes, and the period queued behind it moves up to now.
+        assert await revoke_for_charge(session, FIRST_PRO_CHARGE, now=now) == 1
+        await session.commit()
+    async with sessions_on(sqlite_url) as sessions, sessions() as session:
+        assert await PaymentRepository(session).count() == 6
+        [pro] = await list_active(session, PRO_BUYER, now=now)
+        assert pro.expires_at == now + timedelta(days=30)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def sessions_on(url: str) -> AsyncIterator[Any]:
+    engine = create_engine(url)
+    try:
+        yield create_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+async def start_migrate(url: str, cwd: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "migrate",
+        cwd=cwd,
+        env=child_env(database_url=url),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+WaitingCheck = Callable[[Sequence[int]], Awaitable[bool]]
+
+
+def hold_sqlite_write_lock(db_path: Path):
+    @contextlib.asynccontextmanager
+    async def hold(_url: str) -> AsyncIterator[WaitingCheck]:
+        holder = sqlite3.connect(db_path, isolation_level=None)
+        holder.execute("PRAGMA journal_mode=WAL")
+        holder.execute("BEGIN IMMEDIATE")
+
+        async def waiting(pids: Sequence[int]) -> bool:
+            # A child that has the file open is in SQLite's busy wait for the write lock.
+            return all(has_open(pid, db_path) for pid in pids)
+
+        try:
+            yield waiting
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+
+    return hold
+
+
+@contextlib.asynccontextmanager
+async def hold_advisory_lock(url: str) -> AsyncIterator[WaitingCheck]:
+    holder = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    await holder.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+
+    async def waiting(pids: Sequence[int]) -> bool:
+        waiters = await holder.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        return bool(waiters == len(pids))
+
+    try:
+        yield waiting
+    finally:
+        await holder.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+        await holder.close()
+
+
+def has_open(pid: int, path: Path) -> bool:
+    folder = Path(f"/proc/{pid}/fd")
+    with contextlib.suppress(FileNotFoundError):
+        for fd in os.listdir(folder):
+            with contextlib.suppress(FileNotFoundError):
+                if os.readlink(folder / fd) == str(path):
+                    return True
+    return False
