@@ -23,6 +23,7 @@ from aiohttp import web
 
 from tests.emulator.models import (
     JSON,
+    NO_HTTP_ANSWER,
     ApiError,
     Charge,
     CheckoutResult,
@@ -465,7 +466,7 @@ class BotAPIEmulator:
         except ApiError as error:
             outcome = error
         except _FaultAnswer as fault:
-            return self._finish_fault(request, fault.fault)
+            return self._finish_fault(request, fault.fault, http)
         except Exception as error:
             # A bug of the emulator, not of the bot: answer like a Telegram outage, keep going.
             self.emulator_errors.append(f"{method.name}: {type(error).__name__}: {error}")
@@ -538,7 +539,13 @@ class BotAPIEmulator:
         self._notify()
         return _json_response(status, body)
 
-    def _finish_fault(self, request: Request, fault: Fault) -> web.Response:
+    def _finish_fault(self, request: Request, fault: Fault, http: web.Request) -> web.Response:
+        if fault.raw is not None and http.transport is not None:
+            http.transport.write(fault.raw)
+            http.transport.close()  # what aiohttp then writes goes nowhere
+            request.status, request.response = NO_HTTP_ANSWER, fault.raw.decode(errors="replace")
+            self._notify()
+            return web.Response()
         status = fault.status or 500
         if fault.body is not None or (status == 502 and fault.description is None):
             text = fault.body if fault.body is not None else _NGINX_502

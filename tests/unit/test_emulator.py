@@ -41,6 +41,8 @@ from aiogram.types import (
 
 from tests.emulator import (
     DEFAULT_SPEC_PATH,
+    MALFORMED,
+    NO_HTTP_ANSWER,
     BotAPIEmulator,
     BotAPISpec,
     Fault,
@@ -893,6 +895,21 @@ async def test_injected_502_is_nginx_html_that_aiogram_cannot_decode(
 
     assert (await bot.get_me()).id == 123456
     assert "502 Bad Gateway" in emu.calls("getMe")[0].response
+
+
+async def test_malformed_answer_fails_in_aiohttp_with_the_request_url(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    emu.inject("getMe", MALFORMED)
+
+    with pytest.raises(TelegramNetworkError, match="ClientResponseError") as failed:
+        await bot.get_me()
+
+    # What the bot must never log or show: aiohttp names the URL, and the URL holds the token.
+    assert f"/bot{TOKEN}/getMe" in str(failed.value)
+    [call] = emu.calls("getMe")
+    assert call.status == NO_HTTP_ANSWER and "banana" in call.response
+    assert (await bot.get_me()).id == 123456
 
 
 async def test_slow_answer_times_the_client_out_but_the_message_is_still_sent(
