@@ -20,7 +20,7 @@ def main() -> int:
     except (ConfigError, CatalogError) as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
-    setup_logging(settings.log_level, settings.log_json)
+    setup_logging(settings.log_level, settings.log_json, secrets=settings.secrets)
     asyncio.run(run_bot(settings, catalog))
     return 0
 

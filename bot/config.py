@@ -85,6 +85,13 @@ class Settings(BaseSettings):
     def bot_id(self) -> int:
         return int(self.bot_token.get_secret_value().partition(":")[0])
 
+    @property
+    def secrets(self) -> list[str]:
+        """Every secret the process holds, to keep out of logs and errors. The token's part after
+        the bot id is listed on its own: it is the secret, and URL-encoding leaves it as is."""
+        token = self.bot_token.get_secret_value()
+        return [token, token.partition(":")[2]]
+
 
 class ConfigError(Exception):
     """Bad configuration: the message is the one line the operator sees."""

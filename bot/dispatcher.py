@@ -14,8 +14,10 @@ from loguru import logger
 
 from bot.catalog import Catalog
 from bot.config import Settings
+from bot.middlewares.redact_errors import RedactErrorsMiddleware
 from bot.middlewares.retry_after import RetryAfterMiddleware
 from bot.outbox import OutboxSender
+from bot.redaction import Redactor
 from bot.routers import create_routers
 from bot.services.offers import PayloadSigner
 from storage import SessionFactory
@@ -43,6 +45,8 @@ def api_server(settings: Settings) -> TelegramAPIServer:
 
 def create_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=api_server(settings))
+    # The first registered is the outermost: no error leaves the session with a secret in it.
+    session.middleware(RedactErrorsMiddleware(Redactor(settings.secrets)))
     session.middleware(RetryAfterMiddleware())
     return Bot(
         token=settings.bot_token.get_secret_value(),
