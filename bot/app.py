@@ -15,10 +15,9 @@ from loguru import logger
 from bot import texts
 from bot.catalog import Catalog
 from bot.config import Settings
-from bot.dispatcher import create_bot, create_dispatcher, is_payment_update
+from bot.dispatcher import create_bot, create_dispatcher, create_signer, is_payment_update
 from bot.outbox import OutboxSender
 from bot.runner import AtLeastOncePoller
-from bot.services.offers import PayloadSigner
 from bot.services.reconcile import Reconciler
 from storage import create_engine, create_schema, create_session_factory
 
@@ -37,6 +36,7 @@ async def run_bot(
     stop = stop or asyncio.Event()
     if handle_signals:
         _stop_on_signals(stop)
+    _warn_about_weak_settings(settings)
     engine = create_engine(settings.database_url)
     read_engine = create_engine(settings.database_url, read_only=True)
     await create_schema(engine)
@@ -44,7 +44,7 @@ async def run_bot(
     readers = create_session_factory(read_engine)
     bot = create_bot(settings)
     outbox = OutboxSender(bot, sessions, rate=settings.outbox_rate)
-    signer = PayloadSigner(settings.bot_token.get_secret_value())
+    signer = create_signer(settings)
     reconciler = Reconciler(
         bot,
         sessions,
@@ -80,6 +80,15 @@ async def run_bot(
         await engine.dispose()
         await read_engine.dispose()
         logger.info("bot stopped")
+
+
+def _warn_about_weak_settings(settings: Settings) -> None:
+    if settings.payload_secret is None:
+        logger.warning(
+            "PAYLOAD_SECRET is not set: invoice payloads are signed with a key derived from "
+            "BOT_TOKEN, so a new token turns open invoices invalid; set PAYLOAD_SECRET "
+            "(README, Security)"
+        )
 
 
 async def _reconcile_periodically(

@@ -27,6 +27,7 @@ DEFAULT_TERMS_TEXT = (
 )
 
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"]
+PAYLOAD_SECRET_MIN_LENGTH = 16
 
 
 class Settings(BaseSettings):
@@ -42,6 +43,10 @@ class Settings(BaseSettings):
     )
 
     bot_token: SecretStr
+    # Signs invoice payloads; unset, a key derived from the token does (see the README).
+    payload_secret: SecretStr | None = None
+    # Earlier payload secrets: invoices they signed are still accepted, never signed any more.
+    payload_secrets_old: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     database_url: str = "sqlite+aiosqlite:///data/bot.db"
     catalog_path: Path = DEFAULT_CATALOG
@@ -65,6 +70,23 @@ class Settings(BaseSettings):
         if not bot_id.isdigit() or not secret:
             raise ValueError("must look like 123456789:AA... (the token @BotFather gave you)")
         return value
+
+    @field_validator("payload_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < PAYLOAD_SECRET_MIN_LENGTH:
+            raise ValueError(
+                f"must be at least {PAYLOAD_SECRET_MIN_LENGTH} characters; make one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
+
+    @field_validator("payload_secrets_old", mode="before")
+    @classmethod
+    def _split_secrets(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        return tuple(part.strip() for part in value.split(",") if part.strip())
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -90,7 +112,8 @@ class Settings(BaseSettings):
         """Every secret the process holds, to keep out of logs and errors. The token's part after
         the bot id is listed on its own: it is the secret, and URL-encoding leaves it as is."""
         token = self.bot_token.get_secret_value()
-        return [token, token.partition(":")[2]]
+        payload = [self.payload_secret, *self.payload_secrets_old]
+        return [token, token.partition(":")[2], *(s.get_secret_value() for s in payload if s)]
 
 
 class ConfigError(Exception):

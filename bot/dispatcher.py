@@ -55,6 +55,13 @@ def create_bot(settings: Settings) -> Bot:
     )
 
 
+def create_signer(settings: Settings) -> PayloadSigner:
+    """PAYLOAD_SECRET signs; unset, the token does, as before the setting existed."""
+    secret = settings.payload_secret or settings.bot_token
+    old = [s.get_secret_value() for s in settings.payload_secrets_old]
+    return PayloadSigner(secret.get_secret_value(), old)
+
+
 def create_dispatcher(
     settings: Settings,
     sessions: SessionFactory,
@@ -63,7 +70,7 @@ def create_dispatcher(
     outbox: OutboxSender,
     **extra: Any,
 ) -> Dispatcher:
-    extra.setdefault("signer", PayloadSigner(settings.bot_token.get_secret_value()))
+    extra.setdefault("signer", create_signer(settings))
     dispatcher = Dispatcher(
         settings=settings,
         sessions=sessions,  # write transactions (one writer connection)

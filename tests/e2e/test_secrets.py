@@ -15,6 +15,7 @@ from loguru import logger
 from sqlmodel import select
 
 from bot.dispatcher import create_bot
+from bot.services.offers import PayloadSigner
 from storage import OutboxMessage
 from tests.e2e.conftest import ADMIN_ID, request_invoice, say
 from tests.emulator import MALFORMED, NO_HTTP_ANSWER, BotAPIEmulator, Fault, User
@@ -117,3 +118,57 @@ async def test_errors_leave_the_session_without_the_token_in_text_cause_or_conte
     assert secret not in "".join(traceback.format_exception(error)) + repr(error)
     assert (error.__cause__, error.__context__) == (None, None)
     assert all(secret not in repr(value) for value in vars(error).values())
+
+
+# -- the invoice payload secret -----------------------------------------------------------------
+
+OLD_SECRET = "old-payload-secret-0123456789"
+NEW_SECRET = "new-payload-secret-9876543210"
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "accepted"),
+    [
+        ({}, {"payload_secrets_old": "{token}"}, True),
+        ({"payload_secret": OLD_SECRET}, {"payload_secrets_old": OLD_SECRET}, True),
+        ({"payload_secret": OLD_SECRET}, {}, False),
+    ],
+    ids=["from-the-token-derived-key", "from-an-old-secret", "old-secret-dropped"],
+)
+async def test_invoice_signed_before_a_payload_secret_rotation_is_paid_while_listed_as_old(
+    emulator, start_bot, log, before, after, accepted
+):
+    first = await start_bot(**before)
+    buyer = emulator.user("Ann")
+    invoice = await request_invoice(emulator, buyer, "gold")
+    await first.stop()
+    after = {k: v.format(token=emulator.token) for k, v in after.items()}
+    await start_bot(payload_secret=NEW_SECRET, **after)
+
+    since = emulator.mark()
+    paid = await emulator.pay(buyer, invoice)
+
+    if not accepted:
+        assert not paid.ok and "not issued by this shop" in (paid.error_message or "")
+        return
+    assert paid.ok
+    await emulator.wait_for_message(buyer.id, text_contains="Thank you", since=since)
+    # New invoices are signed with the new secret alone.
+    await request_invoice(emulator, buyer, "pro_month")
+    payload = emulator.invoices[-1].payload
+    assert PayloadSigner(NEW_SECRET).decode(payload) is not None
+    assert PayloadSigner(OLD_SECRET).decode(payload) is None
+    assert PayloadSigner(emulator.token).decode(payload) is None
+    text = "\n".join(log)
+    assert OLD_SECRET not in text and NEW_SECRET not in text
+
+
+async def test_start_warns_once_without_a_payload_secret(emulator, start_bot, log):
+    without = await start_bot()
+    await without.stop()
+    warnings = [line for line in log if "PAYLOAD_SECRET is not set" in line]
+    assert len(warnings) == 1 and "WARNING" in warnings[0]
+
+    log.clear()
+    await start_bot(payload_secret=NEW_SECRET)
+    assert not any("PAYLOAD_SECRET" in line for line in log)

@@ -85,6 +85,7 @@ def test_missing_token_says_where_to_get_one():
         ("LOG_LEVEL", "LOUD"),
         ("LOG_JSON", "sometimes"),
         ("TERMS_TEXT", "x" * 4097),
+        ("PAYLOAD_SECRET", "too-short"),
     ],
 )
 def test_bad_value_names_the_variable(monkeypatch, variable, value):
@@ -96,3 +97,18 @@ def test_bad_value_names_the_variable(monkeypatch, variable, value):
     assert message.startswith(f"invalid {variable}:")
     assert "\n" not in message
     assert TOKEN not in message
+
+
+def test_payload_secrets_are_read_and_never_shown(monkeypatch):
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("PAYLOAD_SECRET", "new-payload-secret-0123")
+    monkeypatch.setenv("PAYLOAD_SECRETS_OLD", " old-one-0123456789 ,, old-two ")
+    settings = load_settings()
+    assert settings.payload_secret is not None
+    assert settings.payload_secret.get_secret_value() == "new-payload-secret-0123"
+    assert [s.get_secret_value() for s in settings.payload_secrets_old] == [
+        "old-one-0123456789",
+        "old-two",
+    ]
+    shown = repr(settings) + str(settings.model_dump())
+    assert "payload-secret" not in shown and "old-one" not in shown

@@ -30,7 +30,18 @@ def test_token_its_secret_part_and_any_token_path_are_replaced():
 
 
 def test_settings_list_every_secret_they_hold():
-    assert load_settings(bot_token=TOKEN).secrets == [TOKEN, SECRET]
+    settings = load_settings(
+        bot_token=TOKEN,
+        payload_secret="new-payload-secret-0123",
+        payload_secrets_old="old-one-0123456789, old-two-0123456789",
+    )
+    assert settings.secrets == [
+        TOKEN,
+        SECRET,
+        "new-payload-secret-0123",
+        "old-one-0123456789",
+        "old-two-0123456789",
+    ]
 
 
 @pytest.fixture
