@@ -89,6 +89,9 @@ def _warn_about_weak_settings(settings: Settings) -> None:
             "BOT_TOKEN, so a new token turns open invoices invalid; set PAYLOAD_SECRET "
             "(README, Security)"
         )
+    base = settings.telegram_api_base
+    if settings.telegram_api_insecure and base is not None and base.scheme == "http":
+        logger.warning("TELEGRAM_API_INSECURE=true: the bot token goes to {} in clear", base.host)
 
 
 async def _reconcile_periodically(

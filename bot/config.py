@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +58,8 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     database_url: str = "sqlite+aiosqlite:///data/bot.db"
     catalog_path: Path = DEFAULT_CATALOG
+    # Declared before telegram_api_base, whose check reads it.
+    telegram_api_insecure: bool = False
     telegram_api_base: AnyHttpUrl | None = None
     telegram_test_env: bool = False
     log_level: LogLevel = "INFO"
@@ -88,6 +98,19 @@ class Settings(BaseSettings):
             return value
         return tuple(part.strip() for part in value.split(",") if part.strip())
 
+    @field_validator("telegram_api_base")
+    @classmethod
+    def _not_in_clear(cls, value: AnyHttpUrl | None, info: ValidationInfo) -> AnyHttpUrl | None:
+        # Every request URL holds the token: over plain http it is readable on the way.
+        if value is None or value.scheme != "http" or _is_loopback(value.host or ""):
+            return value
+        if info.data.get("telegram_api_insecure"):
+            return value
+        raise ValueError(
+            "plain http:// to a host other than loopback sends the bot token in clear; use "
+            "https://, or set TELEGRAM_API_INSECURE=true if the network to it is private"
+        )
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -114,6 +137,15 @@ class Settings(BaseSettings):
         token = self.bot_token.get_secret_value()
         payload = [self.payload_secret, *self.payload_secrets_old]
         return [token, token.partition(":")[2], *(s.get_secret_value() for s in payload if s)]
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class ConfigError(Exception):

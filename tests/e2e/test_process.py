@@ -50,6 +50,16 @@ async def test_bad_catalog_exits_2_naming_file_product_and_field(tmp_path):
     assert str(catalog) in line and "product gold" in line and "price" in line
 
 
+async def test_plain_http_to_another_host_exits_2_as_it_would_send_the_token_in_clear(tmp_path):
+    code, stderr = await run_to_exit(
+        tmp_path, bot_token=TOKEN, telegram_api_base="http://bot-api.example:8081"
+    )
+    assert code == 2
+    [line] = stderr.strip().splitlines()
+    assert line.startswith("invalid TELEGRAM_API_BASE:") and "TELEGRAM_API_INSECURE" in line
+    assert TOKEN not in stderr
+
+
 async def test_child_process_serves_the_whole_purchase_flow(emulator, tmp_path):
     bot = BotProcess(emulator, tmp_path, admin_ids="900001", log_json="true")
     await bot.start()

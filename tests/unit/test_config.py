@@ -86,6 +86,7 @@ def test_missing_token_says_where_to_get_one():
         ("LOG_JSON", "sometimes"),
         ("TERMS_TEXT", "x" * 4097),
         ("PAYLOAD_SECRET", "too-short"),
+        ("TELEGRAM_API_BASE", "http://bot-api.example:8081"),
     ],
 )
 def test_bad_value_names_the_variable(monkeypatch, variable, value):
@@ -97,6 +98,29 @@ def test_bad_value_names_the_variable(monkeypatch, variable, value):
     assert message.startswith(f"invalid {variable}:")
     assert "\n" not in message
     assert TOKEN not in message
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "https://bot-api.example",
+        "http://127.0.0.1:8081",
+        "http://127.8.0.1",
+        "http://localhost:8081",
+        "http://[::1]:8081",
+    ],
+)
+def test_api_base_over_https_or_to_loopback_is_accepted(base):
+    assert load_settings(bot_token=TOKEN, telegram_api_base=base).telegram_api_base is not None
+
+
+def test_plain_http_to_another_host_needs_telegram_api_insecure():
+    with pytest.raises(ConfigError, match="invalid TELEGRAM_API_BASE: plain http://"):
+        load_settings(bot_token=TOKEN, telegram_api_base="http://10.0.0.5:8081")
+    insecure = load_settings(
+        bot_token=TOKEN, telegram_api_base="http://10.0.0.5:8081", telegram_api_insecure=True
+    )
+    assert str(insecure.telegram_api_base) == "http://10.0.0.5:8081/"
 
 
 def test_payload_secrets_are_read_and_never_shown(monkeypatch):
