@@ -21,7 +21,11 @@ def main() -> int:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
     setup_logging(settings.log_level, settings.log_json, secrets=settings.secrets)
-    asyncio.run(run_bot(settings, catalog))
+    try:
+        asyncio.run(run_bot(settings, catalog))
+    except ConfigError as exc:  # found at start: Telegram rejects the token
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
     return 0
 
 

@@ -8,13 +8,18 @@ import time
 from datetime import timedelta
 
 from aiogram import Bot
-from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramNetworkError
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramUnauthorizedError,
+)
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from loguru import logger
 
 from bot import texts
 from bot.catalog import Catalog
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.dispatcher import create_bot, create_dispatcher, create_signer, is_payment_update
 from bot.outbox import OutboxSender
 from bot.runner import AtLeastOncePoller
@@ -23,6 +28,11 @@ from storage import create_engine, create_schema, create_session_factory
 
 # SIGTERM to exit: polling stops, handlers get `shutdown_grace`, the outbox the rest of this.
 STOP_BUDGET_SECONDS = 9.5
+GET_ME_TIMEOUT = 10
+TOKEN_REJECTED = (
+    "BOT_TOKEN was rejected by Telegram (401 Unauthorized): it is wrong or was revoked; get the "
+    "current token from @BotFather and put it in BOT_TOKEN"
+)
 
 
 async def run_bot(
@@ -36,13 +46,14 @@ async def run_bot(
     stop = stop or asyncio.Event()
     if handle_signals:
         _stop_on_signals(stop)
+    bot = create_bot(settings)
+    username = await _check_token(bot)
     _warn_about_weak_settings(settings)
     engine = create_engine(settings.database_url)
     read_engine = create_engine(settings.database_url, read_only=True)
     await create_schema(engine)
     sessions = create_session_factory(engine)
     readers = create_session_factory(read_engine)
-    bot = create_bot(settings)
     outbox = OutboxSender(bot, sessions, rate=settings.outbox_rate)
     signer = create_signer(settings)
     reconciler = Reconciler(
@@ -68,7 +79,12 @@ async def run_bot(
         reconciling = asyncio.create_task(
             _reconcile_periodically(reconciler, outbox, settings.reconcile_interval)
         )
-        logger.info("bot started: {} products, {} admins", len(catalog), len(settings.admin_ids))
+        logger.info(
+            "started as @{}: {} products, {} admins",
+            username or "(unknown: getMe failed)",
+            len(catalog),
+            len(settings.admin_ids),
+        )
         await poller.run(stop, grace=settings.shutdown_grace)
         reconciling.cancel()
         await asyncio.gather(reconciling, return_exceptions=True)
@@ -80,6 +96,20 @@ async def run_bot(
         await engine.dispose()
         await read_engine.dispose()
         logger.info("bot stopped")
+
+
+async def _check_token(bot: Bot) -> str | None:
+    """The bot's @username; a token Telegram rejects stops the process with one line. Any other
+    failure only means Telegram cannot be reached yet: polling keeps trying."""
+    try:
+        me = await bot.get_me(request_timeout=GET_ME_TIMEOUT)
+    except TelegramUnauthorizedError:
+        await bot.session.close()
+        raise ConfigError(TOKEN_REJECTED) from None
+    except (TelegramAPIError, ClientDecodeError) as exc:
+        logger.warning("could not check the token with getMe: {}", exc)
+        return None
+    return me.username
 
 
 def _warn_about_weak_settings(settings: Settings) -> None:

@@ -60,6 +60,19 @@ async def test_plain_http_to_another_host_exits_2_as_it_would_send_the_token_in_
     assert TOKEN not in stderr
 
 
+async def test_token_telegram_rejects_exits_2_naming_bot_token(emulator, tmp_path):
+    rejected = "123456:REVOKED-token"
+    code, stderr = await run_to_exit(
+        tmp_path, bot_token=rejected, telegram_api_base=emulator.base_url
+    )
+    assert code == 2
+    [line] = stderr.strip().splitlines()
+    assert line.startswith("BOT_TOKEN was rejected by Telegram (401 Unauthorized)")
+    assert "REVOKED" not in stderr
+    assert [r.method for r in emulator.requests] == ["getMe"]
+    assert not (tmp_path / "data").exists()  # stopped before touching the database
+
+
 async def test_child_process_serves_the_whole_purchase_flow(emulator, tmp_path):
     bot = BotProcess(emulator, tmp_path, admin_ids="900001", log_json="true")
     await bot.start()

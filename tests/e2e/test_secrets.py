@@ -163,11 +163,15 @@ async def test_invoice_signed_before_a_payload_secret_rotation_is_paid_while_lis
     assert OLD_SECRET not in text and NEW_SECRET not in text
 
 
-async def test_start_warns_once_without_a_payload_secret(emulator, start_bot, log):
+async def test_start_says_who_the_bot_is_and_warns_once_without_a_payload_secret(
+    emulator, start_bot, log
+):
     without = await start_bot()
     await without.stop()
     warnings = [line for line in log if "PAYLOAD_SECRET is not set" in line]
     assert len(warnings) == 1 and "WARNING" in warnings[0]
+    assert any("started as @stars_shop_test_bot" in line for line in log)
+    assert emulator.calls("getMe")[0].ok
 
     log.clear()
     await start_bot(payload_secret=NEW_SECRET)
