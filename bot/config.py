@@ -16,6 +16,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.texts import utf16_len
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG = REPO_ROOT / "catalog.example.toml"
 
@@ -35,6 +37,9 @@ DEFAULT_TERMS_TEXT = (
 )
 
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"]
+# Telegram's limit on a message's text, in UTF-16 code units; /paysupport adds a line to its text.
+PAYSUPPORT_TEXT_LIMIT = 3500
+TERMS_TEXT_LIMIT = 4096
 PAYLOAD_SECRET_MIN_LENGTH = 16
 
 
@@ -64,9 +69,8 @@ class Settings(BaseSettings):
     telegram_test_env: bool = False
     log_level: LogLevel = "INFO"
     log_json: bool = False
-    # Telegram's message limit is 4096 characters; /paysupport adds a line to its text.
-    paysupport_text: str = Field(default=DEFAULT_PAYSUPPORT_TEXT, min_length=1, max_length=3500)
-    terms_text: str = Field(default=DEFAULT_TERMS_TEXT, min_length=1, max_length=4096)
+    paysupport_text: str = Field(default=DEFAULT_PAYSUPPORT_TEXT, min_length=1)
+    terms_text: str = Field(default=DEFAULT_TERMS_TEXT, min_length=1)
     outbox_rate: float = Field(default=25.0, gt=0, le=30)
     reconcile_interval: float = Field(default=600.0, ge=0)
     reconcile_settle: float = Field(default=60.0, ge=0)
@@ -110,6 +114,17 @@ class Settings(BaseSettings):
             "plain http:// to a host other than loopback sends the bot token in clear; use "
             "https://, or set TELEGRAM_API_INSECURE=true if the network to it is private"
         )
+
+    @field_validator("paysupport_text", "terms_text")
+    @classmethod
+    def _fits_a_message(cls, value: str, info: ValidationInfo) -> str:
+        limit = PAYSUPPORT_TEXT_LIMIT if info.field_name == "paysupport_text" else TERMS_TEXT_LIMIT
+        if utf16_len(value) > limit:
+            raise ValueError(
+                f"is {utf16_len(value)} characters as Telegram counts them (UTF-16 code units; "
+                f"an emoji counts 2); at most {limit}"
+            )
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -32,6 +32,8 @@ ADMIN_COMMANDS: dict[str, str] = {
 
 MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, after entity parsing
 QUOTE_LIMIT = 300  # the most of an echoed charge id, reason or error shown
+ALERT_LIMIT = 200  # answerCallbackQuery: plain text (no parse mode), 0-200 characters
+ALERT_REASON_LIMIT = 60  # the most of a refund's reason an alert shows
 ASKED_LIMIT = 40  # the most of an unknown product id shown back to the buyer
 _TAG = re.compile(r"<[^>]*>")
 
@@ -277,8 +279,18 @@ def refund_unknown(charge_id: str) -> str:
 
 
 def refund_already(refund: Refund) -> str:
+    return escape(_refund_already(refund, QUOTE_LIMIT))
+
+
+def refund_already_alert(refund: Refund) -> str:
+    """For a button's alert, which takes plain text only, at most ALERT_LIMIT characters."""
+    return shorten(_refund_already(refund, ALERT_REASON_LIMIT), ALERT_LIMIT)
+
+
+def _refund_already(refund: Refund, reason_limit: int) -> str:
+    """Plain text, with at most `reason_limit` of the reason."""
     by = f" by admin {refund.admin_id}" if refund.admin_id is not None else ""
-    why = f", reason: {escape(shorten(refund.reason, QUOTE_LIMIT))}" if refund.reason else ""
+    why = f", reason: {shorten(refund.reason, reason_limit)}" if refund.reason else ""
     return (
         f"Already refunded on {when(refund.refunded_at)} (source: {refund.source}{by}{why}). "
         "Nothing was done."

@@ -84,7 +84,7 @@ async def on_refund_button(
     """The Refund button under a support request: ask first, the refund is not undone."""
     payment, refund = await find_payment_by_id(sessions, callback_data.payment_id)
     if payment is None or refund is not None or not isinstance(query.message, Message):
-        text = texts.refund_already(refund) if refund else texts.PAYMENT_GONE
+        text = texts.refund_already_alert(refund) if refund else texts.PAYMENT_GONE
         await query.answer(text, show_alert=True)
         return
     await query.answer()

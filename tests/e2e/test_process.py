@@ -50,6 +50,18 @@ async def test_bad_catalog_exits_2_naming_file_product_and_field(tmp_path):
     assert str(catalog) in line and "product gold" in line and "price" in line
 
 
+async def test_catalog_that_is_not_utf8_exits_2_with_one_line(tmp_path):
+    catalog = tmp_path / "shop.toml"
+    catalog.write_bytes(
+        '[[product]]\nid = "gold"\ntitle = "Médaille"\ndescription = "d"\nprice = 5\n'
+        'kind = "one_time"\ngrants = ["gold"]\n'.encode("latin-1")
+    )
+    code, stderr = await run_to_exit(tmp_path, bot_token=TOKEN, catalog_path=catalog)
+    assert code == 2
+    [line] = stderr.strip().splitlines()
+    assert str(catalog) in line and "not valid UTF-8" in line
+
+
 async def test_plain_http_to_another_host_exits_2_as_it_would_send_the_token_in_clear(tmp_path):
     code, stderr = await run_to_exit(
         tmp_path, bot_token=TOKEN, telegram_api_base="http://bot-api.example:8081"

@@ -85,6 +85,9 @@ def test_missing_token_says_where_to_get_one():
         ("LOG_LEVEL", "LOUD"),
         ("LOG_JSON", "sometimes"),
         ("TERMS_TEXT", "x" * 4097),
+        # Telegram counts UTF-16 code units: 2049 emoji are 4098 of them.
+        ("TERMS_TEXT", "🌟" * 2049),
+        ("PAYSUPPORT_TEXT", "🌟" * 1751),
         ("PAYLOAD_SECRET", "too-short"),
         ("TELEGRAM_API_BASE", "http://bot-api.example:8081"),
     ],
@@ -98,6 +101,13 @@ def test_bad_value_names_the_variable(monkeypatch, variable, value):
     assert message.startswith(f"invalid {variable}:")
     assert "\n" not in message
     assert TOKEN not in message
+
+
+def test_texts_are_measured_as_telegram_counts_them():
+    fits = load_settings(bot_token=TOKEN, terms_text="🌟" * 2048, paysupport_text="🌟" * 1750)
+    assert len(fits.terms_text) == 2048
+    with pytest.raises(ConfigError, match="invalid TERMS_TEXT: is 4098 characters"):
+        load_settings(bot_token=TOKEN, terms_text="🌟" * 2049)
 
 
 @pytest.mark.parametrize(

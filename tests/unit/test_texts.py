@@ -10,6 +10,7 @@ import pytest
 from bot import texts
 from bot.catalog import Catalog, Product, ProductKind, load_catalog
 from bot.config import DEFAULT_CATALOG
+from bot.dispatcher import APOLOGY
 from entitlements import ActiveEntitlement
 from storage import Entitlement, Payment, Refund
 from tests.emulator import format_text, utf16_len
@@ -240,3 +241,31 @@ def test_fit_lines_shows_what_fits_in_the_room_and_counts_the_rest(room, expecte
     fitted = texts.fit_lines(["<b>aaaa</b>", "b&amp;bbb", "cccc", "dddd", "eeee"], room)
     assert visible(fitted) == expected
     assert utf16_len(expected) <= room
+
+
+@pytest.mark.parametrize(
+    "alert",
+    [
+        texts.refund_already_alert(
+            Refund(
+                telegram_payment_charge_id="c",
+                user_id=7,
+                total_amount=1,
+                source="elsewhere",
+                admin_id=10**15,
+                reason="<b>" * 4000,
+                refunded_at=PAID_AT,
+            )
+        ),
+        texts.refund_already_alert(refund(1)),
+        texts.PAYMENT_GONE,
+        texts.NOT_ALLOWED_BUTTON,
+        texts.SUPPORT_NOTHING_TO_CANCEL,
+        APOLOGY,
+    ],
+    ids=["refunded-long-reason", "refunded", "gone", "not-allowed", "nothing-to-cancel", "sorry"],
+)
+def test_button_alerts_are_plain_text_of_at_most_200(alert):
+    # answerCallbackQuery takes no parse mode: an entity would show as "&lt;".
+    assert utf16_len(alert) <= texts.ALERT_LIMIT
+    assert "&lt;" not in alert and "&amp;" not in alert
