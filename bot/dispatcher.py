@@ -14,6 +14,7 @@ from loguru import logger
 
 from bot.catalog import Catalog
 from bot.config import Settings
+from bot.middlewares.plain_text_fallback import PlainTextFallbackMiddleware
 from bot.middlewares.redact_errors import RedactErrorsMiddleware
 from bot.middlewares.retry_after import RetryAfterMiddleware
 from bot.outbox import OutboxSender
@@ -47,6 +48,7 @@ def create_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=api_server(settings))
     # The first registered is the outermost: no error leaves the session with a secret in it.
     session.middleware(RedactErrorsMiddleware(Redactor(settings.secrets)))
+    session.middleware(PlainTextFallbackMiddleware())
     session.middleware(RetryAfterMiddleware())
     return Bot(
         token=settings.bot_token.get_secret_value(),

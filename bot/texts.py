@@ -35,7 +35,12 @@ QUOTE_LIMIT = 300  # the most of an echoed charge id, reason or error shown
 ALERT_LIMIT = 200  # answerCallbackQuery: plain text (no parse mode), 0-200 characters
 ALERT_REASON_LIMIT = 60  # the most of a refund's reason an alert shows
 ASKED_LIMIT = 40  # the most of an unknown product id shown back to the buyer
-_TAG = re.compile(r"<[^>]*>")
+# The tags of Telegram's HTML parse mode, with any attributes.
+_TAG = re.compile(
+    r"</?(?:b|strong|i|em|u|ins|s|strike|del|span|tg-spoiler|a|code|pre|blockquote|tg-emoji)"
+    r"(?:\s[^<>]*)?>",
+    re.IGNORECASE,
+)
 
 
 def utf16_len(text: str) -> int:
@@ -43,9 +48,15 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def plain(html: str) -> str:
+    """The text of one of these HTML messages as a reader sees it: tags dropped, entities
+    decoded. Anything else is kept as it is, so that even broken markup stays readable."""
+    return unescape(_TAG.sub("", html))
+
+
 def visible_length(html: str) -> int:
-    """How long Telegram counts one of these HTML texts: tags dropped, entities decoded."""
-    return utf16_len(unescape(_TAG.sub("", html)))
+    """How long Telegram counts one of these HTML texts."""
+    return utf16_len(plain(html))
 
 
 def shorten(text: str, limit: int) -> str:

@@ -243,6 +243,11 @@ def test_fit_lines_shows_what_fits_in_the_room_and_counts_the_rest(room, expecte
     assert utf16_len(expected) <= room
 
 
+def test_plain_drops_telegrams_tags_and_keeps_broken_markup_readable():
+    html = '<b>Gold</b> &amp; <a href="tg://user?id=1">you</a>: 2 < 3, <i>R&D</b> <blink>'
+    assert texts.plain(html) == "Gold & you: 2 < 3, R&D <blink>"
+
+
 @pytest.mark.parametrize(
     "alert",
     [
