@@ -231,13 +231,26 @@ def my_purchases(
     return text
 
 
-def refund_notice(payment: Payment, product: Product | None) -> str:
+def refund_notice(
+    payment: Payment, product: Product | None, *, revoked: int, granted_instead: Payment | None
+) -> str:
+    """To the buyer: what the refund changed for what they own."""
     title = escape(product.title) if product else "your purchase"
-    return (
+    head = (
         f"Your payment of {stars(payment.total_amount)} for <b>{title}</b> was refunded to your "
-        "Stars balance, and the access it gave has ended.\n"
-        f"Charge id: <code>{escape(payment.telegram_payment_charge_id)}</code>"
+        "Stars balance"
     )
+    if granted_instead is not None:
+        other = escape(granted_instead.telegram_payment_charge_id)
+        change = (
+            f".\nYou keep <b>{title}</b>: your other payment for it (charge id <code>{other}"
+            "</code>), which we had said a person would refund, now gives it to you instead."
+        )
+    elif revoked:
+        change = ", and the access it gave has ended."
+    else:
+        change = ". It had not given you anything, so what you own stays as it is."
+    return f"{head}{change}\nCharge id: <code>{escape(payment.telegram_payment_charge_id)}</code>"
 
 
 def recovered_summary(payments: Sequence[str], refunds: Sequence[str], seen: int) -> str:
@@ -308,17 +321,33 @@ def _refund_already(refund: Refund, reason_limit: int) -> str:
     )
 
 
-def refund_done(payment: Payment, product: Product | None, *, elsewhere: bool = False) -> str:
+def refund_done(
+    payment: Payment,
+    product: Product | None,
+    *,
+    elsewhere: bool,
+    revoked: int,
+    granted_instead: Payment | None,
+) -> str:
     head = (
         f"Telegram says this charge was already refunded elsewhere; recorded the refund of "
         f"{_paid_for(payment, product)}."
         if elsewhere
         else f"Refunded {_paid_for(payment, product)}."
     )
-    return (
-        f"{head}\nThe access it gave has ended and the buyer is told.\n"
-        f"Charge id: <code>{escape(payment.telegram_payment_charge_id)}</code>"
-    )
+    if granted_instead is not None:
+        other = escape(granted_instead.telegram_payment_charge_id)
+        change = (
+            f"The buyer keeps it: their other payment for it, <code>{other}</code>, had granted "
+            "nothing (already owned) and grants it now, so do not refund that one. The buyer "
+            "is told."
+        )
+    elif revoked:
+        change = "The access it gave has ended and the buyer is told."
+    else:
+        change = "It had granted nothing, so the buyer's access is unchanged; the buyer is told."
+    charge = escape(payment.telegram_payment_charge_id)
+    return f"{head}\n{change}\nCharge id: <code>{charge}</code>"
 
 
 def refund_failed(error: str) -> str:

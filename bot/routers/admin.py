@@ -150,8 +150,13 @@ def describe(result: AdminRefundResult, catalog: Catalog, charge_id: str) -> str
     product = catalog.get(payment.product_id) if payment else None
     match status:
         case AdminRefundStatus.REFUNDED | AdminRefundStatus.REFUNDED_ELSEWHERE if payment:
-            elsewhere = status is AdminRefundStatus.REFUNDED_ELSEWHERE
-            return texts.refund_done(payment, product, elsewhere=elsewhere)
+            return texts.refund_done(
+                payment,
+                product,
+                elsewhere=status is AdminRefundStatus.REFUNDED_ELSEWHERE,
+                revoked=result.revoked,
+                granted_instead=result.granted_instead,
+            )
         case AdminRefundStatus.ALREADY_REFUNDED if result.refund:
             return texts.refund_already(result.refund)
         case AdminRefundStatus.GAVE_UP:

@@ -274,3 +274,24 @@ def test_button_alerts_are_plain_text_of_at_most_200(alert):
     # answerCallbackQuery takes no parse mode: an entity would show as "&lt;".
     assert utf16_len(alert) <= texts.ALERT_LIMIT
     assert "&lt;" not in alert and "&amp;" not in alert
+
+
+@pytest.mark.parametrize("revoked", [1, 0])
+@pytest.mark.parametrize("instead", [True, False])
+def test_refund_texts_say_what_changed_and_fit(revoked, instead):
+    refunded, other = payment(1), (payment(2) if instead else None)
+    notice = assert_fits(
+        texts.refund_notice(refunded, product(), revoked=revoked, granted_instead=other)
+    )
+    done = assert_fits(
+        texts.refund_done(
+            refunded, product(), elsewhere=False, revoked=revoked, granted_instead=other
+        )
+    )
+    if instead:
+        assert "You keep" in notice and charge_id(2) in notice
+        assert "do not refund that one" in done and charge_id(2) in done
+    elif revoked:
+        assert "access it gave has ended" in notice and "access it gave has ended" in done
+    else:
+        assert "had not given you anything" in notice and "granted nothing" in done
