@@ -47,13 +47,13 @@ def run() -> int:
     except (ConfigError, CatalogError) as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
-    setup_logging(settings.log_level, settings.log_json)
+    setup_logging(settings.log_level, settings.log_json, secrets=settings.secrets)
     # aiogram takes seconds to import: only the bot itself pays for it, not --help or migrate.
     from bot.app import run_bot
 
     try:
         asyncio.run(run_bot(settings, catalog))
-    except SchemaError as exc:
+    except (ConfigError, SchemaError) as exc:  # found at start: a rejected token, a bad schema
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
     return 0

@@ -8,17 +8,21 @@ import time
 from datetime import timedelta
 
 from aiogram import Bot
-from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramNetworkError
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramUnauthorizedError,
+)
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from loguru import logger
 
 from bot import texts
 from bot.catalog import Catalog
-from bot.config import Settings
-from bot.dispatcher import create_bot, create_dispatcher
+from bot.config import ConfigError, Settings
+from bot.dispatcher import create_bot, create_dispatcher, create_signer
 from bot.outbox import OutboxSender
 from bot.runner import InboxPoller
-from bot.services.offers import PayloadSigner
 from bot.services.payments import PaymentRecorder
 from bot.services.reconcile import Reconciler
 from storage import Writer, create_engine, create_session_factory, upgrade_schema
@@ -26,6 +30,11 @@ from storage.repositories import OUTBOX_CHANGED
 
 # SIGTERM to exit: polling stops, handlers get `shutdown_grace`, the outbox the rest of this.
 STOP_BUDGET_SECONDS = 9.5
+GET_ME_TIMEOUT = 10
+TOKEN_REJECTED = (
+    "BOT_TOKEN was rejected by Telegram (401 Unauthorized): it is wrong or was revoked; get the "
+    "current token from @BotFather and put it in BOT_TOKEN"
+)
 
 
 async def run_bot(
@@ -39,18 +48,24 @@ async def run_bot(
     stop = stop or asyncio.Event()
     if handle_signals:
         _stop_on_signals(stop)
-    schema_version = await upgrade_schema(settings.database_url)
+    bot = create_bot(settings)
+    try:
+        username = await _check_token(bot)
+        _warn_about_weak_settings(settings)
+        schema_version = await upgrade_schema(settings.database_url)
+    except BaseException:
+        await bot.session.close()
+        raise
     logger.info("database schema at version {}", schema_version)
     engine = create_engine(settings.database_url)
     read_engine = create_engine(settings.database_url, read_only=True)
     readers = create_session_factory(read_engine)
     writer = Writer(create_session_factory(engine))
-    bot = create_bot(settings)
     outbox = OutboxSender(bot, writer, readers, rate=settings.outbox_rate)
     writer.after_commit.append(
         lambda changed: outbox.wake() if OUTBOX_CHANGED in changed else None
     )
-    signer = PayloadSigner(settings.bot_token.get_secret_value())
+    signer = create_signer(settings)
     payments = PaymentRecorder(writer, catalog, signer, settings.admin_ids)
     reconciler = Reconciler(
         bot,
@@ -78,7 +93,12 @@ async def run_bot(
         reconciling = asyncio.create_task(
             _reconcile_periodically(reconciler, settings.reconcile_interval)
         )
-        logger.info("bot started: {} products, {} admins", len(catalog), len(settings.admin_ids))
+        logger.info(
+            "started as @{}: {} products, {} admins",
+            username or "(unknown: getMe failed)",
+            len(catalog),
+            len(settings.admin_ids),
+        )
         await poller.run(stop, grace=settings.shutdown_grace)
         reconciling.cancel()
         await asyncio.gather(reconciling, return_exceptions=True)
@@ -91,6 +111,32 @@ async def run_bot(
         await engine.dispose()
         await read_engine.dispose()
         logger.info("bot stopped")
+
+
+async def _check_token(bot: Bot) -> str | None:
+    """The bot's @username; a token Telegram rejects stops the process with one line. Any other
+    failure only means Telegram cannot be reached yet: polling keeps trying."""
+    try:
+        me = await bot.get_me(request_timeout=GET_ME_TIMEOUT)
+    except TelegramUnauthorizedError:
+        await bot.session.close()
+        raise ConfigError(TOKEN_REJECTED) from None
+    except (TelegramAPIError, ClientDecodeError) as exc:
+        logger.warning("could not check the token with getMe: {}", exc)
+        return None
+    return me.username
+
+
+def _warn_about_weak_settings(settings: Settings) -> None:
+    if settings.payload_secret is None:
+        logger.warning(
+            "PAYLOAD_SECRET is not set: invoice payloads are signed with a key derived from "
+            "BOT_TOKEN, so a new token turns open invoices invalid; set PAYLOAD_SECRET "
+            "(README, Security)"
+        )
+    base = settings.telegram_api_base
+    if settings.telegram_api_insecure and base is not None and base.scheme == "http":
+        logger.warning("TELEGRAM_API_INSECURE=true: the bot token goes to {} in clear", base.host)
 
 
 async def _reconcile_periodically(reconciler: Reconciler, interval: float) -> None:

@@ -81,6 +81,10 @@ def load_catalog(path: Path) -> Catalog:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise CatalogError(f"{path}: cannot read the catalog ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise CatalogError(
+            f"{path}: not valid UTF-8 (byte {exc.start}); save the file as UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"{path}: not valid TOML ({exc})") from None
     raw_products = data.get("product")

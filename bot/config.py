@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from bot.texts import utf16_len
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG = REPO_ROOT / "catalog.example.toml"
@@ -29,6 +39,10 @@ DEFAULT_TERMS_TEXT = (
 )
 
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"]
+# Telegram's limit on a message's text, in UTF-16 code units; /paysupport adds a line to its text.
+PAYSUPPORT_TEXT_LIMIT = 3500
+TERMS_TEXT_LIMIT = 4096
+PAYLOAD_SECRET_MIN_LENGTH = 16
 
 
 # The async drivers the bot is built and tested with.
@@ -69,15 +83,20 @@ class Settings(DatabaseSettings):
     """Everything the bot reads from its environment; see the README's table."""
 
     bot_token: SecretStr
+    # Signs invoice payloads; unset, a key derived from the token does (see the README).
+    payload_secret: SecretStr | None = None
+    # Earlier payload secrets: invoices they signed are still accepted, never signed any more.
+    payload_secrets_old: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     catalog_path: Path = DEFAULT_CATALOG
+    # Declared before telegram_api_base, whose check reads it.
+    telegram_api_insecure: bool = False
     telegram_api_base: AnyHttpUrl | None = None
     telegram_test_env: bool = False
     log_level: LogLevel = "INFO"
     log_json: bool = False
-    # Telegram's message limit is 4096 characters; /paysupport adds a line to its text.
-    paysupport_text: str = Field(default=DEFAULT_PAYSUPPORT_TEXT, min_length=1, max_length=3500)
-    terms_text: str = Field(default=DEFAULT_TERMS_TEXT, min_length=1, max_length=4096)
+    paysupport_text: str = Field(default=DEFAULT_PAYSUPPORT_TEXT, min_length=1)
+    terms_text: str = Field(default=DEFAULT_TERMS_TEXT, min_length=1)
     outbox_rate: float = Field(default=25.0, gt=0, le=30)
     reconcile_interval: float = Field(default=600.0, ge=0)
     reconcile_settle: float = Field(default=60.0, ge=0)
@@ -92,6 +111,47 @@ class Settings(DatabaseSettings):
         bot_id, _, secret = value.get_secret_value().partition(":")
         if not bot_id.isdigit() or not secret:
             raise ValueError("must look like 123456789:AA... (the token @BotFather gave you)")
+        return value
+
+    @field_validator("payload_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < PAYLOAD_SECRET_MIN_LENGTH:
+            raise ValueError(
+                f"must be at least {PAYLOAD_SECRET_MIN_LENGTH} characters; make one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
+
+    @field_validator("payload_secrets_old", mode="before")
+    @classmethod
+    def _split_secrets(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+
+    @field_validator("telegram_api_base")
+    @classmethod
+    def _not_in_clear(cls, value: AnyHttpUrl | None, info: ValidationInfo) -> AnyHttpUrl | None:
+        # Every request URL holds the token: over plain http it is readable on the way.
+        if value is None or value.scheme != "http" or _is_loopback(value.host or ""):
+            return value
+        if info.data.get("telegram_api_insecure"):
+            return value
+        raise ValueError(
+            "plain http:// to a host other than loopback sends the bot token in clear; use "
+            "https://, or set TELEGRAM_API_INSECURE=true if the network to it is private"
+        )
+
+    @field_validator("paysupport_text", "terms_text")
+    @classmethod
+    def _fits_a_message(cls, value: str, info: ValidationInfo) -> str:
+        limit = PAYSUPPORT_TEXT_LIMIT if info.field_name == "paysupport_text" else TERMS_TEXT_LIMIT
+        if utf16_len(value) > limit:
+            raise ValueError(
+                f"is {utf16_len(value)} characters as Telegram counts them (UTF-16 code units; "
+                f"an emoji counts 2); at most {limit}"
+            )
         return value
 
     @field_validator("admin_ids", mode="before")
@@ -112,6 +172,23 @@ class Settings(DatabaseSettings):
     @property
     def bot_id(self) -> int:
         return int(self.bot_token.get_secret_value().partition(":")[0])
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every secret the process holds, to keep out of logs and errors. The token's part after
+        the bot id is listed on its own: it is the secret, and URL-encoding leaves it as is."""
+        token = self.bot_token.get_secret_value()
+        payload = [self.payload_secret, *self.payload_secrets_old]
+        return [token, token.partition(":")[2], *(s.get_secret_value() for s in payload if s)]
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class ConfigError(Exception):

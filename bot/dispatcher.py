@@ -12,7 +12,10 @@ from loguru import logger
 
 from bot.catalog import Catalog
 from bot.config import Settings
+from bot.middlewares.plain_text_fallback import PlainTextFallbackMiddleware
+from bot.middlewares.redact_errors import RedactErrorsMiddleware
 from bot.middlewares.retry_after import RetryAfterMiddleware
+from bot.redaction import Redactor
 from bot.routers import create_routers
 from bot.services.offers import PayloadSigner
 from bot.services.ownership import OwnershipLookup
@@ -43,12 +46,22 @@ def api_server(settings: Settings) -> TelegramAPIServer:
 
 def create_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=api_server(settings))
+    # The first registered is the outermost: no error leaves the session with a secret in it.
+    session.middleware(RedactErrorsMiddleware(Redactor(settings.secrets)))
+    session.middleware(PlainTextFallbackMiddleware())
     session.middleware(RetryAfterMiddleware())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
+
+
+def create_signer(settings: Settings) -> PayloadSigner:
+    """PAYLOAD_SECRET signs; unset, the token does, as before the setting existed."""
+    secret = settings.payload_secret or settings.bot_token
+    old = [s.get_secret_value() for s in settings.payload_secrets_old]
+    return PayloadSigner(secret.get_secret_value(), old)
 
 
 def create_dispatcher(

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
+from collections.abc import Iterable
+from functools import partial
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from loguru import logger
+
+from bot.redaction import Redactor
+
+if TYPE_CHECKING:
+    from loguru import Record
 
 
 class InterceptHandler(logging.Handler):
@@ -25,9 +34,28 @@ class InterceptHandler(logging.Handler):
         logger.opt(depth=depth, exception=record.exc_info).log(level, record.getMessage())
 
 
-def setup_logging(level: str = "INFO", json: bool = False) -> None:
-    """Log to stderr at `level`; `json=True` writes one JSON object per line."""
+class RedactedError(Exception):
+    """Stands in for a logged exception whose text held a secret: its traceback, redacted."""
+
+
+def redact_record(redact: Redactor, record: Record) -> None:
+    """The second net after the HTTP session's: no secret in a message or a traceback."""
+    record["message"] = redact(record["message"])
+    exception = record["exception"]
+    if exception is None or exception.value is None:
+        return
+    text = "".join(traceback.format_exception(exception.value)).rstrip()
+    if redact.finds(text):
+        record["exception"] = exception._replace(
+            type=RedactedError, value=RedactedError(redact(text)), traceback=None
+        )
+
+
+def setup_logging(level: str = "INFO", json: bool = False, secrets: Iterable[str] = ()) -> None:
+    """Log to stderr at `level`; `json=True` writes one JSON object per line. `secrets` never
+    appear in a line: each is replaced wherever it occurs."""
     logger.remove()
+    logger.configure(patcher=partial(redact_record, Redactor(secrets)))
     logger.add(sys.stderr, level=level, serialize=json, backtrace=False, diagnose=False)
     logging.basicConfig(handlers=[InterceptHandler()], level=logging.INFO, force=True)
     # aiogram logs every handled update at INFO; that is noise at our default level.

@@ -176,11 +176,14 @@ class InboxPoller:
 
     # -- Telegram's side ----------------------------------------------------------------------
 
+    def _confirmable(self) -> int | None:
+        """The offset that confirms everything stored: unstored updates hold it back."""
+        return min(self._unstored) if self._unstored else self._offset
+
     async def _fetch(self, stop: asyncio.Event) -> list[dict[str, Any]] | None:
         # Unstored updates hold the offset: asking again returns them at once, so don't wait.
-        holding = bool(self._unstored)
-        offset = min(self._unstored) if holding else self._offset
-        poll_seconds = 0 if holding else self.polling_timeout
+        offset = self._confirmable()
+        poll_seconds = 0 if self._unstored else self.polling_timeout
         call = GetRawUpdates(
             offset=offset, timeout=poll_seconds, allowed_updates=self.allowed_updates
         )
@@ -406,13 +409,15 @@ class InboxPoller:
         await self._confirm_stored()
 
     async def _confirm_stored(self) -> None:
-        """Tell Telegram that the stored updates arrived, so a restart is not sent them again."""
-        if self._offset is None or self._offset == self._told_offset:
+        """Tell Telegram that the stored updates arrived, so a restart is not sent them again.
+        Updates fetched but not stored stay unconfirmed: Telegram sends them again."""
+        offset = self._confirmable()
+        if offset is None or offset == self._told_offset:
             return
         try:
             # Short: the whole stop must fit in 10 s. The one update it may return is not
             # stored, so Telegram sends it again after the restart.
-            call = GetRawUpdates(offset=self._offset, timeout=0, limit=1)
+            call = GetRawUpdates(offset=offset, timeout=0, limit=1)
             await self.bot(call, request_timeout=1)
         except Exception as exc:
             logger.warning("could not confirm the stored updates on stop: {!r}", exc)

@@ -32,8 +32,15 @@ ADMIN_COMMANDS: dict[str, str] = {
 
 MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, after entity parsing
 QUOTE_LIMIT = 300  # the most of an echoed charge id, reason or error shown
+ALERT_LIMIT = 200  # answerCallbackQuery: plain text (no parse mode), 0-200 characters
+ALERT_REASON_LIMIT = 60  # the most of a refund's reason an alert shows
 ASKED_LIMIT = 40  # the most of an unknown product id shown back to the buyer
-_TAG = re.compile(r"<[^>]*>")
+# The tags of Telegram's HTML parse mode, with any attributes.
+_TAG = re.compile(
+    r"</?(?:b|strong|i|em|u|ins|s|strike|del|span|tg-spoiler|a|code|pre|blockquote|tg-emoji)"
+    r"(?:\s[^<>]*)?>",
+    re.IGNORECASE,
+)
 
 
 def utf16_len(text: str) -> int:
@@ -41,9 +48,15 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def plain(html: str) -> str:
+    """The text of one of these HTML messages as a reader sees it: tags dropped, entities
+    decoded. Anything else is kept as it is, so that even broken markup stays readable."""
+    return unescape(_TAG.sub("", html))
+
+
 def visible_length(html: str) -> int:
-    """How long Telegram counts one of these HTML texts: tags dropped, entities decoded."""
-    return utf16_len(unescape(_TAG.sub("", html)))
+    """How long Telegram counts one of these HTML texts."""
+    return utf16_len(plain(html))
 
 
 def shorten(text: str, limit: int) -> str:
@@ -218,13 +231,26 @@ def my_purchases(
     return text
 
 
-def refund_notice(payment: Payment, product: Product | None) -> str:
+def refund_notice(
+    payment: Payment, product: Product | None, *, revoked: int, granted_instead: Payment | None
+) -> str:
+    """To the buyer: what the refund changed for what they own."""
     title = escape(product.title) if product else "your purchase"
-    return (
+    head = (
         f"Your payment of {stars(payment.total_amount)} for <b>{title}</b> was refunded to your "
-        "Stars balance, and the access it gave has ended.\n"
-        f"Charge id: <code>{escape(payment.telegram_payment_charge_id)}</code>"
+        "Stars balance"
     )
+    if granted_instead is not None:
+        other = escape(granted_instead.telegram_payment_charge_id)
+        change = (
+            f".\nYou keep <b>{title}</b>: your other payment for it (charge id <code>{other}"
+            "</code>), which we had said a person would refund, now gives it to you instead."
+        )
+    elif revoked:
+        change = ", and the access it gave has ended."
+    else:
+        change = ". It had not given you anything, so what you own stays as it is."
+    return f"{head}{change}\nCharge id: <code>{escape(payment.telegram_payment_charge_id)}</code>"
 
 
 def recovered_summary(payments: Sequence[str], refunds: Sequence[str], seen: int) -> str:
@@ -277,25 +303,51 @@ def refund_unknown(charge_id: str) -> str:
 
 
 def refund_already(refund: Refund) -> str:
+    return escape(_refund_already(refund, QUOTE_LIMIT))
+
+
+def refund_already_alert(refund: Refund) -> str:
+    """For a button's alert, which takes plain text only, at most ALERT_LIMIT characters."""
+    return shorten(_refund_already(refund, ALERT_REASON_LIMIT), ALERT_LIMIT)
+
+
+def _refund_already(refund: Refund, reason_limit: int) -> str:
+    """Plain text, with at most `reason_limit` of the reason."""
     by = f" by admin {refund.admin_id}" if refund.admin_id is not None else ""
-    why = f", reason: {escape(shorten(refund.reason, QUOTE_LIMIT))}" if refund.reason else ""
+    why = f", reason: {shorten(refund.reason, reason_limit)}" if refund.reason else ""
     return (
         f"Already refunded on {when(refund.refunded_at)} (source: {refund.source}{by}{why}). "
         "Nothing was done."
     )
 
 
-def refund_done(payment: Payment, product: Product | None, *, elsewhere: bool = False) -> str:
+def refund_done(
+    payment: Payment,
+    product: Product | None,
+    *,
+    elsewhere: bool,
+    revoked: int,
+    granted_instead: Payment | None,
+) -> str:
     head = (
         f"Telegram says this charge was already refunded elsewhere; recorded the refund of "
         f"{_paid_for(payment, product)}."
         if elsewhere
         else f"Refunded {_paid_for(payment, product)}."
     )
-    return (
-        f"{head}\nThe access it gave has ended and the buyer is told.\n"
-        f"Charge id: <code>{escape(payment.telegram_payment_charge_id)}</code>"
-    )
+    if granted_instead is not None:
+        other = escape(granted_instead.telegram_payment_charge_id)
+        change = (
+            f"The buyer keeps it: their other payment for it, <code>{other}</code>, had granted "
+            "nothing (already owned) and grants it now, so do not refund that one. The buyer "
+            "is told."
+        )
+    elif revoked:
+        change = "The access it gave has ended and the buyer is told."
+    else:
+        change = "It had granted nothing, so the buyer's access is unchanged; the buyer is told."
+    charge = escape(payment.telegram_payment_charge_id)
+    return f"{head}\n{change}\nCharge id: <code>{charge}</code>"
 
 
 def refund_failed(error: str) -> str:

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
     AuditEvent,
+    Entitlement,
     InboxStatus,
     InboxUpdate,
     OutboxMessage,
@@ -93,6 +94,26 @@ class PaymentRepository:
     async def count(self) -> int:
         statement = select(func.count()).select_from(Payment)
         return int((await self.session.exec(statement)).one())
+
+    async def first_ungranted(self, user_id: int, product_id: str) -> Payment | None:
+        """The user's oldest payment for `product_id` that is not refunded and granted nothing."""
+        charge = col(Payment.telegram_payment_charge_id)
+        refunded = select(Refund.id).where(col(Refund.telegram_payment_charge_id) == charge)
+        granted = select(Entitlement.id).where(
+            col(Entitlement.telegram_payment_charge_id) == charge
+        )
+        statement = (
+            select(Payment)
+            .where(
+                Payment.user_id == user_id,
+                Payment.product_id == product_id,
+                ~refunded.exists(),
+                ~granted.exists(),
+            )
+            .order_by(col(Payment.paid_at), col(Payment.id))
+            .limit(1)
+        )
+        return (await self.session.exec(statement)).first()
 
 
 class RefundRepository:

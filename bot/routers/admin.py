@@ -82,7 +82,7 @@ async def on_refund_button(
     """The Refund button under a support request: ask first, the refund is not undone."""
     payment, refund = await find_payment_by_id(readers, callback_data.payment_id)
     if payment is None or refund is not None or not isinstance(query.message, Message):
-        text = texts.refund_already(refund) if refund else texts.PAYMENT_GONE
+        text = texts.refund_already_alert(refund) if refund else texts.PAYMENT_GONE
         await query.answer(text, show_alert=True)
         return
     await query.answer()
@@ -150,8 +150,13 @@ def describe(result: AdminRefundResult, catalog: Catalog, charge_id: str) -> str
     product = catalog.get(payment.product_id) if payment else None
     match status:
         case AdminRefundStatus.REFUNDED | AdminRefundStatus.REFUNDED_ELSEWHERE if payment:
-            elsewhere = status is AdminRefundStatus.REFUNDED_ELSEWHERE
-            return texts.refund_done(payment, product, elsewhere=elsewhere)
+            return texts.refund_done(
+                payment,
+                product,
+                elsewhere=status is AdminRefundStatus.REFUNDED_ELSEWHERE,
+                revoked=result.revoked,
+                granted_instead=result.granted_instead,
+            )
         case AdminRefundStatus.ALREADY_REFUNDED if result.refund:
             return texts.refund_already(result.refund)
         case AdminRefundStatus.GAVE_UP:

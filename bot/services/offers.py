@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -25,29 +26,41 @@ class Offer:
 
 
 class PayloadSigner:
-    """Signs invoice payloads so that only invoices this bot issued are accepted."""
+    """Signs invoice payloads so that only invoices this bot issued are accepted.
 
-    def __init__(self, secret: str) -> None:
-        self._key = hashlib.sha256(b"invoice-payload:" + secret.encode()).digest()
+    `secret` signs and checks; each of `old` only checks, so that invoices signed before a
+    rotation stay valid for as long as the old secret is listed.
+    """
 
-    def _signature(self, body: str) -> str:
-        return hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()[:20]
+    def __init__(self, secret: str, old: Iterable[str] = ()) -> None:
+        self._keys = [_key(secret), *(_key(s) for s in old)]
 
     def encode(self, product_id: str, price: int) -> str:
         body = f"{PAYLOAD_VERSION}:{product_id}:{price}:{secrets.token_hex(4)}"
-        payload = f"{body}:{self._signature(body)}"
+        payload = f"{body}:{_signature(self._keys[0], body)}"
         assert len(payload.encode()) <= MAX_PAYLOAD_BYTES
         return payload
 
     def decode(self, payload: str) -> Offer | None:
         """The offer in `payload`, or None when this bot did not sign it."""
         body, _, signature = payload.rpartition(":")
-        if not hmac.compare_digest(signature.encode(), self._signature(body).encode()):
+        if not any(
+            hmac.compare_digest(signature.encode(), _signature(key, body).encode())
+            for key in self._keys
+        ):
             return None
         version, product_id, price, nonce = [*body.split(":"), "", "", "", ""][:4]
         if version != PAYLOAD_VERSION or not price.isdigit():
             return None
         return Offer(product_id=product_id, price=int(price), nonce=nonce)
+
+
+def _key(secret: str) -> bytes:
+    return hashlib.sha256(b"invoice-payload:" + secret.encode()).digest()
+
+
+def _signature(key: bytes, body: str) -> str:
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()[:20]
 
 
 class Refusal(StrEnum):

@@ -30,9 +30,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
-from bot.catalog import Catalog
+from bot.catalog import Catalog, Product, ProductKind
 from bot.services.retry import with_db_retry
-from entitlements import revoke_for_charge
+from entitlements import grant_for_charge, has_all, revoke_for_charge
 from storage import (
     AuditRepository,
     OutboxRepository,
@@ -69,6 +69,8 @@ class AdminRefundResult:
     payment: Payment | None = None
     refund: Refund | None = None
     error: str | None = None  # what Telegram (or the network) said, for the admin
+    revoked: int = 0  # keys the refunded payment had granted
+    granted_instead: Payment | None = None  # the buyer's other payment that now grants
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,14 @@ async def refund_payment(
             # The money went back; Telegram's refunded_payment (or reconciliation) records it.
             logger.opt(exception=exc).error("refund {} done but not recorded", charge_id)
             return AdminRefundResult(AdminRefundStatus.NOT_RECORDED, payment)
-        return AdminRefundResult(status, payment, outcome.refund, error=error)
+        return AdminRefundResult(
+            status,
+            payment,
+            outcome.refund,
+            error=error,
+            revoked=outcome.revoked,
+            granted_instead=outcome.granted_instead,
+        )
 
 
 async def ask_telegram_to_refund(
@@ -228,6 +237,9 @@ class RefundOutcome:
     payment: Payment | None
     refund: Refund | None  # the stored refund (this call's or the earlier one)
     revoked: int = 0
+    # The buyer's other payment for the same one-time product, which had granted nothing
+    # ("already owned") and grants it now that this one is refunded.
+    granted_instead: Payment | None = None
 
 
 async def record_refund(
@@ -263,13 +275,15 @@ async def record_refund(
     outcome = await with_db_retry(
         lambda: writer.write(work), what=f"record refund {telegram_payment_charge_id}"
     )
+    instead = outcome.granted_instead
     logger.info(
-        "refund {} charge={} source={} admin={} revoked={}",
+        "refund {} charge={} source={} admin={} revoked={} granted_instead={}",
         outcome.status,
         telegram_payment_charge_id,
         source,
         admin_id,
         outcome.revoked,
+        instead.telegram_payment_charge_id if instead else None,
     )
     return outcome
 
@@ -299,9 +313,32 @@ async def _store_refund_and_revoke(
         return RefundOutcome(RefundStatus.ALREADY_RECORDED, payment, await refunds.get(charge_id))
     revoked = await revoke_for_charge(session, charge_id)
     product = catalog.get(payment.product_id)
+    instead = await grant_a_waiting_payment(session, payment, product) if revoked else None
     await OutboxRepository(session).queue(
         payment.user_id,
-        texts.refund_notice(payment, product),
+        texts.refund_notice(payment, product, revoked=revoked, granted_instead=instead),
         dedupe_key=f"refund:{charge_id}",
     )
-    return RefundOutcome(RefundStatus.RECORDED, payment, refund, revoked)
+    return RefundOutcome(RefundStatus.RECORDED, payment, refund, revoked, instead)
+
+
+async def grant_a_waiting_payment(
+    session: AsyncSession, refunded: Payment, product: Product | None
+) -> Payment | None:
+    """After `refunded` lost its grants, the buyer's other paid, unrefunded payment for the same
+    one-time product that granted nothing (kept as "already owned") grants it now, so that
+    the buyer does not end up with nothing although one payment still stands. Returns it."""
+    if product is None or product.kind is not ProductKind.ONE_TIME:
+        return None
+    if await has_all(session, refunded.user_id, product.grants):  # held through another payment
+        return None
+    waiting = await PaymentRepository(session).first_ungranted(refunded.user_id, product.id)
+    if waiting is None:
+        return None
+    await grant_for_charge(
+        session,
+        user_id=waiting.user_id,
+        charge_id=waiting.telegram_payment_charge_id,
+        keys=product.grants,
+    )
+    return waiting

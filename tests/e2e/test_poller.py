@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import AsyncIterator
 
 import pytest
@@ -26,6 +27,7 @@ from storage import (
     create_session_factory,
 )
 from tests.e2e.conftest import eventually, say
+from tests.e2e.test_pre_checkout import hold_write_lock
 
 
 @pytest.fixture
@@ -357,3 +359,42 @@ async def test_has_entitlement_filter_gates_a_handler_on_a_key(emulator, polling
 
     assert (await say(emulator, member, "/vip"))["text"] == "welcome, gold member"
     assert (await say(emulator, stranger, "/vip"))["text"] == "gold members only"
+
+
+async def test_updates_fetched_but_not_stored_at_stop_stay_with_telegram(
+    emulator, api_bot, readers, sessions, db_path, database_url
+):
+    router = Router()
+
+    @router.message(Command("hello"))
+    async def hello(message: Message) -> None:
+        await message.answer("hello back")
+
+    dispatcher = dispatcher_with(router)
+    engine = create_engine(database_url, busy_timeout_ms=50)
+    blocked = Writer(create_session_factory(engine))
+    blocked.start()
+    release, locked = threading.Event(), threading.Event()
+    holder = asyncio.ensure_future(asyncio.to_thread(hold_write_lock, db_path, release, locked))
+    await asyncio.to_thread(locked.wait, 10)
+    try:
+        first = Polling(dispatcher, api_bot, blocked, readers).start(grace=0.2)
+        user = emulator.user("Una")
+        update_id = emulator.send_text(user, "/hello")
+        await eventually(lambda: asyncio.sleep(0, result=emulator.deliveries[update_id] >= 2))
+        await first.stop()
+    finally:
+        release.set()
+        await holder
+    await blocked.stop()
+    await engine.dispose()
+    assert emulator.confirmed_offset <= update_id  # never stored, so never confirmed
+    assert await inbox(sessions, update_id) is None
+
+    second = Polling(dispatcher, api_bot, Writer(sessions), readers)
+    second.poller.writer.start()
+    second.start()
+    await emulator.wait_for_message(user.id, text_contains="hello back")
+    await status_becomes(sessions, update_id, InboxStatus.DONE)
+    await second.stop()
+    await second.poller.writer.stop()

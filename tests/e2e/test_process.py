@@ -81,11 +81,47 @@ async def test_a_database_of_another_application_stops_it_with_one_line(tmp_path
     url = f"sqlite+aiosqlite:///{tmp_path / 'other.db'}"
     code, _, stderr = await run_command(tmp_path, *args, bot_token=TOKEN, database_url=url)
     assert code == 2
-    [line] = stderr.strip().splitlines()
+    assert "Traceback" not in stderr
+    line = stderr.strip().splitlines()[-1]  # after the start-up warnings, if it got that far
     assert line == (
         "the database has tables that are not the shop's (customers): "
         "set DATABASE_URL to the shop's database or to an empty one"
     )
+
+
+async def test_catalog_that_is_not_utf8_exits_2_with_one_line(tmp_path):
+    catalog = tmp_path / "shop.toml"
+    catalog.write_bytes(
+        '[[product]]\nid = "gold"\ntitle = "Médaille"\ndescription = "d"\nprice = 5\n'
+        'kind = "one_time"\ngrants = ["gold"]\n'.encode("latin-1")
+    )
+    code, stderr = await run_to_exit(tmp_path, bot_token=TOKEN, catalog_path=catalog)
+    assert code == 2
+    [line] = stderr.strip().splitlines()
+    assert str(catalog) in line and "not valid UTF-8" in line
+
+
+async def test_plain_http_to_another_host_exits_2_as_it_would_send_the_token_in_clear(tmp_path):
+    code, stderr = await run_to_exit(
+        tmp_path, bot_token=TOKEN, telegram_api_base="http://bot-api.example:8081"
+    )
+    assert code == 2
+    [line] = stderr.strip().splitlines()
+    assert line.startswith("invalid TELEGRAM_API_BASE:") and "TELEGRAM_API_INSECURE" in line
+    assert TOKEN not in stderr
+
+
+async def test_token_telegram_rejects_exits_2_naming_bot_token(emulator, tmp_path):
+    rejected = "123456:REVOKED-token"
+    code, stderr = await run_to_exit(
+        tmp_path, bot_token=rejected, telegram_api_base=emulator.base_url
+    )
+    assert code == 2
+    [line] = stderr.strip().splitlines()
+    assert line.startswith("BOT_TOKEN was rejected by Telegram (401 Unauthorized)")
+    assert "REVOKED" not in stderr
+    assert [r.method for r in emulator.requests] == ["getMe"]
+    assert not (tmp_path / "data").exists()  # stopped before touching the database
 
 
 async def test_child_process_serves_the_whole_purchase_flow(emulator, tmp_path):

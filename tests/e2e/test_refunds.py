@@ -6,8 +6,9 @@ import pytest
 from sqlmodel import select
 
 from bot import texts
+from bot.services.offers import PayloadSigner
 from entitlements import has
-from storage import AuditEvent, OutboxRepository, Refund, RefundRepository
+from storage import AuditEvent, Entitlement, OutboxRepository, Refund, RefundRepository
 from tests.e2e.conftest import ADMIN_ID, SECOND_ADMIN_ID, RunningBot, buy, say, wait_handled
 from tests.emulator import BotAPIEmulator, Fault, User
 
@@ -233,6 +234,62 @@ async def test_two_admins_refunding_one_charge_at_once_refund_it_once(emulator, 
     assert [r.telegram_payment_charge_id for r in rows] == [charge_id]
     await emulator.wait_for_message(buyer.id, text_contains=REFUND_NOTICE)
     assert len(await refund_notices_owed(shop, buyer.id)) == 1
+
+
+# -- two payments for one one-time product ---------------------------------------------------
+
+
+async def pay_twice_for_gold(emu: BotAPIEmulator, shop) -> tuple[User, str, str]:
+    """Two invoices paid back to back: both passed pre-checkout before either was stored, so
+    the first grants and the second is kept as "already owned", for a person to refund."""
+    buyer, first = await buy_gold(emu, shop)
+    payload = PayloadSigner(emu.token).encode("gold", 25)
+    second, _ = emu.telegram.complete_payment(buyer, "XTR", 25, payload)
+    await emu.wait_for_message(buyer.id, text_contains="second payment for Gold badge")
+    for admin_id in (ADMIN_ID, SECOND_ADMIN_ID):  # before an admin's reply is waited for
+        await emu.wait_for_message(admin_id, text_contains="paid 25 ⭐ again")
+    return buyer, first, second.charge_id
+
+
+async def test_refunding_the_granting_payment_lets_the_other_paid_one_grant_instead(
+    emulator, shop
+):
+    buyer, first, second = await pay_twice_for_gold(emulator, shop)
+
+    reply = await admin_refund(emulator, shop, first)
+
+    assert reply.startswith("Refunded 25 ⭐")
+    assert f"The buyer keeps it: their other payment for it, {second}, had granted" in reply
+    assert "do not refund that one" in reply
+    assert await holds(shop, buyer.id, "gold")
+    async with shop.sessions() as session:
+        rows = (await session.exec(select(Entitlement))).all()
+    active = [r.telegram_payment_charge_id for r in rows if r.revoked_at is None]
+    assert active == [second] and len(rows) == 2
+    [notice] = await refund_notices_owed(shop, buyer.id)
+    assert "You keep <b>Gold badge</b>" in notice and second in notice
+    assert "access it gave has ended" not in notice
+    await emulator.wait_for_message(buyer.id, text_contains="You keep Gold badge")
+
+    # Refunding the second as well ends the access: nothing is left to grant it.
+    reply = await admin_refund(emulator, shop, second)
+    assert "The access it gave has ended" in reply
+    assert not await holds(shop, buyer.id, "gold")
+
+
+async def test_refunding_the_payment_that_granted_nothing_leaves_access_as_it_is(emulator, shop):
+    buyer, first, second = await pay_twice_for_gold(emulator, shop)
+
+    reply = await admin_refund(emulator, shop, second)
+
+    assert "It had granted nothing, so the buyer's access is unchanged" in reply
+    assert await holds(shop, buyer.id, "gold")
+    notice = await emulator.wait_for_message(buyer.id, text_contains=REFUND_NOTICE)
+    assert "It had not given you anything" in notice["text"]
+    # The refunded one never grants later: refunding the first ends the access.
+    reply = await admin_refund(emulator, shop, first)
+    assert "The access it gave has ended" in reply
+    assert not await holds(shop, buyer.id, "gold")
 
 
 # -- refunds Telegram reports (refunded_payment) ----------------------------------------------

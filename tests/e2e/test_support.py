@@ -196,3 +196,25 @@ async def test_forged_admin_button_from_a_buyer_is_refused(emulator, shop, step)
     assert emulator.calls("refundStarPayment") == []
     assert [r.method for r in emulator.requests[since:] if r.method.startswith("send")] == []
     assert await holds(shop, buyer.id, "gold")
+
+
+async def test_refund_button_of_a_refunded_payment_alerts_in_plain_text_within_200(emulator, shop):
+    buyer = emulator.user("Ann")
+    gold = await buy(emulator, buyer, "gold")
+    request = await ask_for_help(emulator, buyer, "Charged twice")
+    [(_, ask)] = buttons(request)
+    # Another admin refunded it meanwhile, with a long reason that has markup in it.
+    reason = "<b>duplicate</b> & " + "so " * 100
+    await say(emulator, ADMIN, f"/refund {gold.charge_id} {reason}")
+
+    since = emulator.mark()
+    update_id = emulator.press_button(ADMIN, request, ask)
+    await wait_handled(shop, update_id)
+
+    [answer] = [r for r in emulator.requests[since:] if r.method == "answerCallbackQuery"]
+    assert answer.ok and answer.params["show_alert"]
+    alert = answer.params["text"]
+    assert alert.startswith("Already refunded on ") and "reason: <b>duplicate</b> & so" in alert
+    assert "&lt;" not in alert and "parse_mode" not in answer.params
+    assert len(alert) <= 200 and alert.endswith("Nothing was done.")
+    assert len(emulator.calls("refundStarPayment")) == 1

@@ -12,6 +12,8 @@ async with BotAPIEmulator() as emu:
 from tests.emulator.formatting import EntityParseError, format_text, utf16_len
 from tests.emulator.models import (
     JSON,
+    MALFORMED,
+    NO_HTTP_ANSWER,
     ApiError,
     Charge,
     CheckoutResult,
@@ -28,6 +30,8 @@ __all__ = [
     "DEFAULT_SPEC_PATH",
     "DEFAULT_TOKEN",
     "JSON",
+    "MALFORMED",
+    "NO_HTTP_ANSWER",
     "ApiError",
     "BotAPIEmulator",
     "BotAPISpec",

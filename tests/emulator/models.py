@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 JSON = dict[str, Any]
+NO_HTTP_ANSWER = 0  # the status of a request answered with bytes that are not HTTP
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,9 @@ class Fault:
     `status=None` with a `delay` only slows the answer down: the request is still carried
     out after the delay, even if the client gave up waiting, as Telegram does when only the
     response is lost. `body` replaces the JSON answer with raw text (Telegram's nginx answers
-    502 with an HTML page, which is the default for 502).
+    502 with an HTML page, which is the default for 502). `raw` is written to the socket instead
+    of any HTTP answer, which is then closed: a broken proxy whose answer the client cannot
+    parse (`MALFORMED`).
     """
 
     status: int | None = 500
@@ -54,6 +57,11 @@ class Fault:
     retry_after: int | None = None
     delay: float = 0.0
     body: str | None = None
+    raw: bytes | None = None
+
+
+# Not HTTP: aiohttp fails to parse it and raises ClientResponseError, whose text names the URL.
+MALFORMED = Fault(raw=b"HTTP/1.1 200 OK\r\nContent-Length: banana\r\n\r\n{}")
 
 
 @dataclass
@@ -67,7 +75,7 @@ class Request:
     path: str = ""
     files: dict[str, UploadedFile] = field(default_factory=dict)
     response: Any = None
-    status: int | None = None
+    status: int | None = None  # None until answered; NO_HTTP_ANSWER for a `raw` fault
     fault: Fault | None = None
 
     @property

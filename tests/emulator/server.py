@@ -14,7 +14,7 @@ import inspect
 import re
 import secrets
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -24,6 +24,7 @@ from aiohttp import web
 
 from tests.emulator.models import (
     JSON,
+    NO_HTTP_ANSWER,
     ApiError,
     Charge,
     CheckoutResult,
@@ -163,9 +164,9 @@ class BotAPIEmulator:
         return self.telegram.updates.confirmed_offset
 
     @property
-    def deliveries(self) -> dict[int, int]:
-        """How many times getUpdates returned each update."""
-        return dict(self.telegram.updates.deliveries)
+    def deliveries(self) -> Counter[int]:
+        """How many times getUpdates returned each update (0 for one never returned)."""
+        return Counter(self.telegram.updates.deliveries)
 
     @property
     def pending_updates(self) -> list[JSON]:
@@ -510,7 +511,7 @@ class BotAPIEmulator:
         except ApiError as error:
             outcome = error
         except _FaultAnswer as fault:
-            return self._finish_fault(request, fault.fault)
+            return self._finish_fault(request, fault.fault, http)
         except Exception as error:
             # A bug of the emulator, not of the bot: answer like a Telegram outage, keep going.
             self.emulator_errors.append(f"{method.name}: {type(error).__name__}: {error}")
@@ -583,7 +584,13 @@ class BotAPIEmulator:
         self._notify()
         return _json_response(status, body)
 
-    def _finish_fault(self, request: Request, fault: Fault) -> web.Response:
+    def _finish_fault(self, request: Request, fault: Fault, http: web.Request) -> web.Response:
+        if fault.raw is not None and http.transport is not None:
+            http.transport.write(fault.raw)
+            http.transport.close()  # what aiohttp then writes goes nowhere
+            request.status, request.response = NO_HTTP_ANSWER, fault.raw.decode(errors="replace")
+            self._notify()
+            return web.Response()
         status = fault.status or 500
         if fault.body is not None or (status == 502 and fault.description is None):
             text = fault.body if fault.body is not None else _NGINX_502

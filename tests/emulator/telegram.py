@@ -30,18 +30,25 @@ NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
 )
+# Telegram's limits; text lengths in UTF-16 code units, as Telegram counts them.
 MAX_TEXT_LENGTH = 4096
-_COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 MAX_CAPTION_LENGTH = 1024
+MAX_CALLBACK_ANSWER_LENGTH = 200
+MAX_CALLBACK_DATA_BYTES = 64
+MAX_PAYLOAD_BYTES = 128
+_COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 
 Handler = Callable[[JSON], Any]
 
 
 class SpecViolation(ApiError):
-    """A request that breaks a rule the Bot API documents; also listed in violations."""
+    """A request that breaks a rule the Bot API documents; also listed in violations.
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(400, f"Bad Request: {reason}")
+    `answer` is what Telegram says about it, when that differs from the `reason` we list.
+    """
+
+    def __init__(self, reason: str, answer: str | None = None) -> None:
+        super().__init__(400, f"Bad Request: {answer or reason}")
         self.reason = reason
 
 
@@ -171,8 +178,7 @@ class FakeTelegram:
         text, entities = _formatted(params, "text", "entities")
         if not text.strip():
             raise bad_request("message text is empty")
-        if utf16_len(text) > MAX_TEXT_LENGTH:
-            raise bad_request("message is too long")
+        _check_text_length(text)
         content: JSON = {"text": text}
         if entities:
             content["entities"] = entities
@@ -212,8 +218,7 @@ class FakeTelegram:
         text, entities = _formatted(params, "text", "entities")
         if not text.strip():
             raise bad_request("message text is empty")
-        if utf16_len(text) > MAX_TEXT_LENGTH:
-            raise bad_request("message is too long")
+        _check_text_length(text)
         return self._edit(message, {"text": text, "entities": entities}, params)
 
     def edit_message_caption(self, params: JSON) -> JSON | bool:
@@ -285,6 +290,12 @@ class FakeTelegram:
 
     def answer_callback_query(self, params: JSON) -> bool:
         query_id = params["callback_query_id"]
+        text = str(params.get("text", ""))
+        if utf16_len(text) > MAX_CALLBACK_ANSWER_LENGTH:
+            raise SpecViolation(
+                f"text is {utf16_len(text)} characters; the limit is {MAX_CALLBACK_ANSWER_LENGTH}",
+                answer="MESSAGE_TOO_LONG",
+            )
         if query_id not in self.callback_queries or query_id in self.callback_answers:
             raise bad_request(QUERY_TOO_OLD)
         self.callback_answers[query_id] = dict(params)
@@ -431,6 +442,16 @@ def _formatted(params: JSON, text_field: str, entities_field: str) -> tuple[str,
         raise bad_request(f"can't parse entities: {error}") from error
 
 
+def _check_text_length(text: str) -> None:
+    """A message's text after entity parsing, as Telegram measures it."""
+    if utf16_len(text) > MAX_TEXT_LENGTH:
+        raise SpecViolation(
+            f"text is {utf16_len(text)} UTF-16 units after parsing; the limit is "
+            f"{MAX_TEXT_LENGTH}",
+            answer="message is too long",
+        )
+
+
 def _inline_markup(params: JSON) -> JSON:
     """The reply_markup a Message carries: only inline keyboards, checked as Telegram does."""
     markup = params.get("reply_markup")
@@ -439,8 +460,12 @@ def _inline_markup(params: JSON) -> JSON:
     for row in markup["inline_keyboard"]:
         for button in row:
             data = button.get("callback_data")
-            if data is not None and not 1 <= len(str(data).encode()) <= 64:
-                raise bad_request("BUTTON_DATA_INVALID")
+            if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA_BYTES:
+                raise SpecViolation(
+                    f"callback_data must be 1-{MAX_CALLBACK_DATA_BYTES} bytes, "
+                    f"got {len(str(data).encode())}",
+                    answer="BUTTON_DATA_INVALID",
+                )
             url = button.get("url")
             if url is not None and not str(url).startswith(("http://", "https://", "tg://")):
                 raise bad_request("BUTTON_URL_INVALID")
@@ -453,8 +478,8 @@ def _check_invoice(params: JSON) -> None:
         raise SpecViolation("title must be 1-32 characters")
     if not 1 <= len(params["description"]) <= 255:
         raise SpecViolation("description must be 1-255 characters")
-    if not 1 <= len(str(params["payload"]).encode()) <= 128:
-        raise SpecViolation("payload must be 1-128 bytes")
+    if not 1 <= len(str(params["payload"]).encode()) <= MAX_PAYLOAD_BYTES:
+        raise SpecViolation(f"payload must be 1-{MAX_PAYLOAD_BYTES} bytes")
     prices = params["prices"]
     if params["currency"] == "XTR":
         if len(prices) != 1:

@@ -74,3 +74,11 @@ def test_missing_file_and_bad_toml_are_refused(tmp_path):
         load_catalog(write(tmp_path, "[[product]\n"))
     with pytest.raises(CatalogError, match="no \\[\\[product\\]\\] tables"):
         load_catalog(write(tmp_path, "title = 'x'\n"))
+
+
+def test_catalog_that_is_not_utf8_is_refused_with_the_byte(tmp_path):
+    path = tmp_path / "catalog.toml"
+    path.write_bytes(VALID.replace("Shiny.", "Brillant, très.").encode("latin-1"))
+    with pytest.raises(CatalogError) as error:
+        load_catalog(path)
+    assert str(error.value) == f"{path}: not valid UTF-8 (byte 73); save the file as UTF-8"

@@ -102,6 +102,11 @@ def test_missing_token_says_where_to_get_one():
         ("DATABASE_URL", "postgresql://shop:secret@db/shop"),
         ("DATABASE_URL", "sqlite:///data/bot.db"),
         ("DATABASE_URL", "not a url"),
+        # Telegram counts UTF-16 code units: 2049 emoji are 4098 of them.
+        ("TERMS_TEXT", "🌟" * 2049),
+        ("PAYSUPPORT_TEXT", "🌟" * 1751),
+        ("PAYLOAD_SECRET", "too-short"),
+        ("TELEGRAM_API_BASE", "http://bot-api.example:8081"),
     ],
 )
 def test_bad_value_names_the_variable(monkeypatch, variable, value):
@@ -112,4 +117,50 @@ def test_bad_value_names_the_variable(monkeypatch, variable, value):
     message = str(error.value)
     assert message.startswith(f"invalid {variable}:")
     assert "\n" not in message
-    assert TOKEN not in message and "secret" not in message
+    assert TOKEN not in message
+    assert variable != "DATABASE_URL" or "secret" not in message  # the URL's password
+
+
+def test_texts_are_measured_as_telegram_counts_them():
+    fits = load_settings(bot_token=TOKEN, terms_text="🌟" * 2048, paysupport_text="🌟" * 1750)
+    assert len(fits.terms_text) == 2048
+    with pytest.raises(ConfigError, match="invalid TERMS_TEXT: is 4098 characters"):
+        load_settings(bot_token=TOKEN, terms_text="🌟" * 2049)
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "https://bot-api.example",
+        "http://127.0.0.1:8081",
+        "http://127.8.0.1",
+        "http://localhost:8081",
+        "http://[::1]:8081",
+    ],
+)
+def test_api_base_over_https_or_to_loopback_is_accepted(base):
+    assert load_settings(bot_token=TOKEN, telegram_api_base=base).telegram_api_base is not None
+
+
+def test_plain_http_to_another_host_needs_telegram_api_insecure():
+    with pytest.raises(ConfigError, match="invalid TELEGRAM_API_BASE: plain http://"):
+        load_settings(bot_token=TOKEN, telegram_api_base="http://10.0.0.5:8081")
+    insecure = load_settings(
+        bot_token=TOKEN, telegram_api_base="http://10.0.0.5:8081", telegram_api_insecure=True
+    )
+    assert str(insecure.telegram_api_base) == "http://10.0.0.5:8081/"
+
+
+def test_payload_secrets_are_read_and_never_shown(monkeypatch):
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("PAYLOAD_SECRET", "new-payload-secret-0123")
+    monkeypatch.setenv("PAYLOAD_SECRETS_OLD", " old-one-0123456789 ,, old-two ")
+    settings = load_settings()
+    assert settings.payload_secret is not None
+    assert settings.payload_secret.get_secret_value() == "new-payload-secret-0123"
+    assert [s.get_secret_value() for s in settings.payload_secrets_old] == [
+        "old-one-0123456789",
+        "old-two",
+    ]
+    shown = repr(settings) + str(settings.model_dump())
+    assert "payload-secret" not in shown and "old-one" not in shown

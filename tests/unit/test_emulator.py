@@ -41,6 +41,8 @@ from aiogram.types import (
 
 from tests.emulator import (
     DEFAULT_SPEC_PATH,
+    MALFORMED,
+    NO_HTTP_ANSWER,
     BotAPIEmulator,
     BotAPISpec,
     Fault,
@@ -557,14 +559,77 @@ async def test_button_press_is_a_callback_query_answered_once(
     assert_answers_match_spec(emu)
 
 
-async def test_callback_data_over_64_bytes_is_rejected(emu: BotAPIEmulator, bot: Bot) -> None:
+async def test_callback_data_over_64_bytes_is_rejected_and_a_violation(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
     alice = emu.user(first_name="Alice")
     keyboard = InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text="Buy", callback_data="x" * 65)]]
+        inline_keyboard=[[InlineKeyboardButton(text="Buy", callback_data="é" * 33)]]
     )
 
-    with pytest.raises(TelegramBadRequest, match="BUTTON_DATA_INVALID"):
+    with pytest.raises(TelegramBadRequest, match="Bad Request: BUTTON_DATA_INVALID"):
         await bot.send_message(alice.id, "Pack", reply_markup=keyboard)
+
+    assert emu.violations == ["sendMessage: callback_data must be 1-64 bytes, got 66"]
+    assert emu.sent_messages(alice.id) == []
+
+
+async def test_callback_answer_over_200_characters_is_rejected_and_a_violation(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    alice = emu.user(first_name="Alice")
+    message = await bot.send_message(
+        alice.id,
+        "Pack",
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text="Buy", callback_data="buy")]]
+        ),
+    )
+    emu.press_button(alice, message, "buy")
+    query_id = emu.pending_updates[0]["callback_query"]["id"]
+
+    # 101 emoji are 202 UTF-16 units, as Telegram counts them.
+    with pytest.raises(TelegramBadRequest, match="Bad Request: MESSAGE_TOO_LONG"):
+        await bot.answer_callback_query(query_id, text="⭐" * 190 + "🌟" * 6)
+
+    assert emu.violations == ["answerCallbackQuery: text is 202 characters; the limit is 200"]
+    assert query_id not in emu.callback_answers
+    assert await bot.answer_callback_query(query_id, text="⭐" * 200)
+
+
+@pytest.mark.parametrize("edit", [False, True], ids=["send", "edit"])
+async def test_text_over_4096_utf16_units_is_rejected_and_a_violation(
+    emu: BotAPIEmulator, bot: Bot, edit: bool
+) -> None:
+    alice = emu.user(first_name="Alice")
+    # 2049 characters, but 4098 UTF-16 units once parsed; the tags do not count.
+    text = "<b>" + "🌟" * 2049 + "</b>"
+    fits = "<b>" + "🌟" * 2048 + "</b>"
+
+    with pytest.raises(TelegramBadRequest, match="Bad Request: message is too long"):
+        if edit:
+            sent = await bot.send_message(alice.id, fits, parse_mode="HTML")
+            await bot.edit_message_text(
+                text, chat_id=alice.id, message_id=sent.message_id, parse_mode="HTML"
+            )
+        else:
+            await bot.send_message(alice.id, text, parse_mode="HTML")
+
+    method = "editMessageText" if edit else "sendMessage"
+    breach = "text is 4098 UTF-16 units after parsing; the limit is 4096"
+    assert emu.violations == [f"{method}: {breach}"]
+
+
+async def test_invoice_payload_over_128_bytes_is_rejected_and_a_violation(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    alice = emu.user(first_name="Alice")
+
+    with pytest.raises(TelegramBadRequest, match="payload"):
+        await send_stars_invoice(bot, alice.id, payload="p" * 129)
+
+    assert emu.violations == ["sendInvoice: payload must be 1-128 bytes"]
+    assert emu.invoices == []
 
 
 async def test_commands_are_stored_per_scope_and_language(bot: Bot) -> None:
@@ -830,6 +895,21 @@ async def test_injected_502_is_nginx_html_that_aiogram_cannot_decode(
 
     assert (await bot.get_me()).id == 123456
     assert "502 Bad Gateway" in emu.calls("getMe")[0].response
+
+
+async def test_malformed_answer_fails_in_aiohttp_with_the_request_url(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    emu.inject("getMe", MALFORMED)
+
+    with pytest.raises(TelegramNetworkError, match="ClientResponseError") as failed:
+        await bot.get_me()
+
+    # What the bot must never log or show: aiohttp names the URL, and the URL holds the token.
+    assert f"/bot{TOKEN}/getMe" in str(failed.value)
+    [call] = emu.calls("getMe")
+    assert call.status == NO_HTTP_ANSWER and "banana" in call.response
+    assert (await bot.get_me()).id == 123456
 
 
 async def test_slow_answer_times_the_client_out_but_the_message_is_still_sent(

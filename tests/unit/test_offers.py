@@ -52,6 +52,18 @@ def test_payloads_this_bot_did_not_sign_are_foreign(payload):
     assert check(payload).refusal is Refusal.FOREIGN_PAYLOAD
 
 
+def test_old_secrets_check_but_never_sign():
+    rotated = PayloadSigner("new-secret", old=["123:secret", "older"])
+    from_before = SIGNER.encode("gold", 25)
+    offer = rotated.decode(from_before)
+    assert offer is not None and (offer.product_id, offer.price) == ("gold", 25)
+    assert rotated.decode(PayloadSigner("older").encode("gold", 25)) is not None
+    fresh = rotated.encode("gold", 25)
+    assert PayloadSigner("new-secret").decode(fresh) is not None
+    assert SIGNER.decode(fresh) is None
+    assert rotated.decode(PayloadSigner("never-listed").encode("gold", 25)) is None
+
+
 def test_tampered_price_breaks_the_signature():
     payload = SIGNER.encode("gold", 25)
     assert SIGNER.decode(payload.replace(":25:", ":1:")) is None

@@ -27,10 +27,11 @@ from bot.services.refunds import (
     RefundCommand,
     classify_refund_error,
     parse_refund_args,
+    record_reported_refund,
     refund_payment,
 )
 from bot.services.support import RefundButton, RefundStep, refund_keyboard, refundable
-from entitlements import grant_for_charge, has
+from entitlements import grant_for_charge, has, list_active
 from storage import Payment, PaymentRepository, Refund, RefundRepository, utcnow
 from tests.emulator import format_text, utf16_len
 
@@ -258,3 +259,48 @@ def test_support_request_escapes_and_trims_what_the_buyer_wrote():
     assert "Gold badge, 25 ⭐, 2026-01-02 00:00 UTC, not refunded" in text
     shown, _ = format_text(text, "HTML")
     assert utf16_len(shown) <= 4096  # Telegram's limit, counted after entity parsing
+
+
+async def add_payments(sessions, *charge_ids: str) -> None:
+    """More gold payments of user 7 that granted nothing (kept as "already owned")."""
+    async with sessions() as session:
+        for charge_id in charge_ids:
+            await PaymentRepository(session).add(make_payment(charge_id))
+        await session.commit()
+
+
+async def active_charges(sessions) -> list[str]:
+    async with sessions() as session:
+        [active] = await list_active(session, 7)
+    return list(active.charge_ids)
+
+
+async def test_refund_lets_the_oldest_waiting_payment_grant_one_at_a_time(paid, writer):
+    catalog = load_catalog(DEFAULT_CATALOG)
+    await add_payments(paid, "stx2", "stx3")
+
+    first = await record_reported_refund(writer, catalog, "stx1")
+    assert first.granted_instead is not None
+    assert first.granted_instead.telegram_payment_charge_id == "stx2"
+    assert await active_charges(paid) == ["stx2"]
+
+    second = await record_reported_refund(writer, catalog, "stx2")
+    assert second.granted_instead is not None
+    assert second.granted_instead.telegram_payment_charge_id == "stx3"
+    assert await active_charges(paid) == ["stx3"]
+
+
+async def test_no_payment_grants_instead_once_refunded_or_while_the_key_is_held(paid, writer):
+    catalog = load_catalog(DEFAULT_CATALOG)
+    await add_payments(paid, "stx2")
+    # The waiting payment was refunded first: it granted nothing, and changes nothing.
+    waiting = await record_reported_refund(writer, catalog, "stx2")
+    assert (waiting.revoked, waiting.granted_instead) == (0, None)
+    async with paid() as session:  # and the key is also held through another charge
+        await grant_for_charge(session, user_id=7, charge_id="stx9", keys=["gold"])
+        await session.commit()
+
+    refunded = await record_reported_refund(writer, catalog, "stx1")
+
+    assert (refunded.revoked, refunded.granted_instead) == (1, None)
+    assert await active_charges(paid) == ["stx9"]

@@ -10,6 +10,7 @@ import pytest
 from bot import texts
 from bot.catalog import Catalog, Product, ProductKind, load_catalog
 from bot.config import DEFAULT_CATALOG
+from bot.dispatcher import APOLOGY
 from entitlements import ActiveEntitlement, GrantedKey
 from storage import Payment, Refund
 from tests.emulator import format_text, utf16_len
@@ -230,3 +231,57 @@ def test_fit_lines_shows_what_fits_in_the_room_and_counts_the_rest(room, expecte
     fitted = texts.fit_lines(["<b>aaaa</b>", "b&amp;bbb", "cccc", "dddd", "eeee"], room)
     assert visible(fitted) == expected
     assert utf16_len(expected) <= room
+
+
+def test_plain_drops_telegrams_tags_and_keeps_broken_markup_readable():
+    html = '<b>Gold</b> &amp; <a href="tg://user?id=1">you</a>: 2 < 3, <i>R&D</b> <blink>'
+    assert texts.plain(html) == "Gold & you: 2 < 3, R&D <blink>"
+
+
+@pytest.mark.parametrize(
+    "alert",
+    [
+        texts.refund_already_alert(
+            Refund(
+                telegram_payment_charge_id="c",
+                user_id=7,
+                total_amount=1,
+                source="elsewhere",
+                admin_id=10**15,
+                reason="<b>" * 4000,
+                refunded_at=PAID_AT,
+            )
+        ),
+        texts.refund_already_alert(refund(1)),
+        texts.PAYMENT_GONE,
+        texts.NOT_ALLOWED_BUTTON,
+        texts.SUPPORT_NOTHING_TO_CANCEL,
+        APOLOGY,
+    ],
+    ids=["refunded-long-reason", "refunded", "gone", "not-allowed", "nothing-to-cancel", "sorry"],
+)
+def test_button_alerts_are_plain_text_of_at_most_200(alert):
+    # answerCallbackQuery takes no parse mode: an entity would show as "&lt;".
+    assert utf16_len(alert) <= texts.ALERT_LIMIT
+    assert "&lt;" not in alert and "&amp;" not in alert
+
+
+@pytest.mark.parametrize("revoked", [1, 0])
+@pytest.mark.parametrize("instead", [True, False])
+def test_refund_texts_say_what_changed_and_fit(revoked, instead):
+    refunded, other = payment(1), (payment(2) if instead else None)
+    notice = assert_fits(
+        texts.refund_notice(refunded, product(), revoked=revoked, granted_instead=other)
+    )
+    done = assert_fits(
+        texts.refund_done(
+            refunded, product(), elsewhere=False, revoked=revoked, granted_instead=other
+        )
+    )
+    if instead:
+        assert "You keep" in notice and charge_id(2) in notice
+        assert "do not refund that one" in done and charge_id(2) in done
+    elif revoked:
+        assert "access it gave has ended" in notice and "access it gave has ended" in done
+    else:
+        assert "had not given you anything" in notice and "granted nothing" in done
