@@ -1,133 +1,218 @@
-"""Pre-checkout latency and payment throughput, against the Bot API emulator.
+"""`make bench`: the shop bot's speed and memory, each beside a baseline measured in this run.
 
-Baseline: a bare aiogram dispatcher that answers every pre-checkout "ok" at once (no checks, no
-database) on aiogram's stock polling. Shop bot: the real bot (`run_bot`) with its checks, SQLite
-look-ups, audit rows and at-least-once poller. Both run here, now, on the same emulator code, so
-the difference is what the shop's work costs. Run with `make bench`.
+Figures only: nothing here passes or fails. Machines are noisy, so compare the ratios of one
+run, not figures across runs. Results are printed as one table and written as JSON to
+bench/results/.
 """
 
 from __future__ import annotations
 
 import asyncio
-import statistics
+import json
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.types import PreCheckoutQuery
 from loguru import logger
-from sqlmodel import func, select
 
-from bot.app import run_bot
-from bot.catalog import load_catalog
-from bot.config import DEFAULT_CATALOG, load_settings
-from bot.services.offers import PayloadSigner
-from storage import Payment, create_engine, create_session_factory
-from tests.emulator import BotAPIEmulator
+from bench import big_database
+from bench.flash_sale import BARE, SHOP, machine, run_sale, run_waves
+from bench.storage import CONCURRENCY, payments_per_second
 
-BURST = 200
-
-
-async def baseline(emulator: BotAPIEmulator, _: Path) -> Callable[[], Awaitable[None]]:
-    dispatcher = Dispatcher()
-
-    @dispatcher.pre_checkout_query()
-    async def answer(query: PreCheckoutQuery) -> None:
-        await query.answer(ok=True)
-
-    bot = Bot(
-        emulator.token, session=AiohttpSession(api=TelegramAPIServer.from_base(emulator.base_url))
-    )
-    task = asyncio.create_task(
-        dispatcher.start_polling(bot, handle_signals=False, polling_timeout=1)
-    )
-
-    async def stop() -> None:
-        await dispatcher.stop_polling()
-        await task
-
-    return stop
+RESULTS = Path(__file__).with_name("results")
+BIG = 1_000_000
+MEMORY_PAYMENTS, MEMORY_WAVE = 100_000, 2_000
+STORED = 5_000  # payments stored in process, by each writer
 
 
-async def shop_bot(emulator: BotAPIEmulator, workdir: Path) -> Callable[[], Awaitable[None]]:
-    settings = load_settings(
-        bot_token=emulator.token,
-        telegram_api_base=emulator.base_url,
-        database_url=f"sqlite+aiosqlite:///{workdir / 'bench.db'}",
-        reconcile_interval=0,
-    )
-    stop_event = asyncio.Event()
-    task = asyncio.create_task(
-        run_bot(settings, load_catalog(DEFAULT_CATALOG), stop_event, handle_signals=False)
-    )
+@dataclass
+class Row:
+    """One line of the table: what was measured, the baseline's figure and the shop bot's."""
 
-    async def stop() -> None:
-        stop_event.set()
-        await task
+    what: str
+    baseline: float | None
+    shop: float | None
+    unit: str
+    target: str
+    met: bool | None = None
 
-    return stop
+    @property
+    def ratio(self) -> float | None:
+        if self.baseline and self.shop is not None:
+            return self.shop / self.baseline
+        return None
 
 
-async def measure(name: str, start: Callable, workdir: Path) -> dict[str, float]:
-    emulator = BotAPIEmulator()
-    await emulator.start()
-    stop = await start(emulator, workdir)
-    await emulator.wait_for("getUpdates", answered=False)
-    signer = PayloadSigner(emulator.token)
-    buyers = [emulator.user(f"b{n}") for n in range(BURST)]
+@dataclass
+class Bench:
+    rows: list[Row] = field(default_factory=list)
+    steps: int = 6
+    step: int = 0
+    began: float = field(default_factory=time.monotonic)
 
-    async def pay(buyer):
-        return await emulator.pay(
-            buyer, payload=signer.encode("gold", 25), total_amount=25, currency="XTR"
-        )
+    def progress(self, what: str) -> None:
+        elapsed = time.monotonic() - self.began
+        line = f"[{self.step}/{self.steps} {elapsed:5.0f}s] {what}"
+        if sys.stderr.isatty():
+            print(f"\r\033[K{line}", end="", file=sys.stderr, flush=True)
+        else:
+            print(line, file=sys.stderr, flush=True)
 
-    sequential = [await pay(b) for b in buyers[:50]]
-    began = time.perf_counter()
-    burst = await asyncio.gather(*(pay(b) for b in buyers[50:]))
-    burst_seconds = time.perf_counter() - began
-    stored = None
-    if name == "shop bot":
-        engine = create_engine(f"sqlite+aiosqlite:///{workdir / 'bench.db'}")
-        sessions = create_session_factory(engine)
-        while True:  # until every successful_payment of the burst is recorded
-            async with sessions() as session:
-                count = (await session.exec(select(func.count()).select_from(Payment))).one()
-            if count >= BURST:
-                break
-            await asyncio.sleep(0.01)
-        stored = time.perf_counter() - began
-        await engine.dispose()
-    await stop()
-    await emulator.stop()
-    seq = [r.answered_in * 1000 for r in sequential if r.answered_in is not None]
-    par = [r.answered_in * 1000 for r in burst if r.answered_in is not None]
-    return {
-        "one at a time, p50 ms": statistics.median(seq),
-        "one at a time, max ms": max(seq),
-        f"burst of {BURST - 50}, p50 ms": statistics.median(par),
-        f"burst of {BURST - 50}, p95 ms": statistics.quantiles(par, n=20)[18],
-        f"burst of {BURST - 50}, max ms": max(par),
-        "burst answered, s": burst_seconds,
-        "burst stored, s": stored if stored is not None else float("nan"),
-    }
+    async def run(self, what: str, scenario: Callable[[], Awaitable[None]]) -> None:
+        self.step += 1
+        self.progress(what)
+        await scenario()
 
 
 async def main() -> None:
     logger.remove()
     logger.add(sys.stderr, level="ERROR")
+    bench = Bench()
     with tempfile.TemporaryDirectory() as tmp:
-        base = await measure("baseline", baseline, Path(tmp))
-        ours = await measure("shop bot", shop_bot, Path(tmp))
-    print(f"pre-checkout answer time as the emulator saw it ({BURST} payments)")
-    print(f"{'':28} {'baseline':>10} {'shop bot':>10}")
-    for key in base:
-        print(f"{key:28} {base[key]:10.2f} {ours[key]:10.2f}")
-    print("baseline: stock aiogram polling answering ok at once; shop bot: python -m bot's code")
+        work = Path(tmp)
+        await bench.run("flash sale, 500 buyers", lambda: flash_sale(bench, 500, work))
+        await bench.run("flash sale, 2,000 buyers", lambda: flash_sale(bench, 2000, work))
+        await bench.run("storing payments in process", lambda: in_process(bench, work))
+        await bench.run(f"writing {BIG:,} payments", lambda: fill_big(bench, work))
+        await bench.run("sale on an empty and on a full database", lambda: flat(bench, work))
+        await bench.run(
+            f"{MEMORY_PAYMENTS:,} payments, bare aiogram and shop bot", lambda: memory(bench, work)
+        )
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    report(bench)
+
+
+async def flash_sale(bench: Bench, buyers: int, work: Path) -> None:
+    base = await run_sale(BARE, buyers, _fresh(work, f"bare{buyers}"), bench.progress)
+    shop = await run_sale(SHOP, buyers, _fresh(work, f"shop{buyers}"), bench.progress)
+    label = f"{buyers:,} buyers at once:"
+    if buyers == 500:
+        bench.rows += [
+            Row(f"{label} pre-checkout p50", base.p50, shop.p50, "s", ""),
+            _at_most(Row(f"{label} pre-checkout p99", base.p99, shop.p99, "s", "≤ 1.5x"), 1.5),
+            Row(f"{label} peak RSS", base.peak_rss_mib, shop.peak_rss_mib, "MiB", ""),
+        ]
+        return
+    answered = shop.answered == buyers
+    p99 = Row(f"{label} pre-checkout p99", base.p99, shop.p99, "s", "≤ 2 s")
+    stored = shop.stored_per_second
+    bench.rows += [
+        Row(f"{label} pre-checkouts answered", base.answered, shop.answered, "", "all", answered),
+        _met(p99, shop.p99 <= 2.0),
+        _met(
+            Row(f"{label} payments stored per second", None, stored, "/s", "≥ 1000"),
+            stored is not None and stored >= 1000,
+        ),
+    ]
+
+
+async def in_process(bench: Bench, work: Path) -> None:
+    naive = await payments_per_second(True, STORED, work)
+    writer = await payments_per_second(False, STORED, work)
+    row = Row(
+        f"in process, {CONCURRENCY} at once: payments stored per second (baseline: "
+        "naive, one commit each)",
+        naive,
+        writer,
+        "/s",
+        "≥ 5x",
+    )
+    bench.rows.append(_met(row, writer >= 5 * naive))
+
+
+async def fill_big(bench: Bench, work: Path) -> None:
+    await asyncio.to_thread(big_database.fill, work / "big.db", BIG)
+
+
+async def flat(bench: Bench, work: Path) -> None:
+    buyers = 500
+    empty = await run_sale(SHOP, buyers, _fresh(work, "empty"), bench.progress)
+    full = await run_sale(
+        SHOP,
+        buyers,
+        _fresh(work, "full"),
+        bench.progress,
+        database=work / "big.db",
+        existing_buyers=big_database.users(),
+    )
+    label = f"{BIG:,} payments stored (baseline: empty database):"
+    p99 = Row(f"{label} pre-checkout p99", empty.p99, full.p99, "s", "≤ 1.2x")
+    per_payment = Row(
+        f"{label} time per payment",
+        1000 / empty.stored_per_second if empty.stored_per_second else None,
+        1000 / full.stored_per_second if full.stored_per_second else None,
+        "ms",
+        "≤ 1.2x",
+    )
+    bench.rows += [_at_most(p99, 1.2), _at_most(per_payment, 1.2)]
+
+
+async def memory(bench: Bench, work: Path) -> None:
+    base = await run_waves(BARE, MEMORY_PAYMENTS, MEMORY_WAVE, _fresh(work, "mb"), bench.progress)
+    shop = await run_waves(SHOP, MEMORY_PAYMENTS, MEMORY_WAVE, _fresh(work, "ms"), bench.progress)
+    row = Row(f"peak RSS after {MEMORY_PAYMENTS:,} payments", base, shop, "MiB", "≤ 1.15x")
+    bench.rows.append(_at_most(row, 1.15))
+
+
+def report(bench: Bench) -> None:
+    print(f"{'':66} {'baseline':>10} {'shop bot':>10} {'ratio':>6}  target")
+    for row in bench.rows:
+        ratio = f"{row.ratio:5.2f}x" if row.ratio is not None else ""
+        mark = {True: "  met", False: "  MISSED", None: ""}[row.met]
+        print(
+            f"{row.what:66} {_figure(row.baseline, row.unit):>10} "
+            f"{_figure(row.shop, row.unit):>10} {ratio:>6}  {row.target}{mark}"
+        )
+    print(
+        '\nBaseline: a bare aiogram bot answering every pre-checkout "ok" with no checks and no '
+        "database, run here against the same emulator (for the database rows: the shop bot on "
+        "an empty database; in process: one commit per payment). Ratios above 1 mean the shop "
+        "bot is slower or bigger; the machine is shared, so compare ratios within one run."
+    )
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = RESULTS / f"bench-{stamp}.json"
+    data: dict[str, Any] = {
+        "when": stamp,
+        "machine": machine(),
+        "seconds": round(time.monotonic() - bench.began),
+        "rows": [{**row.__dict__, "ratio": row.ratio} for row in bench.rows],
+    }
+    out.write_text(json.dumps(data, indent=2) + "\n")
+    print(
+        f"Figures also in {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}"
+    )
+
+
+def _figure(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "s":
+        return f"{value:.2f} s"
+    if unit in ("/s", "MiB", ""):
+        return f"{value:,.0f}{' ' + unit if unit else ''}"
+    return f"{value:.2f} {unit}"
+
+
+def _met(row: Row, met: bool) -> Row:
+    row.met = met
+    return row
+
+
+def _at_most(row: Row, ratio: float) -> Row:
+    return _met(row, row.ratio is not None and row.ratio <= ratio)
+
+
+def _fresh(work: Path, name: str) -> Path:
+    folder = work / name
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 if __name__ == "__main__":

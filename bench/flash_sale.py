@@ -1,16 +1,19 @@
-"""A flash sale over loopback: N buyers who hold invoices press Pay at once.
+"""Buyers paying at once over loopback, against the bot as its own process.
 
-The bot runs as its own process (`python -m bot`, or the bare aiogram baseline), the Bot API
-emulator in this one; they talk HTTP on 127.0.0.1 as the bot would talk to Telegram. Measured:
-when each pre-checkout was answered (as the emulator saw it), how fast the payments that follow
-are stored, and the bot process's peak memory.
+The bot runs as a child process (`python -m bot`, or the bare aiogram baseline), the Bot API
+emulator in this one; they talk HTTP on 127.0.0.1 as the bot would talk to Telegram. Buyers who
+hold invoices press Pay at once; once every pre-checkout is answered, all their payments arrive
+at once. Measured: when each pre-checkout was answered (as the emulator saw it), how fast the
+payments are stored, and the bot process's peak memory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -20,9 +23,10 @@ from pathlib import Path
 
 from bot.services.offers import PayloadSigner
 from tests.e2e.process import child_env
-from tests.emulator import BotAPIEmulator
+from tests.emulator import BotAPIEmulator, User
 
 PRODUCT, PRICE = "gold", 25  # a one-time product: every pre-checkout looks ownership up
+Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -40,10 +44,11 @@ SHOP = Target("shop bot", "bot", stores_payments=True)
 
 @dataclass
 class SaleResult:
+    buyers: int
     answered: int
-    p50: float
+    p50: float  # seconds from Pay to the bot's answer
     p99: float
-    stored_per_second: float | None
+    stored_per_second: float | None  # None for the baseline, which stores nothing
     peak_rss_mib: float
 
 
@@ -52,17 +57,34 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def migrate(database: Path) -> None:
+    """Create the schema first, as `python -m bot migrate` does on an upgrade: the bot then
+    starts on a current database, as it does every time but the first."""
+    env = child_env(database_url=f"sqlite+aiosqlite:///{database}")
+    subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"], env=env, check=True, capture_output=True
+    )
+
+
 class BotChild:
     """The bot under test as a child process."""
 
-    def __init__(self, target: Target, emulator: BotAPIEmulator, workdir: Path) -> None:
+    def __init__(
+        self,
+        target: Target,
+        emulator: BotAPIEmulator,
+        workdir: Path,
+        database: Path | None = None,
+    ) -> None:
         self.target = target
         self.emulator = emulator
-        self.database = workdir / "shop.db"
+        self.database = database or workdir / "shop.db"
         self.log = workdir / f"{target.module}.log"
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self, **variables: object) -> None:
+        if self.target.stores_payments and not self.database.exists():
+            migrate(self.database)
         env = child_env(
             bot_token=self.emulator.token,
             telegram_api_base=self.emulator.base_url,
@@ -102,8 +124,6 @@ class StoredCounter:
         self.expected = expected
         self.done_at: float | None = None
         self._thread = threading.Thread(target=self._watch, daemon=True)
-
-    def start(self) -> None:
         self._thread.start()
 
     def _watch(self) -> None:
@@ -124,65 +144,104 @@ class StoredCounter:
         return self.done_at
 
 
+class Crowd:
+    """Buyers of one product, paying through the emulator."""
+
+    def __init__(self, emulator: BotAPIEmulator) -> None:
+        self.emulator = emulator
+        self.signer = PayloadSigner(emulator.token)
+
+    async def pay(
+        self, people: list[User], child: BotChild, stored_before: int = 0
+    ) -> tuple[list[float], float | None]:
+        """Everyone presses Pay at once; then every accepted payment arrives at once.
+
+        Returns the pre-checkout answer times, and payments stored per second (None when the
+        bot stores none)."""
+        checkouts = await asyncio.gather(
+            *(
+                self.emulator.pre_checkout(
+                    person, payload=self.signer.encode(PRODUCT, PRICE), total_amount=PRICE
+                )
+                for person in people
+            )
+        )
+        answers = [c.answered_in for c in checkouts if c.answered_in is not None]
+        accepted = [c for c in checkouts if c.ok]
+        if not child.target.stores_payments or not accepted:
+            paid = [self.emulator.complete_payment(checkout) for checkout in accepted]
+            if paid:  # the baseline stores nothing: wait until it has fetched them all
+                last = max(p.successful_payment_update_id or 0 for p in paid)
+                await self.emulator.wait_confirmed(last, timeout=600)
+            return answers, None
+        counter = StoredCounter(child.database, stored_before + len(accepted))
+        queued_at = time.monotonic()
+        for checkout in accepted:
+            self.emulator.complete_payment(checkout)
+        done_at = await counter.wait()
+        rate = len(accepted) / max(done_at - queued_at, 1e-6) if done_at else None
+        return answers, rate
+
+
 async def run_sale(
     target: Target,
     buyers: int,
     workdir: Path,
-    progress: Callable[[str], None] = lambda _: None,
-    **variables: object,
+    progress: Progress,
+    *,
+    database: Path | None = None,
+    existing_buyers: range | None = None,
 ) -> SaleResult:
-    """One bot process, one emulator, `buyers` payments at once; returns what was measured."""
+    """One bot process, one emulator, `buyers` paying at once. Buyers are new users, or the
+    users `existing_buyers` names (ids already in `database`)."""
     emulator = BotAPIEmulator()
     await emulator.start()
-    child = BotChild(target, emulator, workdir)
+    child = BotChild(target, emulator, workdir, database)
     try:
-        await child.start(**variables)
-        signer = PayloadSigner(emulator.token)
-        people = [emulator.user(f"Buyer {n}") for n in range(buyers)]
-        payloads = [signer.encode(PRODUCT, PRICE) for _ in people]
-
+        await child.start()
+        ids = list(existing_buyers or [])[:buyers]
+        people = [emulator.user(f"Buyer {n}", id=ids[n] if ids else None) for n in range(buyers)]
+        stored_before = _payments_in(child.database) if target.stores_payments else 0
         progress(f"{target.name}: {buyers} buyers press Pay")
-        checkouts = await asyncio.gather(
-            *(
-                emulator.pre_checkout(person, payload=payload, total_amount=PRICE)
-                for person, payload in zip(people, payloads, strict=True)
-            )
-        )
-        answers = [c.answered_in for c in checkouts]
-        accepted = [c for c in checkouts if c.ok]
-        stored_per_second = None
-        if target.stores_payments and accepted:
-            progress(f"{target.name}: {len(accepted)} payments arrive at once")
-            counter = StoredCounter(child.database, len(accepted))
-            counter.start()
-            queued_at = time.monotonic()
-            for checkout in accepted:
-                emulator.complete_payment(checkout)
-            done_at = await counter.wait()
-            if done_at is not None:
-                stored_per_second = len(accepted) / max(done_at - queued_at, 1e-6)
-        latencies = [a for a in answers if a is not None]
-        rss = child.peak_rss_mib()
+        answers, rate = await Crowd(emulator).pay(people, child, stored_before)
         return SaleResult(
-            answered=len(latencies),
-            p50=statistics.median(latencies) if latencies else float("nan"),
-            p99=percentile(latencies, 0.99) if latencies else float("nan"),
-            stored_per_second=stored_per_second,
-            peak_rss_mib=rss,
+            buyers=buyers,
+            answered=len(answers),
+            p50=statistics.median(answers) if answers else float("nan"),
+            p99=percentile(answers, 0.99) if answers else float("nan"),
+            stored_per_second=rate,
+            peak_rss_mib=child.peak_rss_mib(),
         )
     finally:
         await child.stop()
         await emulator.stop()
 
 
-async def _main(buyers: int) -> None:
-    import tempfile
+async def run_waves(
+    target: Target, total: int, wave: int, workdir: Path, progress: Progress
+) -> float:
+    """`total` payments in waves of `wave` buyers; returns the bot's peak RSS in MiB."""
+    emulator = BotAPIEmulator()
+    await emulator.start()
+    child = BotChild(target, emulator, workdir)
+    crowd = Crowd(emulator)
+    try:
+        await child.start()
+        for done in range(0, total, wave):
+            progress(f"{target.name}: {done:,} of {total:,} payments")
+            people = [emulator.user(f"Buyer {done + n}") for n in range(wave)]
+            await crowd.pay(people, child, stored_before=done)
+        return child.peak_rss_mib()
+    finally:
+        await child.stop()
+        await emulator.stop()
 
-    for target in (BARE, SHOP):
-        with tempfile.TemporaryDirectory() as tmp:
-            result = await run_sale(target, buyers, Path(tmp), lambda m: print(m, flush=True))
-        print(target.name, result, flush=True)
+
+def _payments_in(database: Path) -> int:
+    with sqlite3.connect(database) as connection:
+        (count,) = connection.execute("SELECT count(*) FROM payments").fetchone()
+    return int(count)
 
 
-if __name__ == "__main__":
-    asyncio.run(_main(int(sys.argv[1]) if len(sys.argv) > 1 else 500))
+def machine() -> dict[str, object]:
+    return {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": sys.platform}

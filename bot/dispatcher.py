@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TEST, TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import ErrorEvent, Update
@@ -21,6 +20,7 @@ from bot.services.offers import PayloadSigner
 from bot.services.ownership import OwnershipLookup
 from bot.services.payments import PaymentRecorder
 from bot.services.reconcile import Reconciler
+from bot.session import ShopSession
 from storage import SessionFactory, Writer
 
 # Updates whose loss would lose money or access: when their handler fails, the inbox hands
@@ -45,7 +45,7 @@ def api_server(settings: Settings) -> TelegramAPIServer:
 
 
 def create_bot(settings: Settings) -> Bot:
-    session = AiohttpSession(api=api_server(settings))
+    session = ShopSession(api=api_server(settings))
     # The first registered is the outermost: no error leaves the session with a secret in it.
     session.middleware(RedactErrorsMiddleware(Redactor(settings.secrets)))
     session.middleware(PlainTextFallbackMiddleware())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram.filters import Filter
 from aiogram.types import TelegramObject, User
+from aiogram.utils.magic_filter import MagicFilter
 
 from bot.config import Settings
 from entitlements import has
@@ -13,6 +14,21 @@ from storage import SessionFactory
 def _user(event: TelegramObject) -> User | None:
     user = getattr(event, "from_user", None)
     return user if isinstance(user, User) else None
+
+
+class Magic(Filter):
+    """A magic filter (`F.successful_payment`) checked in the event loop.
+
+    aiogram runs a bare `F...` filter as it runs any plain function, in a worker thread
+    (asyncio.to_thread): a thread hop for every update each such filter sees, just to read a
+    field. Wrapped in this, the check costs what reading the field costs.
+    """
+
+    def __init__(self, magic: MagicFilter) -> None:
+        self.magic = magic
+
+    async def __call__(self, event: TelegramObject) -> bool:
+        return bool(self.magic.resolve(event))
 
 
 class IsAdmin(Filter):

@@ -42,6 +42,8 @@ PRE_CHECKOUT = "pre_checkout_query"
 # A failing update is handed to its handler again after these pauses (its chat waits), then
 # parked in the inbox as failed, with its JSON, for a person to look at.
 RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
+# Pre-checkout queries handled at once; the rest wait as JSON (see _answer_queries).
+QUERIES_AT_ONCE = 100
 # The most updates held in memory; beyond it they wait in the inbox table and are read back as
 # the backlog shrinks, so a flood costs disk, not memory.
 MEMORY_LIMIT = 10_000
@@ -128,6 +130,9 @@ class InboxPoller:
         self._told_offset: int | None = None
         # Fetched, not yet in the inbox table: Telegram still holds them.
         self._unstored: dict[int, dict[str, Any]] = {}
+        # Pre-checkout queries fetched and waiting for a handler, and how many are handled now.
+        self._queries: deque[dict[str, Any]] = deque()
+        self._answering = 0
         self._storing: asyncio.Future[bool] | None = None
         # The inbox in memory: each chat's updates in order; chats ready to run their next.
         self._chats: dict[Hashable, deque[_Pending]] = {}
@@ -210,8 +215,8 @@ class InboxPoller:
         if not fresh:
             return
         queries = [raw for raw in fresh if PRE_CHECKOUT in raw]
-        for raw in queries:
-            self._in_background(self._handle_now(raw))
+        self._queries.extend(queries)
+        self._answer_queries()
         if queries:
             # Only the record of the query: it need not be stored before Telegram hears back.
             records = [_inbox_row(raw) for raw in queries]
@@ -258,12 +263,23 @@ class InboxPoller:
                 self._enqueue(_Pending(update_id, raw))
         return True
 
+    def _answer_queries(self) -> None:
+        """Hand waiting pre-checkouts to their handler, at most QUERIES_AT_ONCE at a time: the
+        answers leave over a bounded number of connections anyway, and a query waiting here
+        costs its JSON, not a running handler."""
+        while self._queries and self._answering < QUERIES_AT_ONCE:
+            self._answering += 1
+            self._in_background(self._handle_now(self._queries.popleft()))
+
     async def _handle_now(self, raw: dict[str, Any]) -> None:
         try:
             update = Update.model_validate(raw, context={"bot": self.bot})
             await self.dispatcher.feed_update(self.bot, update)
         except Exception:
             logger.opt(exception=True).error("update {} failed", raw.get("update_id"))
+        finally:
+            self._answering -= 1
+            self._answer_queries()
 
     # -- the inbox in memory --------------------------------------------------------------------
 
@@ -397,13 +413,22 @@ class InboxPoller:
         self.stopped_at = time.monotonic()
         for timer in self._retry_timers.values():
             timer.cancel()
-        running = [*self._running.values(), *self._background]
-        if running:
-            logger.info("stopping: waiting up to {}s for {} running handlers", grace, len(running))
-            _, pending = await asyncio.wait(running, timeout=grace)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        deadline = time.monotonic() + grace
+        if self._running or self._background or self._queries:
+            logger.info(
+                "stopping: waiting up to {}s for {} running handlers and {} pre-checkouts",
+                grace,
+                len(self._running),
+                self._answering + len(self._queries),
+            )
+        # Pre-checkouts still waiting are answered too: Telegram will not send them again.
+        while (running := {*self._running.values(), *self._background}) and (
+            remaining := deadline - time.monotonic()
+        ) > 0:
+            await asyncio.wait(running, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
         if self._refilling is not None:
             self._refilling.cancel()
         await self._confirm_stored()

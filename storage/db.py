@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 SessionFactory = async_sessionmaker[AsyncSession]
 
 BUSY_TIMEOUT_MS = 5000
+READERS = 4
 
 
 def create_engine(
@@ -34,7 +35,9 @@ def create_engine(
         return create_async_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    pool: dict[str, Any] = {} if read_only else {"pool_size": 1, "max_overflow": 0}
+    # Each SQLite connection has its own thread and page cache (up to 2 MB): a few readers
+    # serve the bot, since look-ups asked at the same time are answered together.
+    pool: dict[str, Any] = {"pool_size": READERS if read_only else 1, "max_overflow": 0}
     engine = create_async_engine(url, **pool)
     _tune_sqlite(engine, busy_timeout_ms, "BEGIN" if read_only else "BEGIN IMMEDIATE")
     return engine

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, Table, func, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,10 +27,10 @@ from storage.writer import mark_changed
 
 
 def _insert(session: AsyncSession, table: Table) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
+    """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL spell it alike).
+    The dialect module is loaded when first used: a bot on SQLite never loads PostgreSQL's."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table)
+    return importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(table)
 
 
 async def insert_ignoring_conflict(session: AsyncSession, row: SQLModel) -> bool:

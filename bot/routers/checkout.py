@@ -11,6 +11,7 @@ from aiogram.types import Message, PreCheckoutQuery
 from loguru import logger
 
 from bot.catalog import Catalog
+from bot.filters import Magic
 from bot.services.checkout import (
     ANSWER_BUDGET_SECONDS,
     ANSWER_RETRY_PAUSE,
@@ -27,7 +28,7 @@ from storage import Writer
 def create_router() -> Router:
     router = Router(name=__name__)
     router.pre_checkout_query.register(on_pre_checkout_query)
-    router.message.register(on_successful_payment, F.successful_payment)
+    router.message.register(on_successful_payment, Magic(F.successful_payment))
     return router
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import Message
 
+from bot.filters import Magic
+
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(unknown_command, F.text.startswith("/"))
-    router.message.register(other_message, F.chat.type == "private")
+    router.message.register(unknown_command, Magic(F.text.startswith("/")))
+    router.message.register(other_message, Magic(F.chat.type == "private"))
     return router
 
 

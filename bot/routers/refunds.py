@@ -13,13 +13,14 @@ from aiogram.types import Message
 from loguru import logger
 
 from bot.catalog import Catalog
+from bot.filters import Magic
 from bot.services.refunds import RefundStatus, record_reported_refund
 from storage import Writer
 
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(on_refunded_payment, F.refunded_payment)
+    router.message.register(on_refunded_payment, Magic(F.refunded_payment))
     return router
 
 

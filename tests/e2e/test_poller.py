@@ -398,3 +398,28 @@ async def test_updates_fetched_but_not_stored_at_stop_stay_with_telegram(
     await status_becomes(sessions, update_id, InboxStatus.DONE)
     await second.stop()
     await second.poller.writer.stop()
+
+
+async def test_a_crowd_of_pre_checkouts_is_answered_in_full_a_bounded_number_at_a_time(
+    emulator, polling, monkeypatch
+):
+    monkeypatch.setattr("bot.runner.QUERIES_AT_ONCE", 10)
+    running, most = 0, 0
+    router = Router()
+
+    @router.pre_checkout_query()
+    async def answer(query: PreCheckoutQuery) -> None:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await asyncio.sleep(0)  # let the others in, if the poller allowed them
+        await query.answer(ok=True)
+        running -= 1
+
+    polling(dispatcher_with(router))
+    buyers = [emulator.user(f"P{n}") for n in range(300)]
+    results = await asyncio.gather(
+        *(emulator.pre_checkout(b, payload="p", total_amount=5, timeout=30) for b in buyers)
+    )
+    assert all(r.ok for r in results)
+    assert most == 10

@@ -35,6 +35,7 @@ from storage import (
     upgrade_schema,
 )
 from storage.migrate import (
+    HEAD_REVISION,
     MIGRATION_LOCK_KEY,
     VERSION_TABLE,
     migrations_config,
@@ -91,6 +92,10 @@ async def test_an_empty_database_is_upgraded_to_the_newest_revision(database_url
         VERSION_TABLE
     }
     assert await on_database(database_url, versions) == [HEAD]
+
+
+def test_the_head_revision_the_bot_checks_first_is_the_newest_migration():
+    assert HEAD == HEAD_REVISION
 
 
 async def test_the_models_and_the_migrations_agree(database_url):

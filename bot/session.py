@@ -1,0 +1,35 @@
+"""The HTTP session the bot talks to Telegram through.
+
+aiogram parses each answer into `Response[<what the method returns>]`, a pydantic generic class
+made on first use and then kept in pydantic's cache by a weak reference only. Classes sit in
+reference cycles, so every run of the garbage collector (often, in a burst) throws them away,
+and the next call builds its class again: about a millisecond of schema building per call.
+Keeping each one this session has used costs a few classes and saves that.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+
+class ShopSession(AiohttpSession):
+    """aiogram's aiohttp session that keeps the answer classes it has built."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._answer_classes: dict[Any, type[Response[Any]]] = {}
+
+    def check_response(
+        self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
+    ) -> Response[TelegramType]:
+        returns = method.__returning__
+        if returns not in self._answer_classes:
+            self._answer_classes[returns] = Response[returns]  # type: ignore[valid-type]
+        return super().check_response(bot, method, status_code, content)
