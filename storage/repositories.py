@@ -18,6 +18,7 @@ from storage.models import (
     InboxStatus,
     InboxUpdate,
     OutboxMessage,
+    OutboxPriority,
     Payment,
     Refund,
     SyncState,
@@ -204,6 +205,7 @@ def outbox_row(
     chat_id: int,
     text: str,
     *,
+    priority: OutboxPriority,
     dedupe_key: str | None = None,
     reply_markup: str | None = None,
     now: datetime | None = None,
@@ -212,6 +214,7 @@ def outbox_row(
     now = now or utcnow()
     return {
         "chat_id": chat_id,
+        "priority": priority,
         "text": text,
         "reply_markup": reply_markup,
         "dedupe_key": dedupe_key,
@@ -234,11 +237,14 @@ class OutboxRepository:
         chat_id: int,
         text: str,
         *,
+        priority: OutboxPriority,
         reply_markup: str | None = None,
         dedupe_key: str | None = None,
     ) -> bool:
         """Owe `chat_id` a message; False if a message with this dedupe_key is already owed."""
-        row = outbox_row(chat_id, text, reply_markup=reply_markup, dedupe_key=dedupe_key)
+        row = outbox_row(
+            chat_id, text, priority=priority, reply_markup=reply_markup, dedupe_key=dedupe_key
+        )
         return await self.queue_many([row]) == 1
 
     async def queue_many(self, rows: Sequence[Row]) -> int:
@@ -251,7 +257,8 @@ class OutboxRepository:
         return len(added)
 
     async def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
-        """Unsent, not given up, due by `now`, in the order they were queued."""
+        """Unsent, not given up, due by `now`: the most urgent first (see OutboxPriority), then
+        in the order they were queued."""
         statement = (
             select(OutboxMessage)
             .where(
@@ -259,7 +266,7 @@ class OutboxRepository:
                 col(OutboxMessage.failed_at).is_(None),
                 col(OutboxMessage.next_attempt_at) <= now,
             )
-            .order_by(col(OutboxMessage.id))
+            .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
             .limit(limit)
         )
         return (await self.session.exec(statement)).all()

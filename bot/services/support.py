@@ -16,6 +16,7 @@ from bot import texts
 from bot.catalog import Catalog
 from bot.services.retry import with_db_retry
 from storage import (
+    OutboxPriority,
     OutboxRepository,
     Payment,
     PaymentRepository,
@@ -115,7 +116,13 @@ async def forward_to_admins(
         queued = 0
         for admin_id in sorted(admin_ids):
             key = f"support:{request.message_key}:{admin_id}"
-            queued += await outbox.queue(admin_id, text, reply_markup=markup, dedupe_key=key)
+            queued += await outbox.queue(
+                admin_id,
+                text,
+                priority=OutboxPriority.ADMIN_NOTICE,
+                reply_markup=markup,
+                dedupe_key=key,
+            )
         return queued
 
     queued = await with_db_retry(
