@@ -102,6 +102,8 @@ class Settings(DatabaseSettings):
     reconcile_settle: float = Field(default=60.0, ge=0)
     # Updates handled at once (one chat's in order); the rest wait in the inbox table.
     concurrent_updates: int = Field(default=200, ge=1, le=10_000)
+    # A buyer's support request reaches the admins at most once in this many seconds.
+    support_cooldown: float = Field(default=600.0, ge=0)
     # Handlers' share of the 10 s a stop may take; the rest confirms updates and drains the outbox.
     shutdown_grace: float = Field(default=8.0, gt=0, le=8.0)
 

@@ -74,7 +74,10 @@ def create_dispatcher(
     reconciler: Reconciler,
 ) -> Dispatcher:
     """The dispatcher with every router; the long-lived objects reach handlers by name."""
+    # No FSM: its storage would keep a record per chat forever (aiogram reads every update's
+    # state); the one conversation, /paysupport, keeps its state in the database.
     dispatcher = Dispatcher(
+        disable_fsm=True,
         settings=settings,
         writer=writer,  # every write, group-committed on the one writer connection
         readers=readers,  # read-only look-ups that must never wait for a writer

@@ -217,3 +217,24 @@ class InboxUpdate(SQLModel, table=True):
     received_at: datetime = _timestamp()
     finished_at: datetime | None = _timestamp(nullable=True)
     last_error: str | None = None
+
+
+class SupportRequest(SQLModel, table=True):
+    """A buyer's payment-support request: one per buyer, the latest, kept for RETENTION_DAYS.
+
+    It also holds the conversation's state: `asked_at` is set while /paysupport waits for the
+    buyer's description, so that a restart in between loses nothing.
+    """
+
+    __tablename__ = "support_requests"
+
+    user_id: int = Field(
+        primary_key=True, sa_type=TelegramId, sa_column_kwargs={"autoincrement": False}
+    )
+    # When /paysupport asked for a description, until the buyer sends one or cancels.
+    asked_at: datetime | None = _timestamp(nullable=True)
+    # When the request last went to the admins; None: never.
+    opened_at: datetime | None = _timestamp(nullable=True)
+    # What the buyer wrote, with what they added while it was open.
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    updated_at: datetime = _timestamp()

@@ -19,6 +19,7 @@ from storage import (
     PaymentRepository,
     Refund,
     RefundRepository,
+    SupportRepository,
     SyncStateRepository,
     create_engine,
     upgrade_schema,
@@ -233,6 +234,26 @@ async def test_outbox_due_walks_one_index_in_its_order_on_sqlite(sqlite_url):
     finally:
         await engine.dispose()
     assert steps == ["SCAN outbox USING INDEX ix_outbox_due"]
+
+
+async def test_support_request_keeps_its_state_in_one_row_per_buyer(sessions):
+    asked, opened, added = (datetime(2026, 11, 27, 10, m, tzinfo=UTC) for m in (0, 1, 5))
+    async with sessions() as session:
+        requests = SupportRepository(session)
+        assert not await requests.is_asked(7) and not await requests.stop_asking(7, asked)
+        await requests.ask(7, asked)
+        assert await requests.is_asked(7)
+        await requests.open(7, "charged twice", opened)
+        assert not await requests.is_asked(7)
+        await requests.ask(7, added)  # again, while the request is open
+        await requests.add_to(7, "charged twice; and again", added)
+        await requests.ask(7, added)
+        assert await requests.stop_asking(7, added)
+        await session.commit()
+        request = await requests.get(7)
+    assert request is not None
+    assert (request.asked_at, request.opened_at, request.updated_at) == (None, opened, added)
+    assert request.description == "charged twice; and again"
 
 
 async def test_audit_keeps_the_raw_json(sessions):

@@ -1,4 +1,5 @@
-"""Outbox priority: payment and refund notices to buyers first, then replies, then admin notices.
+"""Outbox priority (buyers' payment and refund notices first, then replies, then admin notices),
+and support requests stored instead of held in memory.
 
 Revision ID: 0003
 Revises: 0002
@@ -16,6 +17,7 @@ branch_labels = None
 depends_on = None
 
 UNSENT = "sent_at IS NULL AND failed_at IS NULL"
+telegram_id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
@@ -38,9 +40,19 @@ def upgrade() -> None:
         sqlite_where=sa.text(UNSENT),
         postgresql_where=sa.text(UNSENT),
     )
+    op.create_table(
+        "support_requests",
+        sa.Column("user_id", telegram_id, autoincrement=False, nullable=False),
+        sa.Column("asked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("user_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("support_requests")
     op.drop_index("ix_outbox_due", table_name="outbox")
     op.create_index("ix_outbox_pending", "outbox", ["sent_at", "failed_at", "next_attempt_at"])
     with op.batch_alter_table("outbox") as batch:
