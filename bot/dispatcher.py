@@ -7,11 +7,12 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TEST, TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.types import ErrorEvent, Update
+from aiogram.types import ErrorEvent
 from loguru import logger
 
 from bot.catalog import Catalog
 from bot.config import Settings
+from bot.middlewares.flood import FloodGate, FloodLimitMiddleware
 from bot.middlewares.plain_text_fallback import PlainTextFallbackMiddleware
 from bot.middlewares.redact_errors import RedactErrorsMiddleware
 from bot.middlewares.retry_after import RetryAfterMiddleware
@@ -21,16 +22,8 @@ from bot.services.offers import PayloadSigner
 from bot.services.ownership import OwnershipLookup
 from bot.services.payments import PaymentRecorder
 from bot.services.reconcile import Reconciler
+from bot.updates import is_payment_update
 from storage import SessionFactory, Writer
-
-# Updates whose loss would lose money or access: when their handler fails, the inbox hands
-# them to it again (and at last parks them, with their JSON), instead of apologising.
-PAYMENT_UPDATE_FIELDS = ("successful_payment", "refunded_payment")
-
-
-def is_payment_update(update: Update) -> bool:
-    message = update.message
-    return message is not None and any(getattr(message, f) for f in PAYMENT_UPDATE_FIELDS)
 
 
 def api_server(settings: Settings) -> TelegramAPIServer:
@@ -87,6 +80,9 @@ def create_dispatcher(
         payments=payments,
         reconciler=reconciler,
     )
+    if settings.flood_limit:
+        gate = FloodGate(settings.flood_limit, settings.flood_window, settings.flood_pause)
+        dispatcher.update.outer_middleware(FloodLimitMiddleware(gate, settings.admin_ids))
     dispatcher.include_routers(*create_routers())
     dispatcher.errors.register(on_error)
     return dispatcher
@@ -99,6 +95,8 @@ async def on_error(event: ErrorEvent, bot: Bot) -> bool:
     """Apologise for a failed command; re-raise for payments so that they are delivered again."""
     update = event.update
     message, query = update.message, update.callback_query
+    # A payment's loss would lose money or access: when its handler fails, the inbox hands it
+    # to it again (and at last parks it, with its JSON), instead of apologising.
     if is_payment_update(update):
         raise event.exception
     logger.opt(exception=event.exception).error("update {} failed", update.update_id)

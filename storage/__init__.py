@@ -4,6 +4,7 @@ the writer."""
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.migrate import SchemaError, upgrade_schema
 from storage.models import (
+    PAYMENT_MESSAGE_FIELDS,
     AuditEvent,
     Entitlement,
     InboxStatus,
@@ -30,6 +31,7 @@ from storage.repositories import (
 from storage.writer import Writer, WriterStopped, mark_changed
 
 __all__ = [
+    "PAYMENT_MESSAGE_FIELDS",
     "AuditEvent",
     "AuditRepository",
     "Entitlement",
