@@ -4,6 +4,7 @@ the writer."""
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.migrate import SchemaError, upgrade_schema
 from storage.models import (
+    AUDIT_PRE_CHECKOUT,
     PAYMENT_MESSAGE_FIELDS,
     AuditEvent,
     Entitlement,
@@ -28,9 +29,11 @@ from storage.repositories import (
     add_audit_events,
     mark_inbox_done,
 )
+from storage.retention import delete_expired
 from storage.writer import Writer, WriterStopped, mark_changed
 
 __all__ = [
+    "AUDIT_PRE_CHECKOUT",
     "PAYMENT_MESSAGE_FIELDS",
     "AuditEvent",
     "AuditRepository",
@@ -56,6 +59,7 @@ __all__ = [
     "add_audit_events",
     "create_engine",
     "create_session_factory",
+    "delete_expired",
     "mark_changed",
     "mark_inbox_done",
     "upgrade_schema",

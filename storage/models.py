@@ -124,6 +124,10 @@ class Entitlement(SQLModel, table=True):
     revoked_at: datetime | None = _timestamp(nullable=True)
 
 
+# The audit kind of a pre-checkout decision: kept for RETENTION_DAYS, unlike those of payments.
+AUDIT_PRE_CHECKOUT = "pre_checkout_query"
+
+
 class AuditEvent(SQLModel, table=True):
     """The raw JSON of a payment-related update, or a decision the bot took on one."""
 
