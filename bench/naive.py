@@ -17,6 +17,7 @@ from bot.services.payments import PaymentFacts
 from entitlements import grant_for_charge, held_keys
 from storage import (
     AuditRepository,
+    OutboxPriority,
     OutboxRepository,
     Payment,
     PaymentRepository,
@@ -58,7 +59,12 @@ async def record_payment_naively(
                     duration=product.duration,
                 )
                 text = texts.payment_confirmation(product, granted, charge_id)
-            await outbox.queue(facts.user_id, text, dedupe_key=f"payment:{charge_id}")
+            await outbox.queue(
+                facts.user_id,
+                text,
+                priority=OutboxPriority.PAYMENT_NOTICE,
+                dedupe_key=f"payment:{charge_id}",
+            )
         AuditRepository(session).add(
             "successful_payment",
             json.dumps(facts.__dict__, default=str),

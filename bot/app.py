@@ -25,12 +25,20 @@ from bot.outbox import OutboxSender
 from bot.runner import InboxPoller
 from bot.services.payments import PaymentRecorder
 from bot.services.reconcile import Reconciler
-from storage import Writer, create_engine, create_session_factory, upgrade_schema
+from storage import (
+    Writer,
+    create_engine,
+    create_session_factory,
+    delete_expired,
+    upgrade_schema,
+    utcnow,
+)
 from storage.repositories import OUTBOX_CHANGED
 
 # SIGTERM to exit: polling stops, handlers get `shutdown_grace`, the outbox the rest of this.
 STOP_BUDGET_SECONDS = 9.5
 GET_ME_TIMEOUT = 10
+RETENTION_INTERVAL_SECONDS = 24 * 3600
 TOKEN_REJECTED = (
     "BOT_TOKEN was rejected by Telegram (401 Unauthorized): it is wrong or was revoked; get the "
     "current token from @BotFather and put it in BOT_TOKEN"
@@ -93,6 +101,7 @@ async def run_bot(
         reconciling = asyncio.create_task(
             _reconcile_periodically(reconciler, settings.reconcile_interval)
         )
+        expiring = asyncio.create_task(_delete_expired_daily(writer, settings.retention_days))
         logger.info(
             "started as @{}: {} products, {} admins",
             username or "(unknown: getMe failed)",
@@ -101,7 +110,8 @@ async def run_bot(
         )
         await poller.run(stop, grace=settings.shutdown_grace)
         reconciling.cancel()
-        await asyncio.gather(reconciling, return_exceptions=True)
+        expiring.cancel()
+        await asyncio.gather(reconciling, expiring, return_exceptions=True)
         stopping_since = poller.stopped_at or time.monotonic()
         remaining = STOP_BUDGET_SECONDS - (time.monotonic() - stopping_since)
         await outbox.stop(within=max(0.2, remaining))
@@ -149,6 +159,19 @@ async def _reconcile_periodically(reconciler: Reconciler, interval: float) -> No
         if interval <= 0:
             return
         await asyncio.sleep(interval)
+
+
+async def _delete_expired_daily(writer: Writer, days: int) -> None:
+    """At start, then once a day: delete what is older than RETENTION_DAYS (0: keep it all)."""
+    while days > 0:
+        try:
+            deleted = await delete_expired(writer, utcnow() - timedelta(days=days))
+        except Exception as exc:
+            logger.error("could not delete rows older than {} days: {!r}", days, exc)
+        else:
+            if any(deleted.values()):
+                logger.info("deleted rows older than {} days: {}", days, deleted)
+        await asyncio.sleep(RETENTION_INTERVAL_SECONDS)
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

@@ -102,6 +102,16 @@ class Settings(DatabaseSettings):
     reconcile_settle: float = Field(default=60.0, ge=0)
     # Updates handled at once (one chat's in order); the rest wait in the inbox table.
     concurrent_updates: int = Field(default=200, ge=1, le=10_000)
+    # A buyer's support request reaches the admins at most once in this many seconds.
+    support_cooldown: float = Field(default=600.0, ge=0)
+    # More than flood_limit updates from one user within flood_window seconds: one answer, then
+    # their updates are dropped for flood_pause seconds (payments never). 0: no limit.
+    flood_limit: int = Field(default=5, ge=0)
+    flood_window: float = Field(default=1.0, gt=0)
+    flood_pause: float = Field(default=10.0, ge=0)
+    # Days that sent messages, handled updates (not payments) and pre-checkout records are kept;
+    # 0: forever. Payments, refunds and grants are always kept.
+    retention_days: int = Field(default=90, ge=0)
     # Handlers' share of the 10 s a stop may take; the rest confirms updates and drains the outbox.
     shutdown_grace: float = Field(default=8.0, gt=0, le=8.0)
 

@@ -6,11 +6,12 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import PRODUCTION, TEST, TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.types import ErrorEvent, Update
+from aiogram.types import ErrorEvent
 from loguru import logger
 
 from bot.catalog import Catalog
 from bot.config import Settings
+from bot.middlewares.flood import FloodGate, FloodLimitMiddleware
 from bot.middlewares.plain_text_fallback import PlainTextFallbackMiddleware
 from bot.middlewares.redact_errors import RedactErrorsMiddleware
 from bot.middlewares.retry_after import RetryAfterMiddleware
@@ -21,16 +22,8 @@ from bot.services.ownership import OwnershipLookup
 from bot.services.payments import PaymentRecorder
 from bot.services.reconcile import Reconciler
 from bot.session import ShopSession
+from bot.updates import is_payment_update
 from storage import SessionFactory, Writer
-
-# Updates whose loss would lose money or access: when their handler fails, the inbox hands
-# them to it again (and at last parks them, with their JSON), instead of apologising.
-PAYMENT_UPDATE_FIELDS = ("successful_payment", "refunded_payment")
-
-
-def is_payment_update(update: Update) -> bool:
-    message = update.message
-    return message is not None and any(getattr(message, f) for f in PAYMENT_UPDATE_FIELDS)
 
 
 def api_server(settings: Settings) -> TelegramAPIServer:
@@ -74,7 +67,10 @@ def create_dispatcher(
     reconciler: Reconciler,
 ) -> Dispatcher:
     """The dispatcher with every router; the long-lived objects reach handlers by name."""
+    # No FSM: its storage would keep a record per chat forever (aiogram reads every update's
+    # state); the one conversation, /paysupport, keeps its state in the database.
     dispatcher = Dispatcher(
+        disable_fsm=True,
         settings=settings,
         writer=writer,  # every write, group-committed on the one writer connection
         readers=readers,  # read-only look-ups that must never wait for a writer
@@ -84,6 +80,9 @@ def create_dispatcher(
         payments=payments,
         reconciler=reconciler,
     )
+    if settings.flood_limit:
+        gate = FloodGate(settings.flood_limit, settings.flood_window, settings.flood_pause)
+        dispatcher.update.outer_middleware(FloodLimitMiddleware(gate, settings.admin_ids))
     dispatcher.include_routers(*create_routers())
     dispatcher.errors.register(on_error)
     return dispatcher
@@ -96,6 +95,8 @@ async def on_error(event: ErrorEvent, bot: Bot) -> bool:
     """Apologise for a failed command; re-raise for payments so that they are delivered again."""
     update = event.update
     message, query = update.message, update.callback_query
+    # A payment's loss would lose money or access: when its handler fails, the inbox hands it
+    # to it again (and at last parks it, with its JSON), instead of apologising.
     if is_payment_update(update):
         raise event.exception
     logger.opt(exception=event.exception).error("update {} failed", update.update_id)

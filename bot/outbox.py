@@ -39,7 +39,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 class OutboxSender:
-    """One background task: sends due messages oldest first, one at a time.
+    """One background task: sends due messages, the most urgent first, one at a time.
 
     One at a time keeps the crash window small: a message is marked sent right after Telegram
     accepts it, so a kill can repeat at most the one message in flight, never lose one.
@@ -88,20 +88,26 @@ class OutboxSender:
             if self._stopping and (handled == 0 or time.monotonic() >= self._deadline):
                 return
             if handled == 0:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
 
     async def send_due(self, limit: int = 50) -> int:
-        """Try every message due now (up to `limit`); returns how many were tried."""
+        """Try the messages due now, the most urgent first (up to `limit`); returns how many
+        were tried. A message queued meanwhile ends the batch, so that a buyer's confirmation
+        waits for the one message in flight, not for the rest of a batch of admin notices."""
+        self._wake.clear()
         async with self._readers() as session:
             due = await OutboxRepository(session).due(utcnow(), limit)
+        tried = 0
         for message in due:
             if self._stopping and time.monotonic() >= self._deadline:
                 break
+            if tried and self._wake.is_set() and not self._stopping:
+                break
+            tried += 1
             await self._limiter.wait()
             await self._send_one(message)
-        return len(due)
+        return tried
 
     async def _send_one(self, message: OutboxMessage) -> None:
         assert message.id is not None

@@ -114,6 +114,7 @@ class InboxPoller:
         concurrency: int = 200,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
         memory_limit: int = MEMORY_LIMIT,
+        conflict_backoff: tuple[float, ...] = CONFLICT_BACKOFF,
     ) -> None:
         self.dispatcher = dispatcher
         self.bot = bot
@@ -124,6 +125,7 @@ class InboxPoller:
         self.concurrency = concurrency
         self.retry_delays = retry_delays
         self.memory_limit = memory_limit
+        self.conflict_backoff = conflict_backoff
         self.stopped_at: float | None = None
         # Telegram's side: the next offset to ask for, and the one it has been told.
         self._offset: int | None = None
@@ -160,9 +162,9 @@ class InboxPoller:
             try:
                 batch = await self._fetch(stop)
             except TelegramConflictError as exc:
-                delay = CONFLICT_BACKOFF[min(failures, len(CONFLICT_BACKOFF) - 1)]
+                delay = self.conflict_backoff[min(failures, len(self.conflict_backoff) - 1)]
                 failures += 1
-                logger.error("{} retrying in {:.0f}s", _conflict_advice(exc.message), delay)
+                logger.error("{} retrying in {:g}s", _conflict_advice(exc.message), delay)
                 await _sleep_or_stop(stop, delay)
                 continue
             except Exception as exc:

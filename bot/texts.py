@@ -439,3 +439,25 @@ def support_request(
     room -= visible_length(listed)
     description = shorten(description, min(SUPPORT_DESCRIPTION_LIMIT, room))
     return f"{head}{escape(description)}\n\n{listed}"
+
+
+# -- a support request already open, and the flood limit ------------------------------------
+
+
+def support_already_open(opened_at: datetime) -> str:
+    return (
+        f"We have your request from {opened_at:%H:%M} UTC; a person will answer here. To add "
+        "something to it, send it in one message now, or /cancel."
+    )
+
+
+def support_added(opened_at: datetime) -> str:
+    return f"Added to your request from {opened_at:%H:%M} UTC; a person will answer here."
+
+
+def flood_warning(pause: float) -> str:
+    """Plain text that also fits a button's alert (ALERT_LIMIT)."""
+    return (
+        f"You are sending messages faster than I can take them; I will ignore you for "
+        f"{pause:g} seconds. Then send one at a time, please."
+    )

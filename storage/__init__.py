@@ -4,13 +4,17 @@ the writer."""
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.migrate import SchemaError, upgrade_schema
 from storage.models import (
+    AUDIT_PRE_CHECKOUT,
+    PAYMENT_MESSAGE_FIELDS,
     AuditEvent,
     Entitlement,
     InboxStatus,
     InboxUpdate,
     OutboxMessage,
+    OutboxPriority,
     Payment,
     Refund,
+    SupportRequest,
     SyncState,
     utcnow,
 )
@@ -20,13 +24,17 @@ from storage.repositories import (
     OutboxRepository,
     PaymentRepository,
     RefundRepository,
+    SupportRepository,
     SyncStateRepository,
     add_audit_events,
     mark_inbox_done,
 )
+from storage.retention import delete_expired
 from storage.writer import Writer, WriterStopped, mark_changed
 
 __all__ = [
+    "AUDIT_PRE_CHECKOUT",
+    "PAYMENT_MESSAGE_FIELDS",
     "AuditEvent",
     "AuditRepository",
     "Entitlement",
@@ -34,6 +42,7 @@ __all__ = [
     "InboxStatus",
     "InboxUpdate",
     "OutboxMessage",
+    "OutboxPriority",
     "OutboxRepository",
     "Payment",
     "PaymentRepository",
@@ -41,6 +50,8 @@ __all__ = [
     "RefundRepository",
     "SchemaError",
     "SessionFactory",
+    "SupportRepository",
+    "SupportRequest",
     "SyncState",
     "SyncStateRepository",
     "Writer",
@@ -48,6 +59,7 @@ __all__ = [
     "add_audit_events",
     "create_engine",
     "create_session_factory",
+    "delete_expired",
     "mark_changed",
     "mark_inbox_done",
     "upgrade_schema",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
@@ -123,6 +124,10 @@ class Entitlement(SQLModel, table=True):
     revoked_at: datetime | None = _timestamp(nullable=True)
 
 
+# The audit kind of a pre-checkout decision: kept for RETENTION_DAYS, unlike those of payments.
+AUDIT_PRE_CHECKOUT = "pre_checkout_query"
+
+
 class AuditEvent(SQLModel, table=True):
     """The raw JSON of a payment-related update, or a decision the bot took on one."""
 
@@ -138,17 +143,39 @@ class AuditEvent(SQLModel, table=True):
     created_at: datetime = _timestamp()
 
 
+class OutboxPriority(IntEnum):
+    """Which owed messages are sent first: the lowest value, then the oldest."""
+
+    PAYMENT_NOTICE = 0  # a buyer's payment confirmation or refund notice
+    REPLY = 1  # an answer to something a user asked
+    ADMIN_NOTICE = 2  # a notice to an admin (support requests, payments to refund)
+
+
+# The messages not yet sent nor given up: the rows the sender reads, in its order.
+OUTBOX_UNSENT = "sent_at IS NULL AND failed_at IS NULL"
+
+
 class OutboxMessage(SQLModel, table=True):
     """A message the bot owes a user, written with the state change it reports."""
 
     __tablename__ = "outbox"
     __table_args__ = (
         UniqueConstraint("dedupe_key", name="uq_outbox_dedupe_key"),
-        Index("ix_outbox_pending", "sent_at", "failed_at", "next_attempt_at"),
+        # Partial: the sent rows, nearly all of them, are not in it.
+        Index(
+            "ix_outbox_due",
+            "priority",
+            "id",
+            sqlite_where=text(OUTBOX_UNSENT),
+            postgresql_where=text(OUTBOX_UNSENT),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(sa_type=TelegramId)
+    # An OutboxPriority, which every caller chooses. The server default is only for the rows
+    # that existed before it (migration 0003 sets those that were still owed by their kind).
+    priority: int = Field(sa_column_kwargs={"server_default": "1"})
     text: str = Field(sa_column=Column(Text, nullable=False))
     reply_markup: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # Makes "queue this notice" idempotent when the same event is handled twice.
@@ -168,6 +195,11 @@ class SyncState(SQLModel, table=True):
 
     name: str = Field(primary_key=True)
     value: int = 0
+
+
+# The Message fields that make an update a payment: such updates are never dropped, and their
+# inbox rows are kept with the accounting record.
+PAYMENT_MESSAGE_FIELDS = ("successful_payment", "refunded_payment")
 
 
 class InboxStatus(StrEnum):
@@ -194,3 +226,24 @@ class InboxUpdate(SQLModel, table=True):
     received_at: datetime = _timestamp()
     finished_at: datetime | None = _timestamp(nullable=True)
     last_error: str | None = None
+
+
+class SupportRequest(SQLModel, table=True):
+    """A buyer's payment-support request: one per buyer, the latest, kept for RETENTION_DAYS.
+
+    It also holds the conversation's state: `asked_at` is set while /paysupport waits for the
+    buyer's description, so that a restart in between loses nothing.
+    """
+
+    __tablename__ = "support_requests"
+
+    user_id: int = Field(
+        primary_key=True, sa_type=TelegramId, sa_column_kwargs={"autoincrement": False}
+    )
+    # When /paysupport asked for a description, until the buyer sends one or cancels.
+    asked_at: datetime | None = _timestamp(nullable=True)
+    # When the request last went to the admins; None: never.
+    opened_at: datetime | None = _timestamp(nullable=True)
+    # What the buyer wrote, with what they added while it was open.
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    updated_at: datetime = _timestamp()

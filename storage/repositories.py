@@ -18,8 +18,10 @@ from storage.models import (
     InboxStatus,
     InboxUpdate,
     OutboxMessage,
+    OutboxPriority,
     Payment,
     Refund,
+    SupportRequest,
     SyncState,
     utcnow,
 )
@@ -204,6 +206,7 @@ def outbox_row(
     chat_id: int,
     text: str,
     *,
+    priority: OutboxPriority,
     dedupe_key: str | None = None,
     reply_markup: str | None = None,
     now: datetime | None = None,
@@ -212,6 +215,7 @@ def outbox_row(
     now = now or utcnow()
     return {
         "chat_id": chat_id,
+        "priority": priority,
         "text": text,
         "reply_markup": reply_markup,
         "dedupe_key": dedupe_key,
@@ -234,11 +238,14 @@ class OutboxRepository:
         chat_id: int,
         text: str,
         *,
+        priority: OutboxPriority,
         reply_markup: str | None = None,
         dedupe_key: str | None = None,
     ) -> bool:
         """Owe `chat_id` a message; False if a message with this dedupe_key is already owed."""
-        row = outbox_row(chat_id, text, reply_markup=reply_markup, dedupe_key=dedupe_key)
+        row = outbox_row(
+            chat_id, text, priority=priority, reply_markup=reply_markup, dedupe_key=dedupe_key
+        )
         return await self.queue_many([row]) == 1
 
     async def queue_many(self, rows: Sequence[Row]) -> int:
@@ -251,7 +258,8 @@ class OutboxRepository:
         return len(added)
 
     async def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
-        """Unsent, not given up, due by `now`, in the order they were queued."""
+        """Unsent, not given up, due by `now`: the most urgent first (see OutboxPriority), then
+        in the order they were queued."""
         statement = (
             select(OutboxMessage)
             .where(
@@ -259,7 +267,7 @@ class OutboxRepository:
                 col(OutboxMessage.failed_at).is_(None),
                 col(OutboxMessage.next_attempt_at) <= now,
             )
-            .order_by(col(OutboxMessage.id))
+            .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
             .limit(limit)
         )
         return (await self.session.exec(statement)).all()
@@ -293,6 +301,62 @@ class OutboxRepository:
             .order_by(col(OutboxMessage.id))
         )
         return (await self.session.exec(statement)).all()
+
+
+class SupportRepository:
+    """Each buyer's latest support request (see `SupportRequest`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: int) -> SupportRequest | None:
+        # Read afresh: an earlier write in this transaction may have changed the row.
+        statement = (
+            select(SupportRequest)
+            .where(SupportRequest.user_id == user_id)
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.exec(statement)).first()
+
+    async def is_asked(self, user_id: int) -> bool:
+        """Whether /paysupport is waiting for this buyer's description."""
+        statement = select(SupportRequest.asked_at).where(SupportRequest.user_id == user_id)
+        return (await self.session.exec(statement)).first() is not None
+
+    async def ask(self, user_id: int, now: datetime) -> None:
+        """Remember that the buyer was asked to describe the problem."""
+        await self._upsert(user_id, asked_at=now, updated_at=now)
+
+    async def open(self, user_id: int, description: str, now: datetime) -> None:
+        """A new request, sent to the admins `now`; it takes the place of the buyer's last."""
+        await self._upsert(
+            user_id, description=description, opened_at=now, asked_at=None, updated_at=now
+        )
+
+    async def add_to(self, user_id: int, description: str, now: datetime) -> None:
+        """The buyer's open request now reads `description` (theirs, with what they added)."""
+        await self._update(user_id, description=description, asked_at=None, updated_at=now)
+
+    async def stop_asking(self, user_id: int, now: datetime) -> bool:
+        """The buyer is no longer asked for a description; False if they were not."""
+        return await self._update(user_id, asked_at=None, updated_at=now, only_if_asked=True)
+
+    async def _upsert(self, user_id: int, **values: Any) -> None:
+        """One statement, whether or not the buyer has a row yet."""
+        table = SupportRequest.__table__  # type: ignore[attr-defined]
+        statement = _insert(self.session, table).values(user_id=user_id, description="")
+        statement = statement.values(**values).on_conflict_do_update(
+            index_elements=[table.c.user_id],
+            set_={name: statement.excluded[name] for name in values},
+        )
+        await self.session.exec(statement)
+
+    async def _update(self, user_id: int, *, only_if_asked: bool = False, **values: Any) -> bool:
+        statement = update(SupportRequest).where(col(SupportRequest.user_id) == user_id)
+        if only_if_asked:
+            statement = statement.where(col(SupportRequest.asked_at).is_not(None))
+        result = await self.session.exec(statement.values(**values))
+        return bool(result.rowcount)
 
 
 class SyncStateRepository:

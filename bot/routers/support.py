@@ -1,24 +1,28 @@
-"""/paysupport: the buyer describes a problem in one message, and every admin gets it."""
+"""/paysupport: the buyer describes a problem in one message, and every admin gets it once per
+SUPPORT_COOLDOWN; what the buyer sends meanwhile is added to the stored request."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot import texts
 from bot.catalog import Catalog
 from bot.config import Settings
-from bot.services.support import SupportRequest, forward_to_admins
-from storage import Writer
+from bot.services.support import (
+    SupportMessage,
+    SupportOutcome,
+    ask_for_description,
+    cancel_request,
+    is_asked,
+    submit_request,
+)
+from storage import SessionFactory, Writer
 
 CANCEL_BUTTON = "support:cancel"
-
-
-class Support(StatesGroup):
-    describing = State()
 
 
 def create_router() -> Router:
@@ -26,60 +30,71 @@ def create_router() -> Router:
     router.message.register(cmd_paysupport, Command("paysupport"))
     router.message.register(cmd_cancel, Command("cancel"))
     router.callback_query.register(on_cancel_button, F.data == CANCEL_BUTTON)
-    router.message.register(on_description, Support.describing)
+    router.message.register(on_description, awaiting_description)
     return router
 
 
-async def cmd_paysupport(message: Message, state: FSMContext, settings: Settings) -> None:
-    await state.set_state(Support.describing)
+async def awaiting_description(message: Message, readers: SessionFactory) -> bool:
+    """Passes while /paysupport waits for this buyer's description (stored: a restart keeps it)."""
+    return message.from_user is not None and await is_asked(readers, message.from_user.id)
+
+
+async def cmd_paysupport(message: Message, writer: Writer, settings: Settings) -> None:
+    if message.from_user is None:
+        return
+    open_since = await ask_for_description(writer, message.from_user.id, _cooldown(settings))
     cancel = InlineKeyboardButton(text="Cancel", callback_data=CANCEL_BUTTON)
-    await message.answer(
-        texts.support_prompt(settings.paysupport_text),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[cancel]]),
+    prompt = (
+        texts.support_already_open(open_since)
+        if open_since is not None
+        else texts.support_prompt(settings.paysupport_text)
     )
+    await message.answer(prompt, reply_markup=InlineKeyboardMarkup(inline_keyboard=[[cancel]]))
 
 
 async def on_description(
-    message: Message,
-    state: FSMContext,
-    settings: Settings,
-    writer: Writer,
-    catalog: Catalog,
+    message: Message, settings: Settings, writer: Writer, catalog: Catalog
 ) -> None:
     description = (message.text or message.caption or "").strip()
-    if not description or description.startswith("/") or message.from_user is None:
+    user = message.from_user
+    if not description or description.startswith("/") or user is None:
         await message.answer(texts.SUPPORT_WORDS_PLEASE)
         return
     if not settings.admin_ids:
-        await state.clear()
+        await cancel_request(writer, user.id)
         await message.answer(texts.SUPPORT_UNAVAILABLE)
         return
-    user = message.from_user
-    request = SupportRequest(
+    request = SupportMessage(
         user_id=user.id,
         username=user.username,
         full_name=user.full_name,
         description=description,
         message_key=f"{message.chat.id}:{message.message_id}",
     )
-    await forward_to_admins(writer, catalog, settings.admin_ids, request)
-    await state.clear()
-    await message.answer(texts.SUPPORT_SENT)
+    submitted = await submit_request(
+        writer, catalog, settings.admin_ids, request, _cooldown(settings)
+    )
+    if submitted.outcome is SupportOutcome.ADDED:
+        await message.answer(texts.support_added(submitted.opened_at))
+    else:
+        await message.answer(texts.SUPPORT_SENT)
 
 
-async def cmd_cancel(message: Message, state: FSMContext) -> None:
-    if await state.get_state() is None:
+async def cmd_cancel(message: Message, writer: Writer) -> None:
+    if message.from_user is None or not await cancel_request(writer, message.from_user.id):
         await message.answer(texts.SUPPORT_NOTHING_TO_CANCEL)
         return
-    await state.clear()
     await message.answer(texts.SUPPORT_CANCELLED)
 
 
-async def on_cancel_button(query: CallbackQuery, state: FSMContext) -> None:
-    if await state.get_state() is None:
+async def on_cancel_button(query: CallbackQuery, writer: Writer) -> None:
+    if not await cancel_request(writer, query.from_user.id):
         await query.answer(texts.SUPPORT_NOTHING_TO_CANCEL)
         return
-    await state.clear()
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(texts.SUPPORT_CANCELLED)
+
+
+def _cooldown(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.support_cooldown)

@@ -10,7 +10,7 @@ from loguru import logger
 from bot.catalog import Catalog
 from bot.services.offers import OfferCheck, PayloadSigner, Refusal, check_offer
 from bot.services.ownership import OwnershipLookup
-from storage import Writer, add_audit_events
+from storage import AUDIT_PRE_CHECKOUT, Writer, add_audit_events
 from storage.repositories import audit_row
 
 # Telegram cancels the payment if the answer takes over 10 s; the database gets this much of it,
@@ -61,7 +61,7 @@ async def audit_decision(
 ) -> None:
     """Keep the query and the decision; best effort, since the answer has already gone."""
     event = audit_row(
-        "pre_checkout_query",
+        AUDIT_PRE_CHECKOUT,
         raw,
         user_id=query.user_id,
         decision="refused" if check.refusal else "accepted",

@@ -24,7 +24,7 @@ from bot.services.offers import Offer, PayloadSigner
 from bot.services.ownership import owns
 from bot.services.retry import with_db_retry
 from entitlements import Grant, GrantedKey, grant_many, held_keys
-from storage import AuditRepository, OutboxRepository, Payment, Writer, utcnow
+from storage import AuditRepository, OutboxPriority, OutboxRepository, Payment, Writer, utcnow
 from storage.repositories import Row, audit_row, insert_many_ignoring_conflict, outbox_row
 
 
@@ -181,9 +181,21 @@ class PaymentRecorder:
         else:
             to_buyer = texts.payment_already_owned(product, charge_id)
             to_admins = texts.admin_payment_already_owned(payment, product)
-        messages = [outbox_row(payment.user_id, to_buyer, dedupe_key=f"payment:{charge_id}")]
+        messages = [
+            outbox_row(
+                payment.user_id,
+                to_buyer,
+                priority=OutboxPriority.PAYMENT_NOTICE,
+                dedupe_key=f"payment:{charge_id}",
+            )
+        ]
         messages += [
-            outbox_row(admin, to_admins, dedupe_key=f"payment-alert:{charge_id}:{admin}")
+            outbox_row(
+                admin,
+                to_admins,
+                priority=OutboxPriority.ADMIN_NOTICE,
+                dedupe_key=f"payment-alert:{charge_id}:{admin}",
+            )
             for admin in self.admin_ids
         ]
         return messages
@@ -194,7 +206,13 @@ class PaymentRecorder:
         charge_id = reported.facts.telegram_payment_charge_id
         recovered = reported.source is not PaymentSource.UPDATE
         text = texts.payment_confirmation(product, granted, charge_id, recovered=recovered)
-        return outbox_row(reported.facts.user_id, text, dedupe_key=f"payment:{charge_id}", now=now)
+        return outbox_row(
+            reported.facts.user_id,
+            text,
+            priority=OutboxPriority.PAYMENT_NOTICE,
+            dedupe_key=f"payment:{charge_id}",
+            now=now,
+        )
 
 
 def _payment_row(reported: _Reported, offer: Offer | None, now: datetime) -> Row:

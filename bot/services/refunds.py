@@ -35,6 +35,7 @@ from bot.services.retry import with_db_retry
 from entitlements import grant_for_charge, has_all, revoke_for_charge
 from storage import (
     AuditRepository,
+    OutboxPriority,
     OutboxRepository,
     Payment,
     PaymentRepository,
@@ -317,6 +318,7 @@ async def _store_refund_and_revoke(
     await OutboxRepository(session).queue(
         payment.user_id,
         texts.refund_notice(payment, product, revoked=revoked, granted_instead=instead),
+        priority=OutboxPriority.PAYMENT_NOTICE,
         dedupe_key=f"refund:{charge_id}",
     )
     return RefundOutcome(RefundStatus.RECORDED, payment, refund, revoked, instead)

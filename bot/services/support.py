@@ -1,9 +1,19 @@
-"""Payment support: a buyer's request, owed to every admin with a Refund button per payment."""
+"""Payment support: a buyer's request, owed to every admin with a Refund button per payment.
+
+Each buyer has one stored request (`storage.SupportRequest`). It is open for SUPPORT_COOLDOWN
+after it went to the admins: what the buyer sends meanwhile through /paysupport is added to it,
+not sent again, so one buyer reaches the admins at most once per cooldown. It stops being open
+only by time, not when an admin acts: an admin may answer outside the bot (or refund an
+unrelated payment), and a buyer must be able to reach a person again after the cooldown
+whatever happened. The row also holds the conversation's state (asked for a description), so a
+restart in between loses nothing and nothing is kept in memory per buyer.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
@@ -16,15 +26,22 @@ from bot import texts
 from bot.catalog import Catalog
 from bot.services.retry import with_db_retry
 from storage import (
+    OutboxPriority,
     OutboxRepository,
     Payment,
     PaymentRepository,
     Refund,
     RefundRepository,
+    SessionFactory,
+    SupportRepository,
+    SupportRequest,
     Writer,
+    utcnow,
 )
 
 RECENT_PAYMENTS = 10
+# The most of a request (what the buyer wrote, and added) that is stored.
+STORED_DESCRIPTION_LIMIT = 16_000
 
 
 class RefundStep(StrEnum):
@@ -41,7 +58,9 @@ class RefundButton(CallbackData, prefix="adm"):
 
 
 @dataclass(frozen=True)
-class SupportRequest:
+class SupportMessage:
+    """The buyer's description of the problem, as they sent it."""
+
     user_id: int
     username: str | None
     full_name: str
@@ -82,44 +101,133 @@ def confirm_keyboard(payment_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-async def forward_to_admins(
+class SupportOutcome(StrEnum):
+    FORWARDED = "forwarded"  # a new request, owed to every admin
+    ADDED = "added"  # added to the buyer's open request; the admins are not told again
+
+
+@dataclass(frozen=True)
+class Submitted:
+    outcome: SupportOutcome
+    opened_at: datetime  # when the request the description went into was sent to the admins
+
+
+def open_since(
+    request: SupportRequest | None, now: datetime, cooldown: timedelta
+) -> datetime | None:
+    """When the buyer's request went to the admins, while it is open (less than `cooldown`
+    ago); None when there is no open request."""
+    if request is None or request.opened_at is None or now - request.opened_at >= cooldown:
+        return None
+    return request.opened_at
+
+
+def added_to(description: str, addition: str, now: datetime) -> str:
+    """The stored request with `addition` after it, marked with its time; what passes
+    STORED_DESCRIPTION_LIMIT is not kept."""
+    combined = f"{description}\n\n[added {now:%Y-%m-%d %H:%M} UTC] {addition}"
+    return combined[:STORED_DESCRIPTION_LIMIT]
+
+
+async def ask_for_description(
+    writer: Writer, user_id: int, cooldown: timedelta
+) -> datetime | None:
+    """Remember that /paysupport asked the buyer to describe the problem. Returns when their
+    open request was made, if they have one: what they send next is added to it."""
+
+    async def work(session: AsyncSession) -> datetime | None:
+        now = utcnow()
+        requests = SupportRepository(session)
+        since = open_since(await requests.get(user_id), now, cooldown)
+        await requests.ask(user_id, now)
+        return since
+
+    return await with_db_retry(lambda: writer.write(work), what=f"ask {user_id} for support")
+
+
+async def is_asked(readers: SessionFactory, user_id: int) -> bool:
+    """Whether /paysupport is waiting for this buyer's description."""
+    async with readers() as session:
+        return await SupportRepository(session).is_asked(user_id)
+
+
+async def cancel_request(writer: Writer, user_id: int) -> bool:
+    """Stop waiting for the buyer's description; False if nothing was waiting."""
+
+    async def work(session: AsyncSession) -> bool:
+        return await SupportRepository(session).stop_asking(user_id, utcnow())
+
+    return await with_db_retry(lambda: writer.write(work), what=f"cancel support of {user_id}")
+
+
+async def submit_request(
     writer: Writer,
     catalog: Catalog,
     admin_ids: Collection[int],
-    request: SupportRequest,
-) -> int:
-    """Owe every admin the request, with the buyer's recent payments, in one transaction.
+    message: SupportMessage,
+    cooldown: timedelta,
+) -> Submitted:
+    """The buyer's description: added to their open request, or else stored as a new request
+    and owed to every admin, with the buyer's recent payments, in one transaction."""
 
-    Returns how many admins were newly owed it (0 when it was already forwarded).
-    """
+    async def work(session: AsyncSession) -> Submitted:
+        now = utcnow()
+        requests = SupportRepository(session)
+        request = await requests.get(message.user_id)
+        since = open_since(request, now, cooldown)
+        if request is not None and since is not None:
+            description = added_to(request.description, message.description, now)
+            await requests.add_to(message.user_id, description, now)
+            return Submitted(SupportOutcome.ADDED, since)
+        description = message.description[:STORED_DESCRIPTION_LIMIT]
+        await requests.open(message.user_id, description, now)
+        await _owe_admins(session, catalog, admin_ids, message)
+        return Submitted(SupportOutcome.FORWARDED, now)
 
-    async def work(session: AsyncSession) -> int:
-        payments = await PaymentRepository(session).list_for_user(
-            request.user_id, limit=RECENT_PAYMENTS
-        )
-        refunds = await RefundRepository(session).refunded_among(
-            [p.telegram_payment_charge_id for p in payments]
-        )
-        text = texts.support_request(
-            request.user_id,
-            request.username,
-            request.full_name,
-            request.description,
-            payments,
-            refunds,
-            catalog,
-        )
-        keyboard = refund_keyboard(refundable(payments, refunds), catalog)
-        markup = keyboard.model_dump_json(exclude_none=True) if keyboard else None
-        outbox = OutboxRepository(session)
-        queued = 0
-        for admin_id in sorted(admin_ids):
-            key = f"support:{request.message_key}:{admin_id}"
-            queued += await outbox.queue(admin_id, text, reply_markup=markup, dedupe_key=key)
-        return queued
-
-    queued = await with_db_retry(
-        lambda: writer.write(work), what=f"forward support request of {request.user_id}"
+    submitted = await with_db_retry(
+        lambda: writer.write(work), what=f"store support request of {message.user_id}"
     )
-    logger.info("support request from user {} owed to {} admins", request.user_id, queued)
-    return queued
+    logger.info(
+        "support request of user {}: {} (opened {})",
+        message.user_id,
+        submitted.outcome,
+        submitted.opened_at,
+    )
+    return submitted
+
+
+async def _owe_admins(
+    session: AsyncSession,
+    catalog: Catalog,
+    admin_ids: Collection[int],
+    message: SupportMessage,
+) -> None:
+    """Queue the request for every admin, with the buyer's recent payments and a Refund button
+    for each one not refunded yet."""
+    payments = await PaymentRepository(session).list_for_user(
+        message.user_id, limit=RECENT_PAYMENTS
+    )
+    refunds = await RefundRepository(session).refunded_among(
+        [p.telegram_payment_charge_id for p in payments]
+    )
+    text = texts.support_request(
+        message.user_id,
+        message.username,
+        message.full_name,
+        message.description,
+        payments,
+        refunds,
+        catalog,
+    )
+    keyboard = refund_keyboard(refundable(payments, refunds), catalog)
+    markup = keyboard.model_dump_json(exclude_none=True) if keyboard else None
+    outbox = OutboxRepository(session)
+    for admin_id in sorted(admin_ids):
+        await outbox.queue(
+            admin_id,
+            text,
+            priority=OutboxPriority.ADMIN_NOTICE,
+            reply_markup=markup,
+            # The same message handled twice owes the admins nothing more.
+            dedupe_key=f"support:{message.message_key}:{admin_id}",
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.dispatcher import create_bot
-from storage import OutboxMessage, OutboxRepository
+from storage import OutboxMessage, OutboxPriority, OutboxRepository
 from tests.e2e.conftest import eventually
 
 # Unescaped "<" and a tag closed in the wrong order: Telegram answers "can't parse entities".
@@ -16,7 +16,9 @@ READABLE = "Thank you, Gold & more: 2 < 3"
 async def test_owed_message_telegram_cannot_parse_is_sent_as_plain_text(emulator, shop):
     buyer = emulator.user("Ann")
     async with shop.sessions() as session:
-        await OutboxRepository(session).queue(buyer.id, BROKEN, dedupe_key="broken")
+        await OutboxRepository(session).queue(
+            buyer.id, BROKEN, priority=OutboxPriority.PAYMENT_NOTICE, dedupe_key="broken"
+        )
         await session.commit()
 
     message = await emulator.wait_for_message(buyer.id)

@@ -3,11 +3,27 @@ button refunds after a confirmation, and only for admins."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import Update
+from sqlalchemy import update
 
 from bot import texts
+from bot.catalog import load_catalog
+from bot.dispatcher import create_bot, create_dispatcher, create_signer
+from bot.services.payments import PaymentRecorder
+from bot.services.reconcile import Reconciler
 from entitlements import has
-from storage import OutboxRepository, PaymentRepository, RefundRepository
+from storage import (
+    OutboxRepository,
+    PaymentRepository,
+    RefundRepository,
+    SupportRepository,
+    SupportRequest,
+    utcnow,
+)
 from tests.e2e.conftest import ADMIN_ID, SECOND_ADMIN_ID, buy, say, wait_handled
 from tests.emulator import BotAPIEmulator, User
 
@@ -96,6 +112,100 @@ async def test_paysupport_and_the_description_sent_at_once_are_handled_in_order(
         await emulator.wait_for_message(
             ADMIN_ID, text_contains=f"charged twice, buyer {n}", since=since
         )
+
+
+async def stored_request(shop, user_id: int) -> SupportRequest | None:
+    async with shop.sessions() as session:
+        return await SupportRepository(session).get(user_id)
+
+
+async def test_ten_paysupport_requests_reach_each_admin_once_and_the_rest_is_stored(
+    emulator, start_bot
+):
+    shop = await start_bot(flood_limit=0)  # the cooldown's test; the flood limit has its own
+    buyer = emulator.user("Ann")
+    await ask_for_help(emulator, buyer, "charged twice, first try")
+    request = await stored_request(shop, buyer.id)
+    assert request is not None and request.opened_at is not None
+
+    for n in range(2, 11):
+        again = await say(emulator, buyer, "/paysupport")
+        assert again["text"] == texts.support_already_open(request.opened_at)
+        assert f"from {request.opened_at:%H:%M} UTC; a person will answer" in again["text"]
+        added = await say(emulator, buyer, f"charged twice, try {n}")
+        assert added["text"] == texts.support_added(request.opened_at)
+
+    for admin_id in (ADMIN_ID, SECOND_ADMIN_ID):
+        owed = [text for text in await owed_to(shop, admin_id) if REQUEST_HEAD in text]
+        assert len(owed) == 1 and "charged twice, first try" in owed[0]
+    stored = await stored_request(shop, buyer.id)
+    assert stored is not None and stored.opened_at == request.opened_at
+    assert stored.description.startswith("charged twice, first try")
+    assert all(f"charged twice, try {n}" in stored.description for n in range(2, 11))
+    assert stored.asked_at is None
+
+
+async def test_a_request_after_the_cooldown_reaches_the_admins_again(emulator, shop):
+    buyer = emulator.user("Ann")
+    await ask_for_help(emulator, buyer, "first problem")
+    async with shop.sessions() as session:  # the cooldown (10 minutes by default) has passed
+        past = utcnow() - timedelta(minutes=11)
+        await session.exec(update(SupportRequest).values(opened_at=past))
+        await session.commit()
+
+    request = await ask_for_help(emulator, buyer, "second problem")
+
+    assert "second problem" in request["text"] and "first problem" not in request["text"]
+    stored = await stored_request(shop, buyer.id)
+    assert stored is not None and stored.description == "second problem"
+    assert len([t for t in await owed_to(shop, ADMIN_ID) if REQUEST_HEAD in t]) == 2
+
+
+async def test_paysupport_waiting_for_the_description_survives_a_restart(emulator, start_bot):
+    first = await start_bot()
+    buyer = emulator.user("Ann")
+    prompt = await say(emulator, buyer, "/paysupport")
+    assert "Describe the problem in one message" in prompt["text"]
+    await first.stop()
+
+    await start_bot()
+    since = emulator.mark()
+    sent = await say(emulator, buyer, "Paid, got nothing")
+
+    assert sent["text"] == texts.SUPPORT_SENT
+    await emulator.wait_for_message(ADMIN_ID, text_contains="Paid, got nothing", since=since)
+
+
+async def test_no_conversation_state_is_kept_in_memory_per_chat(
+    emulator, make_settings, writer, sessions
+):
+    settings = make_settings()
+    catalog = load_catalog(settings.catalog_path)
+    bot = create_bot(settings)
+    signer = create_signer(settings)
+    payments = PaymentRecorder(writer, catalog, signer, settings.admin_ids)
+    reconciler = Reconciler(bot, writer, sessions, catalog, payments, settle=timedelta(0))
+    dispatcher = create_dispatcher(
+        settings, writer, sessions, catalog, signer, payments, reconciler
+    )
+    try:
+        for n in range(50):
+            buyer = emulator.user(f"Buyer {n}")
+            message = {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": buyer.id, "type": "private"},
+                "from": {"id": buyer.id, "is_bot": False, "first_name": buyer.first_name},
+                "text": "/help",
+            }
+            update = Update.model_validate({"update_id": n, "message": message})
+            await dispatcher.feed_update(bot, update)
+    finally:
+        await bot.session.close()
+
+    assert len(emulator.calls("sendMessage")) == 50
+    # aiogram's memory storage makes a record for every chat whose state it reads.
+    assert isinstance(dispatcher.storage, MemoryStorage) and len(dispatcher.storage.storage) == 0
 
 
 @pytest.mark.parametrize("how", ["command", "button"])

@@ -25,6 +25,7 @@ from sqlmodel import SQLModel
 from entitlements import has, list_active, revoke_for_charge
 from storage import (
     AuditRepository,
+    OutboxPriority,
     OutboxRepository,
     PaymentRepository,
     RefundRepository,
@@ -269,6 +270,41 @@ async def test_the_first_releases_database_keeps_its_payments_grants_and_refunds
         assert await PaymentRepository(session).count() == 6
         [pro] = await list_active(session, PRO_BUYER, now=now)
         assert pro.expires_at == now + timedelta(days=30)
+
+
+async def test_messages_owed_at_the_upgrade_to_priorities_get_the_priority_of_their_kind(
+    database_url,
+):
+    def upgrade_to_0002(connection: Connection) -> None:
+        command.upgrade(migrations_config(connection), "0002")
+
+    await on_database(database_url, upgrade_to_0002)
+    expected = {
+        "payment:stx1": OutboxPriority.PAYMENT_NOTICE,
+        "refund:stx1": OutboxPriority.PAYMENT_NOTICE,
+        "payment-alert:stx1:900001": OutboxPriority.ADMIN_NOTICE,
+        "support:7:41:900001": OutboxPriority.ADMIN_NOTICE,
+        "something-else": OutboxPriority.REPLY,
+    }
+    await on_database(
+        database_url,
+        execute(
+            *(
+                "INSERT INTO outbox (chat_id, text, dedupe_key, attempts, created_at, "
+                f"next_attempt_at) VALUES (7, 'owed', '{key}', 0, CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP)"
+                for key in expected
+            )
+        ),
+    )
+
+    await upgrade_schema(database_url)
+
+    def priorities(connection: Connection) -> dict[str, int]:
+        rows = connection.execute(text("SELECT dedupe_key, priority FROM outbox"))
+        return {key: priority for key, priority in rows}
+
+    assert await on_database(database_url, priorities) == expected
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import event, inspect
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import (
     AuditRepository,
+    OutboxPriority,
     OutboxRepository,
     Payment,
     PaymentRepository,
     Refund,
     RefundRepository,
+    SupportRepository,
     SyncStateRepository,
     create_engine,
     upgrade_schema,
@@ -112,7 +116,9 @@ async def test_telegram_ids_beyond_32_bits_are_kept(sessions):
     user_id, group_chat_id = 5_000_000_001, -1_001_234_567_890
     async with sessions() as session:
         assert await PaymentRepository(session).add(make_payment(user_id=user_id))
-        assert await OutboxRepository(session).queue(group_chat_id, "hello")
+        assert await OutboxRepository(session).queue(
+            group_chat_id, "hello", priority=OutboxPriority.REPLY
+        )
         AuditRepository(session).add("test", {}, user_id=user_id)
         await session.commit()
         [payment] = await PaymentRepository(session).list_for_user(user_id)
@@ -163,10 +169,11 @@ async def test_a_charge_has_at_most_one_refund(sessions):
 async def test_outbox_dedupe_key_queues_a_message_once(sessions):
     async with sessions() as session:
         outbox = OutboxRepository(session)
-        assert await outbox.queue(7, "hello", dedupe_key="payment:stx1")
-        assert not await outbox.queue(7, "hello again", dedupe_key="payment:stx1")
-        assert await outbox.queue(7, "no key")
-        assert await outbox.queue(7, "no key")
+        reply = OutboxPriority.REPLY
+        assert await outbox.queue(7, "hello", priority=reply, dedupe_key="payment:stx1")
+        assert not await outbox.queue(7, "hello again", priority=reply, dedupe_key="payment:stx1")
+        assert await outbox.queue(7, "no key", priority=reply)
+        assert await outbox.queue(7, "no key", priority=reply)
         await session.commit()
         assert [m.text for m in await outbox.all_for(7)] == ["hello", "no key", "no key"]
 
@@ -176,7 +183,7 @@ async def test_outbox_due_skips_sent_given_up_and_later_messages(sessions):
     async with sessions() as session:
         outbox = OutboxRepository(session)
         for text_ in ("a", "b", "c", "d"):
-            await outbox.queue(7, text_)
+            await outbox.queue(7, text_, priority=OutboxPriority.REPLY)
         await session.commit()
         a, b, c, _ = [m.id for m in await outbox.all_for(7)]
         assert a is not None and b is not None and c is not None
@@ -187,6 +194,66 @@ async def test_outbox_due_skips_sent_given_up_and_later_messages(sessions):
         assert [m.text for m in await outbox.due(now + timedelta(seconds=1), 10)] == ["d"]
         due_later = await outbox.due(now + timedelta(minutes=6), 10)
     assert [(m.text, m.attempts) for m in due_later] == [("c", 1), ("d", 0)]
+
+
+async def test_outbox_due_puts_payment_notices_first_then_replies_then_admin_notices(sessions):
+    queued = [
+        ("admin 1", OutboxPriority.ADMIN_NOTICE),
+        ("reply 1", OutboxPriority.REPLY),
+        ("paid 1", OutboxPriority.PAYMENT_NOTICE),
+        ("admin 2", OutboxPriority.ADMIN_NOTICE),
+        ("paid 2", OutboxPriority.PAYMENT_NOTICE),
+    ]
+    async with sessions() as session:
+        outbox = OutboxRepository(session)
+        for text_, priority in queued:
+            await outbox.queue(7, text_, priority=priority)
+        await session.commit()
+        due = await outbox.due(utcnow() + timedelta(seconds=1), 10)
+    assert [m.text for m in due] == ["paid 1", "paid 2", "reply 1", "admin 1", "admin 2"]
+
+
+async def test_outbox_due_walks_one_index_in_its_order_on_sqlite(sqlite_url):
+    """No sort of every owed message on each read: the partial index is already in order."""
+    await upgrade_schema(sqlite_url)
+    engine = create_engine(sqlite_url)
+    ran: list[tuple[str, Any]] = []
+
+    def seen(_conn, _cursor, statement, parameters, *_args) -> None:
+        if "FROM outbox" in statement:
+            ran.append((statement, parameters))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with engine.connect() as connection:
+            async with AsyncSession(connection) as session:
+                await OutboxRepository(session).due(utcnow(), 50)
+            [(statement, parameters)] = ran
+            plan = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            steps = [row[-1] for row in plan]
+    finally:
+        await engine.dispose()
+    assert steps == ["SCAN outbox USING INDEX ix_outbox_due"]
+
+
+async def test_support_request_keeps_its_state_in_one_row_per_buyer(sessions):
+    asked, opened, added = (datetime(2026, 11, 27, 10, m, tzinfo=UTC) for m in (0, 1, 5))
+    async with sessions() as session:
+        requests = SupportRepository(session)
+        assert not await requests.is_asked(7) and not await requests.stop_asking(7, asked)
+        await requests.ask(7, asked)
+        assert await requests.is_asked(7)
+        await requests.open(7, "charged twice", opened)
+        assert not await requests.is_asked(7)
+        await requests.ask(7, added)  # again, while the request is open
+        await requests.add_to(7, "charged twice; and again", added)
+        await requests.ask(7, added)
+        assert await requests.stop_asking(7, added)
+        await session.commit()
+        request = await requests.get(7)
+    assert request is not None
+    assert (request.asked_at, request.opened_at, request.updated_at) == (None, opened, added)
+    assert request.description == "charged twice; and again"
 
 
 async def test_audit_keeps_the_raw_json(sessions):

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from storage import (
     OutboxMessage,
+    OutboxPriority,
     OutboxRepository,
     SyncState,
     SyncStateRepository,
@@ -120,13 +121,19 @@ async def test_listeners_hear_what_a_commit_changed(writer):
     heard: list[set[str]] = []
     writer.after_commit.append(heard.append)
     await writer.write(set_counter("quiet", 1))
-    await writer.write(lambda session: OutboxRepository(session).queue(7, "hello"))
+    await writer.write(
+        lambda session: OutboxRepository(session).queue(7, "hello", priority=OutboxPriority.REPLY)
+    )
     assert heard == [{"outbox"}]
 
 
 async def test_stop_commits_what_was_submitted_then_refuses_writes(sessions, writer):
     pending = asyncio.ensure_future(
-        writer.write(lambda session: OutboxRepository(session).queue(7, "last words"))
+        writer.write(
+            lambda session: OutboxRepository(session).queue(
+                7, "last words", priority=OutboxPriority.REPLY
+            )
+        )
     )
     await asyncio.sleep(0)
     await writer.stop()

@@ -1,0 +1,100 @@
+"""Deleting what is kept only for a while (RETENTION_DAYS), a little at a time.
+
+Deleted once older than the cutoff: outbox messages sent or given up, handled inbox rows of
+updates that are not payments, the audit rows of pre-checkout queries, and support requests
+nobody touched since. Kept forever, as the accounting record: payments, refunds and grants, the
+audit rows of payments and refunds, the inbox rows of payment updates, and inbox rows parked as
+failed (for a person to look at) or not handled yet.
+
+Each step deletes at most `chunk` rows in one write through the writer, so no transaction holds
+the write lock for long and the bot's own writes go in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, or_, select
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import (
+    AUDIT_PRE_CHECKOUT,
+    PAYMENT_MESSAGE_FIELDS,
+    AuditEvent,
+    InboxStatus,
+    InboxUpdate,
+    OutboxMessage,
+    SupportRequest,
+)
+from storage.writer import Writer
+
+RETENTION_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class _Expiring:
+    table: str
+    key: Any  # the primary key column: rows are chosen by it, `chunk` at a time
+    expired: ColumnElement[bool]
+
+
+def _expiring(cutoff: datetime) -> Sequence[_Expiring]:
+    raw = col(InboxUpdate.raw)
+    # A payment update's JSON has the field as a key of its message, e.g. "successful_payment":
+    # {...}; a user who quotes that in a message has it escaped (\"), so it does not match.
+    payment = or_(
+        *(raw.contains(f'"{field}":', autoescape=True) for field in PAYMENT_MESSAGE_FIELDS)
+    )
+    return (
+        _Expiring(
+            "outbox",
+            col(OutboxMessage.id),
+            or_(col(OutboxMessage.sent_at) < cutoff, col(OutboxMessage.failed_at) < cutoff),
+        ),
+        _Expiring(
+            "inbox",
+            col(InboxUpdate.update_id),
+            and_(
+                col(InboxUpdate.status) == InboxStatus.DONE,
+                col(InboxUpdate.received_at) < cutoff,
+                ~payment,
+            ),
+        ),
+        _Expiring(
+            "audit_events",
+            col(AuditEvent.id),
+            and_(col(AuditEvent.kind) == AUDIT_PRE_CHECKOUT, col(AuditEvent.created_at) < cutoff),
+        ),
+        _Expiring(
+            "support_requests",
+            col(SupportRequest.user_id),
+            col(SupportRequest.updated_at) < cutoff,
+        ),
+    )
+
+
+async def delete_expired(
+    writer: Writer, cutoff: datetime, *, chunk: int = RETENTION_CHUNK
+) -> dict[str, int]:
+    """Delete the rows that expired before `cutoff` (see the module docstring), at most `chunk`
+    per transaction; returns how many were deleted, by table."""
+    return {e.table: await _delete_in_chunks(writer, e, chunk) for e in _expiring(cutoff)}
+
+
+async def _delete_in_chunks(writer: Writer, expiring: _Expiring, chunk: int) -> int:
+    async def delete_some(session: AsyncSession) -> int:
+        chosen = select(expiring.key).where(expiring.expired).limit(chunk)
+        statement = delete(expiring.key.table).where(expiring.key.in_(chosen))
+        result = await session.exec(statement)
+        return int(result.rowcount)
+
+    total = 0
+    while True:
+        count = await writer.write(delete_some)
+        total += count
+        if count < chunk:
+            return total
