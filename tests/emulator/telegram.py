@@ -295,6 +295,7 @@ class FakeTelegram:
                 "limited_gifts": True,
                 "unique_gifts": True,
                 "premium_subscription": True,
+                "gifts_from_channels": True,  # Bot API 9.3: aiogram 3.23+ requires it
             },
         }
 

@@ -264,6 +264,18 @@ async def test_an_uploaded_document_keeps_its_bytes_and_is_described_in_the_mess
     assert uploaded.content == b"a,b\n1,2\n"
 
 
+async def test_get_chat_answers_what_aiogram_can_read_and_chat_not_found_for_strangers(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    alice = emu.user(first_name="Alice", username="alice")
+
+    chat = await bot.get_chat(alice.id)
+
+    assert (chat.id, chat.type, chat.username) == (alice.id, "private", "alice")
+    with pytest.raises(TelegramBadRequest, match="chat not found"):
+        await bot.get_chat(111)
+
+
 async def test_a_document_must_be_a_file_part_that_is_there_and_not_empty(
     emu: BotAPIEmulator, bot: Bot, http: aiohttp.ClientSession
 ) -> None:
