@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -11,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from storage.db import create_engine
+from storage.db import create_engine, create_read_only_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -93,3 +94,34 @@ def _not_ours(tables: set[str]) -> str:
         f"the database has tables that are not the shop's ({', '.join(sorted(tables))}): "
         "set DATABASE_URL to the shop's database or to an empty one"
     )
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database's schema is, next to where this release wants it."""
+
+    current: str | None  # None: no version table (an empty database, or the first release's)
+    head: str  # this release's newest revision
+    known: bool  # whether this release knows `current` (False: a newer release migrated it)
+
+    @property
+    def is_current(self) -> bool:
+        return self.current == self.head
+
+
+async def read_schema_state(url: str) -> SchemaState:
+    """The schema revision of the database at `url`, read without changing anything (see
+    `create_read_only_engine`; raises DatabaseNotFound for a SQLite file that is not there)."""
+    engine = create_read_only_engine(url)
+    try:
+        async with engine.connect() as connection:
+            current = await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+    finally:
+        await engine.dispose()
+    scripts = ScriptDirectory.from_config(migrations_config())
+    known = current is None or any(s.revision == current for s in scripts.walk_revisions())
+    head = scripts.get_current_head()
+    assert head is not None
+    return SchemaState(current=current, head=head, known=known)
