@@ -194,3 +194,18 @@ class InboxUpdate(SQLModel, table=True):
     received_at: datetime = _timestamp()
     finished_at: datetime | None = _timestamp(nullable=True)
     last_error: str | None = None
+
+
+class KnownUser(SQLModel, table=True):
+    """A Telegram user the bot has heard from, so that an admin can find them by @username."""
+
+    __tablename__ = "users"
+
+    user_id: int = Field(
+        primary_key=True, sa_type=TelegramId, sa_column_kwargs={"autoincrement": False}
+    )
+    # Lower case (Telegram's usernames are case-insensitive); None for a user without one.
+    username: str | None = Field(default=None, index=True)
+    full_name: str
+    # When this name was last stored: of two users who held one username, the later one has it.
+    updated_at: datetime = _timestamp()
