@@ -32,7 +32,7 @@ TOKEN_REJECTED = (
     "current token from @BotFather"
 )
 NO_SETTINGS = "not checked: the settings do not parse"
-NO_TOKEN = "not checked: it needs a working token"
+NO_TOKEN = "not checked: getMe did not succeed"
 CREATE_IT = "start the bot or run `python -m bot migrate` to create it"
 
 

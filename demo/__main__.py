@@ -115,7 +115,7 @@ class Tour:
             self._line(f"    {line}")
 
     def _line(self, text: str) -> None:
-        self.out.write(text + "\n")
+        self.out.write(text.rstrip() + "\n")
         self.out.flush()
 
 

@@ -83,7 +83,7 @@ async def test_check_names_a_token_telegram_rejects(emulator, ready, database_ur
 
     assert failed(found) == ["token", "webhook", "admins"]
     assert found["token"] == (False, TOKEN_REJECTED)
-    assert found["webhook"] == (False, "not checked: it needs a working token")
+    assert found["webhook"] == (False, "not checked: getMe did not succeed")
     assert "REVOKED" not in str(found)
 
 
