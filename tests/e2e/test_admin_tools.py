@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot import texts
+from bot.routers import admin_tools
 from bot.services.exports import COLUMNS
 from bot.services.goodwill import GRANT_KIND, REVOKE_KIND
 from entitlements import has
@@ -289,4 +290,15 @@ async def test_export_sends_the_last_30_days_as_a_csv_that_matches_the_database(
 async def test_export_with_nothing_to_send_says_so(emulator, shop):
     reply = await say(emulator, ADMIN, "/export")
     assert reply["text"].startswith("No payments since ")
+    assert emulator.calls("sendDocument") == []
+
+
+async def test_export_too_large_to_send_points_to_the_command_line(emulator, shop, monkeypatch):
+    await buy(emulator, emulator.user("Ann"), "gold")
+    monkeypatch.setattr(admin_tools, "DOCUMENT_LIMIT_BYTES", 100)  # a bot may send 50 MB
+
+    reply = await say(emulator, ADMIN, "/export")
+
+    assert reply["text"].startswith("The export is 0 MB, more than a bot may send (50 MB).")
+    assert "python -m bot export --since YYYY-MM-DD payments.csv" in reply["text"]
     assert emulator.calls("sendDocument") == []
