@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench clean
+.PHONY: help install run demo test lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -20,6 +20,9 @@ install: $(STAMP) ## create .venv and install the bot with its test and lint too
 
 run: $(STAMP) ## run the bot (reads .env; needs BOT_TOKEN)
 	@$(BIN)/python -m bot
+
+demo: $(STAMP) ## offline tour: the bot against a Telegram emulator, a buyer and an admin
+	@$(BIN)/python -m demo
 
 test: $(STAMP) ## run the whole test suite
 	$(BIN)/python -m pytest

@@ -79,7 +79,13 @@ class DatabaseSettings(BaseSettings):
         return value
 
 
-class Settings(DatabaseSettings):
+class OfflineSettings(DatabaseSettings):
+    """What the commands that read the shop's data without Telegram read (export, stats)."""
+
+    catalog_path: Path = DEFAULT_CATALOG
+
+
+class Settings(OfflineSettings):
     """Everything the bot reads from its environment; see the README's table."""
 
     bot_token: SecretStr
@@ -88,7 +94,6 @@ class Settings(DatabaseSettings):
     # Earlier payload secrets: invoices they signed are still accepted, never signed any more.
     payload_secrets_old: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
-    catalog_path: Path = DEFAULT_CATALOG
     # Declared before telegram_api_base, whose check reads it.
     telegram_api_insecure: bool = False
     telegram_api_base: AnyHttpUrl | None = None
@@ -219,6 +224,11 @@ def load_settings(**overrides: object) -> Settings:
 def load_database_settings(**overrides: object) -> DatabaseSettings:
     """Build only the database settings: no BOT_TOKEN needed."""
     return _load(DatabaseSettings, overrides)
+
+
+def load_offline_settings(**overrides: object) -> OfflineSettings:
+    """Build the database and catalog settings: no BOT_TOKEN needed."""
+    return _load(OfflineSettings, overrides)
 
 
 AnySettings = TypeVar("AnySettings", bound=DatabaseSettings)

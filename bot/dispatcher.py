@@ -14,9 +14,11 @@ from bot.config import Settings
 from bot.middlewares.flood import FloodGate, FloodLimitMiddleware
 from bot.middlewares.plain_text_fallback import PlainTextFallbackMiddleware
 from bot.middlewares.redact_errors import RedactErrorsMiddleware
+from bot.middlewares.remember_users import RememberUsersMiddleware
 from bot.middlewares.retry_after import RetryAfterMiddleware
 from bot.redaction import Redactor
 from bot.routers import create_routers
+from bot.services.buyers import UserDirectory
 from bot.services.offers import PayloadSigner
 from bot.services.ownership import OwnershipLookup
 from bot.services.payments import PaymentRecorder
@@ -83,6 +85,9 @@ def create_dispatcher(
     if settings.flood_limit:
         gate = FloodGate(settings.flood_limit, settings.flood_window, settings.flood_pause)
         dispatcher.update.outer_middleware(FloodLimitMiddleware(gate, settings.admin_ids))
+    remember_users = RememberUsersMiddleware(UserDirectory(writer))
+    dispatcher.message.outer_middleware(remember_users)
+    dispatcher.callback_query.outer_middleware(remember_users)
     dispatcher.include_routers(*create_routers())
     dispatcher.errors.register(on_error)
     return dispatcher

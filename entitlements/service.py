@@ -262,3 +262,20 @@ async def list_active(
         charges = tuple(row.telegram_payment_charge_id for row in periods)
         active.append(ActiveEntitlement(key=key, expires_at=end, charge_ids=charges))
     return active
+
+
+async def count_holders(
+    session: AsyncSession, keys: Sequence[str], *, now: datetime | None = None
+) -> int:
+    """How many users hold every one of `keys` right now."""
+    wanted = set(keys)
+    if not wanted:
+        return 0
+    holders = (
+        select(Entitlement.user_id)
+        .where(col(Entitlement.key).in_(wanted), _active_at(now or utcnow()))
+        .group_by(col(Entitlement.user_id))
+        .having(func.count(func.distinct(Entitlement.key)) == len(wanted))
+    )
+    statement = select(func.count()).select_from(holders.subquery())
+    return int((await session.exec(statement)).one())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -66,3 +67,26 @@ def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int, begin: str) -> None:
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     """Sessions that keep loaded objects usable after commit."""
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+class DatabaseNotFound(Exception):
+    """A SQLite file that is not there: the message says where it was looked for."""
+
+
+def create_read_only_engine(url: str) -> AsyncEngine:
+    """An engine that cannot change the database, for commands that only look at it (check,
+    export, stats): a SQLite file is opened read-only and must exist already (DatabaseNotFound
+    otherwise, rather than an empty file made on the spot); on PostgreSQL every transaction is
+    read-only."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        read_only = {"server_settings": {"default_transaction_read_only": "on"}}
+        return create_async_engine(url, pool_pre_ping=True, connect_args=read_only)
+    path = Path(parsed.database or "")
+    if not parsed.database or parsed.database == ":memory:" or not path.is_file():
+        raise DatabaseNotFound(f"no database file at {path}")
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    return create_async_engine(
+        parsed.set(database=uri, query={"uri": "true"}),
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+    )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from storage.db import create_engine
+from storage.db import create_engine, create_read_only_engine
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions (a test keeps this true). A database already at it
 # is left alone without loading Alembic, which costs the running bot about 12 MB of memory.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 
 # The first release made these tables with create_all and kept no version: revision 0001.
 FIRST_REVISION = "0001"
@@ -112,3 +113,32 @@ def _not_ours(tables: set[str]) -> str:
         f"the database has tables that are not the shop's ({', '.join(sorted(tables))}): "
         "set DATABASE_URL to the shop's database or to an empty one"
     )
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database's schema is, next to where this release wants it."""
+
+    current: str | None  # None: no version table (an empty database, or the first release's)
+    head: str  # this release's newest revision
+    known: bool  # whether this release knows `current` (False: a newer release migrated it)
+
+    @property
+    def is_current(self) -> bool:
+        return self.current == self.head
+
+
+async def read_schema_state(url: str) -> SchemaState:
+    """The schema revision of the database at `url`, read without changing anything (see
+    `create_read_only_engine`; raises DatabaseNotFound for a SQLite file that is not there)."""
+    from alembic.script import ScriptDirectory
+
+    engine = create_read_only_engine(url)
+    try:
+        async with engine.connect() as connection:
+            current = await connection.run_sync(_current_revision)
+    finally:
+        await engine.dispose()
+    scripts = ScriptDirectory.from_config(migrations_config())
+    known = current is None or any(s.revision == current for s in scripts.walk_revisions())
+    return SchemaState(current=current, head=HEAD_REVISION, known=known)

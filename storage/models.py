@@ -247,3 +247,18 @@ class SupportRequest(SQLModel, table=True):
     # What the buyer wrote, with what they added while it was open.
     description: str = Field(default="", sa_column=Column(Text, nullable=False))
     updated_at: datetime = _timestamp()
+
+
+class KnownUser(SQLModel, table=True):
+    """A Telegram user the bot has heard from, so that an admin can find them by @username."""
+
+    __tablename__ = "users"
+
+    user_id: int = Field(
+        primary_key=True, sa_type=TelegramId, sa_column_kwargs={"autoincrement": False}
+    )
+    # Lower case (Telegram's usernames are case-insensitive); None for a user without one.
+    username: str | None = Field(default=None, index=True)
+    full_name: str
+    # When this name was last stored: of two users who held one username, the later one has it.
+    updated_at: datetime = _timestamp()

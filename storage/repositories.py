@@ -17,6 +17,7 @@ from storage.models import (
     Entitlement,
     InboxStatus,
     InboxUpdate,
+    KnownUser,
     OutboxMessage,
     OutboxPriority,
     Payment,
@@ -457,3 +458,56 @@ async def add_audit_events(session: AsyncSession, rows: Sequence[Row]) -> list[N
     """Batch function for the writer: many audit events (pre-checkout decisions), one statement."""
     await AuditRepository(session).add_many(rows)
     return [None] * len(rows)
+
+
+# -- users the bot has heard from, to find a buyer by @username ----------------------------
+
+
+def normalize_username(username: str) -> str:
+    """Telegram's usernames are case-insensitive and written with or without the @."""
+    return username.strip().removeprefix("@").lower()
+
+
+def user_row(
+    user_id: int, username: str | None, full_name: str, *, now: datetime | None = None
+) -> Row:
+    """A user as last seen, as a row for `remember_users`."""
+    return {
+        "user_id": user_id,
+        "username": normalize_username(username) if username else None,
+        "full_name": full_name,
+        "updated_at": now or utcnow(),
+    }
+
+
+async def remember_users(session: AsyncSession, rows: Sequence[Row]) -> list[None]:
+    """Batch function for the writer: store each user's current username and name."""
+    # One statement may not update a row twice (PostgreSQL refuses): the last sighting wins.
+    latest = list({row["user_id"]: row for row in rows}.values())
+    table = KnownUser.__table__  # type: ignore[attr-defined]
+    statement = _insert(session, table).values(latest)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.user_id],
+        set_={name: statement.excluded[name] for name in ("username", "full_name", "updated_at")},
+    )
+    await session.exec(statement)
+    return [None] * len(rows)
+
+
+class UserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: int) -> KnownUser | None:
+        return await self.session.get(KnownUser, user_id)
+
+    async def find_by_username(self, username: str) -> KnownUser | None:
+        """The user who last had `username` (with or without @, any case) when the bot heard
+        from them; None if nobody with it has written to the bot."""
+        statement = (
+            select(KnownUser)
+            .where(KnownUser.username == normalize_username(username))
+            .order_by(col(KnownUser.updated_at).desc())
+            .limit(1)
+        )
+        return (await self.session.exec(statement)).first()

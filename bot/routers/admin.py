@@ -1,4 +1,5 @@
-"""Admin commands and buttons: /refund, /reconcile, and the Refund button of support requests.
+"""Admin commands and buttons: /refund, /reconcile, and the Refund button of support requests
+(the commands for running the shop are in `bot.routers.admin_tools`).
 
 Everything here is behind `IsAdmin` on the router; anyone else who tries an admin command or
 an `adm:` button is told "not allowed" once, by the refusal handlers after it.
@@ -16,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import texts
 from bot.catalog import Catalog
 from bot.filters import IsAdmin
+from bot.routers import admin_tools
 from bot.services.reconcile import Reconciler
 from bot.services.refunds import (
     AdminRefundResult,
@@ -48,7 +50,8 @@ def create_router() -> Router:
     others.message.register(refuse_command, Command(*texts.ADMIN_COMMANDS))
     others.callback_query.register(refuse_button, F.data.startswith(ADMIN_BUTTON_PREFIX))
     router = Router(name=__name__)
-    router.include_routers(admins, others)
+    # The refusals last: an admin's command must reach its handler in any admin router first.
+    router.include_routers(admins, admin_tools.create_router(), others)
     return router
 
 

@@ -104,6 +104,7 @@ class UploadedFile:
     filename: str | None
     content_type: str
     size: int
+    content: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from tests.emulator.models import (
     SentInvoice,
     UploadedFile,
     User,
+    bad_request,
 )
 from tests.emulator.spec import BotAPISpec, MethodSpec, aiogram_method_fields
 from tests.emulator.telegram import FakeTelegram, SpecViolation, unique_query_id
@@ -52,6 +53,7 @@ _FAULT_DESCRIPTIONS = {
     403: "Forbidden: bot was blocked by the user",
     500: "Internal Server Error",
 }
+ATTACH_PREFIX = "attach://"
 _EDIT_METHODS = frozenset({"editMessageText", "editMessageCaption", "editMessageReplyMarkup"})
 
 RequestHook = Callable[[Request], Any]
@@ -547,7 +549,7 @@ class BotAPIEmulator:
         if method.name == "getUpdates":
             return await self.telegram.get_updates(request.params, lambda: _client_gone(http))
         try:
-            return self.telegram.handle(method.name, request.params)
+            return self.telegram.handle(method.name, _attached(request))
         except SpecViolation as violation:
             self.violations.append(f"{method.name}: {violation.reason}")
             raise
@@ -672,10 +674,22 @@ async def _read_params(http: web.Request) -> dict[str, Any]:
     for key, value in form.items():
         if isinstance(value, web.FileField):
             content = value.file.read()
-            raw[key] = UploadedFile(value.filename, value.content_type, len(content))
+            raw[key] = UploadedFile(value.filename, value.content_type, len(content), content)
         else:
             raw[key] = value
     return raw
+
+
+def _attached(request: Request) -> JSON:
+    """The params with each "attach://<name>" replaced by the file uploaded as <name>."""
+    params = dict(request.params)
+    for key, value in request.params.items():
+        if isinstance(value, str) and value.startswith(ATTACH_PREFIX):
+            uploaded = request.files.get(value.removeprefix(ATTACH_PREFIX))
+            if uploaded is None:
+                raise bad_request(f"{key}: there is no file part named in {value!r}")
+            params[key] = uploaded
+    return params
 
 
 def _as_dict(message: MessageLike) -> JSON:

@@ -10,6 +10,7 @@ import asyncio
 import copy
 import dataclasses
 import json
+import mimetypes
 import re
 import secrets
 import time
@@ -19,7 +20,15 @@ from typing import Any
 from tests.emulator.chats import ChatStore
 from tests.emulator.formatting import EntityParseError, format_text, utf16_len
 from tests.emulator.ledger import StarsLedger
-from tests.emulator.models import JSON, ApiError, Charge, SentInvoice, User, bad_request
+from tests.emulator.models import (
+    JSON,
+    ApiError,
+    Charge,
+    SentInvoice,
+    UploadedFile,
+    User,
+    bad_request,
+)
 from tests.emulator.spec import BotAPISpec
 from tests.emulator.updates import UpdateQueue
 
@@ -36,6 +45,7 @@ MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_ANSWER_LENGTH = 200
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_PAYLOAD_BYTES = 128
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # what a bot may send as a file
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 
 Handler = Callable[[JSON], Any]
@@ -99,6 +109,7 @@ class FakeTelegram:
             "getWebhookInfo": self.get_webhook_info,
             "sendMessage": self.send_message,
             "sendInvoice": self.send_invoice,
+            "sendDocument": self.send_document,
             "editMessageText": self.edit_message_text,
             "editMessageCaption": self.edit_message_caption,
             "editMessageReplyMarkup": self.edit_message_reply_markup,
@@ -209,6 +220,26 @@ class FakeTelegram:
         )
         return message
 
+    def send_document(self, params: JSON) -> JSON:
+        """A file: uploaded (the bytes are in the request's `files`) or named by file_id/URL."""
+        user = self.chats.writable_chat(params["chat_id"])
+        document = params["document"]
+        content = _media_content("sendDocument", params)
+        if isinstance(document, UploadedFile):
+            if document.size == 0:
+                raise bad_request("file must be non-empty")
+            if document.size > MAX_UPLOAD_BYTES:
+                raise ApiError(413, "Request Entity Too Large")
+            guessed, _ = mimetypes.guess_type(document.filename or "")
+            content["document"].update(
+                file_name=document.filename or "document",
+                mime_type=guessed or document.content_type,
+                file_size=document.size,
+            )
+        if utf16_len(content.get("caption", "")) > MAX_CAPTION_LENGTH:
+            raise bad_request("message caption is too long")
+        return self._send(user, params, content)
+
     def edit_message_text(self, params: JSON) -> JSON | bool:
         if "inline_message_id" in params:
             return True
@@ -264,6 +295,7 @@ class FakeTelegram:
                 "limited_gifts": True,
                 "unique_gifts": True,
                 "premium_subscription": True,
+                "gifts_from_channels": True,  # Bot API 9.3: aiogram 3.23+ requires it
             },
         }
 

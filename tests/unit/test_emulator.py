@@ -250,6 +250,47 @@ async def test_aiogram_multipart_upload_is_accepted_without_violations(
     assert emu.violations == []
 
 
+async def test_an_uploaded_document_keeps_its_bytes_and_is_described_in_the_message(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    alice = emu.user(first_name="Alice")
+
+    message = await bot.send_document(alice.id, BufferedInputFile(b"a,b\n1,2\n", "sales.csv"))
+
+    assert message.document is not None
+    assert (message.document.file_name, message.document.mime_type) == ("sales.csv", "text/csv")
+    assert message.document.file_size == 8
+    [uploaded] = emu.calls("sendDocument")[0].files.values()
+    assert uploaded.content == b"a,b\n1,2\n"
+
+
+async def test_get_chat_answers_what_aiogram_can_read_and_chat_not_found_for_strangers(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    alice = emu.user(first_name="Alice", username="alice")
+
+    chat = await bot.get_chat(alice.id)
+
+    assert (chat.id, chat.type, chat.username) == (alice.id, "private", "alice")
+    with pytest.raises(TelegramBadRequest, match="chat not found"):
+        await bot.get_chat(111)
+
+
+async def test_a_document_must_be_a_file_part_that_is_there_and_not_empty(
+    emu: BotAPIEmulator, bot: Bot, http: aiohttp.ClientSession
+) -> None:
+    alice = emu.user(first_name="Alice")
+
+    with pytest.raises(TelegramBadRequest, match="file must be non-empty"):
+        await bot.send_document(alice.id, BufferedInputFile(b"", "empty.csv"))
+    status, body = await call(
+        http, emu, "sendDocument", chat_id=alice.id, document="attach://missing"
+    )
+
+    assert status == 400 and "missing" in body["description"]
+    assert emu.sent_messages() == []
+
+
 # -- spec checks -----------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@ characters), long names and the most items a text can list."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,8 +12,13 @@ from bot import texts
 from bot.catalog import Catalog, Product, ProductKind, load_catalog
 from bot.config import DEFAULT_CATALOG
 from bot.dispatcher import APOLOGY
+from bot.services.buyers import BuyerReport
+from bot.services.goodwill import GoodwillEvent, GrantResult, GrantStatus, RevokeResult
+from bot.services.sales import PeriodFigures, SalesFigures
 from entitlements import ActiveEntitlement, GrantedKey
 from storage import Payment, Refund
+from storage.models import KnownUser
+from storage.reports import Totals
 from tests.emulator import format_text, utf16_len
 
 PAID_AT = datetime(2026, 1, 2, tzinfo=UTC)
@@ -285,3 +291,95 @@ def test_refund_texts_say_what_changed_and_fit(revoked, instead):
         assert "access it gave has ended" in notice and "access it gave has ended" in done
     else:
         assert "had not given you anything" in notice and "granted nothing" in done
+
+
+# -- operators' texts ---------------------------------------------------------------------
+
+
+def figures() -> SalesFigures:
+    big = Totals(10**9, 10**14, 10**9, 10**14)
+    return SalesFigures(
+        as_of=PAID_AT,
+        periods=tuple(PeriodFigures(name, big) for name in ("today", "7 days", "30 days", "all")),
+        holders=tuple((p, 10**9) for p in BIG_CATALOG),
+    )
+
+
+def test_stats_with_a_hundred_products_and_huge_figures_fits():
+    shown = assert_fits(texts.sales_report(figures()))
+    assert "100000000000000" in shown and "100.0%" in shown
+    assert shown.rstrip().endswith(" more")
+
+
+def test_stats_table_lines_up_in_a_monospace_block():
+    html = texts.sales_report(figures())
+    table = html.split("<pre>")[1].split("</pre>")[0].splitlines()
+    assert len({len(line) for line in table}) == 1 and table[0].startswith("period")
+
+
+def test_fifty_payments_with_long_charge_ids_fit_as_tap_to_copy_code():
+    rows = [(payment(n), refund(n) if n % 2 else None) for n in range(50)]
+    html = texts.payments_list(rows, BIG_CATALOG)
+    shown = assert_fits(html)
+    assert f"<code>{charge_id(0)}</code>" in html and "refunded" in shown
+    assert shown.rstrip().endswith(" more")
+
+
+def test_a_buyer_with_everything_fits_and_keeps_room_for_each_part():
+    history = tuple(
+        GoodwillEvent(n % 2 == 0, "p1", 30, 10**15, PAID_AT, (f"grant:{10**12 + n}",))
+        for n in range(200)
+    )
+    report = BuyerReport(
+        user_id=10**15,
+        known=KnownUser(
+            user_id=10**15, username="u" * 32, full_name="<N>" * 60, updated_at=PAID_AT
+        ),
+        totals=Totals(10**6, 10**11, 10**5, 10**10),
+        payments=tuple((payment(n), refund(n)) for n in range(20)),
+        active=tuple(
+            ActiveEntitlement(f"key_{k:028d}", PAID_AT, ("c", f"grant:{k}")) for k in range(200)
+        ),
+        goodwill=history,
+    )
+
+    shown = assert_fits(texts.buyer_report(report, BIG_CATALOG))
+
+    assert "@" + "u" * 32 in shown and "<N>" in shown
+    assert "Holds now:" in shown and "Goodwill (not revenue):" in shown
+    assert charge_id(0) in shown and "(goodwill grant:0)" in shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        texts.unknown_product_for_admin(BIG_CATALOG, "<" * 4000),
+        texts.revoke_done(
+            RevokeResult(("grant:1",), tuple(charge_id(n) for n in range(500))), product(), 7
+        ),
+        texts.grant_done(
+            GrantResult(
+                GrantStatus.GRANTED,
+                "grant:1",
+                tuple(GrantedKey(f"key_{k:028d}", PAID_AT, None) for k in range(500)),
+            ),
+            product(),
+            7,
+        ),
+        texts.balance_failed("<" * 5000),
+        texts.user_not_found("<" * 5000),
+    ],
+    ids=["unknown_product", "revoke", "grant", "balance", "user_not_found"],
+)
+def test_operator_texts_fit(text):
+    assert_fits(text)
+
+
+def test_the_export_caption_fits_a_document_caption():
+    caption = texts.export_caption(10**9, PAID_AT, PAID_AT)
+    assert utf16_len(visible(caption)) <= 1024
+
+
+def test_every_admin_command_fits_the_menu():
+    for name, about in texts.ADMIN_COMMANDS.items():
+        assert re.fullmatch(r"[a-z0-9_]{1,32}", name) and 1 <= len(about) <= 256

@@ -1,0 +1,190 @@
+"""`python -m bot check`: is this set-up ready for production? One finding per check, and
+nothing is written: the database is opened read-only and Telegram is only asked questions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from aiogram import Bot
+from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramUnauthorizedError
+from sqlalchemy.engine import make_url
+
+from bot.catalog import CatalogError, load_catalog
+from bot.config import (
+    ConfigError,
+    OfflineSettings,
+    Settings,
+    load_offline_settings,
+    load_settings,
+)
+from bot.dispatcher import create_bot
+from bot.redaction import Redactor
+from storage.db import DatabaseNotFound
+from storage.migrate import read_schema_state
+
+TELEGRAM_TIMEOUT = 10  # seconds for each Bot API call
+DATABASE_TIMEOUT = 10.0
+TOKEN_REJECTED = (
+    "Telegram rejected BOT_TOKEN (401 Unauthorized): it is wrong or was revoked; get the "
+    "current token from @BotFather"
+)
+NO_SETTINGS = "not checked: the settings do not parse"
+NO_TOKEN = "not checked: getMe did not succeed"
+CREATE_IT = "start the bot or run `python -m bot migrate` to create it"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+    def line(self) -> str:
+        return f"{'✓' if self.ok else '✗'} {self.name}: {self.detail}"
+
+
+async def check_readiness(**overrides: object) -> list[Check]:
+    """Every check, in order: settings, catalog, database, token, webhook, admins, payload
+    secret. `overrides` take the place of environment variables (for tests)."""
+    settings: Settings | None = None
+    offline: OfflineSettings | None = None
+    try:
+        settings = offline = load_settings(**overrides)
+        checks = [Check("settings", True, f"parsed; {len(settings.admin_ids)} admin id(s)")]
+    except ConfigError as exc:
+        checks = [Check("settings", False, str(exc))]
+        try:  # the database and the catalog need no token: check them all the same
+            offline = load_offline_settings(**overrides)
+        except ConfigError:
+            offline = None
+    checks.append(_check_catalog(offline))
+    checks.append(await _check_database(offline))
+    checks += await _check_telegram(settings)
+    checks.append(_check_payload_secret(settings))
+    if settings is None:
+        return checks
+    redact = Redactor(settings.secrets)  # a second net: no finding may quote a secret
+    return [Check(c.name, c.ok, redact(c.detail)) for c in checks]
+
+
+def _check_catalog(settings: OfflineSettings | None) -> Check:
+    if settings is None:
+        return Check("catalog", False, NO_SETTINGS)
+    try:
+        catalog = load_catalog(settings.catalog_path)
+    except CatalogError as exc:
+        return Check("catalog", False, str(exc))
+    return Check("catalog", True, f"{len(catalog)} products from {settings.catalog_path}")
+
+
+async def _check_database(settings: OfflineSettings | None) -> Check:
+    if settings is None:
+        return Check("database", False, NO_SETTINGS)
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    try:
+        async with asyncio.timeout(DATABASE_TIMEOUT):
+            state = await read_schema_state(settings.database_url)
+    except DatabaseNotFound as exc:
+        return Check("database", False, f"{exc}: {CREATE_IT}")
+    except Exception as exc:  # whatever stops us reading it is the finding
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return Check("database", False, f"cannot read {where}: {reason}")
+    if state.is_current:
+        return Check("database", True, f"{where} is reachable; schema at {state.head} (current)")
+    if not state.known:
+        detail = f"schema at {state.current}, which this release does not know (a newer one "
+        return Check("database", False, detail + "migrated it): run that release")
+    if state.current is None:
+        detail = f"{where} is reachable but has no schema version: {CREATE_IT}"
+        return Check("database", False, detail)
+    return Check(
+        "database",
+        False,
+        f"schema at {state.current}, this release needs {state.head}: run "
+        "`python -m bot migrate` (the bot also upgrades it at start)",
+    )
+
+
+async def _check_telegram(settings: Settings | None) -> list[Check]:
+    """The token, the webhook and the admins, with the bot's own HTTP session (so that
+    TELEGRAM_API_BASE applies and no error carries the token)."""
+    if settings is None:
+        return [Check(name, False, NO_SETTINGS) for name in ("token", "webhook", "admins")]
+    bot = create_bot(settings)
+    try:
+        token = await _check_token(bot)
+        if not token.ok:
+            return [token, Check("webhook", False, NO_TOKEN), Check("admins", False, NO_TOKEN)]
+        return [token, await _check_webhook(bot), await _check_admins(bot, settings)]
+    finally:
+        await bot.session.close()
+
+
+async def _check_token(bot: Bot) -> Check:
+    try:
+        me = await bot.get_me(request_timeout=TELEGRAM_TIMEOUT)
+    except TelegramUnauthorizedError:
+        return Check("token", False, TOKEN_REJECTED)
+    except (TelegramAPIError, ClientDecodeError, TimeoutError) as exc:
+        return Check("token", False, f"could not ask Telegram (getMe): {_error(exc)}")
+    return Check("token", True, f"works: the bot is @{me.username} ({me.full_name})")
+
+
+async def _check_webhook(bot: Bot) -> Check:
+    try:
+        info = await bot.get_webhook_info(request_timeout=TELEGRAM_TIMEOUT)
+    except (TelegramAPIError, ClientDecodeError, TimeoutError) as exc:
+        return Check("webhook", False, f"could not ask Telegram (getWebhookInfo): {_error(exc)}")
+    if info.url:
+        # Only the host: a webhook's path often holds a secret of its own.
+        host = urlsplit(info.url).hostname or "?"
+        return Check(
+            "webhook",
+            False,
+            f"a webhook is set (to {host}), and Telegram refuses getUpdates while it is: remove "
+            "it with deleteWebhook",
+        )
+    return Check("webhook", True, "none set, so long polling works")
+
+
+async def _check_admins(bot: Bot, settings: Settings) -> Check:
+    if not settings.admin_ids:
+        return Check(
+            "admins",
+            False,
+            "ADMIN_IDS is empty: nobody can /refund, and /paysupport requests have nowhere to go",
+        )
+    unreachable = []
+    for admin_id in sorted(settings.admin_ids):
+        try:
+            await bot.get_chat(admin_id, request_timeout=TELEGRAM_TIMEOUT)
+        except (TelegramAPIError, ClientDecodeError, TimeoutError) as exc:
+            unreachable.append(f"{admin_id} ({_error(exc)})")
+    if unreachable:
+        return Check(
+            "admins",
+            False,
+            f"cannot message {', '.join(unreachable)}: each admin must open the bot in Telegram "
+            "and press Start",
+        )
+    return Check("admins", True, f"all {len(settings.admin_ids)} can be messaged")
+
+
+def _check_payload_secret(settings: Settings | None) -> Check:
+    if settings is None:
+        return Check("payload secret", False, NO_SETTINGS)
+    if settings.payload_secret is None:
+        return Check(
+            "payload secret",
+            False,
+            "PAYLOAD_SECRET is not set: invoices are signed with a key derived from BOT_TOKEN, "
+            "so a new token would invalidate every open invoice (README, Security)",
+        )
+    return Check("payload secret", True, "PAYLOAD_SECRET is set")
+
+
+def _error(exc: BaseException) -> str:
+    return exc.message if isinstance(exc, TelegramAPIError) else type(exc).__name__

@@ -1,0 +1,108 @@
+"""Who a buyer is and what they did: `/user <id or @username>`, and remembering who wrote to
+the bot so that an admin can name a buyer by @username.
+
+Usernames come from a `users` table that the bot keeps up to date as people write to it, rather
+than from searching the stored updates: Telegram's usernames are case-insensitive and change
+hands, old updates are pruned, and a look-up should not scan every update ever received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from loguru import logger
+
+from bot.services.goodwill import GoodwillEvent, goodwill_history
+from entitlements import ActiveEntitlement, list_active
+from storage import Payment, PaymentRepository, Refund, RefundRepository, SessionFactory, Writer
+from storage.models import KnownUser
+from storage.reports import Totals, sales_totals
+from storage.repositories import UserRepository, remember_users, user_row
+
+USER_PAYMENTS_SHOWN = 20
+_USERNAME = re.compile(r"[A-Za-z0-9_]{1,32}")
+
+
+def parse_user_ref(args: str | None) -> int | str | None:
+    """`/user <id or @username>`: a numeric id, a username (without the @), or None."""
+    text = (args or "").strip()
+    if text.isdigit():
+        return int(text)
+    name = text.removeprefix("@")
+    return name if _USERNAME.fullmatch(name) else None
+
+
+async def find_user_id(readers: SessionFactory, ref: int | str) -> int | None:
+    """The user id for an id or a username; None when nobody with that username wrote to us."""
+    if isinstance(ref, int):
+        return ref
+    async with readers() as session:
+        user = await UserRepository(session).find_by_username(ref)
+    return user.user_id if user else None
+
+
+@dataclass(frozen=True)
+class BuyerReport:
+    user_id: int
+    known: KnownUser | None  # None: never wrote to the bot (or before it kept names)
+    totals: Totals  # all their payments, and the refunded ones
+    payments: tuple[tuple[Payment, Refund | None], ...]  # newest first, at most a screenful
+    active: tuple[ActiveEntitlement, ...]
+    goodwill: tuple[GoodwillEvent, ...]
+
+
+async def buyer_report(readers: SessionFactory, user_id: int) -> BuyerReport:
+    async with readers() as session:
+        known = await UserRepository(session).get(user_id)
+        [totals] = await sales_totals(session, [None], user_id=user_id)
+        payments = await PaymentRepository(session).list_for_user(user_id, USER_PAYMENTS_SHOWN)
+        refunds = await RefundRepository(session).refunded_among(
+            [p.telegram_payment_charge_id for p in payments]
+        )
+        active = await list_active(session, user_id)
+        goodwill = await goodwill_history(session, user_id)
+    return BuyerReport(
+        user_id=user_id,
+        known=known,
+        totals=totals,
+        payments=tuple((p, refunds.get(p.telegram_payment_charge_id)) for p in payments),
+        active=tuple(active),
+        goodwill=tuple(goodwill),
+    )
+
+
+class UserDirectory:
+    """Keeps the `users` table current as people write to the bot.
+
+    A user is stored when this process first hears from them and whenever their username or
+    name changes, in the background: no handler waits for it, so a locked database slows no
+    reply. It remembers the latest `capacity` users it stored, so the rest cost no write.
+    """
+
+    def __init__(self, writer: Writer, capacity: int = 100_000) -> None:
+        self._writer = writer
+        self._capacity = capacity
+        self._stored: OrderedDict[int, tuple[str | None, str]] = OrderedDict()
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def saw(self, user_id: int, username: str | None, full_name: str) -> None:
+        seen = (username, full_name)
+        if self._stored.get(user_id) == seen:
+            self._stored.move_to_end(user_id)
+            return
+        self._stored[user_id] = seen
+        if len(self._stored) > self._capacity:
+            self._stored.popitem(last=False)
+        task = asyncio.create_task(self._store(user_id, username, full_name))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _store(self, user_id: int, username: str | None, full_name: str) -> None:
+        try:
+            await self._writer.write_many(remember_users, user_row(user_id, username, full_name))
+        except Exception as exc:  # only a name for /user: never worth failing an update
+            self._stored.pop(user_id, None)  # so that the next message tries again
+            logger.warning("could not store user {}: {!r}", user_id, exc)

@@ -1,0 +1,213 @@
+"""Goodwill: an admin gives a user a product without a payment (`/grant`), or takes it back
+(`/revoke`).
+
+Each grant is an audit event (`goodwill_grant`, with the admin's id, the product and the days)
+whose id names the grant: the entitlements it gives hang on the charge-like id `grant:<id>`.
+Such an id is never a payment's, so a grant is never revenue, never in an export, and `/refund`
+does not know it. Revoking ends only goodwill grants; access bought with a payment ends by a
+refund.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from loguru import logger
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.catalog import Product, ProductKind
+from entitlements import GrantedKey, grant_for_charge, list_active, revoke_for_charge
+from storage import AuditEvent, Writer, utcnow
+from storage.reports import audit_events_of
+
+GRANT_KIND = "goodwill_grant"
+REVOKE_KIND = "goodwill_revoke"
+CHARGE_PREFIX = "grant:"
+MAX_DAYS = 3650
+
+
+def is_goodwill(charge_id: str) -> bool:
+    """Whether an entitlement's charge id names a goodwill grant rather than a payment."""
+    return charge_id.startswith(CHARGE_PREFIX)
+
+
+@dataclass(frozen=True)
+class GrantCommand:
+    user_id: int
+    product_id: str
+    days: int | None = None
+
+
+def parse_grant_args(args: str | None) -> GrantCommand | None:
+    """`/grant <user_id> <product_id> [days]`, days from 1 to MAX_DAYS; None if malformed."""
+    parts = (args or "").split()
+    if len(parts) not in (2, 3) or not parts[0].isdigit():
+        return None
+    days = None
+    if len(parts) == 3:
+        if not parts[2].isdigit() or not 1 <= int(parts[2]) <= MAX_DAYS:
+            return None
+        days = int(parts[2])
+    return GrantCommand(int(parts[0]), parts[1], days)
+
+
+def parse_revoke_args(args: str | None) -> GrantCommand | None:
+    """`/revoke <user_id> <product_id>`; None if malformed."""
+    parts = (args or "").split()
+    if len(parts) != 2 or not parts[0].isdigit():
+        return None
+    return GrantCommand(int(parts[0]), parts[1])
+
+
+class GrantStatus(StrEnum):
+    GRANTED = "granted"
+    NEEDS_DAYS = "needs_days"  # a subscription has no term of its own: say how many days
+
+
+@dataclass(frozen=True)
+class GrantResult:
+    status: GrantStatus
+    charge_id: str | None = None
+    granted: tuple[GrantedKey, ...] = ()
+
+
+def goodwill_term(product: Product, days: int | None) -> timedelta | None:
+    """How long a grant runs: `days` if given, else a timed product's own duration, else
+    forever (one-time products)."""
+    if days is not None:
+        return timedelta(days=days)
+    return product.duration if product.kind is ProductKind.TIMED else None
+
+
+async def grant_goodwill(
+    writer: Writer, product: Product, user_id: int, days: int | None, *, admin_id: int
+) -> GrantResult:
+    """Give `user_id` what `product` gives, without a payment; recorded with the admin's id."""
+    if days is None and product.kind is ProductKind.SUBSCRIPTION:
+        return GrantResult(GrantStatus.NEEDS_DAYS)
+    term = goodwill_term(product, days)
+
+    async def work(session: AsyncSession) -> GrantResult:
+        raw = {"admin_id": admin_id, "user_id": user_id, "product_id": product.id, "days": days}
+        event = _event(GRANT_KIND, user_id, raw, decision="granted", admin_id=admin_id)
+        session.add(event)
+        await session.flush()  # the event's id names the grant
+        event.telegram_payment_charge_id = charge_id = f"{CHARGE_PREFIX}{event.id}"
+        granted = await grant_for_charge(
+            session, user_id=user_id, charge_id=charge_id, keys=product.grants, duration=term
+        )
+        return GrantResult(GrantStatus.GRANTED, charge_id, tuple(granted))
+
+    result = await writer.write(work)
+    logger.info(
+        "goodwill grant {} user={} product={} days={} admin={}",
+        result.charge_id,
+        user_id,
+        product.id,
+        days,
+        admin_id,
+    )
+    return result
+
+
+@dataclass(frozen=True)
+class RevokeResult:
+    revoked: tuple[str, ...]  # the goodwill grants that ended now
+    paid: tuple[str, ...]  # payments through which the user still holds the product's keys
+
+
+async def revoke_goodwill(
+    writer: Writer, product: Product, user_id: int, *, admin_id: int
+) -> RevokeResult:
+    """End every goodwill grant of `product` that `user_id` still has; recorded with the
+    admin's id when there was one to end."""
+
+    async def work(session: AsyncSession) -> RevokeResult:
+        now, keys = utcnow(), set(product.grants)
+        held = await list_active(session, user_id, now=now)
+        running = {c for a in held if a.key in keys for c in a.charge_ids}
+        granted = [
+            event.telegram_payment_charge_id
+            for event in await audit_events_of(session, user_id, [GRANT_KIND])
+            if _raw(event).get("product_id") == product.id
+            and event.telegram_payment_charge_id in running  # not expired, not revoked
+        ]
+        revoked = tuple([c for c in granted if c and await revoke_for_charge(session, c, now=now)])
+        if revoked:
+            raw = {
+                "admin_id": admin_id,
+                "user_id": user_id,
+                "product_id": product.id,
+                "grants": list(revoked),
+            }
+            session.add(_event(REVOKE_KIND, user_id, raw, decision="revoked", admin_id=admin_id))
+        paid = {c for c in running if not is_goodwill(c)}
+        return RevokeResult(revoked, tuple(sorted(paid)))
+
+    result = await writer.write(work)
+    logger.info(
+        "goodwill revoke user={} product={} revoked={} admin={}",
+        user_id,
+        product.id,
+        list(result.revoked),
+        admin_id,
+    )
+    return result
+
+
+@dataclass(frozen=True)
+class GoodwillEvent:
+    """A grant or a revocation, as `/user` lists it."""
+
+    granted: bool  # False: revoked
+    product_id: str
+    days: int | None
+    admin_id: int | None
+    at: datetime
+    charge_ids: tuple[str, ...]  # the grant's id, or the grants a revocation ended
+
+
+async def goodwill_history(session: AsyncSession, user_id: int) -> list[GoodwillEvent]:
+    """The goodwill grants and revocations of `user_id`, oldest first."""
+    events = await audit_events_of(session, user_id, [GRANT_KIND, REVOKE_KIND])
+    history = []
+    for event in events:
+        raw = _raw(event)
+        granted = event.kind == GRANT_KIND
+        charges = [event.telegram_payment_charge_id] if granted else raw.get("grants", [])
+        history.append(
+            GoodwillEvent(
+                granted=granted,
+                product_id=str(raw.get("product_id", "?")),
+                days=raw.get("days"),
+                admin_id=raw.get("admin_id"),
+                at=event.created_at,
+                charge_ids=tuple(str(c) for c in charges if c),
+            )
+        )
+    return history
+
+
+def _event(
+    kind: str, user_id: int, raw: dict[str, Any], *, decision: str, admin_id: int
+) -> AuditEvent:
+    return AuditEvent(
+        kind=kind,
+        user_id=user_id,
+        decision=decision,
+        reason=f"by admin {admin_id}",
+        raw=json.dumps(raw),
+        created_at=utcnow(),
+    )
+
+
+def _raw(event: AuditEvent) -> dict[str, Any]:
+    try:
+        raw = json.loads(event.raw)
+    except ValueError:
+        return {}
+    return raw if isinstance(raw, dict) else {}

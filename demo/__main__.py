@@ -1,0 +1,209 @@
+"""`make demo`: the real bot against the Bot API emulator, offline, with a scripted buyer and
+admin, printed as a chat transcript.
+
+No token and no network: the emulator plays Telegram on 127.0.0.1, the bot runs in this process
+on a throwaway SQLite file, and every step waits for the bot's answers before the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from loguru import logger
+
+from bot.app import run_bot
+from bot.catalog import load_catalog
+from bot.config import DEFAULT_CATALOG, load_settings
+from tests.emulator import BotAPIEmulator, Request, User
+
+ADMIN_ID = 900_001
+STEP_TIMEOUT = 20.0
+WIDTH = 92
+# What the transcript shows of the bot's calls: what a person in the chat would see.
+SHOWN = frozenset(
+    {"sendMessage", "sendInvoice", "sendDocument", "editMessageText", "answerCallbackQuery"}
+)
+
+
+class Tour:
+    """Plays the people in the chat and prints what they do and what the bot answers."""
+
+    def __init__(self, emulator: BotAPIEmulator, out: TextIO) -> None:
+        self.emulator = emulator
+        self.out = out
+        self.names: dict[int, str] = {}
+
+    def person(self, name: str, **details: Any) -> User:
+        user = self.emulator.user(name, **details)
+        self.names[user.id] = name
+        return user
+
+    async def says(self, user: User, text: str, *expected: tuple[User, str]) -> dict[str, Any]:
+        """`user` sends `text`; returns the first message back once every `expected` (chat,
+        text it contains) has arrived."""
+        since = self.emulator.mark()
+        self._line(f"{self.names[user.id]}: {text}")
+        self.emulator.send_text(user, text)
+        return await self._answers(since, expected or [(user, "")])
+
+    async def taps(
+        self,
+        user: User,
+        message: dict[str, Any],
+        label: str,
+        *expected: tuple[User, str],
+        edit: str | None = None,
+    ) -> dict[str, Any]:
+        """`user` taps the button `label` of `message`; with `edit`, the bot is expected to
+        edit a message to say it."""
+        [data] = [b["callback_data"] for b in _buttons(message) if b["text"] == label]
+        since = self.emulator.mark()
+        self._line(f"{self.names[user.id]} taps [{label}]")
+        self.emulator.press_button(user, message, data)
+        await self.emulator.wait_for("answerCallbackQuery", since=since, timeout=STEP_TIMEOUT)
+        if edit is not None:
+            await self.emulator.wait_for(
+                "editMessageText",
+                lambda request: edit in str(request.params.get("text")),
+                since=since,
+                timeout=STEP_TIMEOUT,
+            )
+        return await self._answers(since, expected)
+
+    async def pays(
+        self, user: User, invoice: dict[str, Any], *expected: tuple[User, str]
+    ) -> dict[str, Any]:
+        since = self.emulator.mark()
+        amount = invoice["invoice"]["total_amount"]
+        self._line(f"{self.names[user.id]} pays {amount} ⭐ in Telegram's payment form")
+        result = await self.emulator.pay(user, invoice)
+        assert result.ok, result.error_message
+        return await self._answers(since, expected)
+
+    async def _answers(self, since: int, expected: Sequence[tuple[User, str]]) -> dict[str, Any]:
+        """Once each `expected` (chat, text it contains) has arrived, show everything the bot
+        said since `since`; returns the first expected message."""
+        messages = [
+            await self.emulator.wait_for_message(
+                chat.id, text_contains=text, since=since, timeout=STEP_TIMEOUT
+            )
+            for chat, text in expected
+        ]
+        for request in self.emulator.requests[since:]:
+            self._show(request)
+        self.out.write("\n")
+        return messages[0] if messages else {}
+
+    def _show(self, request: Request) -> None:
+        if request.method not in SHOWN or not request.ok:
+            return
+        if request.method == "answerCallbackQuery":
+            if request.params.get("text"):
+                self._line(f"  (a pop-up: {request.params['text']})")
+            return
+        message = request.result
+        to = self.names.get(message["chat"]["id"], str(message["chat"]["id"]))
+        edited = " (edits its message)" if request.method == "editMessageText" else ""
+        self._line(f"  bot → {to}{edited}:")
+        for line in _render(message):
+            self._line(f"    {line}")
+
+    def _line(self, text: str) -> None:
+        self.out.write(text.rstrip() + "\n")
+        self.out.flush()
+
+
+def _render(message: dict[str, Any]) -> list[str]:
+    if "invoice" in message:
+        invoice = message["invoice"]
+        lines = [f"🧾 Invoice: {invoice['title']}, {invoice['total_amount']} ⭐"]
+        lines += [invoice["description"], f"[Pay {invoice['total_amount']} ⭐]"]
+    elif "document" in message:
+        lines = [f"📎 {message['document'].get('file_name', 'a file')}"]
+        lines += message.get("caption", "").splitlines()
+    else:
+        lines = message.get("text", "").splitlines()
+    wrapped = [part for line in lines for part in textwrap.wrap(line, WIDTH) or [""]]
+    return wrapped + [f"[{button['text']}]" for button in _buttons(message)]
+
+
+def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    keyboard = message.get("reply_markup", {}).get("inline_keyboard", [])
+    return [button for row in keyboard for button in row]
+
+
+async def play(out: TextIO) -> None:
+    """Run the whole tour and print it to `out`."""
+    emulator = BotAPIEmulator()
+    await emulator.start()
+    tour = Tour(emulator, out)
+    admin = tour.person("Alex (admin)", id=ADMIN_ID, username="shop_admin")
+    ann = tour.person("Ann", username="ann_buys")
+    bob = tour.person("Bob")
+    with tempfile.TemporaryDirectory() as workdir:
+        settings = load_settings(
+            _env_file=None,  # the demo's settings only, whatever a .env here says
+            bot_token=emulator.token,
+            telegram_api_base=emulator.base_url,
+            database_url=f"sqlite+aiosqlite:///{Path(workdir) / 'demo.db'}",
+            catalog_path=DEFAULT_CATALOG,
+            admin_ids={ADMIN_ID},
+            payload_secret="demo-payload-secret-0123456789",
+            reconcile_interval=0,
+            # The scripted buyer acts faster than a person could; the flood limit would stop her.
+            flood_limit=0,
+        )
+        stop = asyncio.Event()
+        since = emulator.mark()
+        bot = asyncio.create_task(
+            run_bot(settings, load_catalog(DEFAULT_CATALOG), stop, handle_signals=False)
+        )
+        try:
+            await emulator.wait_for("getUpdates", since=since, answered=False)
+            await _script(tour, ann, bob, admin)
+        finally:
+            stop.set()
+            await bot
+            await emulator.stop()
+
+
+async def _script(tour: Tour, ann: User, bob: User, admin: User) -> None:
+    tour.out.write(
+        "Stars shop demo: the real bot and a Telegram emulator, offline. Ann buys, Alex is the "
+        "shop's admin.\n\n"
+    )
+    await tour.says(ann, "/start")
+    shop = await tour.says(ann, "/shop")
+    invoice = await tour.taps(ann, shop, "Gold badge: 25 ⭐", (ann, ""))
+    await tour.pays(ann, invoice, (ann, "Thank you"))
+    await tour.says(ann, "/buy gold", (ann, "already own"))
+    await tour.says(ann, "/paysupport", (ann, "Describe the problem"))
+    request = await tour.says(
+        ann,
+        "I bought the gold badge by mistake. Could I have my Stars back?",
+        (admin, "Payment support request"),
+        (ann, "went to a person"),
+    )
+    [refund] = [b["text"] for b in _buttons(request) if b["text"].startswith("Refund")]
+    question = await tour.taps(admin, request, refund, (admin, "Refund 25 ⭐"))
+    await tour.taps(admin, question, "Confirm refund", (ann, "was refunded"), edit="Refunded")
+    await tour.says(ann, "/mypurchases")
+    await tour.says(bob, "/stats", (bob, "Not allowed"))
+    await tour.says(admin, "/stats", (admin, "Sales as of"))
+    tour.out.write("The end: every message above went through the real bot's code.\n")
+
+
+def main() -> None:
+    logger.remove()
+    logger.add(sys.stderr, level="ERROR")  # the transcript is the output; errors only
+    asyncio.run(play(sys.stdout))
+
+
+if __name__ == "__main__":
+    main()

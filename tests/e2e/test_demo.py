@@ -1,0 +1,62 @@
+"""`make demo` runs to the end with no token and no network, and its transcript tells the story."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from tests.e2e.process import child_env
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# The story, in order: each line must appear after the one before.
+STORY = [
+    "Ann: /start",
+    "Welcome! This shop sells digital goods for Telegram Stars",
+    "Ann taps [Gold badge: 25 ⭐]",
+    "🧾 Invoice: Gold badge, 25 ⭐",
+    "Ann pays 25 ⭐",
+    "Thank you, payment received!",
+    "Ann: /buy gold",
+    "You already own Gold badge",
+    "Ann: /paysupport",
+    "Describe the problem in one message now",
+    "bot → Alex (admin):",
+    "📩 Payment support request from Ann @ann_buys",
+    "Alex (admin) taps [Confirm refund]",
+    "Refunded 25 ⭐ for Gold badge",
+    "was refunded to your Stars balance, and the access it",
+    "Ann: /mypurchases",
+    "refunded 20",
+    "Bob: /stats",
+    "Not allowed: this command is for the shop's admins.",
+    "Alex (admin): /stats",
+    "📊 Sales as of",
+    "all time         1     25        1          0",
+    "The end",
+]
+
+
+async def test_the_demo_plays_the_whole_story_offline_without_a_token():
+    # No BOT_TOKEN or other setting of the developer's, and no proxy that could reach out.
+    env = child_env()
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        env.pop(name, None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "demo",
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 120)
+
+    transcript = stdout.decode()
+    assert (process.returncode, stderr.decode()) == (0, ""), transcript
+    position = 0
+    for line in STORY:
+        found = transcript.find(line, position)
+        assert found >= 0, f"{line!r} missing after position {position} in:\n{transcript}"
+        position = found + len(line)
