@@ -12,8 +12,10 @@ from bot.catalog import CatalogError, load_catalog
 from bot.config import ConfigError, load_database_settings, load_settings
 from bot.logging import setup_logging
 from storage import SchemaError, upgrade_schema
+from storage.locks import DatabaseBusy
 
 EXIT_CONFIG = 2
+EXIT_LOST_LOCK = 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,6 +66,14 @@ def _parser() -> argparse.ArgumentParser:
         "time, and who holds each product now: what /stats shows in the chat. Reads only "
         "DATABASE_URL and CATALOG_PATH; writes nothing.",
     ).set_defaults(command=cli.stats)
+    commands.add_parser(
+        "status",
+        help="print whether a bot process polls for this database, the schema version and the "
+        "inbox and outbox backlogs (no token needed)",
+        description="Print which process, if any, polls Telegram for DATABASE_URL (the active "
+        "one; others stand by), the schema version, and how many updates wait in the inbox "
+        "and messages in the outbox. Writes nothing.",
+    ).set_defaults(command=cli.status)
     return parser
 
 
@@ -76,13 +86,16 @@ def run(_: argparse.Namespace) -> int:
         return EXIT_CONFIG
     setup_logging(settings.log_level, settings.log_json, secrets=settings.secrets)
     # aiogram takes seconds to import: only the bot itself pays for it, not --help or migrate.
-    from bot.app import run_bot
+    from bot.app import ActiveLockLost, run_bot
 
     try:
         asyncio.run(run_bot(settings, catalog))
-    except (ConfigError, SchemaError) as exc:  # found at start: a rejected token, a bad schema
+    except (ConfigError, SchemaError, DatabaseBusy) as exc:  # found at start
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
+    except ActiveLockLost as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_LOST_LOCK
     return 0
 
 

@@ -33,12 +33,17 @@ from storage import (
     upgrade_schema,
     utcnow,
 )
+from storage.locks import ActiveLock, Locks
 from storage.repositories import OUTBOX_CHANGED
 
 # SIGTERM to exit: polling stops, handlers get `shutdown_grace`, the outbox the rest of this.
 STOP_BUDGET_SECONDS = 9.5
 GET_ME_TIMEOUT = 10
 RETENTION_INTERVAL_SECONDS = 24 * 3600
+LOST_LOCK = (
+    "stopped polling: the database connection holding the active lock broke, so a standby may "
+    "take over; restart this process to stand by (or to take over again)"
+)
 TOKEN_REJECTED = (
     "BOT_TOKEN was rejected by Telegram (401 Unauthorized): it is wrong or was revoked; get the "
     "current token from @BotFather and put it in BOT_TOKEN"
@@ -52,23 +57,47 @@ async def run_bot(
     *,
     handle_signals: bool = True,
 ) -> None:
-    """Serve until SIGTERM/SIGINT (or `stop` is set), then stop cleanly."""
+    """Serve until SIGTERM/SIGINT (or `stop` is set), then stop cleanly.
+
+    Only one process polls Telegram for a database. On PostgreSQL the others stand by until it
+    is gone; this one raises ActiveLockLost if it stops holding the lock while serving. On SQLite
+    a second process raises DatabaseBusy at once.
+    """
     stop = stop or asyncio.Event()
     if handle_signals:
         _stop_on_signals(stop)
     bot = create_bot(settings)
+    active = ActiveLock(settings.database_url)
     try:
         username = await _check_token(bot)
         _warn_about_weak_settings(settings)
+        if not await active.acquire(stop):
+            return  # stopped while standing by
+        # Migrated only once active: a process still serving never meets a newer schema.
         schema_version = await upgrade_schema(settings.database_url)
-    except BaseException:
+        logger.info("database schema at version {}", schema_version)
+        lost = await _serve(settings, catalog, bot, stop, active, username)
+    finally:
+        await active.release()
         await bot.session.close()
-        raise
-    logger.info("database schema at version {}", schema_version)
+    if lost:
+        raise ActiveLockLost(LOST_LOCK)
+
+
+async def _serve(
+    settings: Settings,
+    catalog: Catalog,
+    bot: Bot,
+    stop: asyncio.Event,
+    active: ActiveLock,
+    username: str | None,
+) -> bool:
+    """Poll and send until `stop`; True when it stopped because the active lock was lost."""
     engine = create_engine(settings.database_url)
     read_engine = create_engine(settings.database_url, read_only=True)
     readers = create_session_factory(read_engine)
     writer = Writer(create_session_factory(engine))
+    locks = Locks(settings.database_url)
     outbox = OutboxSender(bot, writer, readers, rate=settings.outbox_rate)
     writer.after_commit.append(
         lambda changed: outbox.wake() if OUTBOX_CHANGED in changed else None
@@ -79,12 +108,13 @@ async def run_bot(
         bot,
         writer,
         readers,
+        locks,
         catalog,
         payments,
         settle=timedelta(seconds=settings.reconcile_settle),
     )
     dispatcher = create_dispatcher(
-        settings, writer, readers, catalog, signer, payments, reconciler
+        settings, writer, readers, locks, catalog, signer, payments, reconciler
     )
     poller = InboxPoller(
         dispatcher,
@@ -95,6 +125,8 @@ async def run_bot(
         concurrency=settings.concurrent_updates,
     )
     writer.start()
+    watching = asyncio.create_task(active.watch())
+    watching.add_done_callback(lambda _: stop.set())
     try:
         await _register_commands(bot, settings)
         outbox.start()
@@ -116,11 +148,18 @@ async def run_bot(
         remaining = STOP_BUDGET_SECONDS - (time.monotonic() - stopping_since)
         await outbox.stop(within=max(0.2, remaining))
     finally:
+        lost = watching.done() and not watching.cancelled()
+        watching.cancel()
         await writer.stop()
-        await bot.session.close()
+        await locks.close()
         await engine.dispose()
         await read_engine.dispose()
         logger.info("bot stopped")
+    return lost
+
+
+class ActiveLockLost(Exception):
+    """This process stopped holding the active lock while serving; the message says what to do."""
 
 
 async def _check_token(bot: Bot) -> str | None:

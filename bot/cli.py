@@ -1,4 +1,5 @@
-"""The operator's commands of `python -m bot`: check, export and stats (see `bot.__main__`).
+"""The operator's commands of `python -m bot`: check, export, stats and status (see
+`bot.__main__`).
 
 Export and stats read the database only, and need no token: they take OfflineSettings (the
 database and the catalog). Nothing here imports aiogram until `check` asks Telegram.
@@ -19,12 +20,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import texts
 from bot.catalog import Catalog, CatalogError, load_catalog
-from bot.config import ConfigError, load_offline_settings
+from bot.config import ConfigError, load_database_settings, load_offline_settings
 from bot.progress import ProgressBar
 from bot.services.exports import ExportRangeError, count_charges, day_bounds, write_csv
 from bot.services.sales import sales_figures
 from storage import SessionFactory, create_session_factory
 from storage.db import DatabaseNotFound, create_read_only_engine
+from storage.locks import active_holder
+from storage.migrate import read_schema_state
+from storage.reports import backlogs
 
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
@@ -146,3 +150,41 @@ def _print(text: str, out: TextIO) -> None:
 def _first_line(exc: BaseException) -> str:
     text = str(exc)
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def status(_: argparse.Namespace) -> int:
+    try:
+        settings = load_database_settings()
+        lines = asyncio.run(_status(settings.database_url))
+    except (ConfigError, DatabaseNotFound) as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    except SQLAlchemyError as exc:
+        print(f"cannot read the database: {_first_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    print("\n".join(lines))
+    return 0
+
+
+async def _status(url: str) -> list[str]:
+    """Who polls, the schema version, and what waits in the inbox and the outbox."""
+    holder = await active_holder(url)
+    schema = await read_schema_state(url)
+    engine = create_read_only_engine(url)
+    try:
+        async with create_session_factory(engine)() as session:
+            waiting = await backlogs(session)
+    finally:
+        await engine.dispose()
+    if schema.is_current:
+        version = f"{schema.current} (current)"
+    else:
+        version = f"{schema.current or 'none'} (this release's is {schema.head}: the bot upgrades"
+        version += " it at start, or run python -m bot migrate)"
+    return [
+        f"active poller: {holder or 'none (no bot process polls Telegram for this database)'}",
+        f"schema version: {version}",
+        f"inbox: {waiting.inbox_waiting} update(s) waiting, "
+        f"{waiting.inbox_parked} parked as failed",
+        f"outbox: {waiting.outbox_unsent} message(s) unsent, {waiting.outbox_given_up} given up",
+    ]

@@ -26,6 +26,7 @@ from bot.services.reconcile import Reconciler
 from bot.session import ShopSession
 from bot.updates import is_payment_update
 from storage import SessionFactory, Writer
+from storage.locks import Locks
 
 
 def api_server(settings: Settings) -> TelegramAPIServer:
@@ -63,6 +64,7 @@ def create_dispatcher(
     settings: Settings,
     writer: Writer,
     readers: SessionFactory,
+    locks: Locks,
     catalog: Catalog,
     signer: PayloadSigner,
     payments: PaymentRecorder,
@@ -77,6 +79,7 @@ def create_dispatcher(
         writer=writer,  # every write, group-committed on the one writer connection
         readers=readers,  # read-only look-ups that must never wait for a writer
         ownership=OwnershipLookup(readers),
+        locks=locks,  # named locks across processes (refunds of one charge, reconciliation)
         catalog=catalog,
         signer=signer,
         payments=payments,

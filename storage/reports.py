@@ -1,4 +1,5 @@
-"""Read-only queries for operators: sales totals, payments with their refunds, audit events."""
+"""Read-only queries for operators: sales totals, payments with their refunds, audit events,
+backlogs."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from storage.models import AuditEvent, Payment, Refund
+from storage.models import (
+    AuditEvent,
+    InboxStatus,
+    InboxUpdate,
+    OutboxMessage,
+    Payment,
+    Refund,
+)
 
 # Rows fetched at a time when an export streams the payments table.
 STREAM_BATCH = 500
@@ -113,3 +121,29 @@ def _paid_between(since: datetime | None, until: datetime | None) -> list[Column
     if until is not None:
         bounds.append(col(Payment.paid_at) < until)
     return bounds
+
+
+@dataclass(frozen=True)
+class Backlogs:
+    """What waits: updates not yet handled, messages not yet sent, and what was given up."""
+
+    inbox_waiting: int
+    inbox_parked: int
+    outbox_unsent: int
+    outbox_given_up: int
+
+
+async def backlogs(session: AsyncSession) -> Backlogs:
+    """The inbox and outbox backlogs, for `python -m bot status`."""
+    inbox = select(InboxUpdate.status, func.count()).group_by(col(InboxUpdate.status))
+    statuses = dict((await session.exec(inbox)).all())
+    unsent = select(func.count()).where(
+        col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.failed_at).is_(None)
+    )
+    given_up = select(func.count()).where(col(OutboxMessage.failed_at).is_not(None))
+    return Backlogs(
+        inbox_waiting=statuses.get(InboxStatus.PENDING, 0),
+        inbox_parked=statuses.get(InboxStatus.FAILED, 0),
+        outbox_unsent=(await session.exec(unsent.select_from(OutboxMessage))).one(),
+        outbox_given_up=(await session.exec(given_up.select_from(OutboxMessage))).one(),
+    )

@@ -23,6 +23,7 @@ from storage import (
     create_session_factory,
     upgrade_schema,
 )
+from storage.locks import Locks
 from tests.postgres import PostgresServer, find_binaries, unavailable_reason
 
 
@@ -94,3 +95,11 @@ async def writer(sessions: SessionFactory) -> AsyncIterator[Writer]:
     running.start()
     yield running
     await running.stop()
+
+
+@pytest.fixture
+async def locks(database_url: str) -> AsyncIterator[Locks]:
+    """Named locks over the test's database (advisory locks on PostgreSQL)."""
+    held = Locks(database_url)
+    yield held
+    await held.close()

@@ -28,6 +28,7 @@ from bot.services.refunds import (
 )
 from bot.services.support import RefundButton, RefundStep, confirm_keyboard
 from storage import SessionFactory, Writer
+from storage.locks import Locks
 
 ADMIN_BUTTON_PREFIX = f"{RefundButton.__prefix__}:"
 
@@ -61,6 +62,7 @@ async def cmd_refund(
     bot: Bot,
     writer: Writer,
     readers: SessionFactory,
+    locks: Locks,
     catalog: Catalog,
 ) -> None:
     request = parse_refund_args(command.args)
@@ -71,6 +73,7 @@ async def cmd_refund(
         bot,
         writer,
         readers,
+        locks,
         catalog,
         request.telegram_payment_charge_id,
         admin_id=message.from_user.id,
@@ -101,6 +104,7 @@ async def on_refund_confirmed(
     bot: Bot,
     writer: Writer,
     readers: SessionFactory,
+    locks: Locks,
     catalog: Catalog,
 ) -> None:
     await query.answer("Refunding…")
@@ -113,6 +117,7 @@ async def on_refund_confirmed(
         bot,
         writer,
         readers,
+        locks,
         catalog,
         charge_id,
         admin_id=query.from_user.id,

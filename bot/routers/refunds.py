@@ -16,6 +16,7 @@ from bot.catalog import Catalog
 from bot.filters import Magic
 from bot.services.refunds import RefundStatus, record_reported_refund
 from storage import Writer
+from storage.locks import Locks
 
 
 def create_router() -> Router:
@@ -24,13 +25,15 @@ def create_router() -> Router:
     return router
 
 
-async def on_refunded_payment(message: Message, writer: Writer, catalog: Catalog) -> None:
+async def on_refunded_payment(
+    message: Message, writer: Writer, locks: Locks, catalog: Catalog
+) -> None:
     refunded = message.refunded_payment
     assert refunded is not None
     charge_id = refunded.telegram_payment_charge_id
     # An exception here fails the update, so the inbox hands it to this handler again.
     outcome = await record_reported_refund(
-        writer, catalog, charge_id, raw=message.model_dump(mode="json", exclude_none=True)
+        writer, locks, catalog, charge_id, raw=message.model_dump(mode="json", exclude_none=True)
     )
     if outcome.status is RefundStatus.UNKNOWN_PAYMENT:
         # Kept in audit_events by record_refund; nothing to revoke, nobody to tell.

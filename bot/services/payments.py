@@ -25,6 +25,7 @@ from bot.services.ownership import owns
 from bot.services.retry import with_db_retry
 from entitlements import Grant, GrantedKey, grant_many, held_keys
 from storage import AuditRepository, OutboxPriority, OutboxRepository, Payment, Writer, utcnow
+from storage.locks import buyer_lock, lock_rows_of
 from storage.repositories import Row, audit_row, insert_many_ignoring_conflict, outbox_row
 
 
@@ -120,6 +121,10 @@ class PaymentRecorder:
             session, table, list(rows.values()), table.c.id, table.c.telegram_payment_charge_id
         )
         new = {charge_id: row_id for row_id, charge_id in added}
+        # Two processes (PostgreSQL) may store payments of one buyer at once: each decides what
+        # to grant from what the buyer holds, so those decisions take turns.
+        buyers = {p.facts.user_id for p in payments if p.facts.telegram_payment_charge_id in new}
+        await lock_rows_of(session, [buyer_lock(user_id) for user_id in buyers])
         held = await self._held_one_time_keys(session, payments, products, new)
         outcomes: list[PaymentOutcome | None] = []
         grants: list[tuple[int, _Reported, Product, Grant]] = []

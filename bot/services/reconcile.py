@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -16,8 +15,10 @@ from bot.services.offers import STARS
 from bot.services.payments import PaymentFacts, PaymentRecorder, PaymentSource
 from bot.services.refunds import RefundStatus, record_reported_refund
 from storage import SessionFactory, SyncStateRepository, Writer, utcnow
+from storage.locks import Locks
 
 CURSOR = "star_transactions_seen"
+RECONCILE_LOCK = "reconcile"
 PAGE_SIZE = 100  # getStarTransactions' maximum
 INVOICE_PAYMENT = "invoice_payment"
 
@@ -30,13 +31,15 @@ class ReconcileReport:
 
 
 class Reconciler:
-    """Pages through the bot's Star transactions from a stored cursor, one run at a time."""
+    """Pages through the bot's Star transactions from a stored cursor, one run at a time (in
+    this process and, on PostgreSQL, in any other on the same database: they share the cursor)."""
 
     def __init__(
         self,
         bot: Bot,
         writer: Writer,
         readers: SessionFactory,
+        locks: Locks,
         catalog: Catalog,
         payments: PaymentRecorder,
         *,
@@ -45,16 +48,16 @@ class Reconciler:
         self.bot = bot
         self.writer = writer
         self.readers = readers
+        self.locks = locks
         self.catalog = catalog
         self.payments = payments
         # A fresh payment's successful_payment update is normally on its way: leave it to that
         # path (and its "thank you") unless it is still missing after `settle`.
         self.settle = settle
-        self._lock = asyncio.Lock()
 
     async def run(self) -> ReconcileReport:
         """Record every incoming invoice payment and every refund the database lacks."""
-        async with self._lock:
+        async with self.locks.hold(RECONCILE_LOCK):
             report = ReconcileReport()
             async with self.readers() as session:
                 offset = await SyncStateRepository(session).get(CURSOR)
@@ -107,6 +110,7 @@ class Reconciler:
         elif _is_invoice_user(receiver):
             outcome_refund = await record_reported_refund(
                 self.writer,
+                self.locks,
                 self.catalog,
                 transaction.id,
                 source="reconcile",

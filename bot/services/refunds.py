@@ -8,9 +8,7 @@ buyer the notice; the database's unique constraint on the charge id is the backs
 
 from __future__ import annotations
 
-import asyncio
 import re
-import weakref
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -45,6 +43,7 @@ from storage import (
     Writer,
     utcnow,
 )
+from storage.locks import Locks, buyer_lock, lock_rows_of
 
 ALREADY_REFUNDED_ERROR = "CHARGE_ALREADY_REFUNDED"
 # What refundStarPayment may raise besides success; anything else is a bug and propagates.
@@ -110,21 +109,17 @@ def classify_refund_error(exc: BaseException) -> tuple[AdminRefundStatus, str]:
     return AdminRefundStatus.OUTCOME_UNKNOWN, type(exc).__name__
 
 
-_charge_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-
-
-def charge_lock(telegram_payment_charge_id: str) -> asyncio.Lock:
-    """One lock per charge for this process; dropped once nobody holds or awaits it."""
-    lock = _charge_locks.get(telegram_payment_charge_id)
-    if lock is None:
-        lock = _charge_locks[telegram_payment_charge_id] = asyncio.Lock()
-    return lock
+def charge_lock(telegram_payment_charge_id: str) -> str:
+    """The name of the lock that puts the refunds of one charge one after the other, in this
+    process and (on PostgreSQL) in any other on the same database."""
+    return f"charge:{telegram_payment_charge_id}"
 
 
 async def refund_payment(
     bot: Bot,
     writer: Writer,
     readers: SessionFactory,
+    locks: Locks,
     catalog: Catalog,
     telegram_payment_charge_id: str,
     *,
@@ -133,7 +128,7 @@ async def refund_payment(
 ) -> AdminRefundResult:
     """An admin's refund: look the charge up, ask Telegram, and record only what Telegram did."""
     charge_id = telegram_payment_charge_id
-    async with charge_lock(charge_id):
+    async with locks.hold(charge_lock(charge_id)):
         payment, refund = await find_payment(readers, charge_id)
         if payment is None:
             return AdminRefundResult(AdminRefundStatus.UNKNOWN_PAYMENT)
@@ -211,6 +206,7 @@ async def find_payment_by_id(
 
 async def record_reported_refund(
     writer: Writer,
+    locks: Locks,
     catalog: Catalog,
     telegram_payment_charge_id: str,
     *,
@@ -220,7 +216,7 @@ async def record_reported_refund(
     """A refund Telegram reported (a refunded_payment message, or a Star transaction found by
     reconciliation): recorded once, after any admin's refund of the same charge that is in
     flight, so that the admin's record (with reason) wins."""
-    async with charge_lock(telegram_payment_charge_id):
+    async with locks.hold(charge_lock(telegram_payment_charge_id)):
         return await record_refund(
             writer, catalog, telegram_payment_charge_id, source=source, raw=raw
         )
@@ -300,6 +296,9 @@ async def _store_refund_and_revoke(
     payment = await PaymentRepository(session).get(charge_id)
     if payment is None:
         return RefundOutcome(RefundStatus.UNKNOWN_PAYMENT, None, None)
+    # What the buyer holds may change here (a waiting payment grants instead): as in the payment
+    # writer, one transaction at a time per buyer.
+    await lock_rows_of(session, [buyer_lock(payment.user_id)])
     refunds = RefundRepository(session)
     refund = Refund(
         telegram_payment_charge_id=charge_id,

@@ -177,16 +177,16 @@ async def test_paysupport_waiting_for_the_description_survives_a_restart(emulato
 
 
 async def test_no_conversation_state_is_kept_in_memory_per_chat(
-    emulator, make_settings, writer, sessions
+    emulator, make_settings, writer, sessions, locks
 ):
     settings = make_settings()
     catalog = load_catalog(settings.catalog_path)
     bot = create_bot(settings)
     signer = create_signer(settings)
     payments = PaymentRecorder(writer, catalog, signer, settings.admin_ids)
-    reconciler = Reconciler(bot, writer, sessions, catalog, payments, settle=timedelta(0))
+    reconciler = Reconciler(bot, writer, sessions, locks, catalog, payments, settle=timedelta(0))
     dispatcher = create_dispatcher(
-        settings, writer, sessions, catalog, signer, payments, reconciler
+        settings, writer, sessions, locks, catalog, signer, payments, reconciler
     )
     try:
         for n in range(50):

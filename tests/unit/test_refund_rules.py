@@ -163,21 +163,21 @@ async def refund_and_access(sessions) -> tuple[Refund | None, bool]:
     ids=["connection", "aiohttp-timeout", "timeout"],
 )
 async def test_refund_that_fails_on_the_network_records_nothing_and_is_unknown(
-    paid, writer, error
+    paid, writer, error, locks
 ):
     bot = FakeBot(error)
     result = await refund_payment(
-        cast(Bot, bot), writer, paid, load_catalog(DEFAULT_CATALOG), "stx1", admin_id=1
+        cast(Bot, bot), writer, paid, locks, load_catalog(DEFAULT_CATALOG), "stx1", admin_id=1
     )
     assert result.status is AdminRefundStatus.OUTCOME_UNKNOWN and result.error
     assert bot.calls == [(7, "stx1")]
     assert await refund_and_access(paid) == (None, True)
 
 
-async def test_refund_answered_false_is_not_recorded_as_done(paid, writer):
+async def test_refund_answered_false_is_not_recorded_as_done(paid, writer, locks):
     bot = FakeBot(result=False)
     result = await refund_payment(
-        cast(Bot, bot), writer, paid, load_catalog(DEFAULT_CATALOG), "stx1", admin_id=1
+        cast(Bot, bot), writer, paid, locks, load_catalog(DEFAULT_CATALOG), "stx1", admin_id=1
     )
     assert (result.status, result.error) == (
         AdminRefundStatus.OUTCOME_UNKNOWN,
@@ -193,11 +193,11 @@ def test_admin_is_told_an_unknown_outcome_is_unknown_and_a_refusal_changed_nothi
     assert "Nothing changed" in texts.refund_failed("Bad Request: CHARGE_NOT_FOUND")
 
 
-async def test_refund_that_succeeds_is_recorded_with_admin_and_reason(paid, writer):
+async def test_refund_that_succeeds_is_recorded_with_admin_and_reason(paid, writer, locks):
     bot = FakeBot()
     catalog = load_catalog(DEFAULT_CATALOG)
     result = await refund_payment(
-        cast(Bot, bot), writer, paid, catalog, "stx1", admin_id=1, reason="why"
+        cast(Bot, bot), writer, paid, locks, catalog, "stx1", admin_id=1, reason="why"
     )
     assert result.status is AdminRefundStatus.REFUNDED
     refund, access = await refund_and_access(paid)
@@ -207,15 +207,15 @@ async def test_refund_that_succeeds_is_recorded_with_admin_and_reason(paid, writ
         "why",
     )
     assert not access
-    again = await refund_payment(cast(Bot, bot), writer, paid, catalog, "stx1", admin_id=2)
+    again = await refund_payment(cast(Bot, bot), writer, paid, locks, catalog, "stx1", admin_id=2)
     assert again.status is AdminRefundStatus.ALREADY_REFUNDED
     assert len(bot.calls) == 1
 
 
-async def test_refund_of_an_unknown_charge_does_not_ask_telegram(sessions, writer):
+async def test_refund_of_an_unknown_charge_does_not_ask_telegram(sessions, writer, locks):
     bot = FakeBot()
     result = await refund_payment(
-        cast(Bot, bot), writer, sessions, load_catalog(DEFAULT_CATALOG), "nope", admin_id=1
+        cast(Bot, bot), writer, sessions, locks, load_catalog(DEFAULT_CATALOG), "nope", admin_id=1
     )
     assert result.status is AdminRefundStatus.UNKNOWN_PAYMENT
     assert bot.calls == []
@@ -275,32 +275,34 @@ async def active_charges(sessions) -> list[str]:
     return list(active.charge_ids)
 
 
-async def test_refund_lets_the_oldest_waiting_payment_grant_one_at_a_time(paid, writer):
+async def test_refund_lets_the_oldest_waiting_payment_grant_one_at_a_time(paid, writer, locks):
     catalog = load_catalog(DEFAULT_CATALOG)
     await add_payments(paid, "stx2", "stx3")
 
-    first = await record_reported_refund(writer, catalog, "stx1")
+    first = await record_reported_refund(writer, locks, catalog, "stx1")
     assert first.granted_instead is not None
     assert first.granted_instead.telegram_payment_charge_id == "stx2"
     assert await active_charges(paid) == ["stx2"]
 
-    second = await record_reported_refund(writer, catalog, "stx2")
+    second = await record_reported_refund(writer, locks, catalog, "stx2")
     assert second.granted_instead is not None
     assert second.granted_instead.telegram_payment_charge_id == "stx3"
     assert await active_charges(paid) == ["stx3"]
 
 
-async def test_no_payment_grants_instead_once_refunded_or_while_the_key_is_held(paid, writer):
+async def test_no_payment_grants_instead_once_refunded_or_while_the_key_is_held(
+    paid, writer, locks
+):
     catalog = load_catalog(DEFAULT_CATALOG)
     await add_payments(paid, "stx2")
     # The waiting payment was refunded first: it granted nothing, and changes nothing.
-    waiting = await record_reported_refund(writer, catalog, "stx2")
+    waiting = await record_reported_refund(writer, locks, catalog, "stx2")
     assert (waiting.revoked, waiting.granted_instead) == (0, None)
     async with paid() as session:  # and the key is also held through another charge
         await grant_for_charge(session, user_id=7, charge_id="stx9", keys=["gold"])
         await session.commit()
 
-    refunded = await record_reported_refund(writer, catalog, "stx1")
+    refunded = await record_reported_refund(writer, locks, catalog, "stx1")
 
     assert (refunded.revoked, refunded.granted_instead) == (1, None)
     assert await active_charges(paid) == ["stx9"]

@@ -1,0 +1,277 @@
+"""Locks that keep processes sharing one database out of each other's way.
+
+On PostgreSQL several bot processes may share the database (one polls, the others stand by),
+so the locks are the server's advisory locks: a named lock is held on a connection of its own
+and goes with it when the process dies, however it dies. On SQLite only one process may use
+the file (see `ActiveLock`), so the same names are locks inside this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import hashlib
+import os
+import socket
+import weakref
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+# How often a standby asks for the active lock, and the active one checks it still holds it.
+ACTIVE_CHECK_SECONDS = 2.0
+# The server drops a connection whose client is gone after about this long (lost machine):
+# TCP keepalive probes every 2 s after 3 s idle, 3 unanswered.
+KEEPALIVE = {
+    "tcp_keepalives_idle": "3",
+    "tcp_keepalives_interval": "2",
+    "tcp_keepalives_count": "3",
+}
+ACTIVE_LOCK = "active poller"
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit key for an advisory lock called `name`."""
+    digest = hashlib.blake2b(f"stars-shop:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def is_postgresql(url: str) -> bool:
+    return make_url(url).get_backend_name() == "postgresql"
+
+
+def whoami() -> str:
+    return f"pid {os.getpid()} on {socket.gethostname()}"
+
+
+class Locks:
+    """Named locks: `async with locks.hold("refund:stx1"): ...`."""
+
+    def __init__(self, url: str) -> None:
+        self._engine: AsyncEngine | None = None
+        if is_postgresql(url):
+            # Each lock held keeps a connection: a few at once is all the bot needs.
+            self._engine = create_async_engine(
+                url, pool_size=2, max_overflow=8, pool_pre_ping=True
+            )
+        self._local: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, name: str) -> AsyncIterator[None]:
+        """Wait for the lock `name`, hold it for the block, release it after."""
+        if self._engine is None:
+            lock = self._local.get(name)
+            if lock is None:
+                lock = self._local[name] = asyncio.Lock()
+            async with lock:
+                yield
+            return
+        async with self._engine.connect() as connection:
+            key = lock_key(name)
+            await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            await connection.commit()  # the lock is the session's: no transaction left open
+            try:
+                yield
+            finally:
+                await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                await connection.commit()
+
+    async def close(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+
+
+def buyer_lock(user_id: int) -> str:
+    """The lock of a buyer's holdings: payments and refunds that grant to one buyer (an owned
+    one-time product, a timed period that starts where the last ends) take turns."""
+    return f"buyer:{user_id}"
+
+
+async def lock_rows_of(session: AsyncSession, names: Iterable[str]) -> None:
+    """Hold the locks `names` until the session's transaction ends (PostgreSQL; on SQLite the
+    one writer already runs transactions one at a time). Taken in one order, so two
+    transactions that need the same locks queue instead of deadlocking."""
+    bind = session.bind
+    if bind is None or bind.dialect.name != "postgresql":
+        return
+    keys = sorted({lock_key(name) for name in names})
+    if keys:
+        statement = text(
+            "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"
+        )
+        await session.exec(statement, params={"keys": keys})  # type: ignore[call-overload]
+
+
+# A bigint advisory lock shows in pg_locks as its high and low 32 bits.
+HOLDER_QUERY = text(
+    "SELECT a.application_name, a.client_addr FROM pg_locks l "
+    "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+    "AND l.classid = CAST(:high AS oid) AND l.objid = CAST(:low AS oid) AND l.objsubid = 1"
+)
+
+
+def _lock_ids(name: str) -> dict[str, int]:
+    unsigned = lock_key(name) & (2**64 - 1)
+    return {"high": unsigned >> 32, "low": unsigned & (2**32 - 1)}
+
+
+class DatabaseBusy(Exception):
+    """Another process holds the database (SQLite); the message is the one line to show."""
+
+
+class ActiveLock:
+    """Held by the one process that polls Telegram for this database.
+
+    PostgreSQL: an advisory lock on a connection of its own. The others wait for it (standby),
+    and take over when the holder's connection drops: at once when its process dies, within
+    about 10 s when its machine is lost (TCP keepalive). The holder checks the lock every few
+    seconds; losing it (the connection broke) ends polling at once, before a standby can start.
+
+    SQLite: an OS lock on a file beside the database, which only one process can hold. A second
+    process refuses to start and says which process holds it.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._connection: AsyncConnection | None = None
+        self._engine: AsyncEngine | None = None
+        self._file: Any = None
+
+    async def acquire(self, stop: asyncio.Event) -> bool:
+        """Hold the lock; on PostgreSQL wait for it as a standby until `stop`. False if
+        stopped first. On SQLite raises DatabaseBusy when another process holds the file."""
+        if not is_postgresql(self.url):
+            self._lock_file()
+            return True
+        self._engine = create_async_engine(
+            self.url,
+            pool_size=1,
+            max_overflow=0,
+            connect_args={"server_settings": {**KEEPALIVE, "application_name": f"bot {whoami()}"}},
+        )
+        waiting_for: str | None = None
+        while not stop.is_set():
+            try:
+                if await self._try_lock():
+                    if waiting_for is not None:
+                        logger.warning("taking over: {} polls Telegram now", whoami())
+                    return True
+                holder = await self.holder() or "another process"
+                if holder != waiting_for:
+                    logger.warning("standby: {} polls Telegram for this database; waiting", holder)
+                    waiting_for = holder
+            except Exception as exc:
+                logger.warning("standby: cannot reach the database ({!r}); trying again", exc)
+                await self._drop_connection()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), ACTIVE_CHECK_SECONDS)
+        await self.release()
+        return False
+
+    async def watch(self) -> None:
+        """Return when the lock is lost (PostgreSQL: its connection broke); never on SQLite."""
+        if self._connection is None:
+            await asyncio.Event().wait()
+        while True:
+            await asyncio.sleep(ACTIVE_CHECK_SECONDS)
+            try:
+                assert self._connection is not None
+                async with asyncio.timeout(ACTIVE_CHECK_SECONDS):
+                    await self._connection.execute(text("SELECT 1"))
+            except Exception as exc:
+                logger.error("lost the database connection that holds the active lock: {!r}", exc)
+                return
+
+    async def holder(self) -> str | None:
+        """Who holds the lock now (PostgreSQL), as its connection named itself."""
+        assert self._engine is not None
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(HOLDER_QUERY, _lock_ids(ACTIVE_LOCK))).first()
+        return _describe_holder(row)
+
+    async def release(self) -> None:
+        await self._drop_connection()
+        if self._engine is not None:
+            await self._engine.dispose()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    async def _try_lock(self) -> bool:
+        assert self._engine is not None
+        if self._connection is None:
+            self._connection = await self._engine.connect()
+        query = text("SELECT pg_try_advisory_lock(:key)")
+        locked = (await self._connection.execute(query, {"key": lock_key(ACTIVE_LOCK)})).scalar()
+        await self._connection.commit()
+        return bool(locked)
+
+    async def _drop_connection(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await self._connection.close()
+            self._connection = None
+
+    def _lock_file(self) -> None:
+        database = make_url(self.url).database
+        if not database or database == ":memory:":
+            return
+        path = Path(f"{database}.lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise DatabaseBusy(
+                f"{database} is in use by another bot process ({holder}); stop it first, or "
+                "give this one its own DATABASE_URL (several processes need PostgreSQL)"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{whoami()}\n")
+        handle.flush()
+        self._file = handle
+
+
+async def active_holder(url: str) -> str | None:
+    """Which process polls Telegram for this database now, or None (`python -m bot status`)."""
+    if not is_postgresql(url):
+        return _sqlite_holder(url)
+    engine = create_async_engine(url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as connection:
+            row = (await connection.execute(HOLDER_QUERY, _lock_ids(ACTIVE_LOCK))).first()
+    finally:
+        await engine.dispose()
+    return _describe_holder(row)
+
+
+def _describe_holder(row: Any) -> str | None:
+    if row is None:
+        return None
+    name, address = row
+    return f"{name or 'a process'}{f' ({address})' if address else ''}"
+
+
+def _sqlite_holder(url: str) -> str | None:
+    database = make_url(url).database
+    path = Path(f"{database}.lock")
+    if not database or not path.exists():
+        return None
+    with path.open("r") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return handle.read().strip() or "another process"
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None
