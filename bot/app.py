@@ -98,7 +98,7 @@ async def _serve(
     readers = create_session_factory(read_engine)
     writer = Writer(create_session_factory(engine))
     locks = Locks(settings.database_url)
-    outbox = OutboxSender(bot, writer, readers, rate=settings.outbox_rate)
+    outbox = OutboxSender(bot, writer, rate=settings.outbox_rate)
     writer.after_commit.append(
         lambda changed: outbox.wake() if OUTBOX_CHANGED in changed else None
     )

@@ -12,11 +12,15 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, Teleg
 from aiogram.types import InlineKeyboardMarkup
 from loguru import logger
 
-from storage import OutboxMessage, OutboxRepository, SessionFactory, Writer, utcnow
+from storage import OutboxMessage, OutboxRepository, Writer, utcnow
 
 # A message that could not be sent for this long (Telegram down, network gone) is given up.
 MAX_AGE = timedelta(days=3)
 IDLE_POLL_SECONDS = 0.5
+# Messages claimed at a time (a few seconds of sending at OUTBOX_RATE), and how long a claimed
+# message is someone's: a sender that dies with it lets it go when this passes.
+CLAIM_BATCH = 10
+CLAIM_LEASE = timedelta(minutes=2)
 
 
 class RateLimiter:
@@ -45,12 +49,9 @@ class OutboxSender:
     accepts it, so a kill can repeat at most the one message in flight, never lose one.
     """
 
-    def __init__(
-        self, bot: Bot, writer: Writer, readers: SessionFactory, *, rate: float = 25.0
-    ) -> None:
+    def __init__(self, bot: Bot, writer: Writer, *, rate: float = 25.0) -> None:
         self._bot = bot
         self._writer = writer
-        self._readers = readers
         self._limiter = RateLimiter(rate)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -91,22 +92,27 @@ class OutboxSender:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
 
-    async def send_due(self, limit: int = 50) -> int:
-        """Try the messages due now, the most urgent first (up to `limit`); returns how many
-        were tried. A message queued meanwhile ends the batch, so that a buyer's confirmation
-        waits for the one message in flight, not for the rest of a batch of admin notices."""
+    async def send_due(self, limit: int = CLAIM_BATCH) -> int:
+        """Claim the messages due now, the most urgent first (up to `limit`), and try them;
+        returns how many were tried. A message queued meanwhile ends the batch, so that a
+        buyer's confirmation waits for the one message in flight, not for the rest of a batch
+        of admin notices: the rest are given back and claimed again in the new order."""
         self._wake.clear()
-        async with self._readers() as session:
-            due = await OutboxRepository(session).due(utcnow(), limit)
+        now = utcnow()
+        claimed = await self._writer.write(
+            lambda session: OutboxRepository(session).claim(now, limit, now + CLAIM_LEASE)
+        )
         tried = 0
-        for message in due:
-            if self._stopping and time.monotonic() >= self._deadline:
-                break
-            if tried and self._wake.is_set() and not self._stopping:
+        for message in claimed:
+            out_of_time = self._stopping and time.monotonic() >= self._deadline
+            if out_of_time or (tried and self._wake.is_set() and not self._stopping):
                 break
             tried += 1
             await self._limiter.wait()
             await self._send_one(message)
+        if tried < len(claimed):
+            left = [m.id for m in claimed[tried:] if m.id is not None]
+            await self._writer.write(lambda s: OutboxRepository(s).release(left, utcnow()))
         return tried
 
     async def _send_one(self, message: OutboxMessage) -> None:

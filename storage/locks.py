@@ -191,9 +191,9 @@ class ActiveLock:
 
     async def holder(self) -> str | None:
         """Who holds the lock now (PostgreSQL), as its connection named itself."""
-        assert self._engine is not None
-        async with self._engine.connect() as connection:
-            row = (await connection.execute(HOLDER_QUERY, _lock_ids(ACTIVE_LOCK))).first()
+        assert self._connection is not None
+        row = (await self._connection.execute(HOLDER_QUERY, _lock_ids(ACTIVE_LOCK))).first()
+        await self._connection.commit()
         return _describe_holder(row)
 
     async def release(self) -> None:

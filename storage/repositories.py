@@ -258,11 +258,17 @@ class OutboxRepository:
             mark_changed(self.session, OUTBOX_CHANGED)
         return len(added)
 
-    async def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
-        """Unsent, not given up, due by `now`: the most urgent first (see OutboxPriority), then
-        in the order they were queued."""
-        statement = (
-            select(OutboxMessage)
+    async def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[OutboxMessage]:
+        """Take up to `limit` messages due by `now` to send: unsent, not given up, the most
+        urgent first (see OutboxPriority), then in the order they were queued.
+
+        A claimed message is not due again until `lease_until` (or until `release`), so that two
+        senders never send one message twice: on PostgreSQL the rows another sender is claiming
+        at the same moment are skipped (FOR UPDATE SKIP LOCKED), not waited for. If the sender
+        dies with it, the message is due again when the lease ends.
+        """
+        due = (
+            select(OutboxMessage.id)
             .where(
                 col(OutboxMessage.sent_at).is_(None),
                 col(OutboxMessage.failed_at).is_(None),
@@ -270,8 +276,25 @@ class OutboxRepository:
             )
             .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        return (await self.session.exec(statement)).all()
+        statement = (
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(due.scalar_subquery()))
+            .values(next_attempt_at=lease_until)
+            .returning(OutboxMessage)
+        )
+        claimed = (await self.session.exec(statement)).scalars().all()
+        return sorted(claimed, key=lambda m: (m.priority, m.id))
+
+    async def release(self, message_ids: Sequence[int], now: datetime) -> None:
+        """Give claimed messages back unsent: due again at once."""
+        statement = (
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(message_ids), col(OutboxMessage.sent_at).is_(None))
+            .values(next_attempt_at=now)
+        )
+        await self.session.exec(statement)
 
     async def mark_sent(self, message_id: int) -> None:
         await self._set(message_id, sent_at=utcnow())

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import col, select
 
 from bot.app import run_bot
@@ -130,14 +132,36 @@ async def buy(emu: BotAPIEmulator, user: User, product_id: str) -> CheckoutResul
     return result
 
 
-async def raw_sql(db_path: Path, statement: str) -> None:
-    """Run SQL on the database as another program would, off the event loop the bot runs on."""
+async def raw_sql(database_url: str, *statements: str) -> None:
+    """Run SQL on the database as another program would (SQLite: off the event loop the bot
+    runs on, since sqlite3 waits for locks by blocking)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
 
-    def run() -> None:
-        with sqlite3.connect(db_path, timeout=30) as connection:
-            connection.execute(statement)
+        def run() -> None:
+            with sqlite3.connect(url.database or "", timeout=30) as connection:
+                for statement in statements:
+                    connection.execute(statement)
 
-    await asyncio.to_thread(run)
+        await asyncio.to_thread(run)
+        return
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            for statement in statements:
+                await connection.exec_driver_sql(statement)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def database_url(any_database_url: str) -> str:
+    """Every end-to-end test runs on SQLite and on PostgreSQL, but those marked `sqlite_only`."""
+    return any_database_url
+
+
+# For tests of SQLite itself (its file, its write lock): `@sqlite_only`.
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 async def inbox_rows(bot: RunningBot, *update_ids: int) -> dict[int, InboxUpdate]:

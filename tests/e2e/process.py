@@ -53,6 +53,7 @@ class BotProcess:
     def __init__(self, emulator: BotAPIEmulator, workdir: Path, **variables: Any) -> None:
         self.emulator = emulator
         self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
         self.variables = {
             "bot_token": emulator.token,
             "telegram_api_base": emulator.base_url,
@@ -67,7 +68,9 @@ class BotProcess:
     def log_path(self) -> Path:
         return self.workdir / f"bot-{self.starts}.log"
 
-    async def start(self, timeout: float = 30.0) -> None:
+    async def start(self, timeout: float = 30.0, *, polls: bool = True) -> None:
+        """Start the bot and wait until it polls; with `polls=False` (a standby), only until it
+        says it is waiting."""
         self.starts += 1
         since = self.emulator.mark()
         with self.log_path.open("wb") as log:
@@ -80,7 +83,20 @@ class BotProcess:
                 stdout=log,
                 stderr=log,
             )
-        await self.emulator.wait_for("getUpdates", since=since, answered=False, timeout=timeout)
+        if polls:
+            await self.emulator.wait_for(
+                "getUpdates", since=since, answered=False, timeout=timeout
+            )
+        else:
+            await self.wait_for_log("standby:", timeout)
+
+    async def wait_for_log(self, text: str, timeout: float = 15.0) -> None:
+        """Until the current run's log says `text` (the process writes it in its own time)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while text not in self.log_path.read_text(errors="replace"):
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{text!r} not in the log within {timeout}s:\n{self.log()}")
+            await asyncio.sleep(0.05)
 
     def signal(self, sig: signal.Signals) -> None:
         assert self.process is not None

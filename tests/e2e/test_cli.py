@@ -15,7 +15,7 @@ from bot.readiness import TOKEN_REJECTED, check_readiness
 from bot.services.exports import COLUMNS
 from storage import Payment, Refund, create_engine, create_session_factory, upgrade_schema
 from storage.migrate import migrations_config
-from tests.e2e.conftest import ADMIN_ID, buy, say
+from tests.e2e.conftest import ADMIN_ID, buy, say, sqlite_only
 from tests.e2e.process import run_command
 from tests.fixtures import restore_first_release
 
@@ -68,6 +68,7 @@ async def test_check_passes_a_ready_setup_with_one_line_each_and_exit_0(
     assert [r.method for r in emulator.requests] == ["getMe", "getWebhookInfo", "getChat"]
 
 
+@sqlite_only
 async def test_check_exits_1_and_says_what_is_wrong(emulator, ready, tmp_path, db_path):
     code, stdout, _ = await run_command(tmp_path, "check", **ready)  # no database yet
 
@@ -112,6 +113,7 @@ async def test_check_names_a_database_that_cannot_be_reached(ready):
     assert "hunter2" not in detail
 
 
+@sqlite_only
 async def test_check_names_a_schema_that_is_behind_and_leaves_it_so(ready, database_url, db_path):
     await upgrade_schema(database_url)
     with sqlite3.connect(db_path) as connection:
@@ -126,6 +128,7 @@ async def test_check_names_a_schema_that_is_behind_and_leaves_it_so(ready, datab
     assert db_path.read_bytes() == before  # nothing written, nothing migrated
 
 
+@sqlite_only
 async def test_check_names_a_database_the_first_release_made(ready, db_path):
     restore_first_release(db_path)
     found = await findings(**ready)

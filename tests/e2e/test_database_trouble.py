@@ -14,6 +14,7 @@ from tests.e2e.conftest import (
     inbox_rows,
     raw_sql,
     request_invoice,
+    sqlite_only,
     wait_handled,
 )
 from tests.e2e.test_pre_checkout import hold_write_lock
@@ -21,11 +22,11 @@ from tests.emulator import Fault
 
 
 async def test_payment_that_cannot_be_stored_waits_in_the_inbox_until_it_can(
-    emulator, shop, db_path
+    emulator, shop, database_url
 ):
     buyer = emulator.user("Vera")
     invoice = await request_invoice(emulator, buyer, "gold")
-    await raw_sql(db_path, "ALTER TABLE payments RENAME TO payments_away")
+    await raw_sql(database_url, "ALTER TABLE payments RENAME TO payments_away")
     polls_before = len(emulator.calls("getUpdates"))
     result = await emulator.pay(buyer, invoice)
     assert result.ok and result.successful_payment_update_id is not None
@@ -43,7 +44,7 @@ async def test_payment_that_cannot_be_stored_waits_in_the_inbox_until_it_can(
     async with shop.sessions() as session:
         assert not await has(session, buyer.id, "gold")
 
-    await raw_sql(db_path, "ALTER TABLE payments_away RENAME TO payments")
+    await raw_sql(database_url, "ALTER TABLE payments_away RENAME TO payments")
     await emulator.wait_for_message(buyer.id, text_contains="Thank you", timeout=30)
     await wait_handled(shop, update_id)
     async with shop.sessions() as session:
@@ -53,6 +54,7 @@ async def test_payment_that_cannot_be_stored_waits_in_the_inbox_until_it_can(
     assert emulator.deliveries[update_id] == 1
 
 
+@sqlite_only
 async def test_updates_the_inbox_cannot_store_stay_unconfirmed_and_pre_checkouts_answered(
     emulator, shop, db_path
 ):
@@ -80,15 +82,15 @@ async def test_updates_the_inbox_cannot_store_stay_unconfirmed_and_pre_checkouts
     assert len(emulator.calls("answerPreCheckoutQuery")) == 1
 
 
-async def test_a_command_that_fails_gets_an_apology_not_a_traceback(emulator, shop, db_path):
+async def test_a_command_that_fails_gets_an_apology_not_a_traceback(emulator, shop, database_url):
     buyer = emulator.user("Walt")
-    await raw_sql(db_path, "ALTER TABLE entitlements RENAME TO entitlements_away")
+    await raw_sql(database_url, "ALTER TABLE entitlements RENAME TO entitlements_away")
     try:
         update_id = emulator.send_text(buyer, "/mypurchases")
         reply = await emulator.wait_for_message(buyer.id)
         await wait_handled(shop, update_id)  # a failed command is answered, not retried
     finally:
-        await raw_sql(db_path, "ALTER TABLE entitlements_away RENAME TO entitlements")
+        await raw_sql(database_url, "ALTER TABLE entitlements_away RENAME TO entitlements")
     assert reply["text"] == APOLOGY
     assert "Traceback" not in reply["text"]
 

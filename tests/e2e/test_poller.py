@@ -26,7 +26,7 @@ from storage import (
     create_engine,
     create_session_factory,
 )
-from tests.e2e.conftest import eventually, say
+from tests.e2e.conftest import eventually, say, sqlite_only
 from tests.e2e.test_pre_checkout import hold_write_lock
 
 
@@ -361,6 +361,7 @@ async def test_has_entitlement_filter_gates_a_handler_on_a_key(emulator, polling
     assert (await say(emulator, stranger, "/vip"))["text"] == "gold members only"
 
 
+@sqlite_only
 async def test_updates_fetched_but_not_stored_at_stop_stay_with_telegram(
     emulator, api_bot, readers, sessions, db_path, database_url
 ):

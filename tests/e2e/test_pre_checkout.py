@@ -9,7 +9,7 @@ import threading
 from bot.services.offers import REFUSAL_MESSAGES, PayloadSigner, Refusal
 from entitlements import has
 from storage import AuditRepository, PaymentRepository
-from tests.e2e.conftest import buy, eventually, raw_sql, request_invoice
+from tests.e2e.conftest import buy, eventually, raw_sql, request_invoice, sqlite_only
 from tests.emulator import Fault
 
 
@@ -113,6 +113,7 @@ def hold_write_lock(db_path, release: threading.Event, locked: threading.Event) 
     connection.close()
 
 
+@sqlite_only
 async def test_pre_checkout_is_answered_while_another_writer_holds_the_lock(
     emulator, shop, db_path
 ):
@@ -135,15 +136,15 @@ async def test_pre_checkout_is_answered_while_another_writer_holds_the_lock(
 
 
 async def test_failing_database_refuses_as_temporary_instead_of_staying_silent(
-    emulator, shop, db_path
+    emulator, shop, database_url
 ):
     buyer = emulator.user("Uli")
     invoice = await request_invoice(emulator, buyer, "gold")
-    await raw_sql(db_path, "ALTER TABLE entitlements RENAME TO entitlements_away")
+    await raw_sql(database_url, "ALTER TABLE entitlements RENAME TO entitlements_away")
     try:
         result = await emulator.pay(buyer, invoice)
     finally:
-        await raw_sql(db_path, "ALTER TABLE entitlements_away RENAME TO entitlements")
+        await raw_sql(database_url, "ALTER TABLE entitlements_away RENAME TO entitlements")
     assert not result.ok
     assert result.error_message == REFUSAL_MESSAGES[Refusal.TEMPORARY]
     assert emulator.unanswered_pre_checkouts == []

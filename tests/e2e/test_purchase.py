@@ -244,16 +244,28 @@ async def test_second_payment_for_an_owned_one_time_product_is_kept_and_sent_to_
     assert [r.telegram_payment_charge_id for r in rows] == [first.charge_id]
 
 
+def refuse_payments_of(user_id: int, backend: str) -> list[str]:
+    """SQL for a trigger that makes the database refuse one buyer's payments."""
+    if backend == "sqlite":
+        return [
+            "CREATE TRIGGER refuse_one BEFORE INSERT ON payments "
+            f"WHEN NEW.user_id = {user_id} BEGIN SELECT RAISE(ABORT, 'refused by a test'); END"
+        ]
+    return [
+        "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF NEW.user_id = {user_id} THEN RAISE EXCEPTION 'refused by a test'; END IF; "
+        "RETURN NEW; END $$",
+        "CREATE TRIGGER refuse_one BEFORE INSERT ON payments "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_one()",
+    ]
+
+
 async def test_200_payments_at_once_where_one_breaks_a_constraint_store_the_other_199(
-    emulator, shop, db_path
+    emulator, shop, database_url, backend
 ):
     buyers = [emulator.user(f"Crowd {n}") for n in range(200)]
     broken = buyers[117]
-    await raw_sql(
-        db_path,
-        "CREATE TRIGGER refuse_one BEFORE INSERT ON payments "
-        f"WHEN NEW.user_id = {broken.id} BEGIN SELECT RAISE(ABORT, 'refused by a test'); END",
-    )
+    await raw_sql(database_url, *refuse_payments_of(broken.id, backend))
     signer = PayloadSigner(emulator.token)
     results = await asyncio.gather(
         *(emulator.pay(b, payload=signer.encode("gold", 25), total_amount=25) for b in buyers)

@@ -32,16 +32,16 @@ CONFIRMATION = "Thank you, payment received!"
 
 
 @pytest.fixture
-async def bot_db(tmp_path) -> AsyncIterator[SessionFactory]:
-    """A session factory on the child's database file, for assertions."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+async def bot_db(database_url) -> AsyncIterator[SessionFactory]:
+    """A session factory on the child's database, for assertions."""
+    engine = create_engine(database_url)
     yield create_session_factory(engine)
     await engine.dispose()
 
 
 @pytest.fixture
-async def child(emulator, tmp_path) -> AsyncIterator[BotProcess]:
-    bot = BotProcess(emulator, tmp_path, admin_ids=ADMIN_ID)
+async def child(emulator, tmp_path, database_url) -> AsyncIterator[BotProcess]:
+    bot = BotProcess(emulator, tmp_path, admin_ids=ADMIN_ID, database_url=database_url)
     yield bot
     await bot.kill()
 
@@ -134,12 +134,14 @@ async def test_sigterm_in_the_middle_of_a_burst_exits_0_in_time_and_loses_nothin
 
 
 async def test_payment_taken_while_the_bot_was_down_is_recovered_and_not_doubled(
-    emulator, tmp_path, bot_db
+    emulator, tmp_path, bot_db, database_url
 ):
     buyer = emulator.user("Offline buyer")
     payload = PayloadSigner(emulator.token).encode("gold", 25)
     charge_id = emulator.pay_while_bot_down(buyer, payload, 25)
-    bot = BotProcess(emulator, tmp_path, admin_ids=ADMIN_ID, reconcile_settle=0)
+    bot = BotProcess(
+        emulator, tmp_path, admin_ids=ADMIN_ID, reconcile_settle=0, database_url=database_url
+    )
     try:
         await bot.start()
         recovered = await emulator.wait_for_message(
@@ -265,8 +267,12 @@ async def unhandled_payments(bot_db) -> int:
         return len((await session.exec(statement)).all())
 
 
-async def test_kill_9_after_the_inbox_commit_loses_and_doubles_nothing(emulator, tmp_path, bot_db):
-    bot = BotProcess(emulator, tmp_path, admin_ids=ADMIN_ID, concurrent_updates=1)
+async def test_kill_9_after_the_inbox_commit_loses_and_doubles_nothing(
+    emulator, tmp_path, bot_db, database_url
+):
+    bot = BotProcess(
+        emulator, tmp_path, admin_ids=ADMIN_ID, concurrent_updates=1, database_url=database_url
+    )
     try:
         await bot.start()
         paid = await stored_behind_a_slow_update(emulator, bot, buyers=20)
@@ -287,9 +293,11 @@ async def test_kill_9_after_the_inbox_commit_loses_and_doubles_nothing(emulator,
 
 
 async def test_sigterm_exits_0_in_time_and_leaves_unfinished_updates_for_the_next_start(
-    emulator, tmp_path, bot_db
+    emulator, tmp_path, bot_db, database_url
 ):
-    bot = BotProcess(emulator, tmp_path, admin_ids=ADMIN_ID, concurrent_updates=1)
+    bot = BotProcess(
+        emulator, tmp_path, admin_ids=ADMIN_ID, concurrent_updates=1, database_url=database_url
+    )
     try:
         await bot.start()
         paid = await stored_behind_a_slow_update(emulator, bot, buyers=10)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import say
+from tests.e2e.conftest import say, sqlite_only
 from tests.fixtures import restore_first_release
 
 GOLD_BUYER = 7001
 GOLD_CHARGE = "stx7fuxc_MNQuxGazkMxevQ0-ACSB9wh-sXMOd0ZG3ERxZzN3eiIjLqKi4Qsry2-GGi"
 
 
+@sqlite_only  # the first release's database is a SQLite file
 async def test_a_buyer_keeps_what_they_bought_before_the_upgrade(emulator, start_bot, db_path):
     restore_first_release(db_path)
     await start_bot()

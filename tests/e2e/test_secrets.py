@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 from aiogram.exceptions import ClientDecodeError, TelegramNetworkError
 from loguru import logger
-from sqlmodel import select
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import SQLModel, select
 
 from bot.dispatcher import create_bot
 from bot.services.offers import PayloadSigner
@@ -38,10 +41,22 @@ def secret_of(token: str) -> str:
     return token.partition(":")[2]
 
 
-def database_bytes(db_path: Path) -> bytes:
-    """The database file and its write-ahead log, as anyone who can read the folder sees them."""
-    files = [db_path, *db_path.parent.glob(f"{db_path.name}-*")]
-    return b"".join(f.read_bytes() for f in files if f.exists())
+async def database_bytes(database_url: str, db_path: Path) -> bytes:
+    """Everything the database holds: for SQLite the file and its write-ahead log, as anyone
+    who can read the folder sees them; for PostgreSQL every row of every table."""
+    if make_url(database_url).get_backend_name() == "sqlite":
+        files = [db_path, *db_path.parent.glob(f"{db_path.name}-*")]
+        return b"".join(f.read_bytes() for f in files if f.exists())
+    engine = create_async_engine(database_url)
+    rows: list[str] = []
+    try:
+        async with engine.connect() as connection:
+            for table in SQLModel.metadata.sorted_tables:
+                query = text(f"SELECT row_to_json(t)::text FROM {table.name} t")
+                rows += (await connection.execute(query)).scalars().all()
+    finally:
+        await engine.dispose()
+    return "\n".join(rows).encode()
 
 
 def everything_sent(emu: BotAPIEmulator) -> str:
@@ -50,7 +65,7 @@ def everything_sent(emu: BotAPIEmulator) -> str:
 
 
 async def test_token_never_reaches_the_log_the_database_or_a_message(
-    emulator, start_bot, db_path, log
+    emulator, start_bot, db_path, database_url, log
 ):
     shop = await start_bot()
     await emulator.wait_for("getStarTransactions")  # the reconciliation at start is done
@@ -88,7 +103,7 @@ async def test_token_never_reaches_the_log_the_database_or_a_message(
     assert "Traceback" in text  # /reconcile's failure is logged with its traceback
     assert secret not in text
     assert not TOKEN_PATH.search(text)  # nor any URL path that held it
-    assert secret.encode() not in database_bytes(db_path)
+    assert secret.encode() not in await database_bytes(database_url, db_path)
     assert secret not in everything_sent(emulator)
     assert not TOKEN_PATH.search(everything_sent(emulator))
 

@@ -77,6 +77,7 @@ class Request:
     response: Any = None
     status: int | None = None  # None until answered; NO_HTTP_ANSWER for a `raw` fault
     fault: Fault | None = None
+    answered_at: float | None = None  # time.monotonic() of the answer, like `time`
 
     @property
     def ok(self) -> bool:

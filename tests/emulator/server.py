@@ -583,6 +583,7 @@ class BotAPIEmulator:
         else:
             status, body = 200, outcome
         request.status, request.response = status, body
+        request.answered_at = time.monotonic()
         self._notify()
         return _json_response(status, body)
 
@@ -591,12 +592,14 @@ class BotAPIEmulator:
             http.transport.write(fault.raw)
             http.transport.close()  # what aiohttp then writes goes nowhere
             request.status, request.response = NO_HTTP_ANSWER, fault.raw.decode(errors="replace")
+            request.answered_at = time.monotonic()
             self._notify()
             return web.Response()
         status = fault.status or 500
         if fault.body is not None or (status == 502 and fault.description is None):
             text = fault.body if fault.body is not None else _NGINX_502
             request.status, request.response = status, text
+            request.answered_at = time.monotonic()
             self._notify()
             return web.Response(status=status, text=text, content_type="text/html")
         return self._finish(request, _fault_error(fault))

@@ -178,7 +178,7 @@ async def test_outbox_dedupe_key_queues_a_message_once(sessions):
         assert [m.text for m in await outbox.all_for(7)] == ["hello", "no key", "no key"]
 
 
-async def test_outbox_due_skips_sent_given_up_and_later_messages(sessions):
+async def test_outbox_claims_skip_sent_given_up_later_and_claimed_messages(sessions):
     now = utcnow()
     async with sessions() as session:
         outbox = OutboxRepository(session)
@@ -191,12 +191,15 @@ async def test_outbox_due_skips_sent_given_up_and_later_messages(sessions):
         await outbox.give_up(b, "Forbidden: bot was blocked by the user")
         await outbox.retry_later(c, now + timedelta(minutes=5), "Bad Gateway")
         await session.commit()
-        assert [m.text for m in await outbox.due(now + timedelta(seconds=1), 10)] == ["d"]
-        due_later = await outbox.due(now + timedelta(minutes=6), 10)
+        lease = now + timedelta(hours=1)
+        assert [m.text for m in await outbox.claim(now + timedelta(seconds=1), 10, lease)] == ["d"]
+        assert await outbox.claim(now + timedelta(seconds=2), 10, lease) == []  # claimed: "d"
+        await outbox.release([d for d in [m.id for m in await outbox.all_for(7)][3:] if d], now)
+        due_later = await outbox.claim(now + timedelta(minutes=6), 10, lease)
     assert [(m.text, m.attempts) for m in due_later] == [("c", 1), ("d", 0)]
 
 
-async def test_outbox_due_puts_payment_notices_first_then_replies_then_admin_notices(sessions):
+async def test_outbox_claims_payment_notices_first_then_replies_then_admin_notices(sessions):
     queued = [
         ("admin 1", OutboxPriority.ADMIN_NOTICE),
         ("reply 1", OutboxPriority.REPLY),
@@ -209,11 +212,12 @@ async def test_outbox_due_puts_payment_notices_first_then_replies_then_admin_not
         for text_, priority in queued:
             await outbox.queue(7, text_, priority=priority)
         await session.commit()
-        due = await outbox.due(utcnow() + timedelta(seconds=1), 10)
+        now = utcnow() + timedelta(seconds=1)
+        due = await outbox.claim(now, 10, now + timedelta(minutes=2))
     assert [m.text for m in due] == ["paid 1", "paid 2", "reply 1", "admin 1", "admin 2"]
 
 
-async def test_outbox_due_walks_one_index_in_its_order_on_sqlite(sqlite_url):
+async def test_outbox_claim_walks_one_index_in_its_order_on_sqlite(sqlite_url):
     """No sort of every owed message on each read: the partial index is already in order."""
     await upgrade_schema(sqlite_url)
     engine = create_engine(sqlite_url)
@@ -227,13 +231,15 @@ async def test_outbox_due_walks_one_index_in_its_order_on_sqlite(sqlite_url):
     try:
         async with engine.connect() as connection:
             async with AsyncSession(connection) as session:
-                await OutboxRepository(session).due(utcnow(), 50)
+                now = utcnow()
+                await OutboxRepository(session).claim(now, 50, now)
             [(statement, parameters)] = ran
             plan = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
             steps = [row[-1] for row in plan]
     finally:
         await engine.dispose()
-    assert steps == ["SCAN outbox USING INDEX ix_outbox_due"]
+    assert "SCAN outbox USING INDEX ix_outbox_due" in steps
+    assert not any("TEMP B-TREE" in step for step in steps)  # no sort of every owed message
 
 
 async def test_support_request_keeps_its_state_in_one_row_per_buyer(sessions):
