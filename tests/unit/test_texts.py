@@ -89,7 +89,7 @@ REFUNDS = {r.telegram_payment_charge_id: r for r in map(refund, range(0, 20, 2))
 def test_mypurchases_with_twenty_long_payments_fits_and_says_how_many_more():
     active = [ActiveEntitlement(f"key_{k:028d}", None, ("c",)) for k in range(10)]
 
-    shown = assert_fits(texts.my_purchases(active, PAYMENTS, REFUNDS, BIG_CATALOG))
+    shown = assert_fits(texts.my_purchases(active, [], PAYMENTS, REFUNDS, BIG_CATALOG, PAID_AT))
 
     assert charge_id(0) in shown  # the newest first
     assert charge_id(19) not in shown and shown.rstrip().split("\n")[-1].endswith(" more")
@@ -97,7 +97,7 @@ def test_mypurchases_with_twenty_long_payments_fits_and_says_how_many_more():
 
 
 def test_mypurchases_that_fits_lists_everything():
-    shown = assert_fits(texts.my_purchases([], PAYMENTS[:3], {}, BIG_CATALOG))
+    shown = assert_fits(texts.my_purchases([], [], PAYMENTS[:3], {}, BIG_CATALOG, PAID_AT))
     assert all(charge_id(n) in shown for n in range(3)) and "more" not in shown
 
 
