@@ -370,6 +370,26 @@ def renewal_changed(result: ChangeResult) -> str:
     return shorten(text, ALERT_LIMIT)
 
 
+def reminder_timed(product: Product, ends_at: datetime) -> str:
+    return (
+        f"⏰ Your <b>{escape(product.title)}</b> ends on {when(ends_at)}, in about a day.\n"
+        f"Buy it again to add {product.duration_days} more days from then."
+    )
+
+
+def reminder_subscription(product: Product, ends_at: datetime) -> str:
+    return (
+        f"⏰ Your subscription to <b>{escape(product.title)}</b> ends on {when(ends_at)}, in "
+        "about a day: you cancelled its renewal. Resume it to keep it, for "
+        f"{price(product)}."
+    )
+
+
+def buy_again_button(product: Product) -> str:
+    """Plain text (buttons take no HTML)."""
+    return f"Buy again: {price(product)}"
+
+
 def refund_notice(
     payment: Payment, product: Product | None, *, revoked: int, granted_instead: Payment | None
 ) -> str:

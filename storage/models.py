@@ -196,6 +196,7 @@ class OutboxPriority(IntEnum):
     PAYMENT_NOTICE = 0  # a buyer's payment confirmation or refund notice
     REPLY = 1  # an answer to something a user asked
     ADMIN_NOTICE = 2  # a notice to an admin (support requests, payments to refund)
+    REMINDER = 3  # "your access ends tomorrow": useful a day ahead, never urgent
 
 
 # The messages not yet sent nor given up: the rows the sender reads, in its order.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -215,6 +216,55 @@ class SubscriptionRepository:
             values["ended_at"] = now
         statement = update(Subscription).where(col(Subscription.id) == subscription_id)
         await self.session.exec(statement.values(**values))
+
+
+@dataclass(frozen=True)
+class PaidPeriod:
+    """The latest period a user holds through payments for one product."""
+
+    user_id: int
+    product_id: str
+    telegram_payment_charge_id: str
+    subscription_charge_id: str | None
+    expires_at: datetime
+
+
+async def latest_paid_periods(
+    session: AsyncSession, product_ids: Iterable[str], now: datetime
+) -> list[PaidPeriod]:
+    """For each user and each of `product_ids` they hold through a payment now or later, the
+    payment whose period ends last (not refunded), and that end."""
+    products = set(product_ids)
+    if not products:
+        return []
+    ends = func.max(Entitlement.expires_at)
+    statement = (
+        select(Payment, ends)
+        .join(
+            Entitlement,
+            col(Entitlement.telegram_payment_charge_id) == col(Payment.telegram_payment_charge_id),
+        )
+        .where(
+            col(Payment.product_id).in_(products),
+            col(Entitlement.revoked_at).is_(None),
+            col(Entitlement.expires_at) > now,
+        )
+        .group_by(col(Payment.id))  # one payment: PostgreSQL allows its other columns
+    )
+    latest: dict[tuple[int, str], PaidPeriod] = {}
+    for payment, end in (await session.exec(statement)).all():
+        assert end is not None  # only periods with an end are selected
+        key = (payment.user_id, payment.product_id)
+        known = latest.get(key)
+        if known is None or end > known.expires_at:
+            latest[key] = PaidPeriod(
+                payment.user_id,
+                payment.product_id,
+                payment.telegram_payment_charge_id,
+                payment.subscription_charge_id,
+                end,
+            )
+    return list(latest.values())
 
 
 class RefundRepository:

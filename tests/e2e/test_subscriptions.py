@@ -1,8 +1,9 @@
 """Stars subscriptions end to end: bought through an invoice link, renewed, cancelled and
-resumed, lapsing, refunded and reconciled."""
+resumed, lapsing, refunded, reconciled, and the reminder a day before a cancelled one ends."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot.services.offers import PayloadSigner
 from entitlements import has, list_active
 from storage import (
     Entitlement,
+    OutboxMessage,
     Payment,
     PaymentRepository,
     Subscription,
@@ -23,6 +25,8 @@ from storage import (
 from tests.e2e.conftest import (
     ADMIN_ID,
     RunningBot,
+    buy,
+    eventually,
     say,
     wait_handled,
 )
@@ -461,3 +465,84 @@ async def test_renewals_are_payments_to_admins_like_any_other(emulator, shop):
     )
     assert first.charge_id in request["text"] and (renewed.charge_id or "?") in request["text"]
     assert len(buttons(request)) == 2  # a Refund button for each
+
+
+# -- reminders --------------------------------------------------------------------------------
+
+
+async def restart(shop: RunningBot, start_bot: Callable[..., Awaitable[RunningBot]]) -> RunningBot:
+    await shop.stop()
+    return await start_bot()
+
+
+async def test_a_cancelled_subscription_is_reminded_once_a_day_before_it_ends_across_restarts(
+    emulator, start_bot
+):
+    shop = await start_bot()
+    buyer = emulator.user("Quin")
+    first = await subscribe(emulator, buyer)
+    assert first.charge_id
+    listing = await say(emulator, buyer, "/subscriptions")
+    await press(emulator, buyer, listing, "Cancel")
+    await eventually(lambda: subscription_canceled(shop, first.charge_id or ""))
+    await buy(emulator, buyer, "pro_month")  # its reminder, later, shows the task ran again
+    soon = utcnow() + timedelta(hours=12)
+    await move_end(shop, first.charge_id, soon)
+
+    shop = await restart(shop, start_bot)  # the reminder fell due while the bot was down
+    reminder = await emulator.wait_for_message(buyer.id, text_contains="⏰")
+    assert f"Club membership ends on {soon:%Y-%m-%d %H:%M} UTC" in reminder["text"]
+    assert [b["text"] for b in buttons(reminder)] == ["Resume Club membership"]
+
+    await pro_month_ends(shop, buyer.id, utcnow() + timedelta(hours=20))
+    shop = await restart(shop, start_bot)
+    await emulator.wait_for_message(buyer.id, text_contains="Buy it again")
+    assert len(sent_with(emulator, buyer.id, "Club membership ends on")) == 1
+    async with shop.sessions() as session:
+        owed = (
+            await session.exec(
+                select(OutboxMessage).where(col(OutboxMessage.dedupe_key).startswith("reminder:"))
+            )
+        ).all()
+    assert len(owed) == 2
+
+    since = emulator.mark()
+    answer = await press(emulator, buyer, reminder, "Resume")
+    assert answer["text"].startswith("Resumed")
+    assert emulator.calls("editUserStarSubscription")[-1].params["is_canceled"] is False
+    edited = await emulator.wait_for("editMessageText", since=since)
+    assert "renews on" in edited.params["text"]
+
+
+async def subscription_canceled(shop: RunningBot, charge_id: str) -> bool:
+    return (await subscription(shop, charge_id)).is_canceled
+
+
+async def pro_month_ends(shop: RunningBot, user_id: int, end: datetime) -> None:
+    async with shop.sessions() as session:
+        await session.exec(
+            update(Entitlement)
+            .where(col(Entitlement.user_id) == user_id, col(Entitlement.key) == "pro")
+            .values(expires_at=end)
+        )
+        await session.commit()
+
+
+async def test_no_reminder_for_a_product_bought_again_or_a_subscription_that_renews(
+    emulator, start_bot
+):
+    shop = await start_bot()
+    renewing, extended, marker = emulator.user("Ray"), emulator.user("Sal"), emulator.user("Tam")
+    first = await subscribe(emulator, renewing)
+    assert first.charge_id
+    await move_end(shop, first.charge_id, utcnow() + timedelta(hours=6))
+    await buy(emulator, extended, "pro_month")
+    await pro_month_ends(shop, extended.id, utcnow() + timedelta(hours=6))
+    await buy(emulator, extended, "pro_month")  # bought again before the reminder fell due
+    await buy(emulator, marker, "pro_month")
+    await pro_month_ends(shop, marker.id, utcnow() + timedelta(hours=6))
+
+    shop = await restart(shop, start_bot)
+    await emulator.wait_for_message(marker.id, text_contains="⏰")
+    assert sent_with(emulator, renewing.id, "⏰") == []
+    assert sent_with(emulator, extended.id, "⏰") == []

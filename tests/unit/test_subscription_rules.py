@@ -1,5 +1,5 @@
-"""Subscriptions without Telegram: where a payment belongs, the state a subscription is in, and
-the payment writer's batches, on SQLite and PostgreSQL."""
+"""Subscriptions without Telegram: where a payment belongs, the state a subscription is in, the
+payment writer's batches, and which reminders are owed, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -20,13 +20,16 @@ from bot.services.payments import (
     PaymentSource,
     place_in_subscription,
 )
-from bot.services.subscriptions import Status, SubscriptionState, status_of
-from entitlements import list_active
+from bot.services.reminders import REMINDER_LEAD, queue_due_reminders
+from bot.services.subscriptions import Status, SubscriptionState, record_renewal, status_of
+from entitlements import list_active, revoke_for_charge
 from storage import (
     OutboxMessage,
+    OutboxPriority,
     Payment,
     Subscription,
     SubscriptionRepository,
+    utcnow,
 )
 
 CATALOG = load_catalog(DEFAULT_CATALOG)
@@ -212,3 +215,71 @@ async def test_a_subscription_is_owned_until_it_ends(sessions, recorder):
         later = await holdings_of(session, [7], [product], now=ends)
     assert owns(product, now[7]) and not owns(product, now[8])
     assert not owns(product, later[7])
+
+
+# -- reminders ------------------------------------------------------------------------------
+
+
+async def owed_reminders(sessions) -> list[OutboxMessage]:
+    async with sessions() as session:
+        owed = (await session.exec(select(OutboxMessage))).all()
+    return [m for m in owed if (m.dedupe_key or "").startswith("reminder:")]
+
+
+async def test_a_timed_product_is_reminded_once_within_a_day_of_its_end(
+    sessions, writer, recorder
+):
+    pro = PaymentFacts(7, "stx1", 100, "XTR", SIGNER.encode("pro_month", 100), paid_at=PAID)
+    [granted] = (await recorder.record(pro)).granted
+    assert granted.expires_at is not None
+    ends = granted.expires_at
+    readers = sessions
+    early = ends - REMINDER_LEAD - timedelta(minutes=1)
+    assert await queue_due_reminders(writer, readers, CATALOG, now=early) == 0
+    due = ends - REMINDER_LEAD + timedelta(minutes=1)
+    assert await queue_due_reminders(writer, readers, CATALOG, now=due) == 1
+    assert await queue_due_reminders(writer, readers, CATALOG, now=due) == 0  # owed once
+    assert await queue_due_reminders(writer, readers, CATALOG, now=ends) == 0  # too late
+    [reminder] = await owed_reminders(sessions)
+    assert reminder.priority == OutboxPriority.REMINDER
+    assert reminder.reply_markup and '"callback_data":"buy:pro_month"' in reminder.reply_markup
+
+
+async def test_a_timed_product_bought_again_is_reminded_of_its_new_end_only(
+    sessions, writer, recorder
+):
+    payload = SIGNER.encode("pro_month", 100)
+    await recorder.record(PaymentFacts(7, "stx1", 100, "XTR", payload, paid_at=PAID))
+    [second] = (await recorder.record(PaymentFacts(7, "stx2", 100, "XTR", payload))).granted
+    assert second.expires_at is not None
+    first_end = second.starts_at
+    readers = sessions
+    assert (
+        await queue_due_reminders(writer, readers, CATALOG, now=first_end - timedelta(hours=1))
+        == 0
+    )
+    near_end = second.expires_at - timedelta(hours=1)
+    assert await queue_due_reminders(writer, readers, CATALOG, now=near_end) == 1
+    [reminder] = await owed_reminders(sessions)
+    assert reminder.dedupe_key == f"reminder:stx2:{int(second.expires_at.timestamp())}"
+
+
+async def test_only_a_cancelled_subscription_is_reminded_and_not_once_refunded(
+    sessions, writer, recorder
+):
+    ends = PAID + SUBSCRIPTION_PERIOD
+    await recorder.record(club("stx1", first=True, ends=ends))
+    due = ends - timedelta(hours=2)
+    readers = sessions
+    assert await queue_due_reminders(writer, readers, CATALOG, now=due) == 0  # it renews
+    subscription = await stored_subscription(sessions, "stx1")
+    await record_renewal(writer, subscription, is_canceled=True, ended=False)
+    assert await queue_due_reminders(writer, readers, CATALOG, now=due) == 1
+    [reminder] = await owed_reminders(sessions)
+    assert f'"callback_data":"sub:resume:{subscription.id}"' in (reminder.reply_markup or "")
+
+    await recorder.record(club("stx5", first=True, ends=ends, user_id=8))
+    other = await stored_subscription(sessions, "stx5")
+    await record_renewal(writer, other, is_canceled=True, ended=False)
+    await writer.write(lambda session: revoke_for_charge(session, "stx5", now=utcnow()))
+    assert await queue_due_reminders(writer, readers, CATALOG, now=due) == 0
