@@ -191,7 +191,7 @@ class PaymentRecorder:
         )
         new = {charge_id: row_id for row_id, charge_id in added}
         holdings = await self._holdings(session, payments, products, new, placed)
-        await self._store_subscriptions(session, [rows[c] for c in new], placed, now)
+        await self._store_subscriptions(session, [rows[c] for c in new], now)
         outcomes: list[PaymentOutcome | None] = []
         grants: list[tuple[int, _Reported, Product, Grant]] = []
         messages: list[Row] = []
@@ -279,11 +279,7 @@ class PaymentRecorder:
         return await holdings_of(session, {u for u, _ in asked}, [p for _, p in asked])
 
     async def _store_subscriptions(
-        self,
-        session: AsyncSession,
-        stored: Sequence[Row],
-        placed: dict[str, SubscriptionPayment],
-        now: datetime,
+        self, session: AsyncSession, stored: Sequence[Row], now: datetime
     ) -> None:
         """New subscriptions for the first payments among the payments just stored, and each
         renewal's new expiration date on its subscription."""
