@@ -12,9 +12,9 @@ import json
 from bot import texts
 from bot.catalog import Catalog
 from bot.services.offers import PayloadSigner
-from bot.services.ownership import owns
+from bot.services.ownership import holdings_of, owns
 from bot.services.payments import PaymentFacts
-from entitlements import grant_for_charge, held_keys
+from entitlements import grant_for_charge
 from storage import (
     AuditRepository,
     OutboxPriority,
@@ -47,8 +47,8 @@ async def record_payment_naively(
         recorded = await PaymentRepository(session).add(payment)
         if recorded and product is not None:
             outbox = OutboxRepository(session)
-            held = await held_keys(session, [facts.user_id], product.grants)
-            if owns(product, held.get(facts.user_id, set())):
+            holdings = await holdings_of(session, [facts.user_id], [product])
+            if owns(product, holdings[facts.user_id]):
                 text = texts.payment_already_owned(product, charge_id)
             else:
                 granted = await grant_for_charge(

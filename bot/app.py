@@ -25,7 +25,9 @@ from bot.outbox import OutboxSender
 from bot.runner import InboxPoller
 from bot.services.payments import PaymentRecorder
 from bot.services.reconcile import Reconciler
+from bot.services.reminders import queue_due_reminders
 from storage import (
+    SessionFactory,
     Writer,
     create_engine,
     create_session_factory,
@@ -40,6 +42,7 @@ from storage.repositories import OUTBOX_CHANGED
 STOP_BUDGET_SECONDS = 9.5
 GET_ME_TIMEOUT = 10
 RETENTION_INTERVAL_SECONDS = 24 * 3600
+REMINDER_INTERVAL_SECONDS = 300
 LOST_LOCK = (
     "stopped polling: the database connection holding the active lock broke, so a standby may "
     "take over; restart this process to stand by (or to take over again)"
@@ -134,6 +137,7 @@ async def _serve(
             _reconcile_periodically(reconciler, settings.reconcile_interval)
         )
         expiring = asyncio.create_task(_delete_expired_daily(writer, settings.retention_days))
+        reminding = asyncio.create_task(_remind_periodically(writer, readers, catalog))
         logger.info(
             "started as @{}: {} products, {} admins",
             username or "(unknown: getMe failed)",
@@ -143,7 +147,8 @@ async def _serve(
         await poller.run(stop, grace=settings.shutdown_grace)
         reconciling.cancel()
         expiring.cancel()
-        await asyncio.gather(reconciling, expiring, return_exceptions=True)
+        reminding.cancel()
+        await asyncio.gather(reconciling, expiring, reminding, return_exceptions=True)
         stopping_since = poller.stopped_at or time.monotonic()
         remaining = STOP_BUDGET_SECONDS - (time.monotonic() - stopping_since)
         await outbox.stop(within=max(0.2, remaining))
@@ -211,6 +216,16 @@ async def _delete_expired_daily(writer: Writer, days: int) -> None:
             if any(deleted.values()):
                 logger.info("deleted rows older than {} days: {}", days, deleted)
         await asyncio.sleep(RETENTION_INTERVAL_SECONDS)
+
+
+async def _remind_periodically(writer: Writer, readers: SessionFactory, catalog: Catalog) -> None:
+    """At start (what fell due while the bot was down), then every few minutes."""
+    while True:
+        try:
+            await queue_due_reminders(writer, readers, catalog)
+        except Exception as exc:
+            logger.error("could not look for due reminders: {!r}", exc)
+        await asyncio.sleep(REMINDER_INTERVAL_SECONDS)
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 # Product ids and entitlement keys: they appear in commands, payloads and messages as they are.
 NAME_PATTERN = r"^[a-z0-9_]{1,32}$"
+# Telegram's Stars subscriptions: the one period it allows (2592000 s), and the highest price.
+SUBSCRIPTION_PERIOD = timedelta(days=30)
+SUBSCRIPTION_MAX_PRICE = 10_000
 
 
 class ProductKind(StrEnum):
@@ -34,15 +37,21 @@ class Product(BaseModel):
     grants: tuple[Annotated[str, Field(pattern=NAME_PATTERN)], ...] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _duration_matches_kind(self) -> Product:
+    def _fits_its_kind(self) -> Product:
         if self.kind is ProductKind.TIMED and self.duration_days is None:
             raise ValueError("duration_days is required for a timed product")
-        if self.kind is ProductKind.ONE_TIME and self.duration_days is not None:
+        if self.kind is not ProductKind.TIMED and self.duration_days is not None:
             raise ValueError("duration_days is only for timed products")
+        if self.kind is ProductKind.SUBSCRIPTION and self.price > SUBSCRIPTION_MAX_PRICE:
+            raise ValueError(f"a subscription costs at most {SUBSCRIPTION_MAX_PRICE} Stars")
         return self
 
     @property
     def duration(self) -> timedelta | None:
+        """How long one payment gives access: None (forever) for a one-time product; a
+        subscription's payment runs to the date Telegram gives, which is one period on."""
+        if self.kind is ProductKind.SUBSCRIPTION:
+            return SUBSCRIPTION_PERIOD
         return timedelta(days=self.duration_days) if self.duration_days else None
 
 
@@ -68,11 +77,6 @@ class Catalog:
     @property
     def ids(self) -> list[str]:
         return list(self._products)
-
-    @property
-    def for_sale(self) -> list[Product]:
-        # Subscriptions load and are listed, but are sold in a later release.
-        return [p for p in self._products.values() if p.kind is not ProductKind.SUBSCRIPTION]
 
 
 def load_catalog(path: Path) -> Catalog:

@@ -16,13 +16,22 @@ from bot.catalog import Catalog, Product, ProductKind
 from bot.services.buyers import BuyerReport
 from bot.services.goodwill import GoodwillEvent, GrantResult, RevokeResult
 from bot.services.sales import SalesFigures
+from bot.services.subscriptions import (
+    AfterRefund,
+    ChangeResult,
+    ChangeStatus,
+    SubscriptionAfterRefund,
+    SubscriptionState,
+    status_of,
+)
 from entitlements import ActiveEntitlement, GrantedKey
-from storage.models import Payment, Refund
+from storage.models import Payment, Refund, Subscription
 
 COMMANDS: dict[str, str] = {
     "shop": "browse the products",
     "buy": "buy a product: /buy <product_id>",
     "mypurchases": "what you own and your receipts",
+    "subscriptions": "your subscriptions: cancel or resume them",
     "paysupport": "help with a payment",
     "terms": "terms of sale",
     "help": "list the commands",
@@ -105,16 +114,23 @@ def when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def price(product: Product) -> str:
+    """Plain text: what the product costs (a subscription, each month)."""
+    if product.kind is ProductKind.SUBSCRIPTION:
+        return f"{stars(product.price)} a month"
+    return stars(product.price)
+
+
 def product_line(product: Product) -> str:
     gives = ", ".join(escape(key) for key in product.grants)
     match product.kind:
         case ProductKind.TIMED:
             term = f"for {product.duration_days} days"
         case ProductKind.SUBSCRIPTION:
-            term = "monthly subscription, coming soon"
+            term = "renews every 30 days until you cancel"
         case _:
             term = "forever"
-    return f"<b>{escape(product.title)}</b>: {stars(product.price)}, gives {gives} ({term})"
+    return f"<b>{escape(product.title)}</b>: {price(product)}, gives {gives} ({term})"
 
 
 def welcome(catalog: Catalog) -> str:
@@ -137,7 +153,7 @@ def shop(catalog: Catalog) -> str:
 
 
 def _product_ids(catalog: Catalog, room: int) -> str:
-    return fit_lines([f"<code>{p.id}</code>" for p in catalog.for_sale], room, ", ")
+    return fit_lines([f"<code>{p.id}</code>" for p in catalog], room, ", ")
 
 
 def unknown_product(catalog: Catalog, asked: str) -> str:
@@ -151,11 +167,26 @@ def buy_usage(catalog: Catalog) -> str:
 
 
 def already_owned(product: Product) -> str:
+    if product.kind is ProductKind.SUBSCRIPTION:
+        return (
+            f"You already subscribe to {escape(product.title)}; see /subscriptions to resume "
+            "or cancel it."
+        )
     return f"You already own {escape(product.title)}; see /mypurchases."
 
 
-def not_for_sale(product: Product) -> str:
-    return f"{escape(product.title)} cannot be bought yet. See /shop for what is available."
+def subscription_offer(product: Product) -> str:
+    return (
+        f"🧾 Subscription: <b>{escape(product.title)}</b>, {price(product)}\n"
+        f"{escape(product.description)}\n\n"
+        "Telegram charges it every 30 days until you cancel, which you can do any time in "
+        "/subscriptions: you keep what you paid for to the end of its month."
+    )
+
+
+def subscribe_button(product: Product) -> str:
+    """Plain text (buttons take no HTML)."""
+    return f"Subscribe: {price(product)}"
 
 
 def entitlement_term(expires_at: datetime | None) -> str:
@@ -173,6 +204,37 @@ def payment_confirmation(
     head = f"{head}\nYou bought <b>{escape(product.title)}</b> for {stars(product.price)}.\n"
     head += "You now have:\n"
     tail = f"\n\nCharge id (quote it to /paysupport): <code>{escape(charge_id)}</code>"
+    items = [f"• {escape(e.key)}, {entitlement_term(e.expires_at)}" for e in granted]
+    room = MESSAGE_LIMIT - visible_length(head) - visible_length(tail)
+    return head + fit_lines(items, room) + tail
+
+
+def subscription_confirmation(
+    product: Product,
+    amount: int,
+    granted: Sequence[GrantedKey],
+    charge_id: str,
+    *,
+    first: bool,
+    renews_on: datetime,
+    recovered: bool = False,
+) -> str:
+    """A subscription's first payment, or a renewal: what it gives, and the next renewal."""
+    title = f"<b>{escape(product.title)}</b>"
+    if recovered:
+        head = "We found a payment of yours that had not reached us, and completed it.\n"
+    else:
+        head = "Thank you, payment received!\n" if first else ""
+    head += (
+        f"You subscribed to {title} for {stars(amount)} a month.\n"
+        if first
+        else f"Your subscription to {title} renewed for {stars(amount)}.\n"
+    )
+    head += "You now have:\n"
+    tail = (
+        f"\n\nNext renewal on {when(renews_on)}; cancel any time in /subscriptions.\n"
+        f"Charge id (quote it to /paysupport): <code>{escape(charge_id)}</code>"
+    )
     items = [f"• {escape(e.key)}, {entitlement_term(e.expires_at)}" for e in granted]
     room = MESSAGE_LIMIT - visible_length(head) - visible_length(tail)
     return head + fit_lines(items, room) + tail
@@ -212,9 +274,11 @@ def admin_payment_without_product(user_id: int, payment: Payment) -> str:
 
 def my_purchases(
     active: Iterable[ActiveEntitlement],
+    subscriptions: Sequence[Subscription],
     payments: Sequence[Payment],
     refunds: dict[str, Refund],
     catalog: Catalog,
+    now: datetime,
 ) -> str:
     owned = [f"• {escape(a.key)}, {entitlement_term(a.expires_at)}" for a in active]
     if not owned and not payments:
@@ -233,12 +297,97 @@ def my_purchases(
             f"  charge id <code>{escape(p.telegram_payment_charge_id)}</code>"
         )
     # What the buyer holds comes first; the payments get the room it leaves.
-    text = "You own:\n" + (fit_lines(owned, MESSAGE_LIMIT // 2) if owned else "nothing right now")
+    text = "You own:\n" + (fit_lines(owned, MESSAGE_LIMIT // 4) if owned else "nothing right now")
+    if subscriptions:
+        lines = [subscription_line(sub, catalog, now) for sub in subscriptions]
+        text += "\n\nSubscriptions (/subscriptions to cancel or resume):\n"
+        text += fit_lines(lines, MESSAGE_LIMIT // 4)
     if receipts:
         head = "\n\nYour payments:\n"
         room = MESSAGE_LIMIT - visible_length(text) - len(head)
         text += head + fit_lines(receipts, room)
     return text
+
+
+def subscription_line(subscription: Subscription, catalog: Catalog, now: datetime) -> str:
+    """One subscription and where it stands: renews, cancelled, or ended, and when."""
+    title = _title_of(subscription.product_id, catalog)
+    status = status_of(subscription, now)
+    match status.state:
+        case SubscriptionState.RENEWS:
+            state = f"renews on {when(status.on)}"
+        case SubscriptionState.CANCELED:
+            state = f"cancelled, ends on {when(status.on)}"
+        case _:
+            state = f"ended on {when(status.on)}"
+    return f"• <b>{title}</b>: {state}"
+
+
+NO_SUBSCRIPTIONS = "You have no subscriptions. See /shop for what you can subscribe to."
+
+
+def subscriptions_list(
+    subscriptions: Sequence[Subscription], catalog: Catalog, now: datetime
+) -> str:
+    """What /subscriptions shows; the buttons below it cancel or resume."""
+    if not subscriptions:
+        return NO_SUBSCRIPTIONS
+    head = "Your subscriptions:\n"
+    tail = (
+        "\n\nCancelling stops the renewal; you keep what you paid for to the end of its "
+        "month. A subscription you cancel inside Telegram shows here as renewing until its "
+        "date, then as ended."
+    )
+    lines = [subscription_line(sub, catalog, now) for sub in subscriptions]
+    return head + fit_lines(lines, MESSAGE_LIMIT - len(head) - len(tail)) + tail
+
+
+def renewal_button(title: str, *, cancel: bool) -> str:
+    """Plain text (buttons take no HTML)."""
+    return f"{'Cancel' if cancel else 'Resume'} {title}"
+
+
+def renewal_changed(result: ChangeResult) -> str:
+    """For a button's alert: plain text, at most ALERT_LIMIT characters."""
+    sub = result.subscription
+    match result.status:
+        case ChangeStatus.DONE if sub is not None and sub.is_canceled:
+            text = (
+                "Cancelled: it will not renew. You keep it until "
+                f"{when(sub.subscription_expiration_date)}."
+            )
+        case ChangeStatus.DONE if sub is not None:
+            text = f"Resumed: it renews on {when(sub.subscription_expiration_date)}."
+        case ChangeStatus.FAILED:
+            text = (
+                f"Telegram did not accept it ({shorten(result.error or 'no answer', 80)}). "
+                "Nothing changed; please try again in a minute."
+            )
+        case ChangeStatus.UNCHANGED:
+            text = "Nothing to change: see the list as it is now."
+        case _:
+            text = "There is no such subscription of yours."
+    return shorten(text, ALERT_LIMIT)
+
+
+def reminder_timed(product: Product, ends_at: datetime) -> str:
+    return (
+        f"⏰ Your <b>{escape(product.title)}</b> ends on {when(ends_at)}, in about a day.\n"
+        f"Buy it again to add {product.duration_days} more days from then."
+    )
+
+
+def reminder_subscription(product: Product, ends_at: datetime) -> str:
+    return (
+        f"⏰ Your subscription to <b>{escape(product.title)}</b> ends on {when(ends_at)}, in "
+        "about a day: you cancelled its renewal. Resume it to keep it, for "
+        f"{price(product)}."
+    )
+
+
+def buy_again_button(product: Product) -> str:
+    """Plain text (buttons take no HTML)."""
+    return f"Buy again: {price(product)}"
 
 
 def refund_notice(
@@ -358,6 +507,37 @@ def refund_done(
         change = "It had granted nothing, so the buyer's access is unchanged; the buyer is told."
     charge = escape(payment.telegram_payment_charge_id)
     return f"{head}\n{change}\nCharge id: <code>{charge}</code>"
+
+
+def subscription_after_refund(after: SubscriptionAfterRefund, now: datetime) -> str:
+    """To the admin, after the refund of a subscription's payment: what became of it."""
+    sub = after.subscription
+    status = status_of(sub, now)
+    match after.outcome:
+        case AfterRefund.CANCELED if status.state is SubscriptionState.ENDED:
+            return "Its subscription is cancelled and has ended: Telegram will not renew it."
+        case AfterRefund.CANCELED:
+            return (
+                "Its subscription is cancelled: Telegram will not renew it, and the buyer keeps "
+                f"the later periods paid for, until {when(status.on)}."
+            )
+        case AfterRefund.FAILED:
+            return (
+                "Telegram did not cancel its subscription's renewal "
+                f"(“{escape(shorten(after.error or 'no answer', QUOTE_LIMIT))}”): it renews on "
+                f"{when(sub.subscription_expiration_date)}. Send the same /refund again to "
+                "retry the cancellation; the refund is not repeated."
+            )
+    match status.state:
+        case SubscriptionState.RENEWS:
+            return (
+                f"The subscription goes on: Telegram renews it on {when(status.on)} (the buyer "
+                "can cancel it in /subscriptions)."
+            )
+        case SubscriptionState.CANCELED:
+            return f"The subscription does not renew; it ends on {when(status.on)}."
+        case _:
+            return f"The subscription ended on {when(status.on)}."
 
 
 def refund_failed(error: str) -> str:

@@ -7,7 +7,9 @@ once. Expiry needs no scheduler: an entitlement past its end is simply not activ
 
 Timed grants of one key queue back to back: a second purchase starts where the first ends.
 Revoking one (a refund) ends it and moves the periods queued after it earlier by the time it
-had left, so the user keeps, from now, exactly the time the unrevoked payments bought.
+had left, so the user keeps, from now, exactly the time the unrevoked payments bought. A period
+whose end is fixed elsewhere (a Stars subscription's: `Grant.until`) runs beside the others
+instead, from its grant to that date, and no refund of another period moves it.
 
     async with sessions() as session:
         await grant_for_charge(session, user_id=7, charge_id="stx1", keys=["pro"],

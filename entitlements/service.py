@@ -34,12 +34,19 @@ def _active_at(now: datetime) -> ColumnElement[bool]:
 
 @dataclass(frozen=True)
 class Grant:
-    """What one payment gives: `keys` to `user_id`, forever or each for `duration`."""
+    """What one payment gives: `keys` to `user_id`, forever, each for `duration` (queued after
+    the user's current period of the key), or each until `until`.
+
+    `until` is for a period whose end someone else's calendar fixes, such as a Stars
+    subscription's: it runs from the grant to that date, beside any other period of the key
+    rather than after it, so that no refund of another period moves it.
+    """
 
     user_id: int
     charge_id: str
     keys: tuple[str, ...]
     duration: timedelta | None = None
+    until: datetime | None = None
 
 
 async def _current_ends(
@@ -90,7 +97,15 @@ async def grant_many(
         keys = []
         for key in dict.fromkeys(grant.keys):
             starts_at, expires_at = now, None
-            if grant.duration is not None:
+            if grant.until is not None:
+                # A date already past (a payment found late) gives a period already over.
+                starts_at, expires_at = min(now, grant.until), grant.until
+                pair = (grant.user_id, key)
+                if pair in ends:  # a timed grant later in this batch queues after it
+                    ends[pair] = max(ends[pair], grant.until)
+                elif pair in timed and grant.until > now:
+                    ends[pair] = grant.until
+            elif grant.duration is not None:
                 starts_at = max(now, ends.get((grant.user_id, key), now))
                 expires_at = ends[(grant.user_id, key)] = starts_at + grant.duration
             keys.append(GrantedKey(key, starts_at, expires_at))

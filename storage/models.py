@@ -81,6 +81,53 @@ class Payment(SQLModel, table=True):
     source: str = "update"
     paid_at: datetime = _timestamp()
     recorded_at: datetime = _timestamp()
+    # A subscription's payment names the subscription by its first charge (its own id on the
+    # first payment, see `Subscription`); None for any other payment.
+    subscription_charge_id: str | None = Field(default=None, index=True)
+    # A subscription's payment: when the period it paid for ends (Telegram's field).
+    subscription_expiration_date: datetime | None = _timestamp(nullable=True)
+
+    # Telegram's flags, which follow from the link to the first charge.
+    @property
+    def is_recurring(self) -> bool:
+        return self.subscription_charge_id is not None
+
+    @property
+    def is_first_recurring(self) -> bool:
+        return self.subscription_charge_id == self.telegram_payment_charge_id
+
+
+class Subscription(SQLModel, table=True):
+    """A Stars subscription, keyed by its first charge; each renewal is a `Payment` naming it.
+
+    Telegram is asked about a subscription with the id of its first charge
+    (editUserStarSubscription), and every renewal carries the first payment's invoice payload,
+    which is how a renewal finds its subscription. Access is in `Entitlement` rows, one per
+    paid period, like any payment's.
+    """
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint(
+            "telegram_payment_charge_id", name="uq_subscriptions_telegram_payment_charge_id"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_payment_charge_id: str  # the first payment's
+    user_id: int = Field(sa_type=TelegramId, index=True)
+    product_id: str
+    invoice_payload: str
+    # When the latest paid period ends: Telegram charges the next renewal then.
+    subscription_expiration_date: datetime = _timestamp()
+    # The bot cancelled the renewal (the buyer's Cancel, or a refund of the first charge). A
+    # cancellation made inside Telegram is not reported to bots: it shows as no renewal.
+    is_canceled: bool = False
+    # Set when a refund ended the paid period early and the renewal is cancelled: the
+    # subscription is over although its expiration date is still ahead.
+    ended_at: datetime | None = _timestamp(nullable=True)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
 
 
 class Refund(SQLModel, table=True):
@@ -149,6 +196,7 @@ class OutboxPriority(IntEnum):
     PAYMENT_NOTICE = 0  # a buyer's payment confirmation or refund notice
     REPLY = 1  # an answer to something a user asked
     ADMIN_NOTICE = 2  # a notice to an admin (support requests, payments to refund)
+    REMINDER = 3  # "your access ends tomorrow": useful a day ahead, never urgent
 
 
 # The messages not yet sent nor given up: the rows the sender reads, in its order.

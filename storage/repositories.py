@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from storage.models import (
     OutboxPriority,
     Payment,
     Refund,
+    Subscription,
     SupportRequest,
     SyncState,
     utcnow,
@@ -117,6 +119,152 @@ class PaymentRepository:
             .limit(1)
         )
         return (await self.session.exec(statement)).first()
+
+
+class SubscriptionRepository:
+    """Stars subscriptions, each keyed by its first charge (see `Subscription`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, telegram_payment_charge_id: str) -> Subscription | None:
+        """By the charge id of its first payment."""
+        statement = (
+            select(Subscription)
+            .where(Subscription.telegram_payment_charge_id == telegram_payment_charge_id)
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.exec(statement)).first()
+
+    async def get_by_id(self, subscription_id: int) -> Subscription | None:
+        """By row id: what a button names, since a charge id may not fit in its 64 bytes."""
+        return await self.session.get(Subscription, subscription_id, populate_existing=True)
+
+    async def list_for_user(self, user_id: int) -> Sequence[Subscription]:
+        """The user's subscriptions, the newest first."""
+        statement = (
+            select(Subscription)
+            .where(Subscription.user_id == user_id)
+            .order_by(col(Subscription.id).desc())
+        )
+        return (await self.session.exec(statement)).all()
+
+    async def latest_for_payloads(
+        self, pairs: set[tuple[int, str]]
+    ) -> dict[tuple[int, str], Subscription]:
+        """The newest subscription of each (user_id, invoice_payload) that has one: every
+        renewal carries its first payment's payload."""
+        if not pairs:
+            return {}
+        statement = (
+            select(Subscription)
+            .where(
+                col(Subscription.user_id).in_({user for user, _ in pairs}),
+                col(Subscription.invoice_payload).in_({payload for _, payload in pairs}),
+            )
+            .order_by(col(Subscription.id))
+        )
+        found = {(s.user_id, s.invoice_payload): s for s in (await self.session.exec(statement))}
+        return {pair: subscription for pair, subscription in found.items() if pair in pairs}
+
+    async def running_products(
+        self, user_ids: Iterable[int], product_ids: Iterable[str], now: datetime
+    ) -> dict[int, set[str]]:
+        """Which of `product_ids` each of `user_ids` has a subscription to that has not ended
+        (cancelled or not); users with none are left out."""
+        users, products = set(user_ids), set(product_ids)
+        if not users or not products:
+            return {}
+        statement = select(Subscription.user_id, Subscription.product_id).where(
+            col(Subscription.user_id).in_(users),
+            col(Subscription.product_id).in_(products),
+            col(Subscription.ended_at).is_(None),
+            col(Subscription.subscription_expiration_date) > now,
+        )
+        running: dict[int, set[str]] = {}
+        for user_id, product_id in (await self.session.exec(statement)).all():
+            running.setdefault(user_id, set()).add(product_id)
+        return running
+
+    async def by_first_charges(self, charge_ids: Iterable[str]) -> dict[str, Subscription]:
+        wanted = set(charge_ids)
+        if not wanted:
+            return {}
+        statement = select(Subscription).where(
+            col(Subscription.telegram_payment_charge_id).in_(wanted)
+        )
+        return {s.telegram_payment_charge_id: s for s in (await self.session.exec(statement))}
+
+    async def extend(self, subscription_id: int, expiration: datetime, now: datetime) -> None:
+        """A renewal was paid: the subscription runs to `expiration` (never earlier)."""
+        statement = (
+            update(Subscription)
+            .where(
+                col(Subscription.id) == subscription_id,
+                col(Subscription.subscription_expiration_date) < expiration,
+            )
+            .values(subscription_expiration_date=expiration, updated_at=now)
+        )
+        await self.session.exec(statement)
+
+    async def set_canceled(
+        self, subscription_id: int, is_canceled: bool, now: datetime, *, ended: bool = False
+    ) -> None:
+        """Record what Telegram did to the renewal; `ended`: a refund also ended the period."""
+        values: dict[str, Any] = {"is_canceled": is_canceled, "updated_at": now}
+        if ended:
+            values["ended_at"] = now
+        statement = update(Subscription).where(col(Subscription.id) == subscription_id)
+        await self.session.exec(statement.values(**values))
+
+
+@dataclass(frozen=True)
+class PaidPeriod:
+    """The latest period a user holds through payments for one product."""
+
+    user_id: int
+    product_id: str
+    telegram_payment_charge_id: str
+    subscription_charge_id: str | None
+    expires_at: datetime
+
+
+async def latest_paid_periods(
+    session: AsyncSession, product_ids: Iterable[str], now: datetime
+) -> list[PaidPeriod]:
+    """For each user and each of `product_ids` they hold through a payment now or later, the
+    payment whose period ends last (not refunded), and that end."""
+    products = set(product_ids)
+    if not products:
+        return []
+    ends = func.max(Entitlement.expires_at)
+    statement = (
+        select(Payment, ends)
+        .join(
+            Entitlement,
+            col(Entitlement.telegram_payment_charge_id) == col(Payment.telegram_payment_charge_id),
+        )
+        .where(
+            col(Payment.product_id).in_(products),
+            col(Entitlement.revoked_at).is_(None),
+            col(Entitlement.expires_at) > now,
+        )
+        .group_by(col(Payment.id))  # one payment: PostgreSQL allows its other columns
+    )
+    latest: dict[tuple[int, str], PaidPeriod] = {}
+    for payment, end in (await session.exec(statement)).all():
+        assert end is not None  # only periods with an end are selected
+        key = (payment.user_id, payment.product_id)
+        known = latest.get(key)
+        if known is None or end > known.expires_at:
+            latest[key] = PaidPeriod(
+                payment.user_id,
+                payment.product_id,
+                payment.telegram_payment_charge_id,
+                payment.subscription_charge_id,
+                end,
+            )
+    return list(latest.values())
 
 
 class RefundRepository:

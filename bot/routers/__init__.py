@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.routers import admin, checkout, fallback, purchases, refunds, shop, start, support
+from bot.routers import (
+    admin,
+    checkout,
+    fallback,
+    purchases,
+    refunds,
+    shop,
+    start,
+    subscriptions,
+    support,
+)
 
 
 def create_routers() -> list[Router]:
@@ -21,6 +31,7 @@ def create_routers() -> list[Router]:
         start.create_router(),
         shop.create_router(),
         purchases.create_router(),
+        subscriptions.create_router(),
         support.create_router(),
         fallback.create_router(),
     ]

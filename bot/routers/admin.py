@@ -26,8 +26,9 @@ from bot.services.refunds import (
     parse_refund_args,
     refund_payment,
 )
+from bot.services.renewals import end_after_refund
 from bot.services.support import RefundButton, RefundStep, confirm_keyboard
-from storage import SessionFactory, Writer
+from storage import SessionFactory, Writer, utcnow
 from storage.locks import Locks
 
 ADMIN_BUTTON_PREFIX = f"{RefundButton.__prefix__}:"
@@ -79,7 +80,8 @@ async def cmd_refund(
         admin_id=message.from_user.id,
         reason=request.reason,
     )
-    await message.answer(describe(result, catalog, request.telegram_payment_charge_id))
+    text = describe(result, catalog, request.telegram_payment_charge_id)
+    await message.answer(text + await _after_refund(bot, writer, readers, result))
 
 
 async def on_refund_button(
@@ -123,7 +125,8 @@ async def on_refund_confirmed(
         admin_id=query.from_user.id,
         reason="support request",
     )
-    await _edit_or_send(query, bot, describe(result, catalog, charge_id))
+    text = describe(result, catalog, charge_id)
+    await _edit_or_send(query, bot, text + await _after_refund(bot, writer, readers, result))
 
 
 async def on_refund_cancelled(query: CallbackQuery, bot: Bot) -> None:
@@ -177,6 +180,22 @@ def describe(result: AdminRefundResult, catalog: Catalog, charge_id: str) -> str
             return texts.refund_outcome_unknown(result.error or "no answer")
         case _:
             return texts.refund_unknown(charge_id)
+
+
+async def _after_refund(
+    bot: Bot, writer: Writer, readers: SessionFactory, result: AdminRefundResult
+) -> str:
+    """A refunded subscription's payment: cancel the renewal as the rules say (see
+    `end_after_refund`), and a line for the admin on what became of the subscription."""
+    refunded = (
+        AdminRefundStatus.REFUNDED,
+        AdminRefundStatus.REFUNDED_ELSEWHERE,
+        AdminRefundStatus.ALREADY_REFUNDED,  # sending /refund again retries a cancellation
+    )
+    if result.payment is None or result.status not in refunded:
+        return ""
+    after = await end_after_refund(bot, writer, readers, result.payment)
+    return "" if after is None else "\n" + texts.subscription_after_refund(after, utcnow())
 
 
 async def _edit_or_send(query: CallbackQuery, bot: Bot, text: str) -> None:

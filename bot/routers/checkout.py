@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -88,6 +89,14 @@ async def on_successful_payment(message: Message, payments: PaymentRecorder) -> 
         currency=payment.currency,
         invoice_payload=payment.invoice_payload,
         paid_at=message.date,
+        is_recurring=bool(payment.is_recurring),
+        # Telegram marks a subscription's first payment; a renewal comes without the flag.
+        is_first_recurring=bool(payment.is_first_recurring) if payment.is_recurring else None,
+        subscription_expiration_date=_utc(payment.subscription_expiration_date),
     )
     # An exception here fails the update, so the inbox hands it to this handler again.
     await payments.record(facts, raw=message.model_dump(mode="json", exclude_none=True))
+
+
+def _utc(unix_time: int | None) -> datetime | None:
+    return datetime.fromtimestamp(unix_time, UTC) if unix_time is not None else None

@@ -1,4 +1,4 @@
-"""/mypurchases: what the buyer owns now, and their receipts."""
+"""/mypurchases: what the buyer owns now, their subscriptions, and their receipts."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from aiogram.types import Message
 from bot import texts
 from bot.catalog import Catalog
 from entitlements import list_active
-from storage import PaymentRepository, RefundRepository, SessionFactory
+from storage import (
+    PaymentRepository,
+    RefundRepository,
+    SessionFactory,
+    SubscriptionRepository,
+    utcnow,
+)
 
 
 def create_router() -> Router:
@@ -21,11 +27,13 @@ def create_router() -> Router:
 async def cmd_mypurchases(message: Message, readers: SessionFactory, catalog: Catalog) -> None:
     if message.from_user is None:
         return
-    user_id = message.from_user.id
+    user_id, now = message.from_user.id, utcnow()
     async with readers() as session:
-        active = await list_active(session, user_id)
+        active = await list_active(session, user_id, now=now)
+        subscriptions = await SubscriptionRepository(session).list_for_user(user_id)
         payments = await PaymentRepository(session).list_for_user(user_id, limit=20)
         refunds = await RefundRepository(session).refunded_among(
             [p.telegram_payment_charge_id for p in payments]
         )
-    await message.answer(texts.my_purchases(active, payments, refunds, catalog))
+    text = texts.my_purchases(active, subscriptions, payments, refunds, catalog, now)
+    await message.answer(text)

@@ -1,16 +1,23 @@
-"""/shop with a button per product, /buy <id>, and the invoice they send."""
+"""/shop with a button per product, /buy <id>, and the invoice (or, for a subscription, the
+invoice link) they send."""
 
 from __future__ import annotations
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, LabeledPrice, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LabeledPrice,
+    Message,
+)
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from loguru import logger
 
 from bot import texts
-from bot.catalog import Catalog, Product
+from bot.buttons import BuyButton
+from bot.catalog import SUBSCRIPTION_PERIOD, Catalog, Product, ProductKind
 from bot.services.offers import STARS, PayloadSigner
 from bot.services.ownership import OwnershipLookup
 
@@ -19,19 +26,15 @@ def create_router() -> Router:
     router = Router(name=__name__)
     router.message.register(cmd_shop, Command("shop"))
     router.message.register(cmd_buy, Command("buy"))
-    router.callback_query.register(on_buy_button, BuyCallback.filter())
+    router.callback_query.register(on_buy_button, BuyButton.filter())
     return router
-
-
-class BuyCallback(CallbackData, prefix="buy"):
-    product_id: str
 
 
 def shop_keyboard(catalog: Catalog) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for product in catalog:
-        label = f"{product.title}: {texts.stars(product.price)}"
-        builder.button(text=label, callback_data=BuyCallback(product_id=product.id))
+        label = f"{product.title}: {texts.price(product)}"
+        builder.button(text=label, callback_data=BuyButton(product_id=product.id))
     builder.adjust(1)
     return builder.as_markup()
 
@@ -59,7 +62,7 @@ async def cmd_buy(
 
 async def on_buy_button(
     query: CallbackQuery,
-    callback_data: BuyCallback,
+    callback_data: BuyButton,
     bot: Bot,
     catalog: Catalog,
     signer: PayloadSigner,
@@ -87,13 +90,13 @@ async def offer_product(
     if product is None:
         await bot.send_message(chat_id, texts.unknown_product(catalog, product_id))
         return
-    if product not in catalog.for_sale:
-        await bot.send_message(chat_id, texts.not_for_sale(product))
-        return
     if await ownership.already_owns(buyer_id, product):
         await bot.send_message(chat_id, texts.already_owned(product))
         return
-    await send_invoice(bot, chat_id, product, signer)
+    if product.kind is ProductKind.SUBSCRIPTION:
+        await send_subscription_link(bot, chat_id, product, signer)
+    else:
+        await send_invoice(bot, chat_id, product, signer)
 
 
 async def send_invoice(bot: Bot, chat_id: int, product: Product, signer: PayloadSigner) -> None:
@@ -107,3 +110,28 @@ async def send_invoice(bot: Bot, chat_id: int, product: Product, signer: Payload
         prices=[LabeledPrice(label=product.title, amount=product.price)],
     )
     logger.info("invoice sent chat={} product={} price={}", chat_id, product.id, product.price)
+
+
+async def send_subscription_link(
+    bot: Bot, chat_id: int, product: Product, signer: PayloadSigner
+) -> None:
+    """Only an invoice link can carry a subscription period (sendInvoice cannot): the buyer
+    gets it as a button. Telegram then charges every period until the subscription is
+    cancelled, each renewal repeating this link's payload."""
+    link = await bot.create_invoice_link(
+        title=product.title,
+        description=product.description,
+        payload=signer.encode(product.id, product.price),
+        currency=STARS,
+        prices=[LabeledPrice(label=product.title, amount=product.price)],
+        subscription_period=int(SUBSCRIPTION_PERIOD.total_seconds()),
+    )
+    button = InlineKeyboardButton(text=texts.subscribe_button(product), url=link)
+    await bot.send_message(
+        chat_id,
+        texts.subscription_offer(product),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]),
+    )
+    logger.info(
+        "invoice link sent chat={} product={} price={}", chat_id, product.id, product.price
+    )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from loguru import logger
 
-from bot.catalog import Catalog
+from bot.catalog import Catalog, ProductKind
 from bot.services.offers import OfferCheck, PayloadSigner, Refusal, check_offer
 from bot.services.ownership import OwnershipLookup
 from storage import AUDIT_PRE_CHECKOUT, Writer, add_audit_events
@@ -53,7 +53,10 @@ async def decide(
     except Exception as exc:  # slow, locked, failing: whatever it is, the buyer gets an answer
         logger.error("pre-checkout: database did not answer in time ({!r}), refusing", exc)
         return OfferCheck(product, Refusal.TEMPORARY)
-    return OfferCheck(product, Refusal.ALREADY_OWNED) if owned else check
+    if not owned:
+        return check
+    subscribed = product.kind is ProductKind.SUBSCRIPTION
+    return OfferCheck(product, Refusal.ALREADY_SUBSCRIBED if subscribed else Refusal.ALREADY_OWNED)
 
 
 async def audit_decision(

@@ -69,8 +69,8 @@ class Refusal(StrEnum):
     PRICE_CHANGED = "price_changed"
     AMOUNT_MISMATCH = "amount_mismatch"
     WRONG_CURRENCY = "wrong_currency"
-    NOT_FOR_SALE = "not_for_sale"
     ALREADY_OWNED = "already_owned"
+    ALREADY_SUBSCRIBED = "already_subscribed"
     TEMPORARY = "temporary"
 
 
@@ -85,10 +85,10 @@ REFUSAL_MESSAGES = {
     "Open /shop for a fresh invoice.",
     Refusal.WRONG_CURRENCY: "This shop accepts Telegram Stars (XTR) only. "
     "Open /shop for a Stars invoice.",
-    Refusal.NOT_FOR_SALE: "This product cannot be bought yet, so nothing was charged. "
-    "See /shop for what is available.",
     Refusal.ALREADY_OWNED: "You already own this, so nothing was charged. "
     "See /mypurchases for what you have.",
+    Refusal.ALREADY_SUBSCRIBED: "You already have this subscription, so nothing was charged. "
+    "See /subscriptions to resume or cancel it.",
     Refusal.TEMPORARY: "Temporary problem, please try again in a minute. Nothing was charged.",
 }
 
@@ -122,8 +122,6 @@ def check_offer(
     product = catalog.get(offer.product_id)
     if product is None:
         return OfferCheck(None, Refusal.PRODUCT_GONE)
-    if product not in catalog.for_sale:
-        return OfferCheck(product, Refusal.NOT_FOR_SALE)
     if offer.price != product.price:
         return OfferCheck(product, Refusal.PRICE_CHANGED)
     if total_amount != offer.price:

@@ -5,6 +5,12 @@ confirmation owed to the buyer and its audit row. Payments that reach the writer
 stored with a few statements for all of them (see `storage.writer`), with the same outcome as
 one after another: the first of two payments for a one-time product grants, the second is
 referred to a person.
+
+A subscription's payments take the same path. The first one stores the subscription (keyed by
+its charge id) and grants until Telegram's `subscription_expiration_date`; each renewal is a
+payment of its own that names the subscription, found by the invoice payload every renewal
+repeats, and grants until its new expiration date. A renewal delivered twice is one charge id,
+stored and granted once.
 """
 
 from __future__ import annotations
@@ -19,12 +25,21 @@ from loguru import logger
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
-from bot.catalog import Catalog, Product, ProductKind
+from bot.catalog import SUBSCRIPTION_PERIOD, Catalog, Product
 from bot.services.offers import Offer, PayloadSigner
-from bot.services.ownership import owns
+from bot.services.ownership import Holdings, holdings_of, owns
 from bot.services.retry import with_db_retry
-from entitlements import Grant, GrantedKey, grant_many, held_keys
-from storage import AuditRepository, OutboxPriority, OutboxRepository, Payment, Writer, utcnow
+from entitlements import Grant, GrantedKey, grant_many
+from storage import (
+    AuditRepository,
+    OutboxPriority,
+    OutboxRepository,
+    Payment,
+    Subscription,
+    SubscriptionRepository,
+    Writer,
+    utcnow,
+)
 from storage.locks import buyer_lock, lock_rows_of
 from storage.repositories import Row, audit_row, insert_many_ignoring_conflict, outbox_row
 
@@ -45,6 +60,11 @@ class PaymentFacts:
     invoice_payload: str
     provider_payment_charge_id: str | None = None
     paid_at: datetime = field(default_factory=utcnow)
+    # A subscription's payment (Telegram's fields). A Star transaction says only that it is
+    # one: whether it is the first and when its period ends are then worked out on storing.
+    is_recurring: bool = False
+    is_first_recurring: bool | None = None
+    subscription_expiration_date: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +72,55 @@ class PaymentOutcome:
     recorded: bool  # False: this charge was already stored, nothing changed
     product: Product | None
     granted: tuple[GrantedKey, ...] = ()
+
+
+@dataclass(frozen=True)
+class KnownSubscription:
+    """The buyer's newest subscription with a payment's invoice payload, as stored so far."""
+
+    first_charge_id: str
+    expiration: datetime
+    going: bool  # neither cancelled by the bot nor ended by a refund
+
+    @classmethod
+    def of(cls, subscription: Subscription) -> KnownSubscription:
+        going = not subscription.is_canceled and subscription.ended_at is None
+        return cls(
+            subscription.telegram_payment_charge_id,
+            subscription.subscription_expiration_date,
+            going,
+        )
+
+
+@dataclass(frozen=True)
+class SubscriptionPayment:
+    """Where a subscription's payment belongs: the subscription's first charge (None: a renewal
+    of a subscription this shop never stored), and when the period it paid for ends."""
+
+    first: bool
+    subscription_charge_id: str | None
+    expiration: datetime
+
+
+def place_in_subscription(
+    facts: PaymentFacts, known: KnownSubscription | None
+) -> SubscriptionPayment:
+    """The rule for a subscription's payment, given the buyer's newest subscription with the same
+    invoice payload. Telegram's flags decide when it sent them; a Star transaction found by
+    reconciliation has none, and is a renewal of a subscription still going, else a first
+    payment. Without Telegram's date, a period ends one SUBSCRIPTION_PERIOD after the previous
+    one (or after the payment, if that came later)."""
+    charge_id = facts.telegram_payment_charge_id
+    first = facts.is_first_recurring
+    if first is None:
+        first = known is None or known.first_charge_id == charge_id or not known.going
+    if first or known is None:
+        end = facts.subscription_expiration_date or facts.paid_at + SUBSCRIPTION_PERIOD
+        # A renewal of a subscription never stored here grants its period all the same.
+        return SubscriptionPayment(first, charge_id if first else None, end)
+    start = max(known.expiration, facts.paid_at)
+    end = facts.subscription_expiration_date or start + SUBSCRIPTION_PERIOD
+    return SubscriptionPayment(False, known.first_charge_id, end)
 
 
 @dataclass(frozen=True)
@@ -112,10 +181,11 @@ class PaymentRecorder:
         now = utcnow()
         offers = [self.signer.decode(p.facts.invoice_payload) for p in payments]
         products = [self.catalog.get(offer.product_id) if offer else None for offer in offers]
+        placed = await self._place_in_subscriptions(session, payments)
         rows: dict[str, Row] = {}
         for reported, offer in zip(payments, offers, strict=True):
             charge_id = reported.facts.telegram_payment_charge_id
-            rows.setdefault(charge_id, _payment_row(reported, offer, now))
+            rows.setdefault(charge_id, _payment_row(reported, offer, placed.get(charge_id), now))
         table = Payment.__table__  # type: ignore[attr-defined]
         added = await insert_many_ignoring_conflict(
             session, table, list(rows.values()), table.c.id, table.c.telegram_payment_charge_id
@@ -125,7 +195,8 @@ class PaymentRecorder:
         # to grant from what the buyer holds, so those decisions take turns.
         buyers = {p.facts.user_id for p in payments if p.facts.telegram_payment_charge_id in new}
         await lock_rows_of(session, [buyer_lock(user_id) for user_id in buyers])
-        held = await self._held_one_time_keys(session, payments, products, new)
+        holdings = await self._holdings(session, payments, products, new, placed)
+        await self._store_subscriptions(session, [rows[c] for c in new], now)
         outcomes: list[PaymentOutcome | None] = []
         grants: list[tuple[int, _Reported, Product, Grant]] = []
         messages: list[Row] = []
@@ -136,21 +207,28 @@ class PaymentRecorder:
             if row_id is None:
                 outcomes.append(PaymentOutcome(recorded=False, product=product))
                 continue
-            user_held = held.setdefault(facts.user_id, set())
-            if product is None or owns(product, user_held):
+            period = placed.get(charge_id)
+            renewal = period is not None and not period.first
+            user_holds = holdings.get(facts.user_id, Holdings())
+            if product is None or (not renewal and owns(product, user_holds)):
                 # Money taken for nothing we can give: a product gone from the catalog, or a
-                # second payment for a one-time product (two invoices paid back to back both
-                # passed pre-checkout before either was stored). Keep it; a person refunds it.
+                # second payment for a one-time product or a subscription (two invoices paid
+                # back to back both passed pre-checkout before either was stored). Keep it; a
+                # person refunds it (which also cancels such a subscription's renewal).
                 messages += self._referral(Payment(id=row_id, **rows[charge_id]), product)
                 outcomes.append(PaymentOutcome(recorded=True, product=product))
             else:
                 grant = Grant(facts.user_id, charge_id, product.grants, product.duration)
+                if period is not None:  # a subscription's period ends on Telegram's date
+                    until = period.expiration
+                    grant = Grant(facts.user_id, charge_id, product.grants, until=until)
                 grants.append((index, reported, product, grant))
-                user_held.update(product.grants)
+                holdings[facts.user_id] = user_holds.with_product(product)
                 outcomes.append(None)  # filled in below, once granted
         granted = await grant_many(session, [grant for *_, grant in grants], now=now)
         for (index, reported, product, _), keys in zip(grants, granted, strict=True):
-            messages.append(self._confirmation(reported, product, keys, now))
+            period = placed.get(reported.facts.telegram_payment_charge_id)
+            messages.append(self._confirmation(reported, product, keys, period, now))
             outcomes[index] = PaymentOutcome(True, product, tuple(keys))
         done = [outcome for outcome in outcomes if outcome is not None]
         assert len(done) == len(payments)
@@ -160,22 +238,76 @@ class PaymentRecorder:
         )
         return done
 
-    async def _held_one_time_keys(
+    async def _place_in_subscriptions(
+        self, session: AsyncSession, payments: Sequence[_Reported]
+    ) -> dict[str, SubscriptionPayment]:
+        """Where each subscription's payment belongs, by charge id, in one look-up. A renewal
+        paid in the same batch as its first payment finds the subscription that one starts.
+        The pre-checkout sells no second subscription to a product while one runs, so a buyer's
+        invoice payload names one subscription."""
+        recurring = [p.facts for p in payments if p.facts.is_recurring]
+        pairs = {(f.user_id, f.invoice_payload) for f in recurring}
+        stored = await SubscriptionRepository(session).latest_for_payloads(pairs)
+        known = {pair: KnownSubscription.of(s) for pair, s in stored.items()}
+        placed: dict[str, SubscriptionPayment] = {}
+        for facts in recurring:
+            pair = (facts.user_id, facts.invoice_payload)
+            period = placed.setdefault(
+                facts.telegram_payment_charge_id, place_in_subscription(facts, known.get(pair))
+            )
+            previous = known.get(pair)
+            if period.first:
+                known[pair] = KnownSubscription(
+                    facts.telegram_payment_charge_id, period.expiration, True
+                )
+            elif previous is not None:
+                end = max(previous.expiration, period.expiration)
+                known[pair] = KnownSubscription(previous.first_charge_id, end, previous.going)
+        return placed
+
+    async def _holdings(
         self,
         session: AsyncSession,
         payments: Sequence[_Reported],
         products: Sequence[Product | None],
         new: dict[str, int],
-    ) -> dict[int, set[str]]:
-        """What the buyers of new one-time payments hold now, in one look-up."""
-        buyers: set[int] = set()
-        keys: set[str] = set()
+        placed: dict[str, SubscriptionPayment],
+    ) -> dict[int, Holdings]:
+        """What the buyers of new payments (other than renewals) already have, in a query or
+        two, before this batch's own subscriptions are stored."""
+        asked: list[tuple[int, Product]] = []
         for reported, product in zip(payments, products, strict=True):
-            is_new = reported.facts.telegram_payment_charge_id in new
-            if is_new and product is not None and product.kind is ProductKind.ONE_TIME:
-                buyers.add(reported.facts.user_id)
-                keys.update(product.grants)
-        return await held_keys(session, buyers, keys)
+            charge_id = reported.facts.telegram_payment_charge_id
+            period = placed.get(charge_id)
+            if product is not None and charge_id in new and (period is None or period.first):
+                asked.append((reported.facts.user_id, product))
+        return await holdings_of(session, {u for u, _ in asked}, [p for _, p in asked])
+
+    async def _store_subscriptions(
+        self, session: AsyncSession, stored: Sequence[Row], now: datetime
+    ) -> None:
+        """New subscriptions for the first payments among the payments just stored, and each
+        renewal's new expiration date on its subscription."""
+        first, renewals = [], []
+        for row in stored:
+            if row["subscription_charge_id"] == row["telegram_payment_charge_id"]:
+                first.append(row)
+            elif row["subscription_charge_id"] is not None:
+                renewals.append(row)
+        table = Subscription.__table__  # type: ignore[attr-defined]
+        await insert_many_ignoring_conflict(
+            session, table, [_subscription_row(row, now) for row in first], table.c.id
+        )
+        if not renewals:
+            return
+        repository = SubscriptionRepository(session)
+        subscriptions = await repository.by_first_charges(
+            row["subscription_charge_id"] for row in renewals
+        )
+        for row in renewals:
+            subscription_id = subscriptions[row["subscription_charge_id"]].id
+            assert subscription_id is not None
+            await repository.extend(subscription_id, row["subscription_expiration_date"], now)
 
     def _referral(self, payment: Payment, product: Product | None) -> list[Row]:
         """A payment that granted nothing: tell the buyer, and every admin how to refund it."""
@@ -206,11 +338,28 @@ class PaymentRecorder:
         return messages
 
     def _confirmation(
-        self, reported: _Reported, product: Product, granted: Sequence[GrantedKey], now: datetime
+        self,
+        reported: _Reported,
+        product: Product,
+        granted: Sequence[GrantedKey],
+        period: SubscriptionPayment | None,
+        now: datetime,
     ) -> Row:
-        charge_id = reported.facts.telegram_payment_charge_id
+        facts = reported.facts
+        charge_id = facts.telegram_payment_charge_id
         recovered = reported.source is not PaymentSource.UPDATE
-        text = texts.payment_confirmation(product, granted, charge_id, recovered=recovered)
+        if period is None:
+            text = texts.payment_confirmation(product, granted, charge_id, recovered=recovered)
+        else:
+            text = texts.subscription_confirmation(
+                product,
+                facts.total_amount,
+                granted,
+                charge_id,
+                first=period.first,
+                renews_on=period.expiration,
+                recovered=recovered,
+            )
         return outbox_row(
             reported.facts.user_id,
             text,
@@ -220,9 +369,13 @@ class PaymentRecorder:
         )
 
 
-def _payment_row(reported: _Reported, offer: Offer | None, now: datetime) -> Row:
+def _payment_row(
+    reported: _Reported, offer: Offer | None, period: SubscriptionPayment | None, now: datetime
+) -> Row:
     facts = reported.facts
     return {
+        "subscription_charge_id": period.subscription_charge_id if period else None,
+        "subscription_expiration_date": period.expiration if period else None,
         "telegram_payment_charge_id": facts.telegram_payment_charge_id,
         "provider_payment_charge_id": facts.provider_payment_charge_id,
         "user_id": facts.user_id,
@@ -233,6 +386,19 @@ def _payment_row(reported: _Reported, offer: Offer | None, now: datetime) -> Row
         "source": reported.source,
         "paid_at": facts.paid_at,
         "recorded_at": now,
+    }
+
+
+def _subscription_row(first_payment: Row, now: datetime) -> Row:
+    return {
+        "telegram_payment_charge_id": first_payment["telegram_payment_charge_id"],
+        "user_id": first_payment["user_id"],
+        "product_id": first_payment["product_id"],
+        "invoice_payload": first_payment["invoice_payload"],
+        "subscription_expiration_date": first_payment["subscription_expiration_date"],
+        "is_canceled": False,
+        "created_at": now,
+        "updated_at": now,
     }
 
 

@@ -99,6 +99,8 @@ class Reconciler:
                 currency=STARS,
                 invoice_payload=source.invoice_payload or "",
                 paid_at=transaction.date,
+                # A subscription's payment, first or renewal: stored as such (see payments).
+                is_recurring=source.subscription_period is not None,
             )
             outcome = await self.payments.record(
                 facts,

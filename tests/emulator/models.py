@@ -118,6 +118,7 @@ class CheckoutResult:
     answered_in: float | None
     successful_payment_update_id: int | None
     query_id: str | None = None  # the pre_checkout_query this checkout answered
+    subscription_period: int | None = None  # paid through a subscription's invoice link
 
 
 @dataclass
@@ -132,10 +133,45 @@ class Charge:
     currency: str
     date: int
     refunded: bool = False
+    # A subscription's payment: its period (seconds), and the first charge of its subscription.
+    subscription_period: int | None = None
+    subscription_id: str | None = None
 
     @property
     def user_id(self) -> int:
         return self.user.id
+
+
+@dataclass
+class StarSubscription:
+    """A user's Stars subscription as Telegram keeps it, named by its first charge."""
+
+    first_charge_id: str
+    user: User
+    amount: int
+    payload: str
+    currency: str
+    period: int
+    expiration_date: int  # Unix time: the next renewal
+    canceled_by_bot: bool = False
+    charge_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class InvoiceLink:
+    """An invoice link the bot created; paying it as a subscription needs the period."""
+
+    url: str
+    title: str
+    description: str
+    payload: str
+    currency: str
+    prices: list[JSON]
+    subscription_period: int | None
+
+    @property
+    def total_amount(self) -> int:
+        return sum(int(price["amount"]) for price in self.prices)
 
 
 @dataclass(frozen=True)

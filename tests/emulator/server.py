@@ -29,8 +29,10 @@ from tests.emulator.models import (
     Charge,
     CheckoutResult,
     Fault,
+    InvoiceLink,
     Request,
     SentInvoice,
+    StarSubscription,
     UploadedFile,
     User,
     bad_request,
@@ -160,6 +162,16 @@ class BotAPIEmulator:
     @property
     def invoices(self) -> list[SentInvoice]:
         return self.telegram.invoices
+
+    @property
+    def invoice_links(self) -> dict[str, InvoiceLink]:
+        """The links createInvoiceLink made, by URL."""
+        return self.telegram.invoice_links
+
+    @property
+    def subscriptions(self) -> dict[str, StarSubscription]:
+        """Stars subscriptions, by the charge id of their first payment."""
+        return self.telegram.ledger.subscriptions
 
     @property
     def confirmed_offset(self) -> int:
@@ -303,13 +315,15 @@ class BotAPIEmulator:
         payload: str | None = None,
         total_amount: int | None = None,
         currency: str | None = None,
+        link: str | None = None,
         timeout: float = PAYMENT_ANSWER_TIMEOUT,
     ) -> CheckoutResult:
         """The user pays an invoice: pre_checkout_query, the bot's answer, then the payment.
 
         Title, payload, amount and currency come from the invoice the bot sent in
-        `invoice_message`; explicit values override them (to pay a forged payload or a
-        wrong amount). Telegram gives the bot `timeout` seconds to answer.
+        `invoice_message`, or from the invoice `link` it created; explicit values override
+        them (to pay a forged payload or a wrong amount). Telegram gives the bot `timeout`
+        seconds to answer.
         """
         answered = await self.pre_checkout(
             user,
@@ -317,11 +331,34 @@ class BotAPIEmulator:
             payload=payload,
             total_amount=total_amount,
             currency=currency,
+            link=link,
             timeout=timeout,
         )
         if not answered.ok:
             return answered
         return self.complete_payment(answered)
+
+    async def pay_link(
+        self, user: User, link: str, *, timeout: float = PAYMENT_ANSWER_TIMEOUT
+    ) -> CheckoutResult:
+        """The user opens an invoice link (createInvoiceLink) and pays it: a link with a
+        subscription_period starts a subscription (see `renew`)."""
+        return await self.pay(user, link=link, timeout=timeout)
+
+    def renew(self, charge_id: str, *, deliver: bool = True) -> CheckoutResult:
+        """Telegram charges the next period of the subscription `charge_id` belongs to: a new
+        charge and Star transaction, and (`deliver`) a successful_payment with is_recurring and
+        the new subscription_expiration_date. A subscription the bot cancelled does not renew
+        (ValueError)."""
+        charge, update_id = self.telegram.renew(charge_id, deliver=deliver)
+        return CheckoutResult(
+            True,
+            None,
+            charge.charge_id,
+            None,
+            update_id,
+            subscription_period=charge.subscription_period,
+        )
 
     async def pre_checkout(
         self,
@@ -331,6 +368,7 @@ class BotAPIEmulator:
         payload: str | None = None,
         total_amount: int | None = None,
         currency: str | None = None,
+        link: str | None = None,
         timeout: float = PAYMENT_ANSWER_TIMEOUT,
     ) -> CheckoutResult:
         """The first half of `pay`: the user presses Pay and the bot answers (or not).
@@ -339,14 +377,21 @@ class BotAPIEmulator:
         at once after their pre-checkouts.
         """
         self.add_user(user)
-        invoice = None if invoice_message is None else self._invoice_of(_as_dict(invoice_message))
+        invoice: SentInvoice | InvoiceLink | None = None
+        if invoice_message is not None:
+            invoice = self._invoice_of(_as_dict(invoice_message))
+        elif link is not None:
+            invoice = self.telegram.invoice_links.get(link)
+            if invoice is None:
+                raise ValueError(f"{link} is not an invoice link the bot created")
         payload = payload if payload is not None else (invoice.payload if invoice else None)
         if total_amount is None and invoice is not None:
             total_amount = invoice.total_amount
         currency = currency or (invoice.currency if invoice else "XTR")
         if payload is None or total_amount is None:
             raise ValueError("pay() needs the invoice message, or payload and total_amount")
-        query_id = self.telegram.start_checkout(user, currency, total_amount, payload)
+        period = invoice.subscription_period if isinstance(invoice, InvoiceLink) else None
+        query_id = self.telegram.start_checkout(user, currency, total_amount, payload, period)
         pending = self.telegram.pre_checkouts[query_id]
         try:
             ok, error_message, answered_at = await asyncio.wait_for(
@@ -359,16 +404,23 @@ class BotAPIEmulator:
         answered_in = answered_at - pending.queued_at
         if not ok:
             return CheckoutResult(False, error_message, None, answered_in, None)
-        return CheckoutResult(True, None, None, answered_in, None, query_id=query_id)
+        return CheckoutResult(
+            True, None, None, answered_in, None, query_id=query_id, subscription_period=period
+        )
 
     def complete_payment(self, accepted: CheckoutResult) -> CheckoutResult:
         """The second half of `pay`: Telegram takes the Stars and sends successful_payment."""
         if not accepted.ok or accepted.query_id is None:
             raise ValueError("only a pre-checkout the bot accepted can be paid")
-        query = self.telegram.pre_checkouts[accepted.query_id].query
+        pending = self.telegram.pre_checkouts[accepted.query_id]
+        query = pending.query
         user = self.telegram.chats.private_chat_of(query["from"]["id"])
         charge, update_id = self.telegram.complete_payment(
-            user, query["currency"], query["total_amount"], query["invoice_payload"]
+            user,
+            query["currency"],
+            query["total_amount"],
+            query["invoice_payload"],
+            pending.subscription_period,
         )
         return dataclasses.replace(
             accepted, charge_id=charge.charge_id, successful_payment_update_id=update_id

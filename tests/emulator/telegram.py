@@ -24,6 +24,7 @@ from tests.emulator.models import (
     JSON,
     ApiError,
     Charge,
+    InvoiceLink,
     SentInvoice,
     UploadedFile,
     User,
@@ -46,6 +47,9 @@ MAX_CALLBACK_ANSWER_LENGTH = 200
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_PAYLOAD_BYTES = 128
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # what a bot may send as a file
+# Stars subscriptions: the one period Telegram allows (30 days), and the highest price.
+SUBSCRIPTION_PERIOD = 2592000
+MAX_SUBSCRIPTION_PRICE = 10000
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 
 Handler = Callable[[JSON], Any]
@@ -68,6 +72,7 @@ class PendingCheckout:
 
     query: JSON
     queued_at: float
+    subscription_period: int | None = None  # paying a subscription's invoice link
     answer: asyncio.Future[tuple[bool, str | None, float]] = dataclasses.field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -95,6 +100,7 @@ class FakeTelegram:
         self.ledger = StarsLedger()
         self.updates = UpdateQueue()
         self.invoices: list[SentInvoice] = []
+        self.invoice_links: dict[str, InvoiceLink] = {}
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.callback_queries: dict[str, JSON] = {}
         self.callback_answers: dict[str, JSON] = {}
@@ -109,6 +115,7 @@ class FakeTelegram:
             "getWebhookInfo": self.get_webhook_info,
             "sendMessage": self.send_message,
             "sendInvoice": self.send_invoice,
+            "createInvoiceLink": self.create_invoice_link,
             "sendDocument": self.send_document,
             "editMessageText": self.edit_message_text,
             "editMessageCaption": self.edit_message_caption,
@@ -122,6 +129,7 @@ class FakeTelegram:
             "deleteMyCommands": self.delete_my_commands,
             "answerPreCheckoutQuery": self.answer_pre_checkout_query,
             "refundStarPayment": self.refund_star_payment,
+            "editUserStarSubscription": self.edit_user_star_subscription,
             "getStarTransactions": self.get_star_transactions,
             "getMyStarBalance": lambda _: {"amount": self.ledger.balance},
             "getChat": self.get_chat,
@@ -219,6 +227,38 @@ class FakeTelegram:
             )
         )
         return message
+
+    def create_invoice_link(self, params: JSON) -> str:
+        """A link anyone may pay; with subscription_period, Telegram renews it every period."""
+        _check_invoice(params)
+        period = params.get("subscription_period")
+        if period is not None:
+            if period != SUBSCRIPTION_PERIOD:
+                raise SpecViolation(
+                    f"subscription_period must be {SUBSCRIPTION_PERIOD}, got {period}",
+                    answer="SUBSCRIPTION_PERIOD_INVALID",
+                )
+            if params["currency"] != "XTR":
+                raise SpecViolation(
+                    "subscription_period needs the currency XTR", answer="CURRENCY_INVALID"
+                )
+            amount = sum(int(price["amount"]) for price in params["prices"])
+            if amount > MAX_SUBSCRIPTION_PRICE:
+                raise SpecViolation(
+                    f"a subscription costs at most {MAX_SUBSCRIPTION_PRICE} Stars, got {amount}",
+                    answer="SUBSCRIPTION_PRICE_INVALID",
+                )
+        url = "https://t.me/$" + secrets.token_urlsafe(16)
+        self.invoice_links[url] = InvoiceLink(
+            url=url,
+            title=params["title"],
+            description=params["description"],
+            payload=params["payload"],
+            currency=params["currency"],
+            prices=params["prices"],
+            subscription_period=period,
+        )
+        return url
 
     def send_document(self, params: JSON) -> JSON:
         """A file: uploaded (the bytes are in the request's `files`) or named by file_id/URL."""
@@ -355,7 +395,14 @@ class FakeTelegram:
 
     # -- payments -------------------------------------------------------------------------
 
-    def start_checkout(self, user: User, currency: str, amount: int, payload: str) -> str:
+    def start_checkout(
+        self,
+        user: User,
+        currency: str,
+        amount: int,
+        payload: str,
+        subscription_period: int | None = None,
+    ) -> str:
         """Queue a pre_checkout_query; its answer resolves the returned id's future."""
         query_id = unique_query_id()
         query = {
@@ -365,7 +412,9 @@ class FakeTelegram:
             "total_amount": amount,
             "invoice_payload": payload,
         }
-        self.pre_checkouts[query_id] = PendingCheckout(query=query, queued_at=time.monotonic())
+        self.pre_checkouts[query_id] = PendingCheckout(
+            query=query, queued_at=time.monotonic(), subscription_period=subscription_period
+        )
         self.updates.queue({"pre_checkout_query": query})
         return query_id
 
@@ -381,21 +430,55 @@ class FakeTelegram:
         return True
 
     def complete_payment(
-        self, user: User, currency: str, amount: int, payload: str
+        self,
+        user: User,
+        currency: str,
+        amount: int,
+        payload: str,
+        subscription_period: int | None = None,
     ) -> tuple[Charge, int]:
-        """Telegram took the Stars: ledger entry, then the successful_payment message."""
-        charge = self.ledger.record_payment(user, amount, payload, currency)
-        payment = {
-            "currency": currency,
-            "total_amount": amount,
-            "invoice_payload": payload,
-            "telegram_payment_charge_id": charge.charge_id,
-            "provider_payment_charge_id": charge.provider_charge_id,
-        }
+        """Telegram took the Stars: ledger entry, then the successful_payment message (a
+        subscription's first, with `subscription_period`)."""
+        charge = self.ledger.record_payment(
+            user, amount, payload, currency, subscription_period=subscription_period
+        )
+        payment = _successful_payment(charge)
+        if subscription_period is not None:
+            subscription = self.ledger.subscriptions[charge.charge_id]
+            payment.update(
+                is_recurring=True,
+                is_first_recurring=True,
+                subscription_expiration_date=subscription.expiration_date,
+            )
+        return charge, self.deliver_payment(user, payment)
+
+    def renew(self, charge_id: str, *, deliver: bool = True) -> tuple[Charge, int | None]:
+        """Telegram charges a subscription's next period: a new charge, and (`deliver`) its
+        successful_payment, a recurring one without is_first_recurring."""
+        charge, subscription = self.ledger.renew(charge_id)
+        if not deliver:
+            return charge, None
+        payment = _successful_payment(charge)
+        payment.update(
+            is_recurring=True, subscription_expiration_date=subscription.expiration_date
+        )
+        return charge, self.deliver_payment(charge.user, payment)
+
+    def deliver_payment(self, user: User, payment: JSON) -> int:
         message = self.chats.add_message(
             user, from_bot=False, content={"successful_payment": payment}
         )
-        return charge, self.updates.queue({"message": message})
+        return self.updates.queue({"message": message})
+
+    def edit_user_star_subscription(self, params: JSON) -> bool:
+        """Only for the first charge of a subscription, and only the user who pays it."""
+        subscription = self.ledger.subscriptions.get(params["telegram_payment_charge_id"])
+        if subscription is None:
+            raise bad_request("CHARGE_ID_INVALID")
+        if subscription.user.id != params["user_id"]:
+            raise bad_request("USER_ID_INVALID")
+        subscription.canceled_by_bot = bool(params["is_canceled"])
+        return True
 
     def refund_star_payment(self, params: JSON) -> bool:
         charge = self.ledger.refund(params["telegram_payment_charge_id"], params["user_id"])
@@ -461,6 +544,16 @@ class FakeTelegram:
         message.clear()
         message.update(updated)
         return copy.deepcopy(message)
+
+
+def _successful_payment(charge: Charge) -> JSON:
+    return {
+        "currency": charge.currency,
+        "total_amount": charge.amount,
+        "invoice_payload": charge.payload,
+        "telegram_payment_charge_id": charge.charge_id,
+        "provider_payment_charge_id": charge.provider_charge_id,
+    }
 
 
 def _formatted(params: JSON, text_field: str, entities_field: str) -> tuple[str, list[JSON]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,6 @@ def test_example_catalog_loads_with_every_kind():
     catalog = load_catalog(DEFAULT_CATALOG)
     kinds = {p.kind for p in catalog}
     assert kinds == set(ProductKind)
-    assert all(p.kind is not ProductKind.SUBSCRIPTION for p in catalog.for_sale)
 
 
 def test_valid_catalog_keeps_file_order(tmp_path):
@@ -52,6 +52,15 @@ def test_valid_catalog_keeps_file_order(tmp_path):
         (('grants = ["gold"]', 'grants = ["R&D"]'), "product gold: grants.0:"),
         (('grants = ["gold"]', f'grants = ["{"k" * 33}"]'), "product gold: grants.0:"),
         (("price = 25", 'price = 25\ncolour = "red"'), "product gold: colour:"),
+        (('kind = "one_time"', 'kind = "one_time"\nduration_days = 30'), "only for timed"),
+        (
+            ('kind = "one_time"', 'kind = "subscription"\nduration_days = 30'),
+            "product gold: product: duration_days is only for timed products",
+        ),
+        (
+            ('price = 25\nkind = "one_time"', 'price = 10001\nkind = "subscription"'),
+            "product gold: product: a subscription costs at most 10000 Stars",
+        ),
     ],
 )
 def test_bad_product_names_file_product_and_field(tmp_path, change, expected):
@@ -60,6 +69,13 @@ def test_bad_product_names_file_product_and_field(tmp_path, change, expected):
         load_catalog(path)
     assert str(path) in str(error.value)
     assert expected in str(error.value)
+
+
+def test_a_subscription_of_at_most_10000_stars_renews_every_30_days(tmp_path):
+    text = VALID.replace('price = 25\nkind = "one_time"', 'price = 10000\nkind = "subscription"')
+    [club] = load_catalog(write(tmp_path, text))
+    assert club.kind is ProductKind.SUBSCRIPTION
+    assert club.duration == timedelta(seconds=2592000)  # Telegram's only subscription period
 
 
 def test_duplicate_ids_are_refused(tmp_path):

@@ -889,6 +889,114 @@ async def test_star_transactions_page_by_offset_and_limit(
         assert status == 400
 
 
+# -- invoice links and subscriptions --------------------------------------------------------
+
+SUBSCRIPTION_PERIOD = 2592000
+
+
+async def subscription_link(bot: Bot, **overrides: Any) -> str:
+    params: dict[str, Any] = {
+        "title": "Club",
+        "description": "Monthly club",
+        "payload": "club:1",
+        "currency": "XTR",
+        "prices": [LabeledPrice(label="Club", amount=75)],
+        "subscription_period": SUBSCRIPTION_PERIOD,
+    }
+    return await bot.create_invoice_link(**{**params, **overrides})
+
+
+async def subscribed(bot: Bot, emu: BotAPIEmulator, user: User) -> str:
+    """A user pays a subscription's link; returns the first charge id."""
+    link = await subscription_link(bot)
+    payment = asyncio.create_task(emu.pay_link(user, link))
+    await answer_next_pre_checkout(bot, emu)
+    result = await payment
+    assert result.ok and result.charge_id is not None
+    return result.charge_id
+
+
+def successful_payment_of(emu: BotAPIEmulator, update_id: int | None) -> Any:
+    update = next(u for u in emu.pending_updates if u["update_id"] == update_id)
+    message = assert_valid_update(emu, update).message
+    assert message is not None and message.successful_payment is not None
+    return message.successful_payment
+
+
+async def test_invoice_links_refuse_any_period_but_30_days_any_currency_but_stars_and_over_10000(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    link = await subscription_link(bot)
+    assert link.startswith("https://t.me/$") and emu.invoice_links[link].subscription_period
+    plain = await subscription_link(bot, subscription_period=None)
+    assert emu.invoice_links[plain].subscription_period is None
+    refused: list[tuple[dict[str, Any], str]] = [
+        ({"subscription_period": 604800}, "SUBSCRIPTION_PERIOD_INVALID"),
+        ({"currency": "USD", "provider_token": "p"}, "CURRENCY_INVALID"),
+        ({"prices": [LabeledPrice(label="Club", amount=10001)]}, "SUBSCRIPTION_PRICE_INVALID"),
+    ]
+    for overrides, answer in refused:
+        with pytest.raises(TelegramBadRequest, match=answer):
+            await subscription_link(bot, **overrides)
+    assert len(emu.violations) == 3
+    emu.violations.clear()
+
+
+async def test_paying_a_link_starts_a_subscription_and_renewals_are_new_charges(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    alice = emu.user(first_name="Alice")
+    link = await subscription_link(bot)
+    payment = asyncio.create_task(emu.pay_link(alice, link))
+    await answer_next_pre_checkout(bot, emu)
+    first = await payment
+    assert first.ok and first.charge_id is not None
+    paid = successful_payment_of(emu, first.successful_payment_update_id)
+    subscription = emu.subscriptions[first.charge_id]
+    assert (paid.is_recurring, paid.is_first_recurring) == (True, True)
+    assert paid.subscription_expiration_date == subscription.expiration_date
+    assert paid.invoice_payload == "club:1" and paid.total_amount == 75
+
+    renewal = emu.renew(first.charge_id)
+    assert renewal.charge_id not in (None, first.charge_id)
+    renewed = successful_payment_of(emu, renewal.successful_payment_update_id)
+    assert (renewed.is_recurring, renewed.is_first_recurring) == (True, None)
+    assert renewed.subscription_expiration_date == paid.subscription_expiration_date + (
+        SUBSCRIPTION_PERIOD
+    )
+    assert renewed.invoice_payload == "club:1"
+    quiet = emu.renew(renewal.charge_id or "", deliver=False)  # a charge of it renews it too
+    assert quiet.successful_payment_update_id is None
+    transactions = (await bot.get_star_transactions()).transactions
+    assert [t.id for t in transactions] == [first.charge_id, renewal.charge_id, quiet.charge_id]
+    for transaction in transactions:
+        assert isinstance(transaction.source, TransactionPartnerUser)
+        assert transaction.source.subscription_period == SUBSCRIPTION_PERIOD
+    assert emu.star_balance == 225
+    assert_answers_match_spec(emu)
+
+
+async def test_edit_user_star_subscription_takes_only_a_first_charge_of_that_user(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    alice, bob = emu.user(first_name="Alice"), emu.user(first_name="Bob")
+    first = await subscribed(bot, emu, alice)
+    renewal = emu.renew(first).charge_id or ""
+    one_time = emu.pay_while_bot_down(alice, payload="gold:1", total_amount=25)
+    for charge_id in ("stxNoSuchCharge", renewal, one_time):
+        with pytest.raises(TelegramBadRequest, match="CHARGE_ID_INVALID"):
+            await bot.edit_user_star_subscription(alice.id, charge_id, is_canceled=True)
+    with pytest.raises(TelegramBadRequest, match="USER_ID_INVALID"):
+        await bot.edit_user_star_subscription(bob.id, first, is_canceled=True)
+    assert not emu.subscriptions[first].canceled_by_bot
+
+    assert await bot.edit_user_star_subscription(alice.id, first, is_canceled=True) is True
+    with pytest.raises(ValueError, match="does not renew"):
+        emu.renew(first)
+    assert await bot.edit_user_star_subscription(alice.id, first, is_canceled=False) is True
+    assert emu.renew(first).ok
+
+
 # -- failure modes ---------------------------------------------------------------------------
 
 

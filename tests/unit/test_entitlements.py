@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
-from entitlements import grant_for_charge, has, has_all, list_active, revoke_for_charge
+from entitlements import (
+    Grant,
+    grant_for_charge,
+    grant_many,
+    has,
+    has_all,
+    list_active,
+    revoke_for_charge,
+)
 from storage import Entitlement
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -173,3 +181,52 @@ async def test_refunding_an_expired_period_moves_nothing(sessions):
         await session.commit()
         [active] = await list_active(session, 1, now=renewed_at)
         assert active.expires_at == renewed_at + DAYS_30
+
+
+async def test_a_period_until_a_fixed_date_runs_from_now_to_it_beside_a_queued_one(sessions):
+    async with sessions() as session:
+        await grant_for_charge(
+            session, user_id=1, charge_id="t1", keys=["club"], duration=DAYS_30, now=NOW
+        )
+        ends = NOW + timedelta(days=20)
+        [[fixed]] = await grant_many(session, [Grant(1, "s1", ("club",), until=ends)], now=NOW)
+        await session.commit()
+        assert (fixed.starts_at, fixed.expires_at) == (NOW, ends)  # not queued after t1
+        [later] = await grant_for_charge(
+            session, user_id=1, charge_id="t2", keys=["club"], duration=DAYS_30, now=NOW
+        )
+    assert later.starts_at == NOW + DAYS_30  # a timed period still queues after them all
+
+
+async def test_refunding_another_period_never_moves_a_fixed_date_period(sessions):
+    ends = NOW + timedelta(days=45)
+    async with sessions() as session:
+        await grant_for_charge(
+            session, user_id=1, charge_id="t1", keys=["club"], duration=DAYS_30, now=NOW
+        )
+        await grant_many(session, [Grant(1, "s1", ("club",), until=ends)], now=NOW)
+        await revoke_for_charge(session, "t1", now=NOW + timedelta(days=1))
+        await session.commit()
+        assert (await periods(session, 1))["s1"] == (NOW, ends)
+
+
+async def test_refunding_a_fixed_date_period_ends_it_and_moves_what_was_queued_after_it(sessions):
+    ends = NOW + timedelta(days=30)
+    async with sessions() as session:
+        await grant_many(session, [Grant(1, "s1", ("club",), until=ends)], now=NOW)
+        await grant_for_charge(
+            session, user_id=1, charge_id="t1", keys=["club"], duration=DAYS_30, now=NOW
+        )
+        refunded_at = NOW + timedelta(days=10)
+        await revoke_for_charge(session, "s1", now=refunded_at)
+        await session.commit()
+        assert (await periods(session, 1))["t1"] == (refunded_at, refunded_at + DAYS_30)
+
+
+async def test_a_fixed_date_already_past_gives_a_period_already_over(sessions):
+    async with sessions() as session:
+        past = NOW - timedelta(days=1)
+        [[granted]] = await grant_many(session, [Grant(1, "s1", ("club",), until=past)], now=NOW)
+        await session.commit()
+        assert (granted.starts_at, granted.expires_at) == (past, past)
+        assert not await has(session, 1, "club", now=NOW)

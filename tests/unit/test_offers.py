@@ -16,7 +16,6 @@ CLUB = Product(
     description="d",
     price=75,
     kind="subscription",
-    duration_days=30,
     grants=("club",),
 )
 CATALOG = Catalog([GOLD, CLUB])
@@ -93,5 +92,6 @@ def test_product_removed_from_the_catalog_is_refused():
     assert "no longer sold" in (result.error_message or "")
 
 
-def test_subscription_is_not_sold_yet():
-    assert check(SIGNER.encode("club", 75), amount=75).refusal is Refusal.NOT_FOR_SALE
+def test_a_subscription_offer_passes_the_same_rules_as_any_other():
+    assert check(SIGNER.encode("club", 75), amount=75).refusal is None
+    assert check(SIGNER.encode("club", 75), amount=70).refusal is Refusal.AMOUNT_MISMATCH

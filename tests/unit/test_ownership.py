@@ -9,19 +9,31 @@ from sqlalchemy.exc import OperationalError
 
 from bot.catalog import load_catalog
 from bot.config import DEFAULT_CATALOG
-from bot.services.ownership import OwnershipLookup, owns
+from bot.services.ownership import Holdings, OwnershipLookup, owns
 from entitlements import grant_for_charge
 from storage import create_engine, create_session_factory, upgrade_schema
 
 CATALOG = load_catalog(DEFAULT_CATALOG)
-GOLD, SUPPORTER, PRO = (CATALOG.get(p) for p in ("gold", "supporter", "pro_month"))
+GOLD, SUPPORTER, PRO, CLUB = (CATALOG.get(p) for p in ("gold", "supporter", "pro_month", "club"))
+
+
+def holding(*keys: str, subscriptions: tuple[str, ...] = ()) -> Holdings:
+    return Holdings(frozenset(keys), frozenset(subscriptions))
 
 
 def test_a_one_time_product_is_owned_when_all_its_keys_are_held():
     assert GOLD and SUPPORTER and PRO
-    assert owns(GOLD, {"gold"}) and owns(GOLD, {"gold", "supporter"})
-    assert not owns(SUPPORTER, {"gold"})
-    assert not owns(PRO, {"pro"})  # timed products are bought again to extend them
+    assert owns(GOLD, holding("gold")) and owns(GOLD, holding("gold", "supporter"))
+    assert not owns(SUPPORTER, holding("gold"))
+    assert not owns(PRO, holding("pro"))  # timed products are bought again to extend them
+
+
+def test_a_subscription_is_owned_while_one_to_it_has_not_ended_whatever_keys_are_held():
+    assert CLUB
+    assert owns(CLUB, holding(subscriptions=("club",)))
+    assert not owns(CLUB, holding("club"))  # a goodwill grant of its key is not a subscription
+    assert holding().with_product(CLUB) == holding(subscriptions=("club",))
+    assert GOLD and holding().with_product(GOLD) == holding("gold")
 
 
 async def test_concurrent_questions_are_answered_by_one_query(sessions, database_url):

@@ -15,8 +15,14 @@ from bot.dispatcher import APOLOGY
 from bot.services.buyers import BuyerReport
 from bot.services.goodwill import GoodwillEvent, GrantResult, GrantStatus, RevokeResult
 from bot.services.sales import PeriodFigures, SalesFigures
+from bot.services.subscriptions import (
+    AfterRefund,
+    ChangeResult,
+    ChangeStatus,
+    SubscriptionAfterRefund,
+)
 from entitlements import ActiveEntitlement, GrantedKey
-from storage import Payment, Refund
+from storage import Payment, Refund, Subscription
 from storage.models import KnownUser
 from storage.reports import Totals
 from tests.emulator import format_text, utf16_len
@@ -89,7 +95,7 @@ REFUNDS = {r.telegram_payment_charge_id: r for r in map(refund, range(0, 20, 2))
 def test_mypurchases_with_twenty_long_payments_fits_and_says_how_many_more():
     active = [ActiveEntitlement(f"key_{k:028d}", None, ("c",)) for k in range(10)]
 
-    shown = assert_fits(texts.my_purchases(active, PAYMENTS, REFUNDS, BIG_CATALOG))
+    shown = assert_fits(texts.my_purchases(active, [], PAYMENTS, REFUNDS, BIG_CATALOG, PAID_AT))
 
     assert charge_id(0) in shown  # the newest first
     assert charge_id(19) not in shown and shown.rstrip().split("\n")[-1].endswith(" more")
@@ -97,7 +103,7 @@ def test_mypurchases_with_twenty_long_payments_fits_and_says_how_many_more():
 
 
 def test_mypurchases_that_fits_lists_everything():
-    shown = assert_fits(texts.my_purchases([], PAYMENTS[:3], {}, BIG_CATALOG))
+    shown = assert_fits(texts.my_purchases([], [], PAYMENTS[:3], {}, BIG_CATALOG, PAID_AT))
     assert all(charge_id(n) in shown for n in range(3)) and "more" not in shown
 
 
@@ -383,3 +389,86 @@ def test_the_export_caption_fits_a_document_caption():
 def test_every_admin_command_fits_the_menu():
     for name, about in texts.ADMIN_COMMANDS.items():
         assert re.fullmatch(r"[a-z0-9_]{1,32}", name) and 1 <= len(about) <= 256
+
+
+def subscription(
+    n: int, *, is_canceled: bool = False, ended_at: datetime | None = None
+) -> Subscription:
+    return Subscription(
+        id=n,
+        telegram_payment_charge_id=charge_id(n),
+        user_id=7,
+        product_id="p0",
+        invoice_payload="v1:p0:100000:n:sig",
+        subscription_expiration_date=PAID_AT + timedelta(days=30),
+        is_canceled=is_canceled,
+        ended_at=ended_at,
+    )
+
+
+SUBSCRIPTIONS = [
+    subscription(n, is_canceled=n % 3 == 1, ended_at=PAID_AT if n % 3 == 2 else None)
+    for n in range(300)
+]
+
+
+def test_a_hundred_subscriptions_fit_their_list_and_mypurchases_with_their_states():
+    shown = assert_fits(texts.subscriptions_list(SUBSCRIPTIONS, BIG_CATALOG, PAID_AT))
+    assert shown.split("\n")[-3].endswith(" more")  # the note on cancelling comes after
+    for state in ("renews on 2026-02-01 00:00 UTC", "cancelled, ends on", "ended on 2026-01-02"):
+        assert state in shown
+    active = [ActiveEntitlement(f"key_{k:028d}", None, ("c",)) for k in range(100)]
+    purchases = texts.my_purchases(active, SUBSCRIPTIONS, PAYMENTS, REFUNDS, BIG_CATALOG, PAID_AT)
+    shown = assert_fits(purchases)
+    assert "Subscriptions (/subscriptions to cancel or resume)" in shown
+    assert charge_id(0) in shown  # the newest payment still shows
+
+
+def test_a_subscription_confirmation_with_many_keys_fits_and_keeps_the_renewal_date():
+    granted = [GrantedKey(f"key_{k:028d}", PAID_AT, PAID_AT) for k in range(500)]
+    for first in (True, False):
+        shown = assert_fits(
+            texts.subscription_confirmation(
+                product(), 10_000, granted, charge_id(1), first=first, renews_on=PAID_AT
+            )
+        )
+        assert "Next renewal on 2026-01-02 00:00 UTC" in shown and charge_id(1) in shown
+
+
+@pytest.mark.parametrize(
+    "outcome", [AfterRefund.CANCELED, AfterRefund.UNCHANGED, AfterRefund.FAILED]
+)
+@pytest.mark.parametrize("ended", [True, False])
+def test_what_a_refund_did_to_a_subscription_is_one_short_line(outcome, ended):
+    after = SubscriptionAfterRefund(
+        outcome, subscription(1, ended_at=PAID_AT if ended else None), error="<" * 5000
+    )
+    shown = assert_fits(texts.subscription_after_refund(after, PAID_AT))
+    assert len(shown) < 500 and "\n" not in shown
+
+
+def test_renewal_alerts_are_plain_text_of_at_most_200():
+    results = [
+        ChangeResult(ChangeStatus.DONE, subscription(1, is_canceled=True)),
+        ChangeResult(ChangeStatus.DONE, subscription(1)),
+        ChangeResult(ChangeStatus.FAILED, subscription(1), "<b>" * 2000),
+        ChangeResult(ChangeStatus.UNCHANGED, subscription(1)),
+        ChangeResult(ChangeStatus.NOT_FOUND),
+    ]
+    for result in results:
+        alert = texts.renewal_changed(result)
+        assert utf16_len(alert) <= texts.ALERT_LIMIT and "&lt;" not in alert
+
+
+def test_reminders_and_the_subscription_offer_fit():
+    club = Product(
+        id="club",
+        title=TITLE,
+        description="<" * 255,
+        price=10_000,
+        kind=ProductKind.SUBSCRIPTION,
+        grants=("club",),
+    )
+    assert "10000 ⭐ a month" in assert_fits(texts.subscription_offer(club))
+    assert_fits(texts.reminder_subscription(club, PAID_AT))
+    assert "3650 more days" in assert_fits(texts.reminder_timed(product(), PAID_AT))

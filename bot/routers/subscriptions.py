@@ -1,0 +1,100 @@
+"""/subscriptions: the buyer's subscriptions with their state, and a Cancel or Resume button
+each, which asks Telegram (editUserStarSubscription) and shows the list as it then stands."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot import texts
+from bot.buttons import RenewalChange, SubscriptionButton
+from bot.catalog import Catalog
+from bot.services.renewals import change_renewal
+from bot.services.subscriptions import (
+    ChangeStatus,
+    SubscriptionState,
+    status_of,
+    subscriptions_of,
+)
+from storage import SessionFactory, Subscription, Writer, utcnow
+
+NOT_MODIFIED = "message is not modified"
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(cmd_subscriptions, Command("subscriptions"))
+    router.callback_query.register(on_renewal_button, SubscriptionButton.filter())
+    return router
+
+
+def renewal_keyboard(
+    subscriptions: Sequence[Subscription], catalog: Catalog
+) -> InlineKeyboardMarkup | None:
+    """Cancel for each subscription that renews, Resume for each cancelled one still running."""
+    builder = InlineKeyboardBuilder()
+    now = utcnow()
+    for subscription in subscriptions:
+        assert subscription.id is not None
+        state = status_of(subscription, now).state
+        if state is SubscriptionState.ENDED:
+            continue
+        cancel = state is SubscriptionState.RENEWS
+        product = catalog.get(subscription.product_id)
+        title = product.title if product else subscription.product_id
+        builder.button(
+            text=texts.renewal_button(title, cancel=cancel),
+            callback_data=SubscriptionButton(
+                change=RenewalChange.CANCEL if cancel else RenewalChange.RESUME,
+                subscription_id=subscription.id,
+            ),
+        )
+    builder.adjust(1)
+    return builder.as_markup() if builder.buttons else None
+
+
+async def cmd_subscriptions(message: Message, readers: SessionFactory, catalog: Catalog) -> None:
+    if message.from_user is None:
+        return
+    subscriptions = await subscriptions_of(readers, message.from_user.id)
+    await message.answer(
+        texts.subscriptions_list(subscriptions, catalog, utcnow()),
+        reply_markup=renewal_keyboard(subscriptions, catalog),
+    )
+
+
+async def on_renewal_button(
+    query: CallbackQuery,
+    callback_data: SubscriptionButton,
+    bot: Bot,
+    writer: Writer,
+    readers: SessionFactory,
+    catalog: Catalog,
+) -> None:
+    result = await change_renewal(
+        bot,
+        writer,
+        readers,
+        user_id=query.from_user.id,
+        subscription_id=callback_data.subscription_id,
+        change=callback_data.change,
+    )
+    await query.answer(texts.renewal_changed(result), show_alert=True)
+    changed = result.status in (ChangeStatus.DONE, ChangeStatus.UNCHANGED)
+    if not changed or not isinstance(query.message, Message):
+        return  # a failure leaves the message as it was, to press again
+    # The list as it stands now, in place of the one pressed (a reminder's button, too).
+    subscriptions = await subscriptions_of(readers, query.from_user.id)
+    try:
+        await query.message.edit_text(
+            texts.subscriptions_list(subscriptions, catalog, utcnow()),
+            reply_markup=renewal_keyboard(subscriptions, catalog),
+        )
+    except TelegramBadRequest as exc:
+        if NOT_MODIFIED not in exc.message:  # a second press shows what the first did
+            raise

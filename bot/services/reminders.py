@@ -1,0 +1,102 @@
+"""Reminders a day before paid access ends: of a timed product, with a button to buy it again,
+and of a cancelled subscription, with a button to resume it.
+
+A task in the bot (`bot.app`) looks for due reminders at start and then every few minutes. A
+reminder is due from REMINDER_LEAD before the end of the latest paid period a buyer holds of a
+product, until that end. It is owed through the outbox under the dedupe key
+`reminder:<charge id>:<end>`, so it is owed once however often it is found: a restart sends none
+twice, and one that fell due while the bot was down goes out at start, while the period still
+runs. A product bought again, renewed, or resumed and renewed before its reminder was found
+ends later, under another charge: that reminder is never owed. One already owed is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from loguru import logger
+
+from bot import texts
+from bot.buttons import BuyButton, RenewalChange, SubscriptionButton
+from bot.catalog import Catalog, Product, ProductKind
+from bot.services.subscriptions import SubscriptionState, status_of
+from storage import (
+    OutboxPriority,
+    OutboxRepository,
+    SessionFactory,
+    Subscription,
+    SubscriptionRepository,
+    Writer,
+    utcnow,
+)
+from storage.repositories import PaidPeriod, Row, latest_paid_periods, outbox_row
+
+REMINDER_LEAD = timedelta(days=1)
+
+
+async def queue_due_reminders(
+    writer: Writer, readers: SessionFactory, catalog: Catalog, *, now: datetime | None = None
+) -> int:
+    """Owe every reminder due at `now` that was not owed before; returns how many are new."""
+    now = now or utcnow()
+    products = {p.id: p for p in catalog if p.kind is not ProductKind.ONE_TIME}
+    async with readers() as session:
+        periods = [
+            period
+            for period in await latest_paid_periods(session, products, now)
+            if period.expires_at <= now + REMINDER_LEAD
+        ]
+        subscriptions = await SubscriptionRepository(session).by_first_charges(
+            p.subscription_charge_id for p in periods if p.subscription_charge_id
+        )
+    messages = [
+        message
+        for period in periods
+        if (message := reminder(period, products[period.product_id], subscriptions, now))
+    ]
+    if not messages:
+        return 0
+    owed = await writer.write(lambda session: OutboxRepository(session).queue_many(messages))
+    if owed:
+        logger.info("reminders owed: {} (of {} due)", owed, len(messages))
+    return owed
+
+
+def reminder(
+    period: PaidPeriod,
+    product: Product,
+    subscriptions: Mapping[str, Subscription],
+    now: datetime,
+) -> Row | None:
+    """The reminder that the period ends, or None when none is owed: a subscription that
+    renews (or that this shop never stored) ends only when Telegram stops renewing it."""
+    if product.kind is ProductKind.TIMED:
+        text = texts.reminder_timed(product, period.expires_at)
+        button = InlineKeyboardButton(
+            text=texts.buy_again_button(product),
+            callback_data=BuyButton(product_id=product.id).pack(),
+        )
+    else:
+        subscription = subscriptions.get(period.subscription_charge_id or "")
+        if subscription is None or subscription.id is None:
+            return None
+        if status_of(subscription, now).state is not SubscriptionState.CANCELED:
+            return None
+        text = texts.reminder_subscription(product, period.expires_at)
+        button = InlineKeyboardButton(
+            text=texts.renewal_button(product.title, cancel=False),
+            callback_data=SubscriptionButton(
+                change=RenewalChange.RESUME, subscription_id=subscription.id
+            ).pack(),
+        )
+    markup = InlineKeyboardMarkup(inline_keyboard=[[button]])
+    end = int(period.expires_at.timestamp())
+    return outbox_row(
+        period.user_id,
+        text,
+        priority=OutboxPriority.REMINDER,
+        reply_markup=markup.model_dump_json(exclude_none=True),
+        dedupe_key=f"reminder:{period.telegram_payment_charge_id}:{end}",
+    )
