@@ -6,7 +6,7 @@ import copy
 import itertools
 import time
 
-from tests.emulator.models import JSON, ApiError, User, bad_request
+from tests.emulator.models import JSON, ApiError, User, bad_request, json_copy
 
 FIRST_USER_ID = 100_000_001
 
@@ -49,13 +49,13 @@ class ChatStore:
         self._last_message_id[user.id] = message_id
         message: JSON = {
             "message_id": message_id,
-            "from": copy.deepcopy(self.bot_user) if from_bot else user.to_dict(),
+            "from": json_copy(self.bot_user) if from_bot else user.to_dict(),
             "chat": user.private_chat(),
             "date": int(time.time()),
-            **copy.deepcopy(content),
+            **json_copy(content),
         }
         self.messages[(user.id, message_id)] = message
-        return copy.deepcopy(message)
+        return json_copy(message)
 
     def get(self, chat_id: object, message_id: object) -> JSON | None:
         if not isinstance(chat_id, int) or not isinstance(message_id, int):

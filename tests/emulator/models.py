@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 JSON = dict[str, Any]
+T = TypeVar("T")
+
+
+def json_copy(value: T) -> T:
+    """A deep copy of JSON data (what Telegram's objects are): a round trip through the C JSON
+    codec is several times faster than copy.deepcopy, which matters in a flood of updates."""
+    copied: T = json.loads(json.dumps(value))
+    return copied
+
+
 NO_HTTP_ANSWER = 0  # the status of a request answered with bytes that are not HTTP
 
 

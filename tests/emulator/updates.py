@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import time
 from collections import Counter
 from collections.abc import Callable
 
-from tests.emulator.models import JSON, ApiError
+from tests.emulator.models import JSON, ApiError, json_copy
 
 # Telegram's answer to allowed_updates=[] (or never set): everything but these.
 NOT_SENT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -43,7 +42,7 @@ class UpdateQueue:
         """Add an update (without update_id); returns the update_id Telegram gave it."""
         update_id = self._next_id
         self._next_id += 1
-        content = copy.deepcopy(body)
+        content = json_copy(body)
         content.pop("update_id", None)
         update = {"update_id": update_id, **content}
         self.pending.append(update)
@@ -73,7 +72,7 @@ class UpdateQueue:
         ready = [u for u in self.pending if allowed(update_kind(u))][:limit]
         self.delivered.update(u["update_id"] for u in ready)
         self.deliveries.update(u["update_id"] for u in ready)
-        return copy.deepcopy(ready)
+        return json_copy(ready)
 
     async def get_updates(
         self,
