@@ -136,7 +136,9 @@ async def _serve(
         reconciling = asyncio.create_task(
             _reconcile_periodically(reconciler, settings.reconcile_interval)
         )
-        expiring = asyncio.create_task(_delete_expired_daily(writer, settings.retention_days))
+        expiring = asyncio.create_task(
+            _delete_expired_daily(writer, readers, settings.retention_days)
+        )
         reminding = asyncio.create_task(_remind_periodically(writer, readers, catalog))
         logger.info(
             "started as @{}: {} products, {} admins",
@@ -205,11 +207,11 @@ async def _reconcile_periodically(reconciler: Reconciler, interval: float) -> No
         await asyncio.sleep(interval)
 
 
-async def _delete_expired_daily(writer: Writer, days: int) -> None:
+async def _delete_expired_daily(writer: Writer, readers: SessionFactory, days: int) -> None:
     """At start, then once a day: delete what is older than RETENTION_DAYS (0: keep it all)."""
     while days > 0:
         try:
-            deleted = await delete_expired(writer, utcnow() - timedelta(days=days))
+            deleted = await delete_expired(writer, readers, utcnow() - timedelta(days=days))
         except Exception as exc:
             logger.error("could not delete rows older than {} days: {!r}", days, exc)
         else:

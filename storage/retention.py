@@ -6,8 +6,11 @@ nobody touched since. Kept forever, as the accounting record: payments, refunds 
 audit rows of payments and refunds, the inbox rows of payment updates, and inbox rows parked as
 failed (for a person to look at) or not handled yet.
 
-Each step deletes at most `chunk` rows in one write through the writer, so no transaction holds
-the write lock for long and the bot's own writes go in between.
+Each step finds at most `chunk` rows on a read connection, then deletes them in one write
+through the writer. The finding, which reads through a whole table when little has expired,
+holds no lock the bot's writes wait for; each delete is short, and the bot's own writes go in
+between. Each step goes on in key order from where the last one ended, so a table is read
+through once, however many rows it keeps.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select
-from sqlmodel import col
+from sqlalchemy import ColumnElement, and_, delete, or_
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
@@ -30,6 +33,7 @@ from storage.models import (
     OutboxMessage,
     SupportRequest,
 )
+from storage.db import SessionFactory
 from storage.writer import Writer
 
 RETENTION_CHUNK = 500
@@ -78,23 +82,34 @@ def _expiring(cutoff: datetime) -> Sequence[_Expiring]:
 
 
 async def delete_expired(
-    writer: Writer, cutoff: datetime, *, chunk: int = RETENTION_CHUNK
+    writer: Writer, readers: SessionFactory, cutoff: datetime, *, chunk: int = RETENTION_CHUNK
 ) -> dict[str, int]:
     """Delete the rows that expired before `cutoff` (see the module docstring), at most `chunk`
     per transaction; returns how many were deleted, by table."""
-    return {e.table: await _delete_in_chunks(writer, e, chunk) for e in _expiring(cutoff)}
+    return {
+        e.table: await _delete_in_chunks(writer, readers, e, chunk) for e in _expiring(cutoff)
+    }
 
 
-async def _delete_in_chunks(writer: Writer, expiring: _Expiring, chunk: int) -> int:
-    async def delete_some(session: AsyncSession) -> int:
-        chosen = select(expiring.key).where(expiring.expired).limit(chunk)
-        statement = delete(expiring.key.table).where(expiring.key.in_(chosen))
-        result = await session.exec(statement)
-        return int(result.rowcount)
-
-    total = 0
+async def _delete_in_chunks(
+    writer: Writer, readers: SessionFactory, expiring: _Expiring, chunk: int
+) -> int:
+    total, after = 0, None
     while True:
-        count = await writer.write(delete_some)
-        total += count
-        if count < chunk:
+        find = select(expiring.key).where(expiring.expired).order_by(expiring.key).limit(chunk)
+        if after is not None:
+            find = find.where(expiring.key > after)
+        async with readers() as session:
+            keys = list((await session.exec(find)).all())
+        if not keys:
             return total
+
+        async def delete_some(session: AsyncSession, keys: list[Any] = keys) -> int:
+            # Expired is checked again: a row may have changed since it was found.
+            statement = delete(expiring.key.table).where(expiring.key.in_(keys), expiring.expired)
+            return int((await session.exec(statement)).rowcount)
+
+        total += await writer.write(delete_some)
+        if len(keys) < chunk:
+            return total
+        after = keys[-1]
