@@ -159,6 +159,7 @@ class Entitlement(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("telegram_payment_charge_id", "key", name="uq_entitlements_charge_key"),
         Index("ix_entitlements_user_key", "user_id", "key"),
+        Index("ix_entitlements_expires_at", "expires_at"),  # reminders: what ends soon
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -230,41 +230,49 @@ class PaidPeriod:
 
 
 async def latest_paid_periods(
-    session: AsyncSession, product_ids: Iterable[str], now: datetime
+    session: AsyncSession, product_ids: Iterable[str], now: datetime, ending_by: datetime
 ) -> list[PaidPeriod]:
-    """For each user and each of `product_ids` they hold through a payment now or later, the
-    payment whose period ends last (not refunded), and that end."""
+    """For each user and each of `product_ids` they hold through a payment now, whose paid
+    access ends by `ending_by`: the payment whose period ends last (not refunded), and that end.
+
+    Only buyers with a grant ending between `now` and `ending_by` are read (by the index on
+    when grants end), not everyone who holds one: a shop's running grants may be many."""
     products = set(product_ids)
     if not products:
         return []
-    ends = func.max(Entitlement.expires_at)
+    joined = col(Entitlement.telegram_payment_charge_id) == col(Payment.telegram_payment_charge_id)
+    running = [
+        col(Payment.product_id).in_(products),
+        col(Entitlement.revoked_at).is_(None),
+        col(Entitlement.expires_at) > now,
+    ]
+    ending_soon = (
+        select(Entitlement.user_id)
+        .join(Payment, joined)
+        .where(*running, col(Entitlement.expires_at) <= ending_by)
+    )
     statement = (
-        select(Payment, ends)
-        .join(
-            Entitlement,
-            col(Entitlement.telegram_payment_charge_id) == col(Payment.telegram_payment_charge_id),
+        select(
+            col(Payment.user_id),
+            col(Payment.product_id),
+            col(Payment.telegram_payment_charge_id),
+            col(Payment.subscription_charge_id),
         )
-        .where(
-            col(Payment.product_id).in_(products),
-            col(Entitlement.revoked_at).is_(None),
-            col(Entitlement.expires_at) > now,
-        )
+        .add_columns(func.max(Entitlement.expires_at))  # select() takes at most four
+        .join(Entitlement, joined)
+        .where(*running, col(Payment.user_id).in_(ending_soon))
         .group_by(col(Payment.id))  # one payment: PostgreSQL allows its other columns
     )
+    rows = await session.exec(statement)  # type: ignore[call-overload]  # five columns
     latest: dict[tuple[int, str], PaidPeriod] = {}
-    for payment, end in (await session.exec(statement)).all():
+    for user_id, product_id, charge_id, subscription_charge_id, end in rows.all():
         assert end is not None  # only periods with an end are selected
-        key = (payment.user_id, payment.product_id)
-        known = latest.get(key)
+        known = latest.get((user_id, product_id))
         if known is None or end > known.expires_at:
-            latest[key] = PaidPeriod(
-                payment.user_id,
-                payment.product_id,
-                payment.telegram_payment_charge_id,
-                payment.subscription_charge_id,
-                end,
+            latest[user_id, product_id] = PaidPeriod(
+                user_id, product_id, charge_id, subscription_charge_id, end
             )
-    return list(latest.values())
+    return [period for period in latest.values() if period.expires_at <= ending_by]
 
 
 class RefundRepository:

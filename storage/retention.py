@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, and_, delete, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import SessionFactory
 from storage.models import (
     AUDIT_PRE_CHECKOUT,
     PAYMENT_MESSAGE_FIELDS,
@@ -33,7 +34,6 @@ from storage.models import (
     OutboxMessage,
     SupportRequest,
 )
-from storage.db import SessionFactory
 from storage.writer import Writer
 
 RETENTION_CHUNK = 500
@@ -86,9 +86,7 @@ async def delete_expired(
 ) -> dict[str, int]:
     """Delete the rows that expired before `cutoff` (see the module docstring), at most `chunk`
     per transaction; returns how many were deleted, by table."""
-    return {
-        e.table: await _delete_in_chunks(writer, readers, e, chunk) for e in _expiring(cutoff)
-    }
+    return {e.table: await _delete_in_chunks(writer, readers, e, chunk) for e in _expiring(cutoff)}
 
 
 async def _delete_in_chunks(

@@ -43,11 +43,7 @@ async def queue_due_reminders(
     now = now or utcnow()
     products = {p.id: p for p in catalog if p.kind is not ProductKind.ONE_TIME}
     async with readers() as session:
-        periods = [
-            period
-            for period in await latest_paid_periods(session, products, now)
-            if period.expires_at <= now + REMINDER_LEAD
-        ]
+        periods = await latest_paid_periods(session, products, now, now + REMINDER_LEAD)
         subscriptions = await SubscriptionRepository(session).by_first_charges(
             p.subscription_charge_id for p in periods if p.subscription_charge_id
         )
