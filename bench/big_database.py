@@ -1,4 +1,4 @@
-"""A shop database with a million payments, written straight with sqlite3 in a minute.
+"""A shop database with a million payments, written by SQLite itself in about 15 seconds.
 
 Each payment comes with what the bot would have stored with it: a timed grant, a sent
 confirmation, its audit row and its inbox row. Buyers are 250,000 users with four payments
@@ -8,7 +8,6 @@ each, so that look-ups by user find history, as in a shop that has run for a whi
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,48 +28,35 @@ def users() -> range:
 
 
 def fill(database: Path, payments: int) -> None:
+    """Rows are made by SQLite (a recursive count), not in Python: a third of the time."""
     migrate(database)
     with sqlite3.connect(database, isolation_level=None) as connection:
         connection.execute("PRAGMA journal_mode=OFF")  # a throwaway file: speed over safety
         connection.execute("PRAGMA synchronous=OFF")
         connection.execute("BEGIN")
-        for statement, rows in _tables(payments):
-            connection.executemany(statement, rows)
+        for insert in INSERTS:
+            connection.execute(
+                f"WITH RECURSIVE n(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM n WHERE x < ?), "
+                f"row(x, u, c, t) AS (SELECT x, ? + x % ?, printf('stxbench%012d', x), "
+                f"datetime(?, '+' || x || ' seconds') FROM n) {insert}",
+                (payments - 1, FIRST_USER, USERS, START.isoformat(sep=" ")),
+            )
         connection.execute("COMMIT")
         connection.execute("PRAGMA journal_mode=WAL")
 
 
-def _tables(payments: int) -> Iterator[tuple[str, Iterator[tuple[object, ...]]]]:
-    def each(row: object) -> Iterator[tuple[object, ...]]:
-        for n in range(payments):
-            yield row(n, FIRST_USER + n % USERS, f"stxbench{n:012d}", START + timedelta(seconds=n))  # type: ignore[operator]
-
-    yield (
-        "INSERT INTO payments (telegram_payment_charge_id, user_id, product_id, total_amount, "
-        "currency, invoice_payload, source, paid_at, recorded_at) VALUES (?,?,?,?,?,?,?,?,?)",
-        each(
-            lambda n, u, c, t: (c, u, "pro_month", 100, "XTR", "v1:pro_month:100", "update", t, t)
-        ),
-    )
-    yield (
-        "INSERT INTO entitlements (user_id, key, telegram_payment_charge_id, starts_at, "
-        "expires_at, granted_at) VALUES (?,?,?,?,?,?)",
-        each(lambda n, u, c, t: (u, "pro", c, t, t + PERIOD, t)),
-    )
-    yield (
-        "INSERT INTO outbox (chat_id, text, dedupe_key, attempts, created_at, next_attempt_at, "
-        "sent_at) VALUES (?,?,?,?,?,?,?)",
-        each(lambda n, u, c, t: (u, "Thank you, payment received!", f"payment:{c}", 0, t, t, t)),
-    )
-    yield (
-        "INSERT INTO audit_events (kind, user_id, telegram_payment_charge_id, decision, raw, "
-        "created_at) VALUES (?,?,?,?,?,?)",
-        each(
-            lambda n, u, c, t: ("successful_payment", u, c, "recorded", '{"total_amount":100}', t)
-        ),
-    )
-    yield (
-        "INSERT INTO inbox (update_id, kind, chat_id, raw, status, attempts, received_at, "
-        "finished_at) VALUES (?,?,?,?,?,?,?,?)",
-        each(lambda n, u, c, t: (1 + n, "message", u, '{"message":{}}', "done", 0, t, t)),
-    )
+# Each reads `row`: x counts from 0, u is the buyer, c the charge id, t when it was paid.
+INSERTS = (
+    "INSERT INTO payments (telegram_payment_charge_id, user_id, product_id, total_amount, "
+    "currency, invoice_payload, source, paid_at, recorded_at) "
+    "SELECT c, u, 'pro_month', 100, 'XTR', 'v1:pro_month:100', 'update', t, t FROM row",
+    "INSERT INTO entitlements (user_id, key, telegram_payment_charge_id, starts_at, expires_at, "
+    f"granted_at) SELECT u, 'pro', c, t, datetime(t, '+{PERIOD.days} days'), t FROM row",
+    "INSERT INTO outbox (chat_id, text, dedupe_key, attempts, created_at, next_attempt_at, "
+    "sent_at) SELECT u, 'Thank you, payment received!', 'payment:' || c, 0, t, t, t FROM row",
+    "INSERT INTO audit_events (kind, user_id, telegram_payment_charge_id, decision, raw, "
+    "created_at) SELECT 'successful_payment', u, c, 'recorded', '{\"total_amount\":100}', t "
+    "FROM row",
+    "INSERT INTO inbox (update_id, kind, chat_id, raw, status, attempts, received_at, "
+    "finished_at) SELECT 1 + x, 'message', u, '{\"message\":{}}', 'done', 0, t, t FROM row",
+)
