@@ -158,29 +158,37 @@ async def test_expired_rows_go_and_the_accounting_record_stays(sessions, writer)
         assert await keys(session, SupportRequest.user_id) == {8}
 
 
-async def test_expired_rows_are_deleted_a_few_per_transaction(sessions, writer):
-    async with sessions() as session:
-        for n in range(7):
-            await queue_outbox(session, f"old {n}", OLD, sent=OLD)
-        await session.commit()
-    per_statement: list[int] = []
+async def delete_observed(sessions, writer, chunk: int) -> tuple[dict[str, int], list, int]:
+    """`delete_expired`, with the outbox statements it ran (each with the rows it touched) and
+    how many commits it made."""
+    statements: list[tuple[str, int]] = []
 
     def seen(_conn, cursor, statement, *_args) -> None:
-        if statement.startswith("DELETE FROM outbox"):
-            per_statement.append(cursor.rowcount)
+        if statement.startswith(("DELETE FROM outbox", "SELECT outbox.id")):
+            statements.append((statement, cursor.rowcount))
 
     async with sessions() as session:
         engine = session.bind.sync_engine
     event.listen(engine, "after_cursor_execute", seen)
     try:
         commits = writer.commits
-        deleted = await delete_expired(writer, sessions, CUTOFF, chunk=3)
+        deleted = await delete_expired(writer, sessions, CUTOFF, chunk=chunk)
     finally:
         event.remove(engine, "after_cursor_execute", seen)
+    return deleted, statements, writer.commits - commits
+
+
+async def test_expired_rows_are_deleted_a_few_per_transaction(sessions, writer):
+    async with sessions() as session:
+        for n in range(7):
+            await queue_outbox(session, f"old {n}", OLD, sent=OLD)
+        await session.commit()
+
+    deleted, statements, commits = await delete_observed(sessions, writer, chunk=3)
 
     assert deleted["outbox"] == 7
-    assert per_statement == [3, 3, 1]
-    assert writer.commits - commits == 3  # none for the tables where nothing expired
+    assert [rows for sql, rows in statements if sql.startswith("DELETE")] == [3, 3, 1]
+    assert commits == 3  # none for the tables where nothing expired
     async with sessions() as session:
         count = await session.exec(select(func.count()).select_from(OutboxMessage))
         assert count.scalar_one() == 0
@@ -188,30 +196,19 @@ async def test_expired_rows_are_deleted_a_few_per_transaction(sessions, writer):
 
 async def test_each_step_reads_on_from_where_the_last_ended(sessions, writer):
     """Rows kept for good (here: messages still owed) between expired ones are read past once,
-    not again by every step, and the steps find rows on a read connection, not the writer's."""
+    not again by every step."""
     async with sessions() as session:
         for n in range(7):
             await queue_outbox(session, f"old {n}", OLD, sent=OLD)
             await queue_outbox(session, f"owed {n}", OLD)
         await session.commit()
-    finds: list[str] = []
 
-    def seen(_conn, _cursor, statement, *_args) -> None:
-        if statement.startswith("SELECT outbox.id"):
-            finds.append(statement)
+    deleted, statements, commits = await delete_observed(sessions, writer, chunk=2)
 
-    async with sessions() as session:
-        engine = session.bind.sync_engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        commits = writer.commits
-        deleted = await delete_expired(writer, sessions, CUTOFF, chunk=2)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
-
+    finds = [sql for sql, _ in statements if sql.startswith("SELECT")]
     assert deleted["outbox"] == 7
     assert len(finds) == 4  # 2, 2, 2 and the last 1
-    assert all("outbox.id >" in statement for statement in finds[1:])
-    assert writer.commits - commits == 4
+    assert all("outbox.id >" in sql for sql in finds[1:])
+    assert commits == 4
     async with sessions() as session:
         assert await keys(session, OutboxMessage.dedupe_key) == {f"owed {n}" for n in range(7)}
