@@ -5,7 +5,6 @@ from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.migrate import SchemaError, upgrade_schema
 from storage.models import (
     AUDIT_PRE_CHECKOUT,
-    PAYMENT_MESSAGE_FIELDS,
     AuditEvent,
     Entitlement,
     InboxStatus,
@@ -36,7 +35,6 @@ from storage.writer import Writer, WriterStopped, mark_changed
 
 __all__ = [
     "AUDIT_PRE_CHECKOUT",
-    "PAYMENT_MESSAGE_FIELDS",
     "AuditEvent",
     "AuditRepository",
     "Entitlement",

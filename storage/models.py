@@ -246,11 +246,6 @@ class SyncState(SQLModel, table=True):
     value: int = 0
 
 
-# The Message fields that make an update a payment: such updates are never dropped, and their
-# inbox rows are kept with the accounting record.
-PAYMENT_MESSAGE_FIELDS = ("successful_payment", "refunded_payment")
-
-
 class InboxStatus(StrEnum):
     PENDING = "pending"  # stored, not yet handled (or waiting for a retry)
     DONE = "done"  # handled; a pre-checkout query is stored done, for the audit only

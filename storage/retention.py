@@ -27,13 +27,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import SessionFactory
 from storage.models import (
     AUDIT_PRE_CHECKOUT,
-    PAYMENT_MESSAGE_FIELDS,
     AuditEvent,
     InboxStatus,
     InboxUpdate,
     OutboxMessage,
     SupportRequest,
 )
+from storage.update_kinds import is_payment_row
 from storage.writer import Writer
 
 RETENTION_CHUNK = 500
@@ -47,12 +47,6 @@ class _Expiring:
 
 
 def _expiring(cutoff: datetime) -> Sequence[_Expiring]:
-    raw = col(InboxUpdate.raw)
-    # A payment update's JSON has the field as a key of its message, e.g. "successful_payment":
-    # {...}; a user who quotes that in a message has it escaped (\"), so it does not match.
-    payment = or_(
-        *(raw.contains(f'"{field}":', autoescape=True) for field in PAYMENT_MESSAGE_FIELDS)
-    )
     return (
         _Expiring(
             "outbox",
@@ -65,7 +59,7 @@ def _expiring(cutoff: datetime) -> Sequence[_Expiring]:
             and_(
                 col(InboxUpdate.status) == InboxStatus.DONE,
                 col(InboxUpdate.received_at) < cutoff,
-                ~payment,
+                ~is_payment_row(),
             ),
         ),
         _Expiring(
