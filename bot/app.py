@@ -1,48 +1,32 @@
-"""The process: engine, bot, dispatcher, outbox, polling, and a clean stop."""
+"""The process: the active lock, the schema, the services, polling, and a clean stop."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
 import time
-from datetime import timedelta
+from collections.abc import Sequence
 
-from aiogram import Bot
-from aiogram.exceptions import (
-    ClientDecodeError,
-    TelegramAPIError,
-    TelegramNetworkError,
-    TelegramUnauthorizedError,
-)
-from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramUnauthorizedError
 from loguru import logger
 
-from bot import texts
+from bot import lifecycle
 from bot.catalog import Catalog
 from bot.config import ConfigError, Settings
-from bot.dispatcher import create_bot, create_dispatcher, create_signer
-from bot.outbox import OutboxSender
-from bot.runner import InboxPoller
-from bot.services.payments import PaymentRecorder
-from bot.services.reconcile import Reconciler
-from bot.services.reminders import queue_due_reminders
-from storage import (
-    SessionFactory,
-    Writer,
-    create_engine,
-    create_session_factory,
-    delete_expired,
-    upgrade_schema,
-    utcnow,
-)
-from storage.locks import ActiveLock, Locks
-from storage.repositories import OUTBOX_CHANGED
+from bot.dispatcher import create_dispatcher
+from bot.inbox.intake import Intake
+from bot.inbox.polling import LongPoll
+from bot.inbox.runner import InboxRunner
+from bot.services.container import create_services
+from bot.telegram import create_bot
+from bot.telegram.failures import CALL_ERRORS, describe_failure
+from storage import upgrade_schema
+from storage.locks import ActiveLock
 
-# SIGTERM to exit: polling stops, handlers get `shutdown_grace`, the outbox the rest of this.
+# SIGTERM to exit: polling stops, handlers get `shutdown_grace`, the shutdown the rest of this.
 STOP_BUDGET_SECONDS = 9.5
 GET_ME_TIMEOUT = 10
-RETENTION_INTERVAL_SECONDS = 24 * 3600
-REMINDER_INTERVAL_SECONDS = 300
 LOST_LOCK = (
     "stopped polling: the database connection holding the active lock broke, so a standby may "
     "take over; restart this process to stand by (or to take over again)"
@@ -53,14 +37,20 @@ TOKEN_REJECTED = (
 )
 
 
+class ActiveLockLost(Exception):
+    """This process stopped holding the active lock while serving; the message says what to do."""
+
+
 async def run_bot(
     settings: Settings,
     catalog: Catalog,
     stop: asyncio.Event | None = None,
     *,
     handle_signals: bool = True,
+    routers: Sequence[Router] | None = None,
 ) -> None:
-    """Serve until SIGTERM/SIGINT (or `stop` is set), then stop cleanly.
+    """Serve until SIGTERM/SIGINT (or `stop` is set), then stop cleanly. `routers` replace the
+    shop's own (`bot.routers.create_routers()`).
 
     Only one process polls Telegram for a database. On PostgreSQL the others stand by until it
     is gone; this one raises ActiveLockLost if it stops holding the lock while serving. On SQLite
@@ -79,7 +69,7 @@ async def run_bot(
         # Migrated only once active: a process still serving never meets a newer schema.
         schema_version = await upgrade_schema(settings.database_url)
         logger.info("database schema at version {}", schema_version)
-        lost = await _serve(settings, catalog, bot, stop, active, username)
+        lost = await _serve(settings, catalog, bot, stop, active, username, routers)
     finally:
         await active.release()
         await bot.session.close()
@@ -94,79 +84,45 @@ async def _serve(
     stop: asyncio.Event,
     active: ActiveLock,
     username: str | None,
+    routers: Sequence[Router] | None,
 ) -> bool:
-    """Poll and send until `stop`; True when it stopped because the active lock was lost."""
-    engine = create_engine(settings.database_url)
-    read_engine = create_engine(settings.database_url, read_only=True)
-    readers = create_session_factory(read_engine)
-    writer = Writer(create_session_factory(engine))
-    locks = Locks(settings.database_url)
-    outbox = OutboxSender(bot, writer, rate=settings.outbox_rate)
-    writer.after_commit.append(
-        lambda changed: outbox.wake() if OUTBOX_CHANGED in changed else None
-    )
-    signer = create_signer(settings)
-    payments = PaymentRecorder(writer, catalog, signer, settings.admin_ids)
-    reconciler = Reconciler(
-        bot,
-        writer,
-        readers,
-        locks,
-        catalog,
-        payments,
-        settle=timedelta(seconds=settings.reconcile_settle),
-    )
-    dispatcher = create_dispatcher(
-        settings, writer, readers, locks, catalog, signer, payments, reconciler
-    )
-    poller = InboxPoller(
+    """Poll until `stop`; True when it stopped because the active lock was lost."""
+    services = create_services(settings, catalog, bot)
+    dispatcher = create_dispatcher(services, routers)
+    runner = InboxRunner(
         dispatcher,
         bot,
-        writer,
-        readers,
-        allowed_updates=dispatcher.resolve_used_update_types(),
+        services.writer,
+        services.readers,
         concurrency=settings.concurrent_updates,
     )
-    writer.start()
+    poll = LongPoll(
+        bot,
+        Intake(dispatcher, bot, services.writer, runner),
+        allowed_updates=dispatcher.resolve_used_update_types(),
+    )
+    # As aiogram's own start_polling passes it to the startup and shutdown handlers.
+    workflow = {"dispatcher": dispatcher, "bots": [bot], **dispatcher.workflow_data}
     watching = asyncio.create_task(active.watch())
     watching.add_done_callback(lambda _: stop.set())
     try:
-        await _register_commands(bot, settings)
-        outbox.start()
-        reconciling = asyncio.create_task(
-            _reconcile_periodically(reconciler, settings.reconcile_interval)
-        )
-        expiring = asyncio.create_task(
-            _delete_expired_daily(writer, readers, settings.retention_days)
-        )
-        reminding = asyncio.create_task(_remind_periodically(writer, readers, catalog))
+        await dispatcher.emit_startup(bot=bot, **workflow)
         logger.info(
             "started as @{}: {} products, {} admins",
             username or "(unknown: getMe failed)",
             len(catalog),
             len(settings.admin_ids),
         )
-        await poller.run(stop, grace=settings.shutdown_grace)
-        reconciling.cancel()
-        expiring.cancel()
-        reminding.cancel()
-        await asyncio.gather(reconciling, expiring, reminding, return_exceptions=True)
-        stopping_since = poller.stopped_at or time.monotonic()
-        remaining = STOP_BUDGET_SECONDS - (time.monotonic() - stopping_since)
-        await outbox.stop(within=max(0.2, remaining))
+        await poll.run(stop, grace=settings.shutdown_grace)
     finally:
         lost = watching.done() and not watching.cancelled()
         watching.cancel()
-        await writer.stop()
-        await locks.close()
-        await engine.dispose()
-        await read_engine.dispose()
+        stopping_since = poll.stopped_at or time.monotonic()
+        await lifecycle.emit_shutdown(
+            dispatcher, stop_deadline=stopping_since + STOP_BUDGET_SECONDS, bot=bot, **workflow
+        )
         logger.info("bot stopped")
     return lost
-
-
-class ActiveLockLost(Exception):
-    """This process stopped holding the active lock while serving; the message says what to do."""
 
 
 async def _check_token(bot: Bot) -> str | None:
@@ -177,8 +133,8 @@ async def _check_token(bot: Bot) -> str | None:
     except TelegramUnauthorizedError:
         await bot.session.close()
         raise ConfigError(TOKEN_REJECTED) from None
-    except (TelegramAPIError, ClientDecodeError) as exc:
-        logger.warning("could not check the token with getMe: {}", exc)
+    except CALL_ERRORS as exc:
+        logger.warning("could not check the token with getMe: {}", describe_failure(exc))
         return None
     return me.username
 
@@ -195,41 +151,6 @@ def _warn_about_weak_settings(settings: Settings) -> None:
         logger.warning("TELEGRAM_API_INSECURE=true: the bot token goes to {} in clear", base.host)
 
 
-async def _reconcile_periodically(reconciler: Reconciler, interval: float) -> None:
-    """At start, then every `interval` seconds (0: only at start)."""
-    while True:
-        try:
-            await reconciler.run()
-        except Exception as exc:
-            logger.error("reconciliation failed: {!r}", exc)
-        if interval <= 0:
-            return
-        await asyncio.sleep(interval)
-
-
-async def _delete_expired_daily(writer: Writer, readers: SessionFactory, days: int) -> None:
-    """At start, then once a day: delete what is older than RETENTION_DAYS (0: keep it all)."""
-    while days > 0:
-        try:
-            deleted = await delete_expired(writer, readers, utcnow() - timedelta(days=days))
-        except Exception as exc:
-            logger.error("could not delete rows older than {} days: {!r}", days, exc)
-        else:
-            if any(deleted.values()):
-                logger.info("deleted rows older than {} days: {}", days, deleted)
-        await asyncio.sleep(RETENTION_INTERVAL_SECONDS)
-
-
-async def _remind_periodically(writer: Writer, readers: SessionFactory, catalog: Catalog) -> None:
-    """At start (what fell due while the bot was down), then every few minutes."""
-    while True:
-        try:
-            await queue_due_reminders(writer, readers, catalog)
-        except Exception as exc:
-            logger.error("could not look for due reminders: {!r}", exc)
-        await asyncio.sleep(REMINDER_INTERVAL_SECONDS)
-
-
 def _stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -242,19 +163,3 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 def _request_stop(stop: asyncio.Event, sig: signal.Signals) -> None:
     logger.info("{} received: stopping", sig.name)
     stop.set()
-
-
-async def _register_commands(bot: Bot, settings: Settings) -> None:
-    buyer = [BotCommand(command=c, description=d) for c, d in texts.COMMANDS.items()]
-    admin = buyer + [BotCommand(command=c, description=d) for c, d in texts.ADMIN_COMMANDS.items()]
-    menus: list[tuple[list[BotCommand], BotCommandScopeDefault | BotCommandScopeChat]] = [
-        (buyer, BotCommandScopeDefault())
-    ]
-    menus += [(admin, BotCommandScopeChat(chat_id=a)) for a in sorted(settings.admin_ids)]
-    for commands, scope in menus:
-        try:
-            await bot.set_my_commands(commands, scope=scope)
-        except (TelegramAPIError, TelegramNetworkError, ClientDecodeError) as exc:
-            # The menu is a convenience; the bot works without it. An admin who never opened
-            # the bot ("chat not found") must not cost the others their menu.
-            logger.warning("could not register the command menu for {}: {}", scope, exc)

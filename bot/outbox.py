@@ -12,6 +12,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, Teleg
 from aiogram.types import InlineKeyboardMarkup
 from loguru import logger
 
+from bot.telegram.failures import OUTBOX_BACKOFF, delay_after, describe_failure
 from storage import OutboxMessage, OutboxRepository, Writer, utcnow
 
 # A message that could not be sent for this long (Telegram down, network gone) is given up.
@@ -36,10 +37,6 @@ class RateLimiter:
         self._next = slot + self._interval
         if slot > now:
             await asyncio.sleep(slot - now)
-
-
-def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(2**attempts, 300))
 
 
 class OutboxSender:
@@ -146,19 +143,21 @@ class OutboxSender:
         except Exception as exc:
             # 5xx, a 502 HTML page (ClientDecodeError), timeouts, network trouble, or anything
             # unexpected: try again later; the message may still get through.
+            error = describe_failure(exc)
             if utcnow() - message.created_at > MAX_AGE:
                 logger.error(
-                    "outbox: message {} unsent for {}, giving up: {!r}", message.id, MAX_AGE, exc
+                    "outbox: message {} unsent for {}, giving up: {}", message.id, MAX_AGE, error
                 )
-                await self._give_up(message, repr(exc))
+                await self._give_up(message, error)
             else:
                 logger.warning(
-                    "outbox: message {} to chat {} failed, will retry: {!r}",
+                    "outbox: message {} to chat {} failed, will retry: {}",
                     message.id,
                     message.chat_id,
-                    exc,
+                    error,
                 )
-                await self._retry_later(message, backoff(message.attempts), repr(exc))
+                delay = timedelta(seconds=delay_after(OUTBOX_BACKOFF, message.attempts + 1))
+                await self._retry_later(message, delay, error)
         else:
             message_id = message.id
             await self._writer.write(lambda s: OutboxRepository(s).mark_sent(message_id))

@@ -20,8 +20,8 @@ from bot.config import (
     load_offline_settings,
     load_settings,
 )
-from bot.dispatcher import create_bot
 from bot.redaction import Redactor
+from bot.telegram import create_bot
 from storage.db import DatabaseNotFound
 from storage.migrate import read_schema_state
 

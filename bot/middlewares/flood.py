@@ -21,7 +21,7 @@ from aiogram.types import TelegramObject, Update, User
 from loguru import logger
 
 from bot import texts
-from bot.updates import is_payment_update
+from storage.update_kinds import never_throttled
 
 
 class Verdict(StrEnum):
@@ -82,11 +82,6 @@ class FloodGate:
             if now - recent.seen < idle:
                 return
             self._users.popitem(last=False)
-
-
-def never_throttled(update: Update) -> bool:
-    """Payments, refunds and pre-checkout queries: never dropped, whatever the rate."""
-    return update.pre_checkout_query is not None or is_payment_update(update)
 
 
 class FloodLimitMiddleware(BaseMiddleware):

@@ -14,6 +14,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramConflictError
 from aiogram.types import Message
+from aiogram.utils.backoff import BackoffConfig
 from loguru import logger
 
 from storage import InboxStatus
@@ -22,7 +23,7 @@ from tests.e2e.test_poller import Polling, dispatcher_with, status_becomes
 
 ANOTHER_INSTANCE = "another process is polling Telegram with this bot token (409 Conflict)"
 WEBHOOK_SET = "a webhook is set for this bot token"
-SHORT_BACKOFF = (0.05, 0.1, 0.2)
+SHORT_BACKOFF = BackoffConfig(min_delay=0.05, max_delay=0.2, factor=2.0, jitter=0.0)
 # The other instance asks for this many updates: how its requests are told from the bot's.
 OTHER_LIMIT = 7
 
@@ -53,7 +54,7 @@ def poll(api_bot, writer, sessions):
     """A poller with an echo handler, and the back-off steps the test gives it."""
     started: list[Polling] = []
 
-    def start(backoff: tuple[float, ...]) -> Polling:
+    def start(backoff: BackoffConfig) -> Polling:
         router = Router()
 
         @router.message(F.text)
@@ -158,7 +159,7 @@ async def test_another_instance_is_named_once_per_back_off_step_until_it_stops(
 async def test_the_back_off_after_a_conflict_is_a_pause_not_a_spin(emulator, poll, log):
     other = OtherInstance(emulator, poll_seconds=0)
     try:
-        polling = poll((600.0,))
+        polling = poll(BackoffConfig(min_delay=600.0, max_delay=601.0, factor=2.0, jitter=0.0))
         await until(lambda: conflict_lines(log, ANOTHER_INSTANCE))
         start = other.polls
         # The other instance polls 50 times more meanwhile; the bot does not ask once.

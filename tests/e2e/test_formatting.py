@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.dispatcher import create_bot
+from bot.telegram import create_bot
 from storage import OutboxMessage, OutboxPriority, OutboxRepository
 from tests.e2e.conftest import eventually
 

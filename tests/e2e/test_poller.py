@@ -16,7 +16,9 @@ from aiogram.types import Message, PreCheckoutQuery
 from sqlmodel import select
 
 from bot.filters import HasEntitlement
-from bot.runner import InboxPoller
+from bot.inbox.intake import Intake
+from bot.inbox.polling import LongPoll
+from bot.inbox.runner import InboxRunner
 from entitlements import grant_for_charge
 from storage import (
     InboxStatus,
@@ -46,11 +48,23 @@ async def readers(sessions, database_url) -> AsyncIterator[SessionFactory]:
 
 
 class Polling:
-    """A poller running one test's dispatcher, with the real writer and inbox table."""
+    """The long poll, the intake and the runner of one test's dispatcher, with the real writer
+    and inbox table. Keyword arguments go to the part that takes them."""
+
+    RUNNER = frozenset({"concurrency", "retry_delays", "memory_limit"})
+    INTAKE = frozenset({"queries_at_once"})
 
     def __init__(self, dispatcher: Dispatcher, bot: Bot, writer: Writer, readers, **kwargs):
         self.stop_event = asyncio.Event()
-        self.poller = InboxPoller(dispatcher, bot, writer, readers, polling_timeout=1, **kwargs)
+        self.writer = writer
+        part = {
+            name: {k: v for k, v in kwargs.items() if k in keys}
+            for name, keys in (("runner", self.RUNNER), ("intake", self.INTAKE))
+        }
+        rest = {k: v for k, v in kwargs.items() if k not in self.RUNNER | self.INTAKE}
+        self.runner = InboxRunner(dispatcher, bot, writer, readers, **part["runner"])
+        self.intake = Intake(dispatcher, bot, writer, self.runner, **part["intake"])
+        self.poller = LongPoll(bot, self.intake, polling_timeout=1, **rest)
         self.task: asyncio.Task | None = None
 
     def start(self, grace: float = 2.0) -> Polling:
@@ -393,18 +407,17 @@ async def test_updates_fetched_but_not_stored_at_stop_stay_with_telegram(
     assert await inbox(sessions, update_id) is None
 
     second = Polling(dispatcher, api_bot, Writer(sessions), readers)
-    second.poller.writer.start()
+    second.writer.start()
     second.start()
     await emulator.wait_for_message(user.id, text_contains="hello back")
     await status_becomes(sessions, update_id, InboxStatus.DONE)
     await second.stop()
-    await second.poller.writer.stop()
+    await second.writer.stop()
 
 
 async def test_a_crowd_of_pre_checkouts_is_answered_in_full_a_bounded_number_at_a_time(
-    emulator, polling, monkeypatch
+    emulator, polling
 ):
-    monkeypatch.setattr("bot.runner.QUERIES_AT_ONCE", 10)
     running, most = 0, 0
     router = Router()
 
@@ -417,7 +430,7 @@ async def test_a_crowd_of_pre_checkouts_is_answered_in_full_a_bounded_number_at_
         await query.answer(ok=True)
         running -= 1
 
-    polling(dispatcher_with(router))
+    polling(dispatcher_with(router), queries_at_once=10)
     buyers = [emulator.user(f"P{n}") for n in range(300)]
     results = await asyncio.gather(
         *(emulator.pre_checkout(b, payload="p", total_amount=5, timeout=30) for b in buyers)

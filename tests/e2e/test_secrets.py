@@ -17,8 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel, select
 
-from bot.dispatcher import create_bot
 from bot.services.offers import PayloadSigner
+from bot.telegram import create_bot
 from storage import OutboxMessage
 from tests.e2e.conftest import ADMIN_ID, request_invoice, say
 from tests.emulator import MALFORMED, NO_HTTP_ANSWER, BotAPIEmulator, Fault, User

@@ -12,9 +12,9 @@ from sqlalchemy import update
 
 from bot import texts
 from bot.catalog import load_catalog
-from bot.dispatcher import create_bot, create_dispatcher, create_signer
-from bot.services.payments import PaymentRecorder
-from bot.services.reconcile import Reconciler
+from bot.dispatcher import create_dispatcher
+from bot.services.container import create_services
+from bot.telegram import create_bot
 from entitlements import has
 from storage import (
     OutboxRepository,
@@ -176,18 +176,13 @@ async def test_paysupport_waiting_for_the_description_survives_a_restart(emulato
     await emulator.wait_for_message(ADMIN_ID, text_contains="Paid, got nothing", since=since)
 
 
-async def test_no_conversation_state_is_kept_in_memory_per_chat(
-    emulator, make_settings, writer, sessions, locks
-):
+async def test_no_conversation_state_is_kept_in_memory_per_chat(emulator, make_settings, sessions):
     settings = make_settings()
     catalog = load_catalog(settings.catalog_path)
     bot = create_bot(settings)
-    signer = create_signer(settings)
-    payments = PaymentRecorder(writer, catalog, signer, settings.admin_ids)
-    reconciler = Reconciler(bot, writer, sessions, locks, catalog, payments, settle=timedelta(0))
-    dispatcher = create_dispatcher(
-        settings, writer, sessions, locks, catalog, signer, payments, reconciler
-    )
+    services = create_services(settings, catalog, bot)
+    dispatcher = create_dispatcher(services)
+    services.database.start()
     try:
         for n in range(50):
             buyer = emulator.user(f"Buyer {n}")
@@ -201,6 +196,7 @@ async def test_no_conversation_state_is_kept_in_memory_per_chat(
             update = Update.model_validate({"update_id": n, "message": message})
             await dispatcher.feed_update(bot, update)
     finally:
+        await services.database.close()
         await bot.session.close()
 
     assert len(emulator.calls("sendMessage")) == 50

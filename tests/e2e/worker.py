@@ -18,11 +18,12 @@ from typing import Any
 
 from bot.catalog import load_catalog
 from bot.config import DEFAULT_CATALOG, load_settings
-from bot.dispatcher import create_bot, create_signer
 from bot.outbox import OutboxSender
+from bot.services.container import create_signer
 from bot.services.payments import PaymentFacts, PaymentRecorder
 from bot.services.reconcile import Reconciler
 from bot.services.refunds import refund_payment
+from bot.telegram import create_bot
 from storage import Writer, create_engine, create_session_factory
 from storage.locks import Locks
 

@@ -11,7 +11,7 @@ from bot.config import (
     load_database_settings,
     load_settings,
 )
-from bot.dispatcher import api_server
+from bot.telegram import api_server
 
 TOKEN = "123456:TEST-token"
 

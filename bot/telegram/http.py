@@ -1,4 +1,4 @@
-"""The HTTP session the bot talks to Telegram through.
+"""The HTTP session the bot talks to Telegram through (aiogram's aiohttp one, plus a cache).
 
 aiogram parses each answer into `Response[<what the method returns>]`, a pydantic generic class
 made on first use and then kept in pydantic's cache by a weak reference only. Classes sit in
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from aiogram import Bot
 
 
-class ShopSession(AiohttpSession):
+class TelegramHttpSession(AiohttpSession):
     """aiogram's aiohttp session that keeps the answer classes it has built."""
 
     def __init__(self, **kwargs: Any) -> None:

@@ -1,0 +1,151 @@
+"""Where updates come in, whichever way they arrived (the long poll today).
+
+Pre-checkout queries skip the line: Telegram cancels a payment whose query is not answered
+within 10 s, so each is handed to its handler as soon as it arrives, and stored in the inbox,
+as done, only for the record (in the background: no money has moved yet, so the record need
+not be durable before Telegram hears back).
+
+Every other update is stored in the inbox before Telegram is told it arrived; the new ones
+(not stored before) are then the runner's to handle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+from loguru import logger
+
+from bot.inbox.background import Bookkeeping, wait_until
+from bot.inbox.runner import InboxRunner
+from bot.telegram.failures import describe_failure
+from storage import InboxRepository, InboxStatus, Writer
+from storage.repositories import Row, inbox_row
+from storage.update_kinds import chat_of, kind_of, skips_queue
+
+# Pre-checkout queries handled at once; the rest wait as JSON (see _answer_queries).
+QUERIES_AT_ONCE = 100
+
+
+class Intake:
+    """Answers pre-checkouts at once, stores the rest and hands the new ones to the runner."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        writer: Writer,
+        runner: InboxRunner,
+        *,
+        queries_at_once: int = QUERIES_AT_ONCE,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.bot = bot
+        self.writer = writer
+        self.runner = runner
+        self.queries_at_once = queries_at_once
+        self.bookkeeping = Bookkeeping()
+        # Pre-checkout queries waiting for a handler, and those being handled.
+        self._queries: deque[dict[str, Any]] = deque()
+        self._answering: set[asyncio.Task[None]] = set()
+
+    @property
+    def running(self) -> set[asyncio.Task[Any]]:
+        """Pre-checkouts being answered, and the records of those answered, not yet written."""
+        return {*self._answering, *self.bookkeeping.tasks}
+
+    @property
+    def waiting_queries(self) -> int:
+        return len(self._queries) + len(self._answering)
+
+    def take(self, updates: Iterable[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+        """Hand the pre-checkouts among `updates` to their handler now; return the others, by
+        update_id, for the caller to `store`."""
+        queries, others = [], {}
+        for raw in updates:
+            if skips_queue(raw):
+                queries.append(raw)
+            else:
+                others[int(raw["update_id"])] = raw
+        if queries:
+            self._queries.extend(queries)
+            self._answer_queries()
+            # Only the record of the query: it need not be stored before Telegram hears back.
+            records = [_inbox_row(raw) for raw in queries]
+            self.bookkeeping.run(
+                self.writer.write(lambda session: InboxRepository(session).add(records))
+            )
+        return others
+
+    async def store(self, batch: dict[int, dict[str, Any]]) -> bool:
+        """Store `batch` in the inbox and hand its new updates to the runner; False (and
+        nothing handed) when the inbox cannot be written: Telegram still holds them."""
+        rows = [_inbox_row(raw) for raw in batch.values()]
+        try:
+            new = await self.writer.write(lambda session: InboxRepository(session).add(rows))
+        except Exception as exc:
+            logger.error(
+                "could not store {} updates in the inbox ({}); Telegram keeps them",
+                len(rows),
+                describe_failure(exc),
+            )
+            return False
+        fresh = [(update_id, batch[update_id]) for update_id in sorted(batch) if update_id in new]
+        self.runner.stored(fresh, through=max(batch))
+        return True
+
+    async def drain(self, grace: float) -> None:
+        """The process is stopping: start no more handlers, and give those running, and the
+        pre-checkouts already taken (Telegram will not send them again), up to `grace` seconds
+        to finish. Handlers cut off then leave their rows pending for the next start."""
+        self.runner.stop_taking()
+
+        def running() -> set[asyncio.Task[Any]]:
+            return self.running | self.runner.running
+
+        if running() or self._queries:
+            logger.info(
+                "stopping: waiting up to {}s for {} running handlers and {} pre-checkouts",
+                grace,
+                len(self.runner.running),
+                self.waiting_queries,
+            )
+        await wait_until(time.monotonic() + grace, running)
+
+    def _answer_queries(self) -> None:
+        """Hand waiting pre-checkouts to their handler, at most `queries_at_once` at a time: the
+        answers leave over a bounded number of connections anyway, and a query waiting here
+        costs its JSON, not a running handler."""
+        while self._queries and len(self._answering) < self.queries_at_once:
+            task = asyncio.create_task(self._answer(self._queries.popleft()))
+            self._answering.add(task)
+            task.add_done_callback(self._answered)
+
+    def _answered(self, task: asyncio.Task[None]) -> None:
+        self._answering.discard(task)
+        if not task.cancelled():  # cancelled: out of time at a stop, start no more
+            self._answer_queries()
+
+    async def _answer(self, raw: dict[str, Any]) -> None:
+        try:
+            update = Update.model_validate(raw, context={"bot": self.bot})
+            await self.dispatcher.feed_update(self.bot, update)
+        except Exception:
+            logger.opt(exception=True).error("update {} failed", raw.get("update_id"))
+
+
+def _inbox_row(raw: dict[str, Any]) -> Row:
+    return inbox_row(
+        int(raw["update_id"]),
+        kind_of(raw),
+        chat_of(raw),
+        json.dumps(raw, ensure_ascii=False),
+        # A pre-checkout is answered at once; its row is only the record.
+        status=InboxStatus.DONE if skips_queue(raw) else InboxStatus.PENDING,
+    )

@@ -1,0 +1,213 @@
+"""Running updates from the inbox, however they got there.
+
+Handlers run at most `concurrency` at once: the updates of one chat in order (its /paysupport
+before its next message), different chats side by side. A handled update is marked done; one
+that fails is tried again after each of `retry_delays` (its chat waits), then parked as failed
+with its JSON, and the chat goes on. At start, the rows the last run left unfinished run first.
+
+At most `memory_limit` updates are held in memory; beyond it they wait in the inbox table and
+are read back, oldest first, as the backlog shrinks, so a flood costs disk, not memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+from loguru import logger
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.inbox.background import Bookkeeping
+from bot.telegram.failures import HANDLER_RETRY_DELAYS
+from storage import InboxRepository, SessionFactory, Writer, mark_inbox_done
+from storage.update_kinds import chat_of
+
+MEMORY_LIMIT = 10_000
+
+
+@dataclass
+class _Pending:
+    update_id: int
+    raw: dict[str, Any]
+    attempts: int = 0
+
+    @property
+    def chat(self) -> Hashable:
+        chat_id = chat_of(self.raw)
+        return ("update", self.update_id) if chat_id is None else chat_id
+
+
+class InboxRunner:
+    """Hands stored updates to the dispatcher; see the module docstring."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        writer: Writer,
+        readers: SessionFactory,
+        *,
+        concurrency: int = 200,
+        retry_delays: tuple[float, ...] = HANDLER_RETRY_DELAYS,
+        memory_limit: int = MEMORY_LIMIT,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.bot = bot
+        self.writer = writer
+        self.readers = readers
+        self.concurrency = concurrency
+        self.retry_delays = retry_delays
+        self.memory_limit = memory_limit
+        self.bookkeeping = Bookkeeping()
+        # Each chat's updates in order; the chats ready to run their next.
+        self._chats: dict[Hashable, deque[_Pending]] = {}
+        self._ready: deque[Hashable] = deque()
+        self._running: dict[int, asyncio.Task[None]] = {}
+        self._retry_timers: dict[Hashable, asyncio.TimerHandle] = {}
+        self._held = 0
+        # Unfinished rows from this update_id on are in the table only (None: all are held).
+        # At start the table may hold any: `start` reads them before anything new arrives.
+        self._spilled_from: int | None = 0
+        self._stored_through: int | None = None
+        self._refilling: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    async def start(self) -> None:
+        """Take up the updates the last run stored and did not finish."""
+        await self._refill()
+
+    def stored(self, new: Sequence[tuple[int, dict[str, Any]]], *, through: int) -> None:
+        """Updates just stored in the inbox (the new ones, in order), and the highest update_id
+        stored so far: they run when their turn comes."""
+        self._stored_through = through
+        for update_id, raw in new:
+            self._enqueue(_Pending(update_id, raw))
+
+    @property
+    def running(self) -> set[asyncio.Task[Any]]:
+        """The handlers running now, and the bookkeeping writes not yet done."""
+        return {*self._running.values(), *self.bookkeeping.tasks}
+
+    def _enqueue(self, item: _Pending, *, from_table: bool = False) -> None:
+        if not from_table and (self._spilled_from is not None or self._held >= self.memory_limit):
+            if self._spilled_from is None:
+                self._spilled_from = item.update_id
+            return
+        queue = self._chats.get(item.chat)
+        if queue is None:
+            queue = self._chats[item.chat] = deque()
+            self._ready.append(item.chat)
+        queue.append(item)
+        self._held += 1
+        self._pump()
+
+    def _pump(self) -> None:
+        while self._ready and len(self._running) < self.concurrency and not self._stopping:
+            chat = self._ready.popleft()
+            item = self._chats[chat][0]
+            task = asyncio.create_task(self._handle(chat, item), name=f"update-{item.update_id}")
+            self._running[item.update_id] = task
+
+    async def _handle(self, chat: Hashable, item: _Pending) -> None:
+        try:
+            update = Update.model_validate(item.raw, context={"bot": self.bot})
+            await self.dispatcher.feed_update(self.bot, update)
+        except asyncio.CancelledError:
+            raise  # stopped: the row stays pending for the next start
+        except Exception as exc:
+            self._on_failure(chat, item, exc)
+        else:
+            self.bookkeeping.run(self.writer.write_many(mark_inbox_done, item.update_id))
+            self._next_of(chat)
+        finally:
+            self._running.pop(item.update_id, None)
+            self._pump()
+
+    def _on_failure(self, chat: Hashable, item: _Pending, exc: Exception) -> None:
+        item.attempts += 1
+        park = item.attempts > len(self.retry_delays)
+        error = repr(exc)[:500]
+
+        async def record(session: AsyncSession) -> None:
+            await InboxRepository(session).record_failure(
+                item.update_id, item.attempts, error, park=park
+            )
+
+        self.bookkeeping.run(self.writer.write(record))
+        if park:
+            logger.opt(exception=exc).error(
+                "update {} failed {} times; parked in the inbox as failed: {}",
+                item.update_id,
+                item.attempts,
+                json.dumps(item.raw, ensure_ascii=False),
+            )
+            self._next_of(chat)
+            return
+        delay = self.retry_delays[item.attempts - 1]
+        logger.opt(exception=exc).warning(
+            "update {} failed (attempt {}); trying again in {}s",
+            item.update_id,
+            item.attempts,
+            delay,
+        )
+        loop = asyncio.get_running_loop()
+        self._retry_timers[chat] = loop.call_later(delay, self._retry, chat)
+
+    def _retry(self, chat: Hashable) -> None:
+        self._retry_timers.pop(chat, None)
+        self._ready.append(chat)
+        self._pump()
+
+    def _next_of(self, chat: Hashable) -> None:
+        """The chat's head is finished (done or parked): on to its next update."""
+        queue = self._chats[chat]
+        queue.popleft()
+        self._held -= 1
+        if queue:
+            self._ready.append(chat)
+        else:
+            del self._chats[chat]
+        if (
+            self._spilled_from is not None
+            and self._held <= self.memory_limit // 2
+            and self._refilling is None
+            and not self._stopping
+        ):
+            self._refilling = asyncio.create_task(self._refill())
+
+    async def _refill(self) -> None:
+        """Read unfinished updates back from the table, oldest first, while there is room."""
+        try:
+            while self._spilled_from is not None and self._held < self.memory_limit:
+                through = self._stored_through
+                room = self.memory_limit - self._held
+                async with self.readers() as session:
+                    rows = await InboxRepository(session).unfinished(
+                        from_id=self._spilled_from, through_id=through, limit=room
+                    )
+                for row in rows:
+                    item = _Pending(row.update_id, json.loads(row.raw), row.attempts)
+                    self._enqueue(item, from_table=True)
+                if rows:
+                    self._spilled_from = rows[-1].update_id + 1
+                if len(rows) < room and through == self._stored_through:
+                    self._spilled_from = None  # everything stored is held now
+        except Exception:
+            logger.opt(exception=True).error("could not read the inbox; trying again later")
+        finally:
+            self._refilling = None
+
+    def stop_taking(self) -> None:
+        """Start no more handlers: the process is stopping. Those running are left to finish
+        (see `running`); the rows of those cut off stay pending for the next start."""
+        self._stopping = True
+        for timer in self._retry_timers.values():
+            timer.cancel()
+        if self._refilling is not None:
+            self._refilling.cancel()

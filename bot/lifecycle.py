@@ -1,0 +1,158 @@
+"""The process's parts start and stop through aiogram's own hooks, and periodic work runs on one
+helper.
+
+`bot.app` emits the dispatcher's startup once the process is active (it holds the database's
+active lock and has migrated), before the first update is fetched, and its shutdown after the
+last handler finished or was cut off. The core parts are started by the dispatcher's own startup
+handlers (`register`), so a handler any router registers with `@router.startup()` runs after
+them, with the database, the outbox and the jobs running. Shutdown runs every handler in the
+reverse order of startup (`emit_shutdown`), so the core stops last; each handler gets what is
+left of the stop's time budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from loguru import logger
+
+from bot import texts
+from bot.config import Settings
+from bot.outbox import OutboxSender
+from bot.telegram.failures import CALL_ERRORS, describe_failure
+from storage.database import Database
+
+# Whatever a shutdown handler's share of the budget, it gets at least this long, so that the
+# database is closed even when the handlers before it used up the time.
+SHUTDOWN_FLOOR_SECONDS = 1.0
+
+
+class Every:
+    """Runs `job` at start and then `interval` seconds after each run ends, until stopped.
+
+    An `interval` of 0 runs it at start only. A run that fails is logged, once, and the next
+    one comes on time: periodic work must outlive any one failure.
+    """
+
+    def __init__(self, interval: float, job: Callable[[], Awaitable[object]], *, name: str):
+        self.interval = interval
+        self.job = job
+        self.name = name
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        """Stop at once, a run in progress included (each job's steps are transactions)."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.job()
+            except Exception as exc:
+                logger.error("{} failed: {}", self.name, describe_failure(exc))
+            if self.interval <= 0:
+                return
+            await asyncio.sleep(self.interval)
+
+
+class Jobs:
+    """The periodic jobs of a process, started and stopped together."""
+
+    def __init__(self, jobs: Sequence[Every]) -> None:
+        self.jobs = list(jobs)
+
+    def start(self) -> None:
+        for job in self.jobs:
+            job.start()
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(job.stop() for job in self.jobs))
+
+
+def register(dispatcher: Dispatcher) -> None:
+    """The core parts, on the dispatcher itself: they start before any router's startup
+    handlers and (by `emit_shutdown`) stop after every router's shutdown handlers."""
+    dispatcher.startup.register(start_database)
+    dispatcher.startup.register(start_outbox)
+    dispatcher.startup.register(start_jobs)
+    dispatcher.startup.register(register_commands)
+    # In the order of the startup above: `emit_shutdown` runs them from the last.
+    dispatcher.shutdown.register(close_database)
+    dispatcher.shutdown.register(stop_outbox)
+    dispatcher.shutdown.register(stop_jobs)
+
+
+async def start_database(database: Database) -> None:
+    database.start()
+
+
+async def close_database(database: Database) -> None:
+    await database.close()
+
+
+async def start_outbox(outbox: OutboxSender) -> None:
+    outbox.start()
+
+
+async def stop_outbox(outbox: OutboxSender, stop_deadline: float) -> None:
+    """Send what is due until the stop's deadline."""
+    await outbox.stop(within=max(0.2, stop_deadline - time.monotonic()))
+
+
+async def start_jobs(jobs: Jobs) -> None:
+    jobs.start()
+
+
+async def stop_jobs(jobs: Jobs) -> None:
+    await jobs.stop()
+
+
+async def register_commands(bot: Bot, settings: Settings) -> None:
+    """The command menu: the buyers' for everyone, with the admin commands for each admin."""
+    buyer = [BotCommand(command=c, description=d) for c, d in texts.COMMANDS.items()]
+    admin = buyer + [BotCommand(command=c, description=d) for c, d in texts.ADMIN_COMMANDS.items()]
+    menus: list[tuple[list[BotCommand], BotCommandScopeDefault | BotCommandScopeChat]] = [
+        (buyer, BotCommandScopeDefault())
+    ]
+    menus += [(admin, BotCommandScopeChat(chat_id=a)) for a in sorted(settings.admin_ids)]
+    for commands, scope in menus:
+        try:
+            await bot.set_my_commands(commands, scope=scope)
+        except CALL_ERRORS as exc:
+            # The menu is a convenience; the bot works without it. An admin who never opened
+            # the bot ("chat not found") must not cost the others their menu.
+            logger.warning(
+                "could not register the command menu for {}: {}", scope, describe_failure(exc)
+            )
+
+
+async def emit_shutdown(router: Router, stop_deadline: float, **kwargs: Any) -> None:
+    """aiogram's `emit_shutdown`, last handler first: the sub-routers' handlers (last router
+    first) before the router's own (last registered first). Each gets what is left until
+    `stop_deadline` (time.monotonic()), at least SHUTDOWN_FLOOR_SECONDS; one that fails or runs
+    out of time is logged and the next still runs."""
+    kwargs.update(router=router, stop_deadline=stop_deadline)
+    for sub_router in reversed(router.sub_routers):
+        await emit_shutdown(sub_router, **kwargs)
+    for handler in reversed(router.shutdown.handlers):
+        budget = max(SHUTDOWN_FLOOR_SECONDS, stop_deadline - time.monotonic())
+        try:
+            async with asyncio.timeout(budget):
+                await handler.call(**kwargs)
+        except Exception as exc:
+            logger.error(
+                "shutdown handler {} failed: {}",
+                getattr(handler.callback, "__qualname__", handler.callback),
+                describe_failure(exc),
+            )
