@@ -48,6 +48,11 @@ class Every:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=self.name)
 
+    async def finished(self) -> None:
+        """Return when it ran for the last time (an interval of 0), or was stopped."""
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
     async def stop(self) -> None:
         """Stop at once, a run in progress included (each job's steps are transactions)."""
         if self._task is not None:
@@ -137,19 +142,22 @@ async def register_commands(bot: Bot, settings: Settings) -> None:
             )
 
 
-async def emit_shutdown(router: Router, stop_deadline: float, **kwargs: Any) -> None:
+async def emit_shutdown(root: Router, /, stop_deadline: float, **kwargs: Any) -> None:
     """aiogram's `emit_shutdown`, last handler first: the sub-routers' handlers (last router
-    first) before the router's own (last registered first). Each gets what is left until
+    first) before a router's own (last registered first). Each gets what is left until
     `stop_deadline` (time.monotonic()), at least SHUTDOWN_FLOOR_SECONDS; one that fails or runs
     out of time is logged and the next still runs."""
-    kwargs.update(router=router, stop_deadline=stop_deadline)
+    await _shutdown(root, {**kwargs, "stop_deadline": stop_deadline})
+
+
+async def _shutdown(router: Router, kwargs: dict[str, Any]) -> None:
     for sub_router in reversed(router.sub_routers):
-        await emit_shutdown(sub_router, **kwargs)
+        await _shutdown(sub_router, kwargs)
     for handler in reversed(router.shutdown.handlers):
-        budget = max(SHUTDOWN_FLOOR_SECONDS, stop_deadline - time.monotonic())
+        budget = max(SHUTDOWN_FLOOR_SECONDS, kwargs["stop_deadline"] - time.monotonic())
         try:
             async with asyncio.timeout(budget):
-                await handler.call(**kwargs)
+                await handler.call(**kwargs, router=router)
         except Exception as exc:
             logger.error(
                 "shutdown handler {} failed: {}",

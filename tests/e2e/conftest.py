@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiogram import Router
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import col, select
@@ -80,12 +81,17 @@ async def start_bot(
     engine = create_engine(database_url)
     running: list[RunningBot] = []
 
-    async def start(catalog_path: Path = DEFAULT_CATALOG, **overrides: Any) -> RunningBot:
+    async def start(
+        catalog_path: Path = DEFAULT_CATALOG,
+        routers: Sequence[Router] | None = None,
+        **overrides: Any,
+    ) -> RunningBot:
         settings = make_settings(catalog_path=catalog_path, **overrides)
         catalog = load_catalog(settings.catalog_path)
         stop = asyncio.Event()
         since = emulator.mark()
-        task = asyncio.create_task(run_bot(settings, catalog, stop, handle_signals=False))
+        serve = run_bot(settings, catalog, stop, handle_signals=False, routers=routers)
+        task = asyncio.create_task(serve)
         bot = RunningBot(settings, catalog, create_session_factory(engine), stop, task)
         running.append(bot)
         await emulator.wait_for("getUpdates", since=since, answered=False)
