@@ -185,10 +185,6 @@ class Settings(OfflineSettings):
         return value.upper() if isinstance(value, str) else value
 
     @property
-    def bot_id(self) -> int:
-        return int(self.bot_token.get_secret_value().partition(":")[0])
-
-    @property
     def secrets(self) -> list[str]:
         """Every secret the process holds, to keep out of logs and errors. The token's part after
         the bot id is listed on its own: it is the secret, and URL-encoding leaves it as is."""
