@@ -131,11 +131,8 @@ class Settings(OfflineSettings):
     @field_validator("payload_secret")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < PAYLOAD_SECRET_MIN_LENGTH:
-            raise ValueError(
-                f"must be at least {PAYLOAD_SECRET_MIN_LENGTH} characters; make one with "
-                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
-            )
+        if value is not None:
+            _check_secret_length(value.get_secret_value(), "must be")
         return value
 
     @field_validator("payload_secrets_old", mode="before")
@@ -144,6 +141,14 @@ class Settings(OfflineSettings):
         if not isinstance(value, str):
             return value
         return tuple(part.strip() for part in value.split(",") if part.strip())
+
+    @field_validator("payload_secrets_old")
+    @classmethod
+    def _old_ones_long_enough(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        # An old secret still makes invoices valid: it must be as hard to guess as a new one.
+        for number, secret in enumerate(value, start=1):
+            _check_secret_length(secret.get_secret_value(), f"secret {number} must be")
+        return value
 
     @field_validator("telegram_api_base")
     @classmethod
@@ -191,6 +196,14 @@ class Settings(OfflineSettings):
         token = self.bot_token.get_secret_value()
         payload = [self.payload_secret, *self.payload_secrets_old]
         return [token, token.partition(":")[2], *(s.get_secret_value() for s in payload if s)]
+
+
+def _check_secret_length(secret: str, what: str) -> None:
+    if len(secret) < PAYLOAD_SECRET_MIN_LENGTH:
+        raise ValueError(
+            f"{what} at least {PAYLOAD_SECRET_MIN_LENGTH} characters; make one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
 
 
 def _is_loopback(host: str) -> bool:

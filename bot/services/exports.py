@@ -46,9 +46,26 @@ def day_bounds(since: date | None, until: date | None) -> tuple[datetime | None,
     return start, end
 
 
+# A cell that begins with one of these is run as a formula by spreadsheets (OWASP, "CSV
+# Injection"): a refund reason "=HYPERLINK(...)" would become a live link.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text(cell: object) -> object:
+    """`cell`, with a leading quote when a spreadsheet would read it as a formula: it then
+    shows as the text it is."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
 def csv_row(payment: Payment, refund: Refund | None) -> list[object]:
-    """One charge as a row of COLUMNS: times in ISO 8601 UTC, amounts in whole Stars, and
-    empty refund columns when it was not refunded."""
+    """One charge as a row of COLUMNS: times in ISO 8601 UTC, amounts in whole Stars, empty
+    refund columns when it was not refunded, and no cell a spreadsheet would run."""
+    return [as_text(cell) for cell in _cells(payment, refund)]
+
+
+def _cells(payment: Payment, refund: Refund | None) -> list[object]:
     refunded: list[object] = ["", "", "", "", ""]
     if refund is not None:
         refunded = [
@@ -88,7 +105,8 @@ async def write_csv(
 ) -> int:
     """Write the header and every charge with since <= paid_at < until to `out`, oldest first;
     returns how many charges. `on_row` is called after each (for a progress bar)."""
-    writer = csv.writer(out, lineterminator="\n")
+    # RFC 4180's line ends: a cell holding a lone \r is then quoted too, as readers expect.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     rows = 0
     async with readers() as session:

@@ -106,6 +106,8 @@ def test_missing_token_says_where_to_get_one():
         ("TERMS_TEXT", "🌟" * 2049),
         ("PAYSUPPORT_TEXT", "🌟" * 1751),
         ("PAYLOAD_SECRET", "too-short"),
+        # An old secret still accepts invoices: it must be as hard to guess as the new one.
+        ("PAYLOAD_SECRETS_OLD", "old-one-0123456789,too-short"),
         ("TELEGRAM_API_BASE", "http://bot-api.example:8081"),
     ],
 )
@@ -154,13 +156,13 @@ def test_plain_http_to_another_host_needs_telegram_api_insecure():
 def test_payload_secrets_are_read_and_never_shown(monkeypatch):
     monkeypatch.setenv("BOT_TOKEN", TOKEN)
     monkeypatch.setenv("PAYLOAD_SECRET", "new-payload-secret-0123")
-    monkeypatch.setenv("PAYLOAD_SECRETS_OLD", " old-one-0123456789 ,, old-two ")
+    monkeypatch.setenv("PAYLOAD_SECRETS_OLD", " old-one-0123456789 ,, old-two-0123456789 ")
     settings = load_settings()
     assert settings.payload_secret is not None
     assert settings.payload_secret.get_secret_value() == "new-payload-secret-0123"
     assert [s.get_secret_value() for s in settings.payload_secrets_old] == [
         "old-one-0123456789",
-        "old-two",
+        "old-two-0123456789",
     ]
     shown = repr(settings) + str(settings.model_dump())
     assert "payload-secret" not in shown and "old-one" not in shown

@@ -106,6 +106,32 @@ async def test_the_csv_reads_back_as_the_payments_and_refunds_in_the_database(se
     assert datetime.fromisoformat(rows[0]["paid_at"]) == paid  # UTC, to the microsecond
 
 
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+async def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_escaped(sessions, start):
+    reason = f'{start}HYPERLINK("https://evil.example","click")'
+    async with sessions() as session:
+        session.add(payment(f"{start}stx-f", DAY))
+        session.add(
+            Refund(
+                telegram_payment_charge_id=f"{start}stx-f",
+                user_id=7,
+                total_amount=25,
+                source="admin",
+                admin_id=900_001,
+                reason=reason,
+                refunded_at=DAY,
+            )
+        )
+        await session.commit()
+
+    [row] = await export(sessions)
+
+    # OWASP's advice: a leading quote makes the cell text; the rest is kept as it was.
+    assert row["refund_reason"] == "'" + reason
+    assert row["telegram_payment_charge_id"] == f"'{start}stx-f"
+    assert row["total_amount"] == "25" and row["refund_source"] == "admin"
+
+
 async def test_since_and_until_are_whole_utc_days_both_included(sessions):
     edges = {
         "before": DAY - timedelta(microseconds=1),  # 2026-01-09 23:59:59.999999
