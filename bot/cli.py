@@ -24,8 +24,8 @@ from bot.config import ConfigError, load_database_settings, load_offline_setting
 from bot.progress import ProgressBar
 from bot.services.exports import ExportRangeError, count_charges, day_bounds, write_csv
 from bot.services.sales import sales_figures
-from storage import SessionFactory, create_session_factory
-from storage.db import DatabaseNotFound, create_read_only_engine
+from storage import SessionFactory
+from storage.db import DatabaseNotFound, read_only_sessions
 from storage.locks import active_holder
 from storage.migrate import read_schema_state
 from storage.reports import backlogs
@@ -77,9 +77,7 @@ def export(args: argparse.Namespace) -> int:
 
 
 async def _export(url: str, target: str, since: datetime | None, until: datetime | None) -> int:
-    engine = create_read_only_engine(url)
-    readers = create_session_factory(engine)
-    try:
+    async with read_only_sessions(url) as readers:
         total = await count_charges(readers, since, until)
         bar = ProgressBar.on_terminal(
             total, sys.stderr, minimum=PROGRESS_MIN_ROWS, unit="payments"
@@ -91,9 +89,7 @@ async def _export(url: str, target: str, since: datetime | None, until: datetime
             rows = await _export_to_file(readers, Path(target), since, until, on_row)
         if bar:
             bar.finish()
-        return rows
-    finally:
-        await engine.dispose()
+    return rows
 
 
 async def _export_to_file(
@@ -135,11 +131,8 @@ def stats(_: argparse.Namespace) -> int:
 
 
 async def _stats(url: str, catalog: Catalog) -> str:
-    engine = create_read_only_engine(url)
-    try:
-        figures = await sales_figures(create_session_factory(engine), catalog)
-    finally:
-        await engine.dispose()
+    async with read_only_sessions(url) as readers:
+        figures = await sales_figures(readers, catalog)
     return texts.plain(texts.sales_report(figures))
 
 
@@ -170,12 +163,8 @@ async def _status(url: str) -> list[str]:
     """Who polls, the schema version, and what waits in the inbox and the outbox."""
     holder = await active_holder(url)
     schema = await read_schema_state(url)
-    engine = create_read_only_engine(url)
-    try:
-        async with create_session_factory(engine)() as session:
-            waiting = await backlogs(session)
-    finally:
-        await engine.dispose()
+    async with read_only_sessions(url) as readers, readers() as session:
+        waiting = await backlogs(session)
     if schema.is_current:
         version = f"{schema.current} (current)"
     else:
