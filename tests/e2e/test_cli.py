@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.readiness import TOKEN_REJECTED, check_readiness
+from bot.cli.check import TOKEN_REJECTED, check_readiness
 from bot.services.exports import COLUMNS
 from storage import Payment, Refund, create_engine, create_session_factory, upgrade_schema
 from storage.migrate import migrations_config

@@ -1,8 +1,8 @@
-"""The operator's commands of `python -m bot`: check, export, stats and status (see
-`bot.__main__`).
+"""The commands of `python -m bot`, each a step that returns its exit code and raises what it
+cannot go on from (bot.cli.exits answers those errors, for every command in one table).
 
-Export and stats read the database only, and need no token: they take OfflineSettings (the
-database and the catalog). Nothing here imports aiogram until `check` asks Telegram.
+Export, stats and status read the database only, and need no token. Only `run` and `check`
+talk to Telegram, so only they import aiogram, which takes seconds: not --help nor the rest.
 """
 
 from __future__ import annotations
@@ -12,68 +12,61 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import TextIO
-
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot import texts
-from bot.catalog import Catalog, CatalogError, load_catalog
-from bot.config import ConfigError, load_database_settings, load_offline_settings
+from bot.catalog import Catalog, load_catalog
+from bot.cli.exits import EXIT_FAILED, EXIT_OK
+from bot.config import load_database_settings, load_offline_settings, load_settings
+from bot.logging import setup_logging
 from bot.progress import ProgressBar
-from bot.services.exports import ExportRangeError, count_charges, day_bounds, write_csv
+from bot.services.exports import count_charges, day_bounds, write_csv
 from bot.services.sales import sales_figures
-from storage import SessionFactory
-from storage.db import DatabaseNotFound, read_only_sessions
+from storage import SessionFactory, upgrade_schema
+from storage.db import read_only_sessions
 from storage.locks import active_holder
 from storage.migrate import read_schema_state
 from storage.reports import backlogs
 
-EXIT_FAILED = 1
-EXIT_CONFIG = 2
 STDOUT = "-"
 # A bar for fewer rows would flash by.
 PROGRESS_MIN_ROWS = 1000
 
 
+def run(_: argparse.Namespace) -> int:
+    settings = load_settings()
+    catalog = load_catalog(settings.catalog_path)
+    setup_logging(settings.log_level, settings.log_json, secrets=settings.secrets)
+    from bot.app import run_bot  # aiogram, only now: a bad set-up stops it without the wait
+
+    asyncio.run(run_bot(settings, catalog))
+    return EXIT_OK
+
+
+def migrate(_: argparse.Namespace) -> int:
+    settings = load_database_settings()
+    print(asyncio.run(upgrade_schema(settings.database_url)))
+    return EXIT_OK
+
+
 def check(_: argparse.Namespace) -> int:
-    # aiogram takes seconds to import: only this command of the three needs it.
-    from bot.readiness import check_readiness
+    from bot.cli.check import check_readiness  # aiogram, for this command only
 
-    checks = asyncio.run(check_readiness())
-    for finding in checks:
+    findings = asyncio.run(check_readiness())
+    for finding in findings:
         print(finding.line())
-    return 0 if all(finding.ok for finding in checks) else EXIT_FAILED
-
-
-def day(text: str) -> date:
-    """An argparse type: a UTC day as YYYY-MM-DD."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+    return EXIT_OK if all(finding.ok for finding in findings) else EXIT_FAILED
 
 
 def export(args: argparse.Namespace) -> int:
-    try:
-        settings = load_offline_settings()
-        since, until = day_bounds(args.since, args.until)
-    except (ConfigError, ExportRangeError) as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_CONFIG
+    settings = load_offline_settings()
+    since, until = day_bounds(args.since, args.until)
     target: str = args.file
-    try:
-        rows = asyncio.run(_export(settings.database_url, target, since, until))
-    except DatabaseNotFound as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_CONFIG
-    except (SQLAlchemyError, OSError) as exc:
-        print(f"the export failed: {_first_line(exc)}", file=sys.stderr)
-        return EXIT_FAILED
+    rows = asyncio.run(_export(settings.database_url, target, since, until))
     if target != STDOUT:
         print(f"{rows} payment(s) written to {target}", file=sys.stderr)
-    return 0
+    return EXIT_OK
 
 
 async def _export(url: str, target: str, since: datetime | None, until: datetime | None) -> int:
@@ -112,22 +105,11 @@ async def _export_to_file(
 
 
 def stats(_: argparse.Namespace) -> int:
-    try:
-        settings = load_offline_settings()
-        catalog = load_catalog(settings.catalog_path)
-    except (ConfigError, CatalogError) as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_CONFIG
-    try:
-        report = asyncio.run(_stats(settings.database_url, catalog))
-    except DatabaseNotFound as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_CONFIG
-    except (SQLAlchemyError, OSError) as exc:
-        print(f"cannot read the database: {_first_line(exc)}", file=sys.stderr)
-        return EXIT_FAILED
-    _print(report, sys.stdout)
-    return 0
+    settings = load_offline_settings()
+    catalog = load_catalog(settings.catalog_path)
+    report = asyncio.run(_stats(settings.database_url, catalog))
+    sys.stdout.write(report.rstrip("\n") + "\n")
+    return EXIT_OK
 
 
 async def _stats(url: str, catalog: Catalog) -> str:
@@ -136,27 +118,10 @@ async def _stats(url: str, catalog: Catalog) -> str:
     return texts.plain(texts.sales_report(figures))
 
 
-def _print(text: str, out: TextIO) -> None:
-    out.write(text.rstrip("\n") + "\n")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc)
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def status(_: argparse.Namespace) -> int:
-    try:
-        settings = load_database_settings()
-        lines = asyncio.run(_status(settings.database_url))
-    except (ConfigError, DatabaseNotFound) as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_CONFIG
-    except SQLAlchemyError as exc:
-        print(f"cannot read the database: {_first_line(exc)}", file=sys.stderr)
-        return EXIT_FAILED
-    print("\n".join(lines))
-    return 0
+    settings = load_database_settings()
+    print("\n".join(asyncio.run(_status(settings.database_url))))
+    return EXIT_OK
 
 
 async def _status(url: str) -> list[str]:
@@ -177,3 +142,14 @@ async def _status(url: str) -> list[str]:
         f"{waiting.inbox_parked} parked as failed",
         f"outbox: {waiting.outbox_unsent} message(s) unsent, {waiting.outbox_given_up} given up",
     ]
+
+
+# Every command by name (bot.cli.parser names them; bot.cli.exits.ANSWERS has a row for each).
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": run,
+    "migrate": migrate,
+    "check": check,
+    "export": export,
+    "stats": stats,
+    "status": status,
+}
