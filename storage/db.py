@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -73,11 +75,20 @@ class DatabaseNotFound(Exception):
     """A SQLite file that is not there: the message says where it was looked for."""
 
 
-def create_read_only_engine(url: str) -> AsyncEngine:
-    """An engine that cannot change the database, for commands that only look at it (check,
-    export, stats): a SQLite file is opened read-only and must exist already (DatabaseNotFound
-    otherwise, rather than an empty file made on the spot); on PostgreSQL every transaction is
-    read-only."""
+@asynccontextmanager
+async def read_only_sessions(url: str) -> AsyncIterator[SessionFactory]:
+    """Sessions that cannot change the database at `url`, for commands that only look at it
+    (check, export, stats, status). A SQLite file is opened read-only and must exist already
+    (DatabaseNotFound otherwise, rather than an empty file made on the spot); on PostgreSQL
+    every transaction is read-only. The engine is disposed of on the way out."""
+    engine = _create_read_only_engine(url)
+    try:
+        yield create_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+def _create_read_only_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         read_only = {"server_settings": {"default_transaction_read_only": "on"}}

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from storage.db import create_engine, create_read_only_engine
+from storage.db import create_engine, read_only_sessions
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -130,15 +130,12 @@ class SchemaState:
 
 async def read_schema_state(url: str) -> SchemaState:
     """The schema revision of the database at `url`, read without changing anything (see
-    `create_read_only_engine`; raises DatabaseNotFound for a SQLite file that is not there)."""
+    `read_only_sessions`; raises DatabaseNotFound for a SQLite file that is not there)."""
     from alembic.script import ScriptDirectory
 
-    engine = create_read_only_engine(url)
-    try:
-        async with engine.connect() as connection:
-            current = await connection.run_sync(_current_revision)
-    finally:
-        await engine.dispose()
+    async with read_only_sessions(url) as readers, readers() as session:
+        connection = await session.connection()
+        current = await connection.run_sync(_current_revision)
     scripts = ScriptDirectory.from_config(migrations_config())
     known = current is None or any(s.revision == current for s in scripts.walk_revisions())
     return SchemaState(current=current, head=HEAD_REVISION, known=known)

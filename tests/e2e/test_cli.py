@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.readiness import TOKEN_REJECTED, check_readiness
+from bot.cli.check import TOKEN_REJECTED, check_readiness
 from bot.services.exports import COLUMNS
 from storage import Payment, Refund, create_engine, create_session_factory, upgrade_schema
 from storage.migrate import migrations_config
@@ -274,3 +274,18 @@ async def test_stats_prints_what_stats_shows_in_the_chat(emulator, shop, databas
     # The same text, but for the minute in "as of" that may have turned meanwhile.
     assert stdout.splitlines()[1:] == chat.splitlines()[1:]
     assert "all time    " in stdout and "Pro, 30 days (pro_month): 1" in stdout
+
+
+async def test_commands_that_do_not_talk_to_telegram_never_import_aiogram(tmp_path):
+    """aiogram takes seconds to import: only `run` and `check` may pay for it."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}"
+    for args in [("--help",), ("migrate",), ("status",), ("stats",), ("export", "-")]:
+        # Python lists every module it imports on stderr, one line each.
+        code, _, stderr = await run_command(
+            tmp_path, *args, database_url=url, pythonprofileimporttime=1
+        )
+
+        assert code == 0, stderr
+        imported = [line.split("|")[-1].strip() for line in stderr.splitlines()]
+        assert "bot.cli" in imported, args  # the list is there to read
+        assert [name for name in imported if name.split(".")[0] == "aiogram"] == [], args

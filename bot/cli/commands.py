@@ -1,0 +1,155 @@
+"""The commands of `python -m bot`, each a step that returns its exit code and raises what it
+cannot go on from (bot.cli.exits answers those errors, for every command in one table).
+
+Export, stats and status read the database only, and need no token. Only `run` and `check`
+talk to Telegram, so only they import aiogram, which takes seconds: not --help nor the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from bot import texts
+from bot.catalog import Catalog, load_catalog
+from bot.cli.exits import EXIT_FAILED, EXIT_OK
+from bot.config import load_database_settings, load_offline_settings, load_settings
+from bot.logging import setup_logging
+from bot.progress import ProgressBar
+from bot.services.exports import count_charges, day_bounds, write_csv
+from bot.services.sales import sales_figures
+from storage import SessionFactory, upgrade_schema
+from storage.db import read_only_sessions
+from storage.locks import active_holder
+from storage.migrate import read_schema_state
+from storage.reports import backlogs
+
+STDOUT = "-"
+# A bar for fewer rows would flash by.
+PROGRESS_MIN_ROWS = 1000
+
+
+def run(_: argparse.Namespace) -> int:
+    settings = load_settings()
+    catalog = load_catalog(settings.catalog_path)
+    setup_logging(settings.log_level, settings.log_json, secrets=settings.secrets)
+    from bot.app import run_bot  # aiogram, only now: a bad set-up stops it without the wait
+
+    asyncio.run(run_bot(settings, catalog))
+    return EXIT_OK
+
+
+def migrate(_: argparse.Namespace) -> int:
+    settings = load_database_settings()
+    print(asyncio.run(upgrade_schema(settings.database_url)))
+    return EXIT_OK
+
+
+def check(_: argparse.Namespace) -> int:
+    from bot.cli.check import check_readiness  # aiogram, for this command only
+
+    findings = asyncio.run(check_readiness())
+    for finding in findings:
+        print(finding.line())
+    return EXIT_OK if all(finding.ok for finding in findings) else EXIT_FAILED
+
+
+def export(args: argparse.Namespace) -> int:
+    settings = load_offline_settings()
+    since, until = day_bounds(args.since, args.until)
+    target: str = args.file
+    rows = asyncio.run(_export(settings.database_url, target, since, until))
+    if target != STDOUT:
+        print(f"{rows} payment(s) written to {target}", file=sys.stderr)
+    return EXIT_OK
+
+
+async def _export(url: str, target: str, since: datetime | None, until: datetime | None) -> int:
+    async with read_only_sessions(url) as readers:
+        total = await count_charges(readers, since, until)
+        bar = ProgressBar.on_terminal(
+            total, sys.stderr, minimum=PROGRESS_MIN_ROWS, unit="payments"
+        )
+        on_row = bar.advance if bar else None
+        if target == STDOUT:
+            rows = await write_csv(readers, sys.stdout, since, until, on_row=on_row)
+        else:
+            rows = await _export_to_file(readers, Path(target), since, until, on_row)
+        if bar:
+            bar.finish()
+    return rows
+
+
+async def _export_to_file(
+    readers: SessionFactory,
+    path: Path,
+    since: datetime | None,
+    until: datetime | None,
+    on_row: Callable[[], None] | None,
+) -> int:
+    """Into a temporary file beside `path`, renamed to it once complete: a failed export
+    leaves no half file behind."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as out:
+            rows = await write_csv(readers, out, since, until, on_row=on_row)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return rows
+
+
+def stats(_: argparse.Namespace) -> int:
+    settings = load_offline_settings()
+    catalog = load_catalog(settings.catalog_path)
+    report = asyncio.run(_stats(settings.database_url, catalog))
+    sys.stdout.write(report.rstrip("\n") + "\n")
+    return EXIT_OK
+
+
+async def _stats(url: str, catalog: Catalog) -> str:
+    async with read_only_sessions(url) as readers:
+        figures = await sales_figures(readers, catalog)
+    return texts.plain(texts.sales_report(figures))
+
+
+def status(_: argparse.Namespace) -> int:
+    settings = load_database_settings()
+    print("\n".join(asyncio.run(_status(settings.database_url))))
+    return EXIT_OK
+
+
+async def _status(url: str) -> list[str]:
+    """Who polls, the schema version, and what waits in the inbox and the outbox."""
+    holder = await active_holder(url)
+    schema = await read_schema_state(url)
+    async with read_only_sessions(url) as readers, readers() as session:
+        waiting = await backlogs(session)
+    if schema.is_current:
+        version = f"{schema.current} (current)"
+    else:
+        version = f"{schema.current or 'none'} (this release's is {schema.head}: the bot upgrades"
+        version += " it at start, or run python -m bot migrate)"
+    return [
+        f"active poller: {holder or 'none (no bot process polls Telegram for this database)'}",
+        f"schema version: {version}",
+        f"inbox: {waiting.inbox_waiting} update(s) waiting, "
+        f"{waiting.inbox_parked} parked as failed",
+        f"outbox: {waiting.outbox_unsent} message(s) unsent, {waiting.outbox_given_up} given up",
+    ]
+
+
+# Every command by name (bot.cli.parser names them; bot.cli.exits.ANSWERS has a row for each).
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": run,
+    "migrate": migrate,
+    "check": check,
+    "export": export,
+    "stats": stats,
+    "status": status,
+}

@@ -1,0 +1,83 @@
+"""The one table of how each command of `python -m bot` answers an error: exit code and line."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from bot.catalog import CatalogError
+from bot.cli.commands import COMMANDS
+from bot.cli.exits import ANSWERS, run_command
+from bot.cli.parser import RUN, build_parser
+from bot.config import ConfigError
+from storage.db import DatabaseNotFound
+from storage.migrate import SchemaError
+
+REFUSED = ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 1)")
+DATABASE_LOCKED = OperationalError("SELECT 1", {}, Exception("database is locked\nmore"))
+
+
+def test_every_command_the_parser_names_has_a_step_and_a_row_of_answers():
+    argv = {RUN: [], "export": ["export", "-"]}
+    parser = build_parser()
+    names = {parser.parse_args(argv.get(name, [name])).command or RUN for name in COMMANDS}
+    assert names == set(COMMANDS) == set(ANSWERS)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["backup"])  # an unknown name never reaches the table
+
+
+def test_errors_named_by_module_are_exceptions_there():
+    named = [
+        kind for row in ANSWERS.values() for a in row for kind in a.kinds if isinstance(kind, str)
+    ]
+    assert named == ["bot.app:ActiveLockLost"]
+    for kind in named:
+        module, _, name = kind.partition(":")
+        assert issubclass(getattr(importlib.import_module(module), name), Exception)
+
+
+def raising(error: Exception):
+    def step() -> int:
+        raise error
+
+    return step
+
+
+LOCKED_LINE = "(builtins.Exception) database is locked"  # its first line only
+
+
+@pytest.mark.parametrize(
+    ("command", "error", "code", "line"),
+    [
+        ("run", ConfigError("invalid ADMIN_IDS: x"), 2, "invalid ADMIN_IDS: x"),
+        ("run", CatalogError("shop.toml: price"), 2, "shop.toml: price"),
+        ("migrate", SchemaError("not the shop's"), 2, "not the shop's"),
+        ("export", DatabaseNotFound("no database file at x"), 2, "no database file at x"),
+        ("export", REFUSED, 1, f"the export failed: {REFUSED}"),
+        ("stats", DATABASE_LOCKED, 1, f"cannot read the database: {LOCKED_LINE}"),
+        ("status", DATABASE_LOCKED, 1, f"cannot read the database: {LOCKED_LINE}"),
+    ],
+)
+def test_a_command_answers_an_error_it_names_with_its_code_and_one_line(
+    capsys, command, error, code, line
+):
+    assert run_command(command, raising(error)) == code
+    assert capsys.readouterr() == ("", f"{line}\n")
+
+
+def test_run_answers_a_lost_active_lock_with_exit_3(capsys):
+    from bot.app import ActiveLockLost
+
+    assert run_command("run", raising(ActiveLockLost("another process took over"))) == 3
+    assert capsys.readouterr() == ("", "another process took over\n")
+
+
+@pytest.mark.parametrize(
+    ("command", "error"),
+    [("status", REFUSED), ("migrate", REFUSED), ("check", ConfigError("x")), ("run", KeyError())],
+)
+def test_an_error_a_command_does_not_name_goes_on_as_a_traceback(command, error):
+    with pytest.raises(type(error)):
+        run_command(command, raising(error))
