@@ -5,20 +5,15 @@ Buttons name rows by id: a Stars charge id alone can outgrow callback_data's 64 
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from aiogram.filters.callback_data import CallbackData
+
+from bot.outcomes import RenewalChange
 
 
 class BuyButton(CallbackData, prefix="buy"):
     """Offers the product, as /buy does: under /shop, and under a reminder."""
 
     product_id: str
-
-
-class RenewalChange(StrEnum):
-    CANCEL = "cancel"
-    RESUME = "resume"
 
 
 class SubscriptionButton(CallbackData, prefix="sub"):

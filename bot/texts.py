@@ -13,13 +13,15 @@ from datetime import datetime
 from html import escape, unescape
 
 from bot.catalog import Catalog, Product, ProductKind
-from bot.services.buyers import BuyerReport
-from bot.services.goodwill import GoodwillEvent, GrantResult, RevokeResult
-from bot.services.sales import SalesFigures
-from bot.services.subscriptions import (
+from bot.outcomes import (
     AfterRefund,
+    BuyerReport,
     ChangeResult,
     ChangeStatus,
+    GoodwillEvent,
+    GrantResult,
+    RevokeResult,
+    SalesFigures,
     SubscriptionAfterRefund,
     SubscriptionState,
     status_of,

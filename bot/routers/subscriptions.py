@@ -12,15 +12,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import texts
-from bot.buttons import RenewalChange, SubscriptionButton
+from bot.buttons import SubscriptionButton
 from bot.catalog import Catalog
+from bot.outcomes import ChangeStatus, RenewalChange, SubscriptionState, status_of
 from bot.services.renewals import change_renewal
-from bot.services.subscriptions import (
-    ChangeStatus,
-    SubscriptionState,
-    status_of,
-    subscriptions_of,
-)
+from bot.services.subscriptions import subscriptions_of
 from storage import SessionFactory, Subscription, Writer, utcnow
 
 NOT_MODIFIED = "message is not modified"

@@ -7,9 +7,9 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 
 from bot.catalog import Catalog, Product
+from bot.outcomes import Refusal
 
 STARS = "XTR"
 PAYLOAD_VERSION = "v1"
@@ -61,17 +61,6 @@ def _key(secret: str) -> bytes:
 
 def _signature(key: bytes, body: str) -> str:
     return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()[:20]
-
-
-class Refusal(StrEnum):
-    FOREIGN_PAYLOAD = "foreign_payload"
-    PRODUCT_GONE = "product_gone"
-    PRICE_CHANGED = "price_changed"
-    AMOUNT_MISMATCH = "amount_mismatch"
-    WRONG_CURRENCY = "wrong_currency"
-    ALREADY_OWNED = "already_owned"
-    ALREADY_SUBSCRIBED = "already_subscribed"
-    TEMPORARY = "temporary"
 
 
 REFUSAL_MESSAGES = {

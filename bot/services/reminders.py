@@ -19,9 +19,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from loguru import logger
 
 from bot import texts
-from bot.buttons import BuyButton, RenewalChange, SubscriptionButton
+from bot.buttons import BuyButton, SubscriptionButton
 from bot.catalog import Catalog, Product, ProductKind
-from bot.services.subscriptions import SubscriptionState, status_of
+from bot.outcomes import RenewalChange, SubscriptionState, status_of
 from storage import (
     OutboxPriority,
     OutboxRepository,

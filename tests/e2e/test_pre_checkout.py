@@ -6,7 +6,8 @@ import asyncio
 import sqlite3
 import threading
 
-from bot.services.offers import REFUSAL_MESSAGES, PayloadSigner, Refusal
+from bot.outcomes import Refusal
+from bot.services.offers import REFUSAL_MESSAGES, PayloadSigner
 from entitlements import has
 from storage import AuditRepository, PaymentRepository
 from tests.e2e.conftest import buy, eventually, raw_sql, request_invoice, sqlite_only

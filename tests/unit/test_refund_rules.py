@@ -22,8 +22,8 @@ from aiogram.methods import RefundStarPayment
 from bot import texts
 from bot.catalog import load_catalog
 from bot.config import DEFAULT_CATALOG
+from bot.outcomes import AdminRefundStatus
 from bot.services.refunds import (
-    AdminRefundStatus,
     RefundCommand,
     classify_refund_error,
     parse_refund_args,

@@ -12,13 +12,17 @@ from bot import texts
 from bot.catalog import Catalog, Product, ProductKind, load_catalog
 from bot.config import DEFAULT_CATALOG
 from bot.dispatcher import APOLOGY
-from bot.services.buyers import BuyerReport
-from bot.services.goodwill import GoodwillEvent, GrantResult, GrantStatus, RevokeResult
-from bot.services.sales import PeriodFigures, SalesFigures
-from bot.services.subscriptions import (
+from bot.outcomes import (
     AfterRefund,
+    BuyerReport,
     ChangeResult,
     ChangeStatus,
+    GoodwillEvent,
+    GrantResult,
+    GrantStatus,
+    PeriodFigures,
+    RevokeResult,
+    SalesFigures,
     SubscriptionAfterRefund,
 )
 from entitlements import ActiveEntitlement, GrantedKey
