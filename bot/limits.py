@@ -12,6 +12,18 @@ import re
 from collections.abc import Sequence
 from html import unescape
 
+__all__ = [
+    "ALERT_LIMIT",
+    "ASKED_LIMIT",
+    "MESSAGE_LIMIT",
+    "QUOTE_LIMIT",
+    "fit_lines",
+    "plain",
+    "shorten",
+    "utf16_len",
+    "visible_length",
+]
+
 MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, after entity parsing
 ALERT_LIMIT = 200  # answerCallbackQuery: plain text (no parse mode), 0-200 characters
 QUOTE_LIMIT = 300  # the most of an echoed charge id, reason or error shown

@@ -1,0 +1,272 @@
+"""The operators' commands: /stats, /payments, /user, /grant, /revoke, /balance, /export and
+/reconcile, and the refusal of anyone else."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from html import escape
+
+from bot.catalog import Catalog, Product
+from bot.limits import ASKED_LIMIT, MESSAGE_LIMIT, QUOTE_LIMIT, fit_lines, shorten, visible_length
+from bot.outcomes import BuyerReport, GoodwillEvent, GrantResult, RevokeResult, SalesFigures
+from bot.texts.common import entitlement_term, stars, title_of, when
+from storage.models import Payment, Refund
+
+__all__ = [
+    "GRANT_USAGE",
+    "NAME_LIMIT",
+    "NOT_ALLOWED",
+    "NOT_ALLOWED_BUTTON",
+    "PAYMENTS_USAGE",
+    "REVOKE_USAGE",
+    "STATS_NOTE",
+    "USER_USAGE",
+    "balance_failed",
+    "buyer_report",
+    "export_caption",
+    "export_empty",
+    "export_too_large",
+    "grant_done",
+    "grant_needs_days",
+    "payments_list",
+    "reconcile_failed",
+    "recovered_summary",
+    "revoke_done",
+    "sales_report",
+    "star_balance",
+    "unknown_product_for_admin",
+    "user_not_found",
+]
+
+
+NOT_ALLOWED = "Not allowed: this command is for the shop's admins."
+NOT_ALLOWED_BUTTON = "Not allowed."
+PAYMENTS_USAGE = "Usage: /payments [n], n from 1 to 50 (10 without it): the latest n payments."
+USER_USAGE = "Usage: /user &lt;user id or @username&gt;"
+GRANT_USAGE = (
+    "Usage: /grant &lt;user_id&gt; &lt;product_id&gt; [days]\n"
+    "Gives the product without a payment. Without days: a timed product for its own term, "
+    "a one-time product forever; days from 1 to 3650."
+)
+REVOKE_USAGE = (
+    "Usage: /revoke &lt;user_id&gt; &lt;product_id&gt;\n"
+    "Ends that user's goodwill grants of the product (a payment's access ends by /refund)."
+)
+STATS_NOTE = (
+    "A period counts the payments made in it; refunds: those of them refunded since. "
+    "Goodwill grants are not payments and never count."
+)
+NAME_LIMIT = 100  # the most of a user's name shown
+
+
+def sales_report(figures: SalesFigures) -> str:
+    """What /stats shows (and `python -m bot stats` prints as plain text)."""
+    rows = [("period", "payments", "Stars", "refunds", "net Stars")]
+    for period in figures.periods:
+        totals = period.totals
+        rows.append(
+            (
+                period.name,
+                str(totals.payments),
+                str(totals.stars),
+                str(totals.refunds),
+                str(period.net_stars),
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    table = "\n".join(
+        "  ".join(
+            cell.ljust(width) if column == 0 else cell.rjust(width)
+            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    )
+    rates = ", ".join(
+        f"{p.name} {_rate(p.refund_rate)} ({p.totals.refunds} of {p.totals.payments})"
+        for p in figures.periods[2:]
+    )
+    head = (
+        f"📊 Sales as of {when(figures.as_of)}\n<pre>{escape(table)}</pre>\n"
+        f"Refund rate: {rates}.\n{STATS_NOTE}\n\n"
+        "Holders now (everything the product gives, bought or granted):\n"
+    )
+    holders = [f"• {escape(p.title)} (<code>{p.id}</code>): {n}" for p, n in figures.holders]
+    return head + fit_lines(holders or ["no products"], MESSAGE_LIMIT - visible_length(head))
+
+
+def _rate(rate: float | None) -> str:
+    return "–" if rate is None else f"{rate:.1%}"
+
+
+def payments_list(rows: Sequence[tuple[Payment, Refund | None]], catalog: Catalog) -> str:
+    if not rows:
+        return "No payments yet."
+    head = f"The latest {len(rows)} payment(s), newest first:\n"
+    lines = []
+    for payment, refund in rows:
+        status = f", refunded {when(refund.refunded_at)}" if refund else ""
+        lines.append(
+            f"• {when(payment.paid_at)}, user <code>{payment.user_id}</code>, "
+            f"{title_of(payment.product_id, catalog)}, {stars(payment.total_amount)}{status}\n"
+            f"  <code>{escape(payment.telegram_payment_charge_id)}</code>"
+        )
+    return head + fit_lines(lines, MESSAGE_LIMIT - visible_length(head))
+
+
+def user_not_found(username: str) -> str:
+    return (
+        f"Nobody with the username @{escape(shorten(username, 32))} has written to this bot. "
+        "Ask for their numeric user id, or try /payments."
+    )
+
+
+def buyer_report(report: BuyerReport, catalog: Catalog) -> str:
+    """What /user shows: who, what they paid and got refunded, what they hold, goodwill."""
+    known = report.known
+    if known is None:
+        who = f"👤 User <code>{report.user_id}</code> (has not written to the bot)"
+    else:
+        handle = f" @{escape(known.username)}" if known.username else ""
+        name = escape(shorten(known.full_name, NAME_LIMIT))
+        who = f"👤 {name}{handle}, user <code>{report.user_id}</code>"
+    totals = report.totals
+    head = (
+        f"{who}\nPaid {totals.payments} time(s), {stars(totals.stars)}; refunded "
+        f"{totals.refunds} ({stars(totals.refunded_stars)}).\n"
+    )
+    held = [
+        f"• {escape(a.key)}, {entitlement_term(a.expires_at)}{_goodwill_mark(a.charge_ids)}"
+        for a in report.active
+    ]
+    text = head + "Holds now:\n" + (fit_lines(held, MESSAGE_LIMIT // 5) if held else "nothing")
+    if report.goodwill:
+        events = [_goodwill_line(event, catalog) for event in report.goodwill]
+        text += "\n\nGoodwill (not revenue):\n" + fit_lines(events, MESSAGE_LIMIT // 5)
+    if report.payments:
+        lines = []
+        for payment, refund in report.payments:
+            status = f", refunded {when(refund.refunded_at)}" if refund else ""
+            lines.append(
+                f"• {title_of(payment.product_id, catalog)}, {stars(payment.total_amount)}, "
+                f"{when(payment.paid_at)}{status}\n"
+                f"  <code>{escape(payment.telegram_payment_charge_id)}</code>"
+            )
+        payments_head = "\n\nPayments, newest first:\n"
+        room = MESSAGE_LIMIT - visible_length(text) - len(payments_head)
+        text += payments_head + fit_lines(lines, room)
+    return text
+
+
+def _goodwill_mark(charge_ids: Sequence[str]) -> str:
+    grants = [c for c in charge_ids if c.startswith("grant:")]
+    return f" (goodwill {escape(', '.join(grants))})" if grants else ""
+
+
+def _goodwill_line(event: GoodwillEvent, catalog: Catalog) -> str:
+    title = title_of(event.product_id, catalog)
+    if event.granted:
+        term = "forever or its own term" if event.days is None else f"for {event.days} days"
+        what = f"granted {title} {term}"
+    else:
+        what = f"revoked {title}"
+    grants = escape(", ".join(event.charge_ids))
+    return f"• {when(event.at)}: {what} by admin {event.admin_id} ({grants})"
+
+
+def unknown_product_for_admin(catalog: Catalog, asked: str) -> str:
+    head = f"There is no product {escape(shorten(asked, ASKED_LIMIT))!r}. Products: "
+    ids = [f"<code>{p.id}</code>" for p in catalog]
+    return head + fit_lines(ids, MESSAGE_LIMIT - visible_length(head) - 1, ", ") + "."
+
+
+def grant_needs_days(product: Product, user_id: int) -> str:
+    return (
+        f"{escape(product.title)} is a subscription and has no term of its own: say how many "
+        f"days, e.g. <code>/grant {user_id} {product.id} 30</code>."
+    )
+
+
+def grant_done(result: GrantResult, product: Product, user_id: int) -> str:
+    head = (
+        f"Granted <b>{escape(product.title)}</b> to user <code>{user_id}</code> as goodwill, "
+        "without a payment:\n"
+    )
+    tail = (
+        f"\nRecorded as <code>{escape(result.charge_id or '')}</code> with your id; it shows "
+        f"in /user {user_id} and never counts as revenue. Undo with "
+        f"<code>/revoke {user_id} {product.id}</code>."
+    )
+    keys = [f"• {escape(g.key)}, {entitlement_term(g.expires_at)}" for g in result.granted]
+    room = MESSAGE_LIMIT - visible_length(head) - visible_length(tail)
+    return head + fit_lines(keys, room) + tail
+
+
+def revoke_done(result: RevokeResult, product: Product, user_id: int) -> str:
+    title = escape(product.title)
+    if result.revoked:
+        grants = ", ".join(f"<code>{escape(c)}</code>" for c in result.revoked)
+        text = f"Ended the goodwill grant(s) of <b>{title}</b> for user <code>{user_id}</code>: "
+        text += f"{grants}."
+    else:
+        text = (
+            f"User <code>{user_id}</code> has no goodwill grant of <b>{title}</b> running; "
+            "nothing changed."
+        )
+    if result.paid:
+        head = "\nThey still hold it through payment(s), which only a /refund ends: "
+        charges = [f"<code>{escape(c)}</code>" for c in result.paid]
+        text += head + fit_lines(charges, MESSAGE_LIMIT - visible_length(text + head), ", ")
+    return text
+
+
+def star_balance(amount: int, nanostars: int | None) -> str:
+    fraction = f".{nanostars:09d}".rstrip("0") if nanostars else ""
+    return f"The bot's Star balance: {amount}{fraction} ⭐"
+
+
+def balance_failed(error: str) -> str:
+    return (
+        f"Could not get the balance: Telegram said “{escape(shorten(error, QUOTE_LIMIT))}”. "
+        "Try again in a minute."
+    )
+
+
+def export_caption(rows: int, since: datetime, until: datetime) -> str:
+    """A document's caption: at most 1024 characters."""
+    return (
+        f"{rows} payment(s) from {when(since)} to {when(until)}, one row per charge, with the "
+        "refund columns filled where refunded."
+    )
+
+
+def export_empty(since: datetime) -> str:
+    return f"No payments since {when(since)}; there is nothing to export."
+
+
+def export_too_large(megabytes: float) -> str:
+    return (
+        f"The export is {megabytes:.0f} MB, more than a bot may send (50 MB). On the server, run "
+        "<code>python -m bot export --since YYYY-MM-DD payments.csv</code> instead."
+    )
+
+
+def reconcile_failed(error: str) -> str:
+    return f"Reconciliation failed: {escape(shorten(error, QUOTE_LIMIT))}. Try again in a minute."
+
+
+def recovered_summary(payments: Sequence[str], refunds: Sequence[str], seen: int) -> str:
+    text = f"Reconciliation read {seen} new Star transaction(s)."
+    found = {name: ids for name, ids in (("payments", payments), ("refunds", refunds)) if ids}
+    if not found:
+        return text + "\nNothing was missing."
+    room = MESSAGE_LIMIT - visible_length(text)
+    blocks: dict[str, str] = {}
+    # The shorter list first, each taking at most an equal share of the room left: neither can
+    # crowd out the other, and what one does not need goes to the other.
+    for index, name in enumerate(sorted(found, key=lambda n: len(found[n]))):
+        head = f"\nRecovered {name} ({len(found[name])}, all in the log):\n"
+        lines = [f"<code>{escape(c)}</code>" for c in found[name]]
+        blocks[name] = head + fit_lines(lines, room // (len(found) - index) - len(head))
+        room -= visible_length(blocks[name])
+    return text + "".join(blocks[name] for name in found)

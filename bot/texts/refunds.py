@@ -1,0 +1,196 @@
+"""Refunds: an admin's /refund and Refund button, what became of a refunded subscription, and
+the buyer's notice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from bot.catalog import Product
+from bot.limits import ALERT_LIMIT, QUOTE_LIMIT, shorten
+from bot.outcomes import AfterRefund, SubscriptionAfterRefund, SubscriptionState, status_of
+from bot.texts.common import stars, when
+from storage.models import Payment, Refund
+
+__all__ = [
+    "ALERT_REASON_LIMIT",
+    "PAYMENT_GONE",
+    "REFUND_CANCELLED",
+    "REFUND_USAGE",
+    "refund_already",
+    "refund_already_alert",
+    "refund_button_label",
+    "refund_done",
+    "refund_failed",
+    "refund_gave_up",
+    "refund_not_recorded",
+    "refund_notice",
+    "refund_outcome_unknown",
+    "refund_question",
+    "refund_unknown",
+    "subscription_after_refund",
+]
+
+
+REFUND_USAGE = (
+    "Usage: /refund &lt;telegram_payment_charge_id&gt; [reason]\n"
+    "The charge id is on the buyer's receipt and in their /paysupport request."
+)
+REFUND_CANCELLED = "Refund cancelled; nothing changed."
+PAYMENT_GONE = "There is no such payment any more; nothing was done."
+ALERT_REASON_LIMIT = 60  # the most of a refund's reason an alert shows
+
+
+def refund_notice(
+    payment: Payment, product: Product | None, *, revoked: int, granted_instead: Payment | None
+) -> str:
+    """To the buyer: what the refund changed for what they own."""
+    title = escape(product.title) if product else "your purchase"
+    head = (
+        f"Your payment of {stars(payment.total_amount)} for <b>{title}</b> was refunded to your "
+        "Stars balance"
+    )
+    if granted_instead is not None:
+        other = escape(granted_instead.telegram_payment_charge_id)
+        change = (
+            f".\nYou keep <b>{title}</b>: your other payment for it (charge id <code>{other}"
+            "</code>), which we had said a person would refund, now gives it to you instead."
+        )
+    elif revoked:
+        change = ", and the access it gave has ended."
+    else:
+        change = ". It had not given you anything, so what you own stays as it is."
+    return f"{head}{change}\nCharge id: <code>{escape(payment.telegram_payment_charge_id)}</code>"
+
+
+def _paid_for(payment: Payment, product: Product | None) -> str:
+    title = escape(product.title) if product else escape(payment.product_id or "unknown product")
+    return f"{stars(payment.total_amount)} for <b>{title}</b> to user {payment.user_id}"
+
+
+def refund_unknown(charge_id: str) -> str:
+    shown = escape(shorten(charge_id, QUOTE_LIMIT))
+    return f"No payment with that charge id (<code>{shown}</code>); nothing was done."
+
+
+def refund_already(refund: Refund) -> str:
+    return escape(_refund_already(refund, QUOTE_LIMIT))
+
+
+def refund_already_alert(refund: Refund) -> str:
+    """For a button's alert, which takes plain text only, at most ALERT_LIMIT characters."""
+    return shorten(_refund_already(refund, ALERT_REASON_LIMIT), ALERT_LIMIT)
+
+
+def _refund_already(refund: Refund, reason_limit: int) -> str:
+    """Plain text, with at most `reason_limit` of the reason."""
+    by = f" by admin {refund.admin_id}" if refund.admin_id is not None else ""
+    why = f", reason: {shorten(refund.reason, reason_limit)}" if refund.reason else ""
+    return (
+        f"Already refunded on {when(refund.refunded_at)} (source: {refund.source}{by}{why}). "
+        "Nothing was done."
+    )
+
+
+def refund_done(
+    payment: Payment,
+    product: Product | None,
+    *,
+    elsewhere: bool,
+    revoked: int,
+    granted_instead: Payment | None,
+) -> str:
+    head = (
+        f"Telegram says this charge was already refunded elsewhere; recorded the refund of "
+        f"{_paid_for(payment, product)}."
+        if elsewhere
+        else f"Refunded {_paid_for(payment, product)}."
+    )
+    if granted_instead is not None:
+        other = escape(granted_instead.telegram_payment_charge_id)
+        change = (
+            f"The buyer keeps it: their other payment for it, <code>{other}</code>, had granted "
+            "nothing (already owned) and grants it now, so do not refund that one. The buyer "
+            "is told."
+        )
+    elif revoked:
+        change = "The access it gave has ended and the buyer is told."
+    else:
+        change = "It had granted nothing, so the buyer's access is unchanged; the buyer is told."
+    charge = escape(payment.telegram_payment_charge_id)
+    return f"{head}\n{change}\nCharge id: <code>{charge}</code>"
+
+
+def subscription_after_refund(after: SubscriptionAfterRefund, now: datetime) -> str:
+    """To the admin, after the refund of a subscription's payment: what became of it."""
+    sub = after.subscription
+    status = status_of(sub, now)
+    match after.outcome:
+        case AfterRefund.CANCELED if status.state is SubscriptionState.ENDED:
+            return "Its subscription is cancelled and has ended: Telegram will not renew it."
+        case AfterRefund.CANCELED:
+            return (
+                "Its subscription is cancelled: Telegram will not renew it, and the buyer keeps "
+                f"the later periods paid for, until {when(status.on)}."
+            )
+        case AfterRefund.FAILED:
+            return (
+                "Telegram did not cancel its subscription's renewal "
+                f"(“{escape(shorten(after.error or 'no answer', QUOTE_LIMIT))}”): it renews on "
+                f"{when(sub.subscription_expiration_date)}. Send the same /refund again to "
+                "retry the cancellation; the refund is not repeated."
+            )
+    match status.state:
+        case SubscriptionState.RENEWS:
+            return (
+                f"The subscription goes on: Telegram renews it on {when(status.on)} (the buyer "
+                "can cancel it in /subscriptions)."
+            )
+        case SubscriptionState.CANCELED:
+            return f"The subscription does not renew; it ends on {when(status.on)}."
+        case _:
+            return f"The subscription ended on {when(status.on)}."
+
+
+def refund_failed(error: str) -> str:
+    return (
+        f"The refund failed: Telegram said “{escape(shorten(error, QUOTE_LIMIT))}”. Nothing "
+        "changed and the buyer keeps access; try again later."
+    )
+
+
+def refund_outcome_unknown(error: str) -> str:
+    return (
+        f"Unknown whether Telegram refunded it: {escape(shorten(error, QUOTE_LIMIT))}. "
+        "Nothing was recorded, and the buyer keeps access for now. If Telegram did refund, its "
+        "refund notice or /reconcile records it and ends the access: wait a minute and send "
+        "/reconcile before trying again."
+    )
+
+
+def refund_gave_up(error: str) -> str:
+    return (
+        f"Telegram kept answering “{escape(shorten(error, QUOTE_LIMIT))}”, so I gave up. "
+        "Nothing changed and the buyer keeps access; try again in a few minutes."
+    )
+
+
+def refund_not_recorded(payment: Payment) -> str:
+    return (
+        f"Telegram refunded {stars(payment.total_amount)} to user {payment.user_id}, but the "
+        "database failed to record it. Telegram's refund notice or /reconcile will record it "
+        "and end the access."
+    )
+
+
+def refund_question(payment: Payment, product: Product | None) -> str:
+    return (
+        f"Refund {_paid_for(payment, product)}, paid {when(payment.paid_at)}?\n"
+        f"Charge id: <code>{escape(payment.telegram_payment_charge_id)}</code>"
+    )
+
+
+def refund_button_label(payment: Payment, product: Product | None) -> str:
+    """Plain text (buttons take no HTML)."""
+    title = product.title if product else payment.product_id or "unknown product"
+    return f"Refund {title}, {stars(payment.total_amount)}, {payment.paid_at:%Y-%m-%d}"
