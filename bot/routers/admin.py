@@ -17,12 +17,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import texts
 from bot.catalog import Catalog
 from bot.filters import IsAdmin
+from bot.keyboards.refunds import RefundButton, RefundStep, confirm_keyboard
 from bot.outcomes import AdminRefundResult, AdminRefundStatus
 from bot.routers import admin_tools
 from bot.services.reconcile import Reconciler
 from bot.services.refunds import find_payment_by_id, parse_refund_args, refund_payment
 from bot.services.renewals import end_after_refund
-from bot.services.support import RefundButton, RefundStep, confirm_keyboard
 from storage import SessionFactory, Writer, utcnow
 from storage.locks import Locks
 

@@ -8,6 +8,7 @@ from html import escape
 from bot.catalog import Catalog, Product, ProductKind
 
 __all__ = [
+    "CANCEL_BUTTON",
     "entitlement_term",
     "price",
     "product_line",
@@ -15,6 +16,8 @@ __all__ = [
     "title_of",
     "when",
 ]
+
+CANCEL_BUTTON = "Cancel"  # under /paysupport's prompt, and beside Confirm refund
 
 
 def stars(amount: int) -> str:

@@ -14,6 +14,7 @@ from storage.models import Payment, Refund
 
 __all__ = [
     "ALERT_REASON_LIMIT",
+    "CONFIRM_REFUND_BUTTON",
     "PAYMENT_GONE",
     "REFUND_CANCELLED",
     "REFUND_USAGE",
@@ -39,6 +40,7 @@ REFUND_USAGE = (
 REFUND_CANCELLED = "Refund cancelled; nothing changed."
 PAYMENT_GONE = "There is no such payment any more; nothing was done."
 ALERT_REASON_LIMIT = 60  # the most of a refund's reason an alert shows
+CONFIRM_REFUND_BUTTON = "Confirm refund"
 
 
 def refund_notice(

@@ -13,6 +13,7 @@ __all__ = [
     "already_owned",
     "buy_usage",
     "shop",
+    "shop_button",
     "subscribe_button",
     "subscription_offer",
     "unknown_product",
@@ -64,6 +65,11 @@ def subscription_offer(product: Product) -> str:
         "Telegram charges it every 30 days until you cancel, which you can do any time in "
         "/subscriptions: you keep what you paid for to the end of its month."
     )
+
+
+def shop_button(product: Product) -> str:
+    """Plain text (buttons take no HTML)."""
+    return f"{product.title}: {price(product)}"
 
 
 def subscribe_button(product: Product) -> str:

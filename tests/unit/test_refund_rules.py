@@ -22,6 +22,7 @@ from aiogram.methods import RefundStarPayment
 from bot import texts
 from bot.catalog import load_catalog
 from bot.config import DEFAULT_CATALOG
+from bot.keyboards.refunds import RefundButton, RefundStep, refund_keyboard
 from bot.outcomes import AdminRefundStatus
 from bot.services.refunds import (
     RefundCommand,
@@ -30,7 +31,7 @@ from bot.services.refunds import (
     record_reported_refund,
     refund_payment,
 )
-from bot.services.support import RefundButton, RefundStep, refund_keyboard, refundable
+from bot.services.support import refundable
 from entitlements import grant_for_charge, has, list_active
 from storage import Payment, PaymentRepository, Refund, RefundRepository, utcnow
 from tests.emulator import format_text, utf16_len
