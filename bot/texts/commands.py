@@ -1,5 +1,5 @@
-"""The command menus and /help, and the answers to what no feature takes: an unknown
-command, any other message, and too many of them."""
+"""The command menus and /help, and the answers to what no feature takes: an unknown command,
+any other message, and too many messages."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from html import escape
 __all__ = [
     "ADMIN_COMMANDS",
     "COMMANDS",
+    "OTHER_MESSAGE",
+    "UNKNOWN_COMMAND",
     "command_list",
     "flood_warning",
 ]
@@ -33,6 +35,8 @@ ADMIN_COMMANDS: dict[str, str] = {
     "balance": "the bot's Star balance",
     "export": "the last 30 days of payments as a CSV file",
 }
+UNKNOWN_COMMAND = "I don't know that command. Send /help to see what I can do."
+OTHER_MESSAGE = "Send /shop to see what you can buy, or /help for the commands."
 
 
 def command_list() -> str:

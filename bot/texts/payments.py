@@ -1,5 +1,5 @@
-"""What a payment brings: the buyer's confirmation, and what the buyer and the admins are told
-when a payment cannot grant."""
+"""Paying: why a pre-checkout is refused, the buyer's confirmation, and what the buyer and the
+admins are told when a payment cannot grant."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from html import escape
 
 from bot.catalog import Product
 from bot.limits import MESSAGE_LIMIT, fit_lines, visible_length
+from bot.outcomes import Refusal
 from bot.texts.common import entitlement_term, stars, when
 from entitlements import GrantedKey
 from storage.models import Payment
 
 __all__ = [
+    "REFUSAL_MESSAGES",
     "admin_payment_already_owned",
     "admin_payment_without_product",
     "payment_already_owned",
@@ -21,6 +23,25 @@ __all__ = [
     "payment_without_product",
     "subscription_confirmation",
 ]
+
+# What the buyer reads when the pre-checkout is refused (answerPreCheckoutQuery: plain text).
+REFUSAL_MESSAGES: dict[Refusal, str] = {
+    Refusal.FOREIGN_PAYLOAD: "This invoice was not issued by this shop. "
+    "Open /shop and pay with a fresh invoice.",
+    Refusal.PRODUCT_GONE: "This product is no longer sold, so nothing was charged. "
+    "See /shop for what is available.",
+    Refusal.PRICE_CHANGED: "The price has changed since this invoice was sent, so nothing was "
+    "charged. Open /shop for an invoice at the current price.",
+    Refusal.AMOUNT_MISMATCH: "The amount does not match this invoice, so nothing was charged. "
+    "Open /shop for a fresh invoice.",
+    Refusal.WRONG_CURRENCY: "This shop accepts Telegram Stars (XTR) only. "
+    "Open /shop for a Stars invoice.",
+    Refusal.ALREADY_OWNED: "You already own this, so nothing was charged. "
+    "See /mypurchases for what you have.",
+    Refusal.ALREADY_SUBSCRIBED: "You already have this subscription, so nothing was charged. "
+    "See /subscriptions to resume or cancel it.",
+    Refusal.TEMPORARY: "Temporary problem, please try again in a minute. Nothing was charged.",
+}
 
 
 def payment_confirmation(

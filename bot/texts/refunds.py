@@ -6,9 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
-from bot.catalog import Product
+from bot.catalog import Catalog, Product
 from bot.limits import ALERT_LIMIT, QUOTE_LIMIT, shorten
-from bot.outcomes import AfterRefund, SubscriptionAfterRefund, SubscriptionState, status_of
+from bot.outcomes import (
+    AdminRefundResult,
+    AdminRefundStatus,
+    AfterRefund,
+    SubscriptionAfterRefund,
+    SubscriptionState,
+    status_of,
+)
 from bot.texts.common import stars, when
 from storage.models import Payment, Refund
 
@@ -16,6 +23,7 @@ __all__ = [
     "ALERT_REASON_LIMIT",
     "CONFIRM_REFUND_BUTTON",
     "PAYMENT_GONE",
+    "REFUNDING",
     "REFUND_CANCELLED",
     "REFUND_USAGE",
     "refund_already",
@@ -26,6 +34,7 @@ __all__ = [
     "refund_gave_up",
     "refund_not_recorded",
     "refund_notice",
+    "refund_outcome",
     "refund_outcome_unknown",
     "refund_question",
     "refund_unknown",
@@ -41,6 +50,7 @@ REFUND_CANCELLED = "Refund cancelled; nothing changed."
 PAYMENT_GONE = "There is no such payment any more; nothing was done."
 ALERT_REASON_LIMIT = 60  # the most of a refund's reason an alert shows
 CONFIRM_REFUND_BUTTON = "Confirm refund"
+REFUNDING = "Refunding…"  # the alert while Telegram is asked, after Confirm refund
 
 
 def refund_notice(
@@ -196,3 +206,30 @@ def refund_button_label(payment: Payment, product: Product | None) -> str:
     """Plain text (buttons take no HTML)."""
     title = product.title if product else payment.product_id or "unknown product"
     return f"Refund {title}, {stars(payment.total_amount)}, {payment.paid_at:%Y-%m-%d}"
+
+
+def refund_outcome(result: AdminRefundResult, catalog: Catalog, charge_id: str) -> str:
+    """What the admin is told about their refund."""
+    payment, status = result.payment, result.status
+    product = catalog.get(payment.product_id) if payment else None
+    match status:
+        case AdminRefundStatus.REFUNDED | AdminRefundStatus.REFUNDED_ELSEWHERE if payment:
+            return refund_done(
+                payment,
+                product,
+                elsewhere=status is AdminRefundStatus.REFUNDED_ELSEWHERE,
+                revoked=result.revoked,
+                granted_instead=result.granted_instead,
+            )
+        case AdminRefundStatus.ALREADY_REFUNDED if result.refund:
+            return refund_already(result.refund)
+        case AdminRefundStatus.GAVE_UP:
+            return refund_gave_up(result.error or "too many requests")
+        case AdminRefundStatus.NOT_RECORDED if payment:
+            return refund_not_recorded(payment)
+        case AdminRefundStatus.FAILED:
+            return refund_failed(result.error or "unknown error")
+        case AdminRefundStatus.OUTCOME_UNKNOWN:
+            return refund_outcome_unknown(result.error or "no answer")
+        case _:
+            return refund_unknown(charge_id)
