@@ -18,6 +18,7 @@ __all__ = [
     "MESSAGE_LIMIT",
     "QUOTE_LIMIT",
     "fit_lines",
+    "fit_message",
     "plain",
     "shorten",
     "utf16_len",
@@ -74,6 +75,12 @@ def fit_lines(lines: Sequence[str], room: int, separator: str = "\n") -> str:
             break
         shown += 1
     return separator.join([*lines[:shown], _more(len(lines) - shown)])
+
+
+def fit_message(head: str, lines: Sequence[str], tail: str = "", separator: str = "\n") -> str:
+    """A message: `head`, as many of `lines` as fit before `tail`, and `tail`."""
+    room = MESSAGE_LIMIT - visible_length(head) - visible_length(tail)
+    return head + fit_lines(lines, room, separator) + tail
 
 
 def _more(count: int) -> str:

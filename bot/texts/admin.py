@@ -8,9 +8,26 @@ from datetime import datetime
 from html import escape
 
 from bot.catalog import Catalog, Product
-from bot.limits import ASKED_LIMIT, MESSAGE_LIMIT, QUOTE_LIMIT, fit_lines, shorten, visible_length
+from bot.limits import (
+    ASKED_LIMIT,
+    MESSAGE_LIMIT,
+    fit_lines,
+    fit_message,
+    shorten,
+    visible_length,
+)
 from bot.outcomes import BuyerReport, GoodwillEvent, GrantResult, RevokeResult, SalesFigures
-from bot.texts.common import entitlement_term, stars, title_of, when
+from bot.texts.common import (
+    code,
+    holding,
+    payment_line,
+    quote,
+    refund_mark,
+    stars,
+    title_of,
+    when,
+    with_product_ids,
+)
 from storage.models import Payment, Refund
 
 __all__ = [
@@ -91,8 +108,8 @@ def sales_report(figures: SalesFigures) -> str:
         f"Refund rate: {rates}.\n{STATS_NOTE}\n\n"
         "Holders now (everything the product gives, bought or granted):\n"
     )
-    holders = [f"• {escape(p.title)} (<code>{p.id}</code>): {n}" for p, n in figures.holders]
-    return head + fit_lines(holders or ["no products"], MESSAGE_LIMIT - visible_length(head))
+    holders = [f"• {escape(p.title)} ({code(p.id)}): {n}" for p, n in figures.holders]
+    return fit_message(head, holders or ["no products"])
 
 
 def _rate(rate: float | None) -> str:
@@ -103,15 +120,13 @@ def payments_list(rows: Sequence[tuple[Payment, Refund | None]], catalog: Catalo
     if not rows:
         return "No payments yet."
     head = f"The latest {len(rows)} payment(s), newest first:\n"
-    lines = []
-    for payment, refund in rows:
-        status = f", refunded {when(refund.refunded_at)}" if refund else ""
-        lines.append(
-            f"• {when(payment.paid_at)}, user <code>{payment.user_id}</code>, "
-            f"{title_of(payment.product_id, catalog)}, {stars(payment.total_amount)}{status}\n"
-            f"  <code>{escape(payment.telegram_payment_charge_id)}</code>"
-        )
-    return head + fit_lines(lines, MESSAGE_LIMIT - visible_length(head))
+    lines = [
+        f"• {when(payment.paid_at)}, user <code>{payment.user_id}</code>, "
+        f"{title_of(payment.product_id, catalog)}, {stars(payment.total_amount)}"
+        f"{refund_mark(refund)}\n  {code(payment.telegram_payment_charge_id)}"
+        for payment, refund in rows
+    ]
+    return fit_message(head, lines)
 
 
 def user_not_found(username: str) -> str:
@@ -135,26 +150,17 @@ def buyer_report(report: BuyerReport, catalog: Catalog) -> str:
         f"{who}\nPaid {totals.payments} time(s), {stars(totals.stars)}; refunded "
         f"{totals.refunds} ({stars(totals.refunded_stars)}).\n"
     )
-    held = [
-        f"• {escape(a.key)}, {entitlement_term(a.expires_at)}{_goodwill_mark(a.charge_ids)}"
-        for a in report.active
-    ]
+    held = [holding(a.key, a.expires_at) + _goodwill_mark(a.charge_ids) for a in report.active]
     text = head + "Holds now:\n" + (fit_lines(held, MESSAGE_LIMIT // 5) if held else "nothing")
     if report.goodwill:
         events = [_goodwill_line(event, catalog) for event in report.goodwill]
         text += "\n\nGoodwill (not revenue):\n" + fit_lines(events, MESSAGE_LIMIT // 5)
     if report.payments:
-        lines = []
-        for payment, refund in report.payments:
-            status = f", refunded {when(refund.refunded_at)}" if refund else ""
-            lines.append(
-                f"• {title_of(payment.product_id, catalog)}, {stars(payment.total_amount)}, "
-                f"{when(payment.paid_at)}{status}\n"
-                f"  <code>{escape(payment.telegram_payment_charge_id)}</code>"
-            )
-        payments_head = "\n\nPayments, newest first:\n"
-        room = MESSAGE_LIMIT - visible_length(text) - len(payments_head)
-        text += payments_head + fit_lines(lines, room)
+        lines = [
+            payment_line(p, title_of(p.product_id, catalog), refund_mark(refund), label="")
+            for p, refund in report.payments
+        ]
+        text = fit_message(text + "\n\nPayments, newest first:\n", lines)
     return text
 
 
@@ -176,8 +182,7 @@ def _goodwill_line(event: GoodwillEvent, catalog: Catalog) -> str:
 
 def unknown_product_for_admin(catalog: Catalog, asked: str) -> str:
     head = f"There is no product {escape(shorten(asked, ASKED_LIMIT))!r}. Products: "
-    ids = [f"<code>{p.id}</code>" for p in catalog]
-    return head + fit_lines(ids, MESSAGE_LIMIT - visible_length(head) - 1, ", ") + "."
+    return with_product_ids(head, catalog)
 
 
 def grant_needs_days(product: Product, user_id: int) -> str:
@@ -193,19 +198,17 @@ def grant_done(result: GrantResult, product: Product, user_id: int) -> str:
         "without a payment:\n"
     )
     tail = (
-        f"\nRecorded as <code>{escape(result.charge_id or '')}</code> with your id; it shows "
+        f"\nRecorded as {code(result.charge_id or '')} with your id; it shows "
         f"in /user {user_id} and never counts as revenue. Undo with "
         f"<code>/revoke {user_id} {product.id}</code>."
     )
-    keys = [f"• {escape(g.key)}, {entitlement_term(g.expires_at)}" for g in result.granted]
-    room = MESSAGE_LIMIT - visible_length(head) - visible_length(tail)
-    return head + fit_lines(keys, room) + tail
+    return fit_message(head, [holding(g.key, g.expires_at) for g in result.granted], tail)
 
 
 def revoke_done(result: RevokeResult, product: Product, user_id: int) -> str:
     title = escape(product.title)
     if result.revoked:
-        grants = ", ".join(f"<code>{escape(c)}</code>" for c in result.revoked)
+        grants = ", ".join(code(c) for c in result.revoked)
         text = f"Ended the goodwill grant(s) of <b>{title}</b> for user <code>{user_id}</code>: "
         text += f"{grants}."
     else:
@@ -215,8 +218,7 @@ def revoke_done(result: RevokeResult, product: Product, user_id: int) -> str:
         )
     if result.paid:
         head = "\nThey still hold it through payment(s), which only a /refund ends: "
-        charges = [f"<code>{escape(c)}</code>" for c in result.paid]
-        text += head + fit_lines(charges, MESSAGE_LIMIT - visible_length(text + head), ", ")
+        text = fit_message(text + head, [code(c) for c in result.paid], separator=", ")
     return text
 
 
@@ -226,10 +228,7 @@ def star_balance(amount: int, nanostars: int | None) -> str:
 
 
 def balance_failed(error: str) -> str:
-    return (
-        f"Could not get the balance: Telegram said “{escape(shorten(error, QUOTE_LIMIT))}”. "
-        "Try again in a minute."
-    )
+    return f"Could not get the balance: Telegram said “{quote(error)}”. Try again in a minute."
 
 
 def export_caption(rows: int, since: datetime, until: datetime) -> str:
@@ -245,14 +244,15 @@ def export_empty(since: datetime) -> str:
 
 
 def export_too_large(megabytes: float) -> str:
+    command = code("python -m bot export --since YYYY-MM-DD payments.csv")
     return (
         f"The export is {megabytes:.0f} MB, more than a bot may send (50 MB). On the server, run "
-        "<code>python -m bot export --since YYYY-MM-DD payments.csv</code> instead."
+        f"{command} instead."
     )
 
 
 def reconcile_failed(error: str) -> str:
-    return f"Reconciliation failed: {escape(shorten(error, QUOTE_LIMIT))}. Try again in a minute."
+    return f"Reconciliation failed: {quote(error)}. Try again in a minute."
 
 
 def recovered_summary(payments: Sequence[str], refunds: Sequence[str], seen: int) -> str:
@@ -266,7 +266,7 @@ def recovered_summary(payments: Sequence[str], refunds: Sequence[str], seen: int
     # crowd out the other, and what one does not need goes to the other.
     for index, name in enumerate(sorted(found, key=lambda n: len(found[n]))):
         head = f"\nRecovered {name} ({len(found[name])}, all in the log):\n"
-        lines = [f"<code>{escape(c)}</code>" for c in found[name]]
+        lines = [code(c) for c in found[name]]
         blocks[name] = head + fit_lines(lines, room // (len(found) - index) - len(head))
         room -= visible_length(blocks[name])
     return text + "".join(blocks[name] for name in found)

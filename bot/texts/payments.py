@@ -8,9 +8,9 @@ from datetime import datetime
 from html import escape
 
 from bot.catalog import Product
-from bot.limits import MESSAGE_LIMIT, fit_lines, visible_length
+from bot.limits import fit_message
 from bot.outcomes import Refusal
-from bot.texts.common import entitlement_term, stars, when
+from bot.texts.common import code, holding, stars, when
 from entitlements import GrantedKey
 from storage.models import Payment
 
@@ -24,6 +24,8 @@ __all__ = [
     "subscription_confirmation",
 ]
 
+_RECOVERED = "We found a payment of yours that had not reached us, and completed it.\n"
+_THANK_YOU = "Thank you, payment received!\n"
 # What the buyer reads when the pre-checkout is refused (answerPreCheckoutQuery: plain text).
 REFUSAL_MESSAGES: dict[Refusal, str] = {
     Refusal.FOREIGN_PAYLOAD: "This invoice was not issued by this shop. "
@@ -47,17 +49,9 @@ REFUSAL_MESSAGES: dict[Refusal, str] = {
 def payment_confirmation(
     product: Product, granted: Sequence[GrantedKey], charge_id: str, *, recovered: bool = False
 ) -> str:
-    head = (
-        "We found a payment of yours that had not reached us, and completed it."
-        if recovered
-        else "Thank you, payment received!"
-    )
-    head = f"{head}\nYou bought <b>{escape(product.title)}</b> for {stars(product.price)}.\n"
-    head += "You now have:\n"
-    tail = f"\n\nCharge id (quote it to /paysupport): <code>{escape(charge_id)}</code>"
-    items = [f"• {escape(e.key)}, {entitlement_term(e.expires_at)}" for e in granted]
-    room = MESSAGE_LIMIT - visible_length(head) - visible_length(tail)
-    return head + fit_lines(items, room) + tail
+    head = _RECOVERED if recovered else _THANK_YOU
+    head += f"You bought <b>{escape(product.title)}</b> for {stars(product.price)}.\n"
+    return _confirmation(head, granted, charge_id)
 
 
 def subscription_confirmation(
@@ -72,52 +66,50 @@ def subscription_confirmation(
 ) -> str:
     """A subscription's first payment, or a renewal: what it gives, and the next renewal."""
     title = f"<b>{escape(product.title)}</b>"
-    if recovered:
-        head = "We found a payment of yours that had not reached us, and completed it.\n"
-    else:
-        head = "Thank you, payment received!\n" if first else ""
+    head = _RECOVERED if recovered else _THANK_YOU if first else ""
     head += (
         f"You subscribed to {title} for {stars(amount)} a month.\n"
         if first
         else f"Your subscription to {title} renewed for {stars(amount)}.\n"
     )
-    head += "You now have:\n"
-    tail = (
-        f"\n\nNext renewal on {when(renews_on)}; cancel any time in /subscriptions.\n"
-        f"Charge id (quote it to /paysupport): <code>{escape(charge_id)}</code>"
-    )
-    items = [f"• {escape(e.key)}, {entitlement_term(e.expires_at)}" for e in granted]
-    room = MESSAGE_LIMIT - visible_length(head) - visible_length(tail)
-    return head + fit_lines(items, room) + tail
+    renewal = f"Next renewal on {when(renews_on)}; cancel any time in /subscriptions.\n"
+    return _confirmation(head, granted, charge_id, renewal)
+
+
+def _confirmation(
+    head: str, granted: Sequence[GrantedKey], charge_id: str, renewal: str = ""
+) -> str:
+    """`head`, what the payment gave (as much as fits), and the charge id to quote."""
+    tail = f"\n\n{renewal}Charge id (quote it to /paysupport): {code(charge_id)}"
+    keys = [holding(e.key, e.expires_at) for e in granted]
+    return fit_message(head + "You now have:\n", keys, tail)
 
 
 def payment_without_product(amount: int, charge_id: str) -> str:
     return (
         f"We received your payment of {stars(amount)}, but the product is no longer sold. "
-        "A person will contact you to refund or replace it.\n"
-        f"Charge id: <code>{escape(charge_id)}</code>"
+        f"A person will contact you to refund or replace it.\nCharge id: {code(charge_id)}"
     )
 
 
 def payment_already_owned(product: Product, charge_id: str) -> str:
     return (
         f"We received a second payment for <b>{escape(product.title)}</b>, which you already "
-        "own. A person will refund it to your Stars balance.\n"
-        f"Charge id: <code>{escape(charge_id)}</code>"
+        f"own. A person will refund it to your Stars balance.\nCharge id: {code(charge_id)}"
     )
 
 
 def admin_payment_already_owned(payment: Payment, product: Product) -> str:
-    return (
-        f"⚠️ User {payment.user_id} paid {stars(payment.total_amount)} again for "
-        f"{escape(product.title)}, which they already own. Nothing was granted: refund it with\n"
-        f"<code>/refund {escape(payment.telegram_payment_charge_id)}</code>"
-    )
+    paid = f"User {payment.user_id} paid {stars(payment.total_amount)} again for"
+    return _granted_nothing(f"{paid} {escape(product.title)}, which they already own", payment)
 
 
 def admin_payment_without_product(user_id: int, payment: Payment) -> str:
-    return (
-        f"⚠️ Payment of {stars(payment.total_amount)} by user {user_id} for an unknown product "
-        f"(payload {escape(payment.invoice_payload)!r}). Nothing was granted: refund it with\n"
-        f"<code>/refund {escape(payment.telegram_payment_charge_id)}</code>"
-    )
+    paid = f"Payment of {stars(payment.total_amount)} by user {user_id} for an unknown product"
+    return _granted_nothing(f"{paid} (payload {escape(payment.invoice_payload)!r})", payment)
+
+
+def _granted_nothing(what: str, payment: Payment) -> str:
+    """To every admin: a payment that granted nothing, and how to refund it."""
+    command = f"/refund {payment.telegram_payment_charge_id}"
+    return f"⚠️ {what}. Nothing was granted: refund it with\n{code(command)}"

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from html import escape
 
 from bot.catalog import Catalog
-from bot.limits import MESSAGE_LIMIT, fit_lines, visible_length
-from bot.texts.common import entitlement_term, stars, when
+from bot.limits import MESSAGE_LIMIT, fit_lines, fit_message
+from bot.texts.common import (
+    holding,
+    payment_line,
+    refund_mark,
+    title_of,
+)
 from bot.texts.subscriptions import subscription_line
 from entitlements import ActiveEntitlement
 from storage.models import Payment, Refund, Subscription
@@ -26,22 +30,13 @@ def my_purchases(
     catalog: Catalog,
     now: datetime,
 ) -> str:
-    owned = [f"• {escape(a.key)}, {entitlement_term(a.expires_at)}" for a in active]
+    owned = [holding(a.key, a.expires_at) for a in active]
     if not owned and not payments:
         return "You have not bought anything yet. See /shop."
     receipts = []
     for p in payments:  # newest first
-        product = catalog.get(p.product_id)
-        title = escape(product.title) if product else escape(p.product_id or "unknown product")
-        status = (
-            f", refunded {when(refunds[p.telegram_payment_charge_id].refunded_at)}"
-            if (p.telegram_payment_charge_id in refunds)
-            else ""
-        )
-        receipts.append(
-            f"• {title}, {stars(p.total_amount)}, {when(p.paid_at)}{status}\n"
-            f"  charge id <code>{escape(p.telegram_payment_charge_id)}</code>"
-        )
+        refund = refunds.get(p.telegram_payment_charge_id)
+        receipts.append(payment_line(p, title_of(p.product_id, catalog), refund_mark(refund)))
     # What the buyer holds comes first; the payments get the room it leaves.
     text = "You own:\n" + (fit_lines(owned, MESSAGE_LIMIT // 4) if owned else "nothing right now")
     if subscriptions:
@@ -49,7 +44,5 @@ def my_purchases(
         text += "\n\nSubscriptions (/subscriptions to cancel or resume):\n"
         text += fit_lines(lines, MESSAGE_LIMIT // 4)
     if receipts:
-        head = "\n\nYour payments:\n"
-        room = MESSAGE_LIMIT - visible_length(text) - len(head)
-        text += head + fit_lines(receipts, room)
+        text = fit_message(text + "\n\nYour payments:\n", receipts)
     return text

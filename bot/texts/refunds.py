@@ -16,7 +16,7 @@ from bot.outcomes import (
     SubscriptionState,
     status_of,
 )
-from bot.texts.common import stars, when
+from bot.texts.common import code, product_title, quote, stars, when
 from storage.models import Payment, Refund
 
 __all__ = [
@@ -51,6 +51,7 @@ PAYMENT_GONE = "There is no such payment any more; nothing was done."
 ALERT_REASON_LIMIT = 60  # the most of a refund's reason an alert shows
 CONFIRM_REFUND_BUTTON = "Confirm refund"
 REFUNDING = "Refunding…"  # the alert while Telegram is asked, after Confirm refund
+_NOTHING_CHANGED = "Nothing changed and the buyer keeps access; try again"
 
 
 def refund_notice(
@@ -63,26 +64,25 @@ def refund_notice(
         "Stars balance"
     )
     if granted_instead is not None:
-        other = escape(granted_instead.telegram_payment_charge_id)
+        other = code(granted_instead.telegram_payment_charge_id)
         change = (
-            f".\nYou keep <b>{title}</b>: your other payment for it (charge id <code>{other}"
-            "</code>), which we had said a person would refund, now gives it to you instead."
+            f".\nYou keep <b>{title}</b>: your other payment for it (charge id {other}), which "
+            "we had said a person would refund, now gives it to you instead."
         )
     elif revoked:
         change = ", and the access it gave has ended."
     else:
         change = ". It had not given you anything, so what you own stays as it is."
-    return f"{head}{change}\nCharge id: <code>{escape(payment.telegram_payment_charge_id)}</code>"
+    return f"{head}{change}\nCharge id: {code(payment.telegram_payment_charge_id)}"
 
 
 def _paid_for(payment: Payment, product: Product | None) -> str:
-    title = escape(product.title) if product else escape(payment.product_id or "unknown product")
+    title = escape(product_title(product, payment.product_id))
     return f"{stars(payment.total_amount)} for <b>{title}</b> to user {payment.user_id}"
 
 
 def refund_unknown(charge_id: str) -> str:
-    shown = escape(shorten(charge_id, QUOTE_LIMIT))
-    return f"No payment with that charge id (<code>{shown}</code>); nothing was done."
+    return f"No payment with that charge id (<code>{quote(charge_id)}</code>); nothing was done."
 
 
 def refund_already(refund: Refund) -> str:
@@ -119,9 +119,9 @@ def refund_done(
         else f"Refunded {_paid_for(payment, product)}."
     )
     if granted_instead is not None:
-        other = escape(granted_instead.telegram_payment_charge_id)
+        other = code(granted_instead.telegram_payment_charge_id)
         change = (
-            f"The buyer keeps it: their other payment for it, <code>{other}</code>, had granted "
+            f"The buyer keeps it: their other payment for it, {other}, had granted "
             "nothing (already owned) and grants it now, so do not refund that one. The buyer "
             "is told."
         )
@@ -129,8 +129,7 @@ def refund_done(
         change = "The access it gave has ended and the buyer is told."
     else:
         change = "It had granted nothing, so the buyer's access is unchanged; the buyer is told."
-    charge = escape(payment.telegram_payment_charge_id)
-    return f"{head}\n{change}\nCharge id: <code>{charge}</code>"
+    return f"{head}\n{change}\nCharge id: {code(payment.telegram_payment_charge_id)}"
 
 
 def subscription_after_refund(after: SubscriptionAfterRefund, now: datetime) -> str:
@@ -148,7 +147,7 @@ def subscription_after_refund(after: SubscriptionAfterRefund, now: datetime) -> 
         case AfterRefund.FAILED:
             return (
                 "Telegram did not cancel its subscription's renewal "
-                f"(“{escape(shorten(after.error or 'no answer', QUOTE_LIMIT))}”): it renews on "
+                f"(“{quote(after.error or 'no answer')}”): it renews on "
                 f"{when(sub.subscription_expiration_date)}. Send the same /refund again to "
                 "retry the cancellation; the refund is not repeated."
             )
@@ -165,26 +164,20 @@ def subscription_after_refund(after: SubscriptionAfterRefund, now: datetime) -> 
 
 
 def refund_failed(error: str) -> str:
-    return (
-        f"The refund failed: Telegram said “{escape(shorten(error, QUOTE_LIMIT))}”. Nothing "
-        "changed and the buyer keeps access; try again later."
-    )
+    return f"The refund failed: Telegram said “{quote(error)}”. {_NOTHING_CHANGED} later."
 
 
 def refund_outcome_unknown(error: str) -> str:
     return (
-        f"Unknown whether Telegram refunded it: {escape(shorten(error, QUOTE_LIMIT))}. "
-        "Nothing was recorded, and the buyer keeps access for now. If Telegram did refund, its "
-        "refund notice or /reconcile records it and ends the access: wait a minute and send "
-        "/reconcile before trying again."
+        f"Unknown whether Telegram refunded it: {quote(error)}. Nothing was recorded, and the "
+        "buyer keeps access for now. If Telegram did refund, its refund notice or /reconcile "
+        "records it and ends the access: wait a minute and send /reconcile before trying again."
     )
 
 
 def refund_gave_up(error: str) -> str:
-    return (
-        f"Telegram kept answering “{escape(shorten(error, QUOTE_LIMIT))}”, so I gave up. "
-        "Nothing changed and the buyer keeps access; try again in a few minutes."
-    )
+    gave_up = f"Telegram kept answering “{quote(error)}”, so I gave up."
+    return f"{gave_up} {_NOTHING_CHANGED} in a few minutes."
 
 
 def refund_not_recorded(payment: Payment) -> str:
@@ -198,13 +191,13 @@ def refund_not_recorded(payment: Payment) -> str:
 def refund_question(payment: Payment, product: Product | None) -> str:
     return (
         f"Refund {_paid_for(payment, product)}, paid {when(payment.paid_at)}?\n"
-        f"Charge id: <code>{escape(payment.telegram_payment_charge_id)}</code>"
+        f"Charge id: {code(payment.telegram_payment_charge_id)}"
     )
 
 
 def refund_button_label(payment: Payment, product: Product | None) -> str:
     """Plain text (buttons take no HTML)."""
-    title = product.title if product else payment.product_id or "unknown product"
+    title = product_title(product, payment.product_id)
     return f"Refund {title}, {stars(payment.total_amount)}, {payment.paid_at:%Y-%m-%d}"
 
 

@@ -16,18 +16,17 @@ __all__ = [
 
 
 def reminder_timed(product: Product, ends_at: datetime) -> str:
-    return (
-        f"⏰ Your <b>{escape(product.title)}</b> ends on {when(ends_at)}, in about a day.\n"
-        f"Buy it again to add {product.duration_days} more days from then."
-    )
+    ends = _ends_soon(f"Your <b>{escape(product.title)}</b>", ends_at)
+    return f"{ends}.\nBuy it again to add {product.duration_days} more days from then."
 
 
 def reminder_subscription(product: Product, ends_at: datetime) -> str:
-    return (
-        f"⏰ Your subscription to <b>{escape(product.title)}</b> ends on {when(ends_at)}, in "
-        "about a day: you cancelled its renewal. Resume it to keep it, for "
-        f"{price(product)}."
-    )
+    ends = _ends_soon(f"Your subscription to <b>{escape(product.title)}</b>", ends_at)
+    return f"{ends}: you cancelled its renewal. Resume it to keep it, for {price(product)}."
+
+
+def _ends_soon(what: str, ends_at: datetime) -> str:
+    return f"⏰ {what} ends on {when(ends_at)}, in about a day"
 
 
 def buy_again_button(product: Product) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from html import escape
 
 from bot.catalog import Catalog, Product, ProductKind
-from bot.limits import ASKED_LIMIT, MESSAGE_LIMIT, fit_lines, shorten, visible_length
+from bot.limits import ASKED_LIMIT, fit_message, shorten
 from bot.texts.commands import command_list
-from bot.texts.common import price, product_line
+from bot.texts.common import price, product_line, with_product_ids
 
 __all__ = [
     "already_owned",
@@ -23,30 +23,21 @@ __all__ = [
 
 def welcome(catalog: Catalog) -> str:
     head, tail = "Welcome! This shop sells digital goods for Telegram Stars: ", ".\n\n"
-    tail += command_list()
-    room = MESSAGE_LIMIT - len(head) - visible_length(tail)
-    titles = fit_lines([escape(p.title) for p in catalog], room, ", ")
-    return head + titles + tail
+    return fit_message(head, [escape(p.title) for p in catalog], tail + command_list(), ", ")
 
 
 def shop(catalog: Catalog) -> str:
     head, tail = "What you can buy:\n\n", "\n\nPress a button to get an invoice."
-    lines = fit_lines([product_line(p) for p in catalog], MESSAGE_LIMIT - len(head) - len(tail))
-    return head + lines + tail
-
-
-def _product_ids(catalog: Catalog, room: int) -> str:
-    return fit_lines([f"<code>{p.id}</code>" for p in catalog], room, ", ")
+    return fit_message(head, [product_line(p) for p in catalog], tail)
 
 
 def unknown_product(catalog: Catalog, asked: str) -> str:
     head = f"There is no product {escape(shorten(asked, ASKED_LIMIT))!r}. Products you can buy: "
-    return head + _product_ids(catalog, MESSAGE_LIMIT - visible_length(head) - 1) + "."
+    return with_product_ids(head, catalog)
 
 
 def buy_usage(catalog: Catalog) -> str:
-    head = "Usage: /buy &lt;product_id&gt;. Products: "
-    return head + _product_ids(catalog, MESSAGE_LIMIT - visible_length(head) - 1) + "."
+    return with_product_ids("Usage: /buy &lt;product_id&gt;. Products: ", catalog)
 
 
 def already_owned(product: Product) -> str:

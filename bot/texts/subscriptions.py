@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.catalog import Catalog
-from bot.limits import ALERT_LIMIT, MESSAGE_LIMIT, fit_lines, shorten
+from bot.limits import ALERT_LIMIT, fit_message, shorten
 from bot.outcomes import ChangeResult, ChangeStatus, SubscriptionState, status_of
 from bot.texts.common import title_of, when
 from storage.models import Subscription
@@ -49,8 +49,7 @@ def subscriptions_list(
         "month. A subscription you cancel inside Telegram shows here as renewing until its "
         "date, then as ended."
     )
-    lines = [subscription_line(sub, catalog, now) for sub in subscriptions]
-    return head + fit_lines(lines, MESSAGE_LIMIT - len(head) - len(tail)) + tail
+    return fit_message(head, [subscription_line(sub, catalog, now) for sub in subscriptions], tail)
 
 
 def renewal_button(title: str, *, cancel: bool) -> str:

@@ -8,7 +8,7 @@ from html import escape
 
 from bot.catalog import Catalog
 from bot.limits import MESSAGE_LIMIT, fit_lines, shorten, utf16_len, visible_length
-from bot.texts.common import stars, when
+from bot.texts.common import payment_line, refund_mark, title_of
 from storage.models import Payment, Refund
 
 __all__ = [
@@ -57,14 +57,9 @@ def support_request(
     handle = f" @{escape(username)}" if username else ""
     lines = []
     for p in payments:
-        product = catalog.get(p.product_id)
-        title = escape(product.title) if product else escape(p.product_id or "unknown product")
         refund = refunds.get(p.telegram_payment_charge_id)
-        status = f"refunded {when(refund.refunded_at)}" if refund else "not refunded"
-        lines.append(
-            f"• {title}, {stars(p.total_amount)}, {when(p.paid_at)}, {status}\n"
-            f"  charge id <code>{escape(p.telegram_payment_charge_id)}</code>"
-        )
+        status = refund_mark(refund) if refund else ", not refunded"
+        lines.append(payment_line(p, title_of(p.product_id, catalog), status))
     head = (
         f'📩 Payment support request from <a href="tg://user?id={user_id}">'
         f"{escape(full_name)}</a>{handle}, user id <code>{user_id}</code>:\n\n"
@@ -83,11 +78,13 @@ def support_request(
 
 
 def support_already_open(opened_at: datetime) -> str:
-    return (
-        f"We have your request from {opened_at:%H:%M} UTC; a person will answer here. To add "
-        "something to it, send it in one message now, or /cancel."
-    )
+    add = "To add something to it, send it in one message now, or /cancel."
+    return f"We have {_your_request(opened_at)}. {add}"
 
 
 def support_added(opened_at: datetime) -> str:
-    return f"Added to your request from {opened_at:%H:%M} UTC; a person will answer here."
+    return f"Added to {_your_request(opened_at)}."
+
+
+def _your_request(opened_at: datetime) -> str:
+    return f"your request from {opened_at:%H:%M} UTC; a person will answer here"
