@@ -1,5 +1,5 @@
-"""The operators' commands: /stats, /payments, /user, /grant, /revoke, /balance, /export and
-/reconcile, and the refusal of anyone else."""
+"""The operators' commands: /stats, /payments, /user, /balance, /export and /reconcile, and
+the refusal of anyone else (/grant and /revoke are in goodwill.py)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
-from bot.catalog import Catalog, Product
+from bot.catalog import Catalog
 from bot.limits import (
-    ASKED_LIMIT,
     MESSAGE_LIMIT,
     fit_lines,
     fit_message,
     shorten,
     visible_length,
 )
-from bot.outcomes import BuyerReport, GoodwillEvent, GrantResult, RevokeResult, SalesFigures
+from bot.outcomes import BuyerReport, GoodwillEvent, SalesFigures
 from bot.texts.common import (
     code,
     holding,
@@ -26,17 +25,14 @@ from bot.texts.common import (
     stars,
     title_of,
     when,
-    with_product_ids,
 )
 from storage.models import Payment, Refund
 
 __all__ = [
-    "GRANT_USAGE",
     "NAME_LIMIT",
     "NOT_ALLOWED",
     "NOT_ALLOWED_BUTTON",
     "PAYMENTS_USAGE",
-    "REVOKE_USAGE",
     "STATS_NOTE",
     "USER_USAGE",
     "balance_failed",
@@ -44,15 +40,11 @@ __all__ = [
     "export_caption",
     "export_empty",
     "export_too_large",
-    "grant_done",
-    "grant_needs_days",
     "payments_list",
     "reconcile_failed",
     "recovered_summary",
-    "revoke_done",
     "sales_report",
     "star_balance",
-    "unknown_product_for_admin",
     "user_not_found",
 ]
 
@@ -61,15 +53,6 @@ NOT_ALLOWED = "Not allowed: this command is for the shop's admins."
 NOT_ALLOWED_BUTTON = "Not allowed."
 PAYMENTS_USAGE = "Usage: /payments [n], n from 1 to 50 (10 without it): the latest n payments."
 USER_USAGE = "Usage: /user &lt;user id or @username&gt;"
-GRANT_USAGE = (
-    "Usage: /grant &lt;user_id&gt; &lt;product_id&gt; [days]\n"
-    "Gives the product without a payment. Without days: a timed product for its own term, "
-    "a one-time product forever; days from 1 to 3650."
-)
-REVOKE_USAGE = (
-    "Usage: /revoke &lt;user_id&gt; &lt;product_id&gt;\n"
-    "Ends that user's goodwill grants of the product (a payment's access ends by /refund)."
-)
 STATS_NOTE = (
     "A period counts the payments made in it; refunds: those of them refunded since. "
     "Goodwill grants are not payments and never count."
@@ -178,48 +161,6 @@ def _goodwill_line(event: GoodwillEvent, catalog: Catalog) -> str:
         what = f"revoked {title}"
     grants = escape(", ".join(event.charge_ids))
     return f"• {when(event.at)}: {what} by admin {event.admin_id} ({grants})"
-
-
-def unknown_product_for_admin(catalog: Catalog, asked: str) -> str:
-    head = f"There is no product {escape(shorten(asked, ASKED_LIMIT))!r}. Products: "
-    return with_product_ids(head, catalog)
-
-
-def grant_needs_days(product: Product, user_id: int) -> str:
-    return (
-        f"{escape(product.title)} is a subscription and has no term of its own: say how many "
-        f"days, e.g. <code>/grant {user_id} {product.id} 30</code>."
-    )
-
-
-def grant_done(result: GrantResult, product: Product, user_id: int) -> str:
-    head = (
-        f"Granted <b>{escape(product.title)}</b> to user <code>{user_id}</code> as goodwill, "
-        "without a payment:\n"
-    )
-    tail = (
-        f"\nRecorded as {code(result.charge_id or '')} with your id; it shows "
-        f"in /user {user_id} and never counts as revenue. Undo with "
-        f"<code>/revoke {user_id} {product.id}</code>."
-    )
-    return fit_message(head, [holding(g.key, g.expires_at) for g in result.granted], tail)
-
-
-def revoke_done(result: RevokeResult, product: Product, user_id: int) -> str:
-    title = escape(product.title)
-    if result.revoked:
-        grants = ", ".join(code(c) for c in result.revoked)
-        text = f"Ended the goodwill grant(s) of <b>{title}</b> for user <code>{user_id}</code>: "
-        text += f"{grants}."
-    else:
-        text = (
-            f"User <code>{user_id}</code> has no goodwill grant of <b>{title}</b> running; "
-            "nothing changed."
-        )
-    if result.paid:
-        head = "\nThey still hold it through payment(s), which only a /refund ends: "
-        text = fit_message(text + head, [code(c) for c in result.paid], separator=", ")
-    return text
 
 
 def star_balance(amount: int, nanostars: int | None) -> str:
