@@ -17,17 +17,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import texts
 from bot.catalog import Catalog
 from bot.filters import IsAdmin
+from bot.keyboards.refunds import RefundButton, RefundStep, confirm_keyboard
+from bot.outcomes import AdminRefundResult, AdminRefundStatus
 from bot.routers import admin_tools
 from bot.services.reconcile import Reconciler
-from bot.services.refunds import (
-    AdminRefundResult,
-    AdminRefundStatus,
-    find_payment_by_id,
-    parse_refund_args,
-    refund_payment,
-)
+from bot.services.refunds import find_payment_by_id, parse_refund_args, refund_payment
 from bot.services.renewals import end_after_refund
-from bot.services.support import RefundButton, RefundStep, confirm_keyboard
 from storage import SessionFactory, Writer, utcnow
 from storage.locks import Locks
 
@@ -80,7 +75,7 @@ async def cmd_refund(
         admin_id=message.from_user.id,
         reason=request.reason,
     )
-    text = describe(result, catalog, request.telegram_payment_charge_id)
+    text = texts.refund_outcome(result, catalog, request.telegram_payment_charge_id)
     await message.answer(text + await _after_refund(bot, writer, readers, result))
 
 
@@ -109,7 +104,7 @@ async def on_refund_confirmed(
     locks: Locks,
     catalog: Catalog,
 ) -> None:
-    await query.answer("Refunding…")
+    await query.answer(texts.REFUNDING)
     payment, _ = await find_payment_by_id(readers, callback_data.payment_id)
     if payment is None:
         await _edit_or_send(query, bot, texts.PAYMENT_GONE)
@@ -125,7 +120,7 @@ async def on_refund_confirmed(
         admin_id=query.from_user.id,
         reason="support request",
     )
-    text = describe(result, catalog, charge_id)
+    text = texts.refund_outcome(result, catalog, charge_id)
     await _edit_or_send(query, bot, text + await _after_refund(bot, writer, readers, result))
 
 
@@ -153,33 +148,6 @@ async def refuse_command(message: Message) -> None:
 async def refuse_button(query: CallbackQuery) -> None:
     logger.warning("user {} is not an admin: refused button {!r}", query.from_user.id, query.data)
     await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
-
-
-def describe(result: AdminRefundResult, catalog: Catalog, charge_id: str) -> str:
-    """What the admin is told about their refund."""
-    payment, status = result.payment, result.status
-    product = catalog.get(payment.product_id) if payment else None
-    match status:
-        case AdminRefundStatus.REFUNDED | AdminRefundStatus.REFUNDED_ELSEWHERE if payment:
-            return texts.refund_done(
-                payment,
-                product,
-                elsewhere=status is AdminRefundStatus.REFUNDED_ELSEWHERE,
-                revoked=result.revoked,
-                granted_instead=result.granted_instead,
-            )
-        case AdminRefundStatus.ALREADY_REFUNDED if result.refund:
-            return texts.refund_already(result.refund)
-        case AdminRefundStatus.GAVE_UP:
-            return texts.refund_gave_up(result.error or "too many requests")
-        case AdminRefundStatus.NOT_RECORDED if payment:
-            return texts.refund_not_recorded(payment)
-        case AdminRefundStatus.FAILED:
-            return texts.refund_failed(result.error or "unknown error")
-        case AdminRefundStatus.OUTCOME_UNKNOWN:
-            return texts.refund_outcome_unknown(result.error or "no answer")
-        case _:
-            return texts.refund_unknown(charge_id)
 
 
 async def _after_refund(

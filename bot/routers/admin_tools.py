@@ -20,10 +20,10 @@ from loguru import logger
 from bot import texts
 from bot.catalog import Catalog
 from bot.filters import IsAdmin
+from bot.outcomes import GrantStatus
 from bot.services.buyers import buyer_report, find_user_id, parse_user_ref
 from bot.services.exports import CHAT_EXPORT_DAYS, write_csv
 from bot.services.goodwill import (
-    GrantStatus,
     grant_goodwill,
     parse_grant_args,
     parse_revoke_args,

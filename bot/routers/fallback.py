@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import Message
 
+from bot import texts
 from bot.filters import Magic
 
 
@@ -16,8 +17,8 @@ def create_router() -> Router:
 
 
 async def unknown_command(message: Message) -> None:
-    await message.answer("I don't know that command. Send /help to see what I can do.")
+    await message.answer(texts.UNKNOWN_COMMAND)
 
 
 async def other_message(message: Message) -> None:
-    await message.answer("Send /shop to see what you can buy, or /help for the commands.")
+    await message.answer(texts.OTHER_MESSAGE)

@@ -5,19 +5,12 @@ from __future__ import annotations
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import (
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    LabeledPrice,
-    Message,
-)
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.types import CallbackQuery, LabeledPrice, Message
 from loguru import logger
 
 from bot import texts
-from bot.buttons import BuyButton
 from bot.catalog import SUBSCRIPTION_PERIOD, Catalog, Product, ProductKind
+from bot.keyboards.shop import BuyButton, shop_keyboard, subscribe_keyboard
 from bot.services.offers import STARS, PayloadSigner
 from bot.services.ownership import OwnershipLookup
 
@@ -28,15 +21,6 @@ def create_router() -> Router:
     router.message.register(cmd_buy, Command("buy"))
     router.callback_query.register(on_buy_button, BuyButton.filter())
     return router
-
-
-def shop_keyboard(catalog: Catalog) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for product in catalog:
-        label = f"{product.title}: {texts.price(product)}"
-        builder.button(text=label, callback_data=BuyButton(product_id=product.id))
-    builder.adjust(1)
-    return builder.as_markup()
 
 
 async def cmd_shop(message: Message, catalog: Catalog) -> None:
@@ -126,11 +110,8 @@ async def send_subscription_link(
         prices=[LabeledPrice(label=product.title, amount=product.price)],
         subscription_period=int(SUBSCRIPTION_PERIOD.total_seconds()),
     )
-    button = InlineKeyboardButton(text=texts.subscribe_button(product), url=link)
     await bot.send_message(
-        chat_id,
-        texts.subscription_offer(product),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]),
+        chat_id, texts.subscription_offer(product), reply_markup=subscribe_keyboard(product, link)
     )
     logger.info(
         "invoice link sent chat={} product={} price={}", chat_id, product.id, product.price

@@ -3,25 +3,18 @@ each, which asks Telegram (editUserStarSubscription) and shows the list as it th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.types import CallbackQuery, Message
 
 from bot import texts
-from bot.buttons import RenewalChange, SubscriptionButton
 from bot.catalog import Catalog
+from bot.keyboards.subscriptions import SubscriptionButton, renewal_keyboard
+from bot.outcomes import ChangeStatus
 from bot.services.renewals import change_renewal
-from bot.services.subscriptions import (
-    ChangeStatus,
-    SubscriptionState,
-    status_of,
-    subscriptions_of,
-)
-from storage import SessionFactory, Subscription, Writer, utcnow
+from bot.services.subscriptions import subscriptions_of
+from storage import SessionFactory, Writer, utcnow
 
 NOT_MODIFIED = "message is not modified"
 
@@ -31,31 +24,6 @@ def create_router() -> Router:
     router.message.register(cmd_subscriptions, Command("subscriptions"))
     router.callback_query.register(on_renewal_button, SubscriptionButton.filter())
     return router
-
-
-def renewal_keyboard(
-    subscriptions: Sequence[Subscription], catalog: Catalog
-) -> InlineKeyboardMarkup | None:
-    """Cancel for each subscription that renews, Resume for each cancelled one still running."""
-    builder = InlineKeyboardBuilder()
-    now = utcnow()
-    for subscription in subscriptions:
-        assert subscription.id is not None
-        state = status_of(subscription, now).state
-        if state is SubscriptionState.ENDED:
-            continue
-        cancel = state is SubscriptionState.RENEWS
-        product = catalog.get(subscription.product_id)
-        title = product.title if product else subscription.product_id
-        builder.button(
-            text=texts.renewal_button(title, cancel=cancel),
-            callback_data=SubscriptionButton(
-                change=RenewalChange.CANCEL if cancel else RenewalChange.RESUME,
-                subscription_id=subscription.id,
-            ),
-        )
-    builder.adjust(1)
-    return builder.as_markup() if builder.buttons else None
 
 
 async def cmd_subscriptions(message: Message, readers: SessionFactory, catalog: Catalog) -> None:

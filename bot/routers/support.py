@@ -7,11 +7,12 @@ from datetime import timedelta
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 
 from bot import texts
 from bot.catalog import Catalog
 from bot.config import Settings
+from bot.keyboards.support import CANCEL_DATA, cancel_keyboard
 from bot.services.support import (
     SupportMessage,
     SupportOutcome,
@@ -22,14 +23,12 @@ from bot.services.support import (
 )
 from storage import SessionFactory, Writer
 
-CANCEL_BUTTON = "support:cancel"
-
 
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.register(cmd_paysupport, Command("paysupport"))
     router.message.register(cmd_cancel, Command("cancel"))
-    router.callback_query.register(on_cancel_button, F.data == CANCEL_BUTTON)
+    router.callback_query.register(on_cancel_button, F.data == CANCEL_DATA)
     router.message.register(on_description, awaiting_description)
     return router
 
@@ -43,13 +42,12 @@ async def cmd_paysupport(message: Message, writer: Writer, settings: Settings) -
     if message.from_user is None:
         return
     open_since = await ask_for_description(writer, message.from_user.id, _cooldown(settings))
-    cancel = InlineKeyboardButton(text="Cancel", callback_data=CANCEL_BUTTON)
     prompt = (
         texts.support_already_open(open_since)
         if open_since is not None
         else texts.support_prompt(settings.paysupport_text)
     )
-    await message.answer(prompt, reply_markup=InlineKeyboardMarkup(inline_keyboard=[[cancel]]))
+    await message.answer(prompt, reply_markup=cancel_keyboard())
 
 
 async def on_description(

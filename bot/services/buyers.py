@@ -11,15 +11,14 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
 
 from loguru import logger
 
-from bot.services.goodwill import GoodwillEvent, goodwill_history
-from entitlements import ActiveEntitlement, list_active
-from storage import Payment, PaymentRepository, Refund, RefundRepository, SessionFactory, Writer
-from storage.models import KnownUser
-from storage.reports import Totals, sales_totals
+from bot.outcomes import BuyerReport
+from bot.services.goodwill import goodwill_history
+from entitlements import list_active
+from storage import PaymentRepository, RefundRepository, SessionFactory, Writer
+from storage.reports import sales_totals
 from storage.repositories import UserRepository, remember_users, user_row
 
 USER_PAYMENTS_SHOWN = 20
@@ -42,16 +41,6 @@ async def find_user_id(readers: SessionFactory, ref: int | str) -> int | None:
     async with readers() as session:
         user = await UserRepository(session).find_by_username(ref)
     return user.user_id if user else None
-
-
-@dataclass(frozen=True)
-class BuyerReport:
-    user_id: int
-    known: KnownUser | None  # None: never wrote to the bot (or before it kept names)
-    totals: Totals  # all their payments, and the refunded ones
-    payments: tuple[tuple[Payment, Refund | None], ...]  # newest first, at most a screenful
-    active: tuple[ActiveEntitlement, ...]
-    goodwill: tuple[GoodwillEvent, ...]
 
 
 async def buyer_report(readers: SessionFactory, user_id: int) -> BuyerReport:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from loguru import logger
 
 from bot.catalog import Catalog, ProductKind
-from bot.services.offers import OfferCheck, PayloadSigner, Refusal, check_offer
+from bot.outcomes import Refusal
+from bot.services.offers import OfferCheck, PayloadSigner, check_offer
 from bot.services.ownership import OwnershipLookup
 from storage import AUDIT_PRE_CHECKOUT, Writer, add_audit_events
 from storage.repositories import audit_row

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import timedelta
 from typing import Any
 
 from loguru import logger
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.catalog import Product, ProductKind
-from entitlements import GrantedKey, grant_for_charge, list_active, revoke_for_charge
+from bot.outcomes import GoodwillEvent, GrantResult, GrantStatus, RevokeResult
+from entitlements import grant_for_charge, list_active, revoke_for_charge
 from storage import AuditEvent, Writer, utcnow
 from storage.reports import audit_events_of
 
@@ -63,18 +63,6 @@ def parse_revoke_args(args: str | None) -> GrantCommand | None:
     return GrantCommand(int(parts[0]), parts[1])
 
 
-class GrantStatus(StrEnum):
-    GRANTED = "granted"
-    NEEDS_DAYS = "needs_days"  # a subscription has no term of its own: say how many days
-
-
-@dataclass(frozen=True)
-class GrantResult:
-    status: GrantStatus
-    charge_id: str | None = None
-    granted: tuple[GrantedKey, ...] = ()
-
-
 def goodwill_term(product: Product, days: int | None) -> timedelta | None:
     """How long a grant runs: `days` if given, else a timed product's own duration, else
     forever (one-time products)."""
@@ -114,12 +102,6 @@ async def grant_goodwill(
     return result
 
 
-@dataclass(frozen=True)
-class RevokeResult:
-    revoked: tuple[str, ...]  # the goodwill grants that ended now
-    paid: tuple[str, ...]  # payments through which the user still holds the product's keys
-
-
 async def revoke_goodwill(
     writer: Writer, product: Product, user_id: int, *, admin_id: int
 ) -> RevokeResult:
@@ -157,18 +139,6 @@ async def revoke_goodwill(
         admin_id,
     )
     return result
-
-
-@dataclass(frozen=True)
-class GoodwillEvent:
-    """A grant or a revocation, as `/user` lists it."""
-
-    granted: bool  # False: revoked
-    product_id: str
-    days: int | None
-    admin_id: int | None
-    at: datetime
-    charge_ids: tuple[str, ...]  # the grant's id, or the grants a revocation ended
 
 
 async def goodwill_history(session: AsyncSession, user_id: int) -> list[GoodwillEvent]:

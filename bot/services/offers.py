@@ -7,9 +7,10 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 
+from bot import texts
 from bot.catalog import Catalog, Product
+from bot.outcomes import Refusal
 
 STARS = "XTR"
 PAYLOAD_VERSION = "v1"
@@ -63,36 +64,6 @@ def _signature(key: bytes, body: str) -> str:
     return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()[:20]
 
 
-class Refusal(StrEnum):
-    FOREIGN_PAYLOAD = "foreign_payload"
-    PRODUCT_GONE = "product_gone"
-    PRICE_CHANGED = "price_changed"
-    AMOUNT_MISMATCH = "amount_mismatch"
-    WRONG_CURRENCY = "wrong_currency"
-    ALREADY_OWNED = "already_owned"
-    ALREADY_SUBSCRIBED = "already_subscribed"
-    TEMPORARY = "temporary"
-
-
-REFUSAL_MESSAGES = {
-    Refusal.FOREIGN_PAYLOAD: "This invoice was not issued by this shop. "
-    "Open /shop and pay with a fresh invoice.",
-    Refusal.PRODUCT_GONE: "This product is no longer sold, so nothing was charged. "
-    "See /shop for what is available.",
-    Refusal.PRICE_CHANGED: "The price has changed since this invoice was sent, so nothing was "
-    "charged. Open /shop for an invoice at the current price.",
-    Refusal.AMOUNT_MISMATCH: "The amount does not match this invoice, so nothing was charged. "
-    "Open /shop for a fresh invoice.",
-    Refusal.WRONG_CURRENCY: "This shop accepts Telegram Stars (XTR) only. "
-    "Open /shop for a Stars invoice.",
-    Refusal.ALREADY_OWNED: "You already own this, so nothing was charged. "
-    "See /mypurchases for what you have.",
-    Refusal.ALREADY_SUBSCRIBED: "You already have this subscription, so nothing was charged. "
-    "See /subscriptions to resume or cancel it.",
-    Refusal.TEMPORARY: "Temporary problem, please try again in a minute. Nothing was charged.",
-}
-
-
 @dataclass(frozen=True)
 class OfferCheck:
     """A product the buyer may pay for, or why not."""
@@ -102,7 +73,7 @@ class OfferCheck:
 
     @property
     def error_message(self) -> str | None:
-        return REFUSAL_MESSAGES[self.refusal] if self.refusal else None
+        return texts.REFUSAL_MESSAGES[self.refusal] if self.refusal else None
 
 
 def check_offer(

@@ -29,6 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.catalog import Catalog, Product, ProductKind
+from bot.outcomes import AdminRefundResult, AdminRefundStatus
 from bot.services.retry import with_db_retry
 from entitlements import grant_for_charge, has_all, revoke_for_charge
 from storage import (
@@ -48,29 +49,6 @@ from storage.locks import Locks, buyer_lock, lock_rows_of
 ALREADY_REFUNDED_ERROR = "CHARGE_ALREADY_REFUNDED"
 # What refundStarPayment may raise besides success; anything else is a bug and propagates.
 REFUND_CALL_ERRORS = (TelegramAPIError, ClientDecodeError, TimeoutError)
-
-
-class AdminRefundStatus(StrEnum):
-    REFUNDED = "refunded"  # Telegram refunded it now; recorded and revoked
-    REFUNDED_ELSEWHERE = "refunded_elsewhere"  # Telegram: already refunded; recorded as such
-    ALREADY_REFUNDED = "already_refunded"  # our records say so; Telegram was not asked
-    UNKNOWN_PAYMENT = "unknown_payment"  # no payment with that charge id
-    GAVE_UP = "gave_up"  # still 429 after the session's retries; nothing changed
-    FAILED = "failed"  # Telegram refused it (a 4xx answer); nothing changed
-    # A timeout, network error, 5xx, error page or a False answer: Telegram may have refunded
-    # it. Nothing was recorded; its refunded_payment or reconciliation records a refund.
-    OUTCOME_UNKNOWN = "outcome_unknown"
-    NOT_RECORDED = "not_recorded"  # Telegram refunded it, but the database failed
-
-
-@dataclass(frozen=True)
-class AdminRefundResult:
-    status: AdminRefundStatus
-    payment: Payment | None = None
-    refund: Refund | None = None
-    error: str | None = None  # what Telegram (or the network) said, for the admin
-    revoked: int = 0  # keys the refunded payment had granted
-    granted_instead: Payment | None = None  # the buyer's other payment that now grants
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from loguru import logger
 
 from bot import texts
-from bot.buttons import BuyButton, RenewalChange, SubscriptionButton
 from bot.catalog import Catalog, Product, ProductKind
-from bot.services.subscriptions import SubscriptionState, status_of
+from bot.keyboards.shop import buy_again_keyboard
+from bot.keyboards.subscriptions import resume_keyboard
+from bot.outcomes import SubscriptionState, status_of
 from storage import (
     OutboxPriority,
     OutboxRepository,
@@ -70,10 +70,7 @@ def reminder(
     renews (or that this shop never stored) ends only when Telegram stops renewing it."""
     if product.kind is ProductKind.TIMED:
         text = texts.reminder_timed(product, period.expires_at)
-        button = InlineKeyboardButton(
-            text=texts.buy_again_button(product),
-            callback_data=BuyButton(product_id=product.id).pack(),
-        )
+        markup = buy_again_keyboard(product)
     else:
         subscription = subscriptions.get(period.subscription_charge_id or "")
         if subscription is None or subscription.id is None:
@@ -81,13 +78,7 @@ def reminder(
         if status_of(subscription, now).state is not SubscriptionState.CANCELED:
             return None
         text = texts.reminder_subscription(product, period.expires_at)
-        button = InlineKeyboardButton(
-            text=texts.renewal_button(product.title, cancel=False),
-            callback_data=SubscriptionButton(
-                change=RenewalChange.RESUME, subscription_id=subscription.id
-            ).pack(),
-        )
-    markup = InlineKeyboardMarkup(inline_keyboard=[[button]])
+        markup = resume_keyboard(product, subscription.id)
     end = int(period.expires_at.timestamp())
     return outbox_row(
         period.user_id,

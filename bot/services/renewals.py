@@ -11,16 +11,16 @@ from aiogram import Bot
 from aiogram.exceptions import ClientDecodeError, TelegramAPIError
 from loguru import logger
 
-from bot.buttons import RenewalChange
-from bot.services.subscriptions import (
+from bot.outcomes import (
     AfterRefund,
     ChangeResult,
     ChangeStatus,
+    RenewalChange,
     SubscriptionAfterRefund,
     SubscriptionState,
-    record_renewal,
     status_of,
 )
+from bot.services.subscriptions import record_renewal
 from storage import Payment, SessionFactory, Subscription, SubscriptionRepository, Writer, utcnow
 
 # What editUserStarSubscription may raise besides success; anything else is a bug.

@@ -7,13 +7,13 @@ payments that have been refunded since, whenever that was.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from bot.catalog import Catalog, Product
+from bot.catalog import Catalog
+from bot.outcomes import PeriodFigures, SalesFigures
 from entitlements import count_holders
 from storage import Payment, Refund, SessionFactory, utcnow
-from storage.reports import Totals, recent_payments, sales_totals
+from storage.reports import recent_payments, sales_totals
 
 PERIODS: tuple[tuple[str, timedelta | None], ...] = (
     ("today", None),  # since midnight UTC
@@ -23,31 +23,6 @@ PERIODS: tuple[tuple[str, timedelta | None], ...] = (
 )
 PAYMENTS_DEFAULT = 10
 PAYMENTS_MAX = 50
-
-
-@dataclass(frozen=True)
-class PeriodFigures:
-    name: str
-    totals: Totals
-
-    @property
-    def net_stars(self) -> int:
-        return self.totals.stars - self.totals.refunded_stars
-
-    @property
-    def refund_rate(self) -> float | None:
-        """Refunded payments per payment; None without payments."""
-        if not self.totals.payments:
-            return None
-        return self.totals.refunds / self.totals.payments
-
-
-@dataclass(frozen=True)
-class SalesFigures:
-    as_of: datetime
-    periods: tuple[PeriodFigures, ...]  # today, 7 days, 30 days, all time
-    # Each product with how many users hold everything it gives now (bought or granted).
-    holders: tuple[tuple[Product, int], ...]
 
 
 def period_starts(now: datetime) -> list[datetime | None]:

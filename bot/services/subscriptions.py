@@ -7,16 +7,13 @@ past its expiration date without a renewal has ended. Cancelling stops the renew
 period paid for runs to its end. Telegram does not tell bots when a buyer cancels inside
 Telegram: such a subscription shows as renewing until its date, then as ended.
 
-Asking Telegram is `bot.services.renewals`; this module imports no aiogram, so that the texts
-(and the command line) can use it.
+Where a subscription stands (`status_of`) and what a change did are plain values in
+`bot.outcomes`, which the texts render; asking Telegram is `bot.services.renewals`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,61 +21,10 @@ from bot.services.retry import with_db_retry
 from storage import SessionFactory, Subscription, SubscriptionRepository, Writer, utcnow
 
 
-class SubscriptionState(StrEnum):
-    RENEWS = "renews"  # Telegram charges the next period on `on`
-    CANCELED = "canceled"  # no renewal: access runs to `on`
-    ENDED = "ended"  # over since `on`
-
-
-@dataclass(frozen=True)
-class Status:
-    state: SubscriptionState
-    on: datetime
-
-
-def status_of(subscription: Subscription, now: datetime) -> Status:
-    """Where a subscription stands at `now`."""
-    if subscription.ended_at is not None:
-        return Status(SubscriptionState.ENDED, subscription.ended_at)
-    end = subscription.subscription_expiration_date
-    if end <= now:
-        return Status(SubscriptionState.ENDED, end)
-    if subscription.is_canceled:
-        return Status(SubscriptionState.CANCELED, end)
-    return Status(SubscriptionState.RENEWS, end)
-
-
 async def subscriptions_of(readers: SessionFactory, user_id: int) -> Sequence[Subscription]:
     """The buyer's subscriptions, the newest first."""
     async with readers() as session:
         return await SubscriptionRepository(session).list_for_user(user_id)
-
-
-class ChangeStatus(StrEnum):
-    DONE = "done"  # Telegram did it; recorded
-    NOT_FOUND = "not_found"  # no such subscription of this buyer
-    UNCHANGED = "unchanged"  # already so, or ended: Telegram was not asked
-    FAILED = "failed"  # Telegram refused or did not answer; nothing changed here
-
-
-@dataclass(frozen=True)
-class ChangeResult:
-    status: ChangeStatus
-    subscription: Subscription | None = None  # as it stands afterwards
-    error: str | None = None  # what Telegram said, for FAILED
-
-
-class AfterRefund(StrEnum):
-    CANCELED = "canceled"  # the refunded first charge's subscription no longer renews
-    UNCHANGED = "unchanged"  # nothing to ask Telegram: a renewal, or already cancelled or over
-    FAILED = "failed"  # Telegram did not cancel the renewal: it may still renew
-
-
-@dataclass(frozen=True)
-class SubscriptionAfterRefund:
-    outcome: AfterRefund
-    subscription: Subscription  # as it stands afterwards
-    error: str | None = None
 
 
 async def record_renewal(

@@ -16,14 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from loguru import logger
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.catalog import Catalog
+from bot.keyboards.refunds import refund_keyboard
 from bot.services.retry import with_db_retry
 from storage import (
     OutboxPriority,
@@ -44,19 +42,6 @@ RECENT_PAYMENTS = 10
 STORED_DESCRIPTION_LIMIT = 16_000
 
 
-class RefundStep(StrEnum):
-    ASK = "ask"  # the Refund button under a support request
-    CONFIRM = "confirm"
-    CANCEL = "cancel"
-
-
-class RefundButton(CallbackData, prefix="adm"):
-    """`adm:<step>:<payment row id>`; a Stars charge id alone can outgrow the 64 bytes."""
-
-    step: RefundStep
-    payment_id: int
-
-
 @dataclass(frozen=True)
 class SupportMessage:
     """The buyer's description of the problem, as they sent it."""
@@ -72,33 +57,6 @@ class SupportMessage:
 def refundable(payments: Sequence[Payment], refunds: dict[str, Refund]) -> list[Payment]:
     """The payments that have no refund yet."""
     return [p for p in payments if p.telegram_payment_charge_id not in refunds]
-
-
-def refund_keyboard(payments: Sequence[Payment], catalog: Catalog) -> InlineKeyboardMarkup | None:
-    """A Refund button per payment, or None when there is none."""
-    if not payments:
-        return None
-    builder = InlineKeyboardBuilder()
-    for payment in payments:
-        assert payment.id is not None
-        builder.button(
-            text=texts.refund_button_label(payment, catalog.get(payment.product_id)),
-            callback_data=RefundButton(step=RefundStep.ASK, payment_id=payment.id),
-        )
-    builder.adjust(1)
-    return builder.as_markup()
-
-
-def confirm_keyboard(payment_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text="Confirm refund",
-        callback_data=RefundButton(step=RefundStep.CONFIRM, payment_id=payment_id),
-    )
-    builder.button(
-        text="Cancel", callback_data=RefundButton(step=RefundStep.CANCEL, payment_id=payment_id)
-    )
-    return builder.as_markup()
 
 
 class SupportOutcome(StrEnum):

@@ -6,7 +6,9 @@ import asyncio
 import sqlite3
 import threading
 
-from bot.services.offers import REFUSAL_MESSAGES, PayloadSigner, Refusal
+from bot import texts
+from bot.outcomes import Refusal
+from bot.services.offers import PayloadSigner
 from entitlements import has
 from storage import AuditRepository, PaymentRepository
 from tests.e2e.conftest import buy, eventually, raw_sql, request_invoice, sqlite_only
@@ -21,7 +23,7 @@ async def audited(shop, decision: str | None = None):
 
 async def refused(emulator, shop, buyer, reason: Refusal, result) -> None:
     assert not result.ok
-    assert result.error_message == REFUSAL_MESSAGES[reason]
+    assert result.error_message == texts.REFUSAL_MESSAGES[reason]
     assert result.charge_id is None  # no money taken
 
     # The audit row is written after the answer, so wait for the refusal itself: a bundle test
@@ -148,7 +150,7 @@ async def test_failing_database_refuses_as_temporary_instead_of_staying_silent(
     finally:
         await raw_sql(database_url, "ALTER TABLE entitlements_away RENAME TO entitlements")
     assert not result.ok
-    assert result.error_message == REFUSAL_MESSAGES[Refusal.TEMPORARY]
+    assert result.error_message == texts.REFUSAL_MESSAGES[Refusal.TEMPORARY]
     assert emulator.unanswered_pre_checkouts == []
     retry = await emulator.pay(buyer, invoice)  # the database is back: the same invoice works
     assert retry.ok

@@ -10,12 +10,12 @@ from sqlmodel import select
 
 from bot.catalog import load_catalog
 from bot.config import DEFAULT_CATALOG
+from bot.outcomes import GrantStatus
 from bot.services.buyers import UserDirectory, buyer_report, parse_user_ref
 from bot.services.goodwill import (
     GRANT_KIND,
     REVOKE_KIND,
     GrantCommand,
-    GrantStatus,
     grant_goodwill,
     parse_grant_args,
     parse_revoke_args,

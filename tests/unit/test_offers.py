@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.catalog import Catalog, Product
-from bot.services.offers import MAX_PAYLOAD_BYTES, PayloadSigner, Refusal, check_offer
+from bot.outcomes import Refusal
+from bot.services.offers import MAX_PAYLOAD_BYTES, PayloadSigner, check_offer
 
 GOLD = Product(
     id="gold", title="Gold", description="d", price=25, kind="one_time", grants=("gold",)

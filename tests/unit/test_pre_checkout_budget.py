@@ -6,8 +6,9 @@ import sqlite3
 
 from bot.catalog import load_catalog
 from bot.config import DEFAULT_CATALOG
+from bot.outcomes import Refusal
 from bot.services.checkout import PreCheckout, decide
-from bot.services.offers import PayloadSigner, Refusal
+from bot.services.offers import PayloadSigner
 from bot.services.ownership import OwnershipLookup
 from storage import create_engine, create_session_factory, upgrade_schema
 

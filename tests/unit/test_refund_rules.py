@@ -22,15 +22,16 @@ from aiogram.methods import RefundStarPayment
 from bot import texts
 from bot.catalog import load_catalog
 from bot.config import DEFAULT_CATALOG
+from bot.keyboards.refunds import RefundButton, RefundStep, refund_keyboard
+from bot.outcomes import AdminRefundStatus
 from bot.services.refunds import (
-    AdminRefundStatus,
     RefundCommand,
     classify_refund_error,
     parse_refund_args,
     record_reported_refund,
     refund_payment,
 )
-from bot.services.support import RefundButton, RefundStep, refund_keyboard, refundable
+from bot.services.support import refundable
 from entitlements import grant_for_charge, has, list_active
 from storage import Payment, PaymentRepository, Refund, RefundRepository, utcnow
 from tests.emulator import format_text, utf16_len

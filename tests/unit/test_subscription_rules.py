@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from bot.catalog import SUBSCRIPTION_PERIOD, load_catalog
 from bot.config import DEFAULT_CATALOG
+from bot.outcomes import Status, SubscriptionState, status_of
 from bot.services.offers import PayloadSigner
 from bot.services.ownership import holdings_of, owns
 from bot.services.payments import (
@@ -21,7 +22,7 @@ from bot.services.payments import (
     place_in_subscription,
 )
 from bot.services.reminders import REMINDER_LEAD, queue_due_reminders
-from bot.services.subscriptions import Status, SubscriptionState, record_renewal, status_of
+from bot.services.subscriptions import record_renewal
 from entitlements import list_active, revoke_for_charge
 from storage import (
     OutboxMessage,

@@ -4,6 +4,8 @@ characters), long names and the most items a text can list."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,13 +14,19 @@ from bot import texts
 from bot.catalog import Catalog, Product, ProductKind, load_catalog
 from bot.config import DEFAULT_CATALOG
 from bot.dispatcher import APOLOGY
-from bot.services.buyers import BuyerReport
-from bot.services.goodwill import GoodwillEvent, GrantResult, GrantStatus, RevokeResult
-from bot.services.sales import PeriodFigures, SalesFigures
-from bot.services.subscriptions import (
+from bot.outcomes import (
+    AdminRefundResult,
+    AdminRefundStatus,
     AfterRefund,
+    BuyerReport,
     ChangeResult,
     ChangeStatus,
+    GoodwillEvent,
+    GrantResult,
+    GrantStatus,
+    PeriodFigures,
+    RevokeResult,
+    SalesFigures,
     SubscriptionAfterRefund,
 )
 from entitlements import ActiveEntitlement, GrantedKey
@@ -245,6 +253,15 @@ def test_fit_lines_shows_what_fits_in_the_room_and_counts_the_rest(room, expecte
     assert utf16_len(expected) <= room
 
 
+def test_fit_message_gives_the_list_the_room_its_head_and_tail_leave():
+    lines = [f"<code>{n:04d}</code>" for n in range(2000)]
+    head, tail = "<b>Head</b>\n", "\nTail &amp; end"
+    shown = assert_fits(texts.fit_message(head, lines, tail))
+    assert shown.startswith("Head\n0000\n") and shown.endswith(" more\nTail & end")
+    assert utf16_len(shown) > texts.MESSAGE_LIMIT - 20  # no room wasted
+    assert texts.fit_message(head, lines[:3], tail, ", ") == f"{head}{', '.join(lines[:3])}{tail}"
+
+
 def test_plain_drops_telegrams_tags_and_keeps_broken_markup_readable():
     html = '<b>Gold</b> &amp; <a href="tg://user?id=1">you</a>: 2 < 3, <i>R&D</b> <blink>'
     assert texts.plain(html) == "Gold & you: 2 < 3, R&D <blink>"
@@ -268,9 +285,18 @@ def test_plain_drops_telegrams_tags_and_keeps_broken_markup_readable():
         texts.PAYMENT_GONE,
         texts.NOT_ALLOWED_BUTTON,
         texts.SUPPORT_NOTHING_TO_CANCEL,
+        texts.REFUNDING,
         APOLOGY,
     ],
-    ids=["refunded-long-reason", "refunded", "gone", "not-allowed", "nothing-to-cancel", "sorry"],
+    ids=[
+        "refunded-long-reason",
+        "refunded",
+        "gone",
+        "not-allowed",
+        "nothing-to-cancel",
+        "refunding",
+        "sorry",
+    ],
 )
 def test_button_alerts_are_plain_text_of_at_most_200(alert):
     # answerCallbackQuery takes no parse mode: an entity would show as "&lt;".
@@ -472,3 +498,35 @@ def test_reminders_and_the_subscription_offer_fit():
     assert "10000 ⭐ a month" in assert_fits(texts.subscription_offer(club))
     assert_fits(texts.reminder_subscription(club, PAID_AT))
     assert "3650 more days" in assert_fits(texts.reminder_timed(product(), PAID_AT))
+
+
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [
+        (AdminRefundStatus.REFUNDED, "Refunded 100000 ⭐ for"),
+        (AdminRefundStatus.REFUNDED_ELSEWHERE, "already refunded elsewhere"),
+        (AdminRefundStatus.ALREADY_REFUNDED, "Already refunded on"),
+        (AdminRefundStatus.GAVE_UP, "“too many requests”, so I gave up"),
+        (AdminRefundStatus.NOT_RECORDED, "the database failed to record it"),
+        (AdminRefundStatus.FAILED, "The refund failed: Telegram said “unknown error”"),
+        (AdminRefundStatus.OUTCOME_UNKNOWN, "Unknown whether Telegram refunded it: no answer"),
+        (AdminRefundStatus.UNKNOWN_PAYMENT, "No payment with that charge id"),
+    ],
+)
+def test_an_admin_refund_reads_as_what_happened(status, says):
+    result = AdminRefundResult(status, payment(1), refund(1))
+    assert says in assert_fits(texts.refund_outcome(result, BIG_CATALOG, charge_id(1)))
+
+
+def test_texts_import_no_service_and_settings_import_no_texts():
+    """What the bot says depends on plain values only; settings only measure text."""
+    presentation = "bot.texts, bot.keyboards.refunds, bot.keyboards.shop, bot.keyboards.support"
+    presentation += ", bot.keyboards.subscriptions"
+    for modules, kept_out in [
+        (presentation, ("bot.services", "bot.routers")),
+        ("bot.config", ("bot.texts",)),
+    ]:
+        script = f"import sys, {modules}; print(*sys.modules, sep=chr(10))"
+        run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        assert not [m for m in run.stdout.split() if m.startswith(kept_out)], modules

@@ -1,0 +1,48 @@
+"""/mypurchases: what the buyer owns, their subscriptions and their receipts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from bot.catalog import Catalog
+from bot.limits import MESSAGE_LIMIT, fit_lines, fit_message
+from bot.texts.common import (
+    holding,
+    payment_line,
+    refund_mark,
+    title_of,
+)
+from bot.texts.subscriptions import subscription_line
+from entitlements import ActiveEntitlement
+from storage.models import Payment, Refund, Subscription
+
+__all__ = [
+    "my_purchases",
+]
+
+
+def my_purchases(
+    active: Iterable[ActiveEntitlement],
+    subscriptions: Sequence[Subscription],
+    payments: Sequence[Payment],
+    refunds: dict[str, Refund],
+    catalog: Catalog,
+    now: datetime,
+) -> str:
+    owned = [holding(a.key, a.expires_at) for a in active]
+    if not owned and not payments:
+        return "You have not bought anything yet. See /shop."
+    receipts = []
+    for p in payments:  # newest first
+        refund = refunds.get(p.telegram_payment_charge_id)
+        receipts.append(payment_line(p, title_of(p.product_id, catalog), refund_mark(refund)))
+    # What the buyer holds comes first; the payments get the room it leaves.
+    text = "You own:\n" + (fit_lines(owned, MESSAGE_LIMIT // 4) if owned else "nothing right now")
+    if subscriptions:
+        lines = [subscription_line(sub, catalog, now) for sub in subscriptions]
+        text += "\n\nSubscriptions (/subscriptions to cancel or resume):\n"
+        text += fit_lines(lines, MESSAGE_LIMIT // 4)
+    if receipts:
+        text = fit_message(text + "\n\nYour payments:\n", receipts)
+    return text
