@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from bot.app import run_bot
 from bot.catalog import Catalog, load_catalog
 from bot.config import DEFAULT_CATALOG, Settings, load_settings
+from emulator import BotAPIEmulator, CheckoutResult, User
 from storage import (
     InboxStatus,
     InboxUpdate,
@@ -25,7 +26,6 @@ from storage import (
     create_engine,
     create_session_factory,
 )
-from tests.emulator import BotAPIEmulator, CheckoutResult, User
 
 ADMIN_ID = 900_001
 SECOND_ADMIN_ID = 900_002

@@ -6,6 +6,7 @@ import asyncio
 import threading
 
 from bot.dispatcher import APOLOGY
+from emulator import Fault
 from entitlements import has
 from storage import PaymentRepository
 from tests.e2e.conftest import (
@@ -18,7 +19,6 @@ from tests.e2e.conftest import (
     wait_handled,
 )
 from tests.e2e.test_pre_checkout import hold_write_lock
-from tests.emulator import Fault
 
 
 async def test_payment_that_cannot_be_stored_waits_in_the_inbox_until_it_can(

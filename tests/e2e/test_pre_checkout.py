@@ -7,10 +7,10 @@ import sqlite3
 import threading
 
 from bot.services.offers import REFUSAL_MESSAGES, PayloadSigner, Refusal
+from emulator import Fault
 from entitlements import has
 from storage import AuditRepository, PaymentRepository
 from tests.e2e.conftest import buy, eventually, raw_sql, request_invoice, sqlite_only
-from tests.emulator import Fault
 
 
 async def audited(shop, decision: str | None = None):

@@ -14,6 +14,7 @@ import pytest
 from sqlmodel import select
 
 from bot.services.offers import PayloadSigner
+from emulator import CheckoutResult, Fault, User
 from entitlements import has
 from storage import (
     InboxStatus,
@@ -26,7 +27,6 @@ from storage import (
 )
 from tests.e2e.conftest import ADMIN_ID, eventually, request_invoice, say
 from tests.e2e.process import BotProcess
-from tests.emulator import CheckoutResult, Fault, User
 
 CONFIRMATION = "Thank you, payment received!"
 

@@ -15,6 +15,7 @@ from bot.catalog import load_catalog
 from bot.dispatcher import create_bot, create_dispatcher, create_signer
 from bot.services.payments import PaymentRecorder
 from bot.services.reconcile import Reconciler
+from emulator import BotAPIEmulator, User
 from entitlements import has
 from storage import (
     OutboxRepository,
@@ -25,7 +26,6 @@ from storage import (
     utcnow,
 )
 from tests.e2e.conftest import ADMIN_ID, SECOND_ADMIN_ID, buy, say, wait_handled
-from tests.emulator import BotAPIEmulator, User
 
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
 REQUEST_HEAD = "Payment support request"

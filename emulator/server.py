@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.emulator.models import (
+from emulator.models import (
     JSON,
     NO_HTTP_ANSWER,
     ApiError,
@@ -37,8 +37,8 @@ from tests.emulator.models import (
     User,
     bad_request,
 )
-from tests.emulator.spec import BotAPISpec, MethodSpec, aiogram_method_fields
-from tests.emulator.telegram import FakeTelegram, SpecViolation, unique_query_id
+from emulator.spec import BotAPISpec, MethodSpec, aiogram_method_fields
+from emulator.telegram import FakeTelegram, SpecViolation, unique_query_id
 
 DEFAULT_TOKEN = "123456:TEST-token"
 # The published Bot API as data (see the README's "Tests" section for its source and refresh).

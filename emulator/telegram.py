@@ -17,10 +17,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tests.emulator.chats import ChatStore
-from tests.emulator.formatting import EntityParseError, format_text, utf16_len
-from tests.emulator.ledger import StarsLedger
-from tests.emulator.models import (
+from emulator.chats import ChatStore
+from emulator.formatting import EntityParseError, format_text, utf16_len
+from emulator.ledger import StarsLedger
+from emulator.models import (
     JSON,
     ApiError,
     Charge,
@@ -30,8 +30,8 @@ from tests.emulator.models import (
     User,
     bad_request,
 )
-from tests.emulator.spec import BotAPISpec
-from tests.emulator.updates import UpdateQueue
+from emulator.spec import BotAPISpec
+from emulator.updates import UpdateQueue
 
 BOT_USERNAME = "stars_shop_test_bot"
 BOT_FIRST_NAME = "Stars Shop"

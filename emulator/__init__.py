@@ -9,8 +9,8 @@ async with BotAPIEmulator() as emu:
     assert emu.violations == []
 """
 
-from tests.emulator.formatting import EntityParseError, format_text, utf16_len
-from tests.emulator.models import (
+from emulator.formatting import EntityParseError, format_text, utf16_len
+from emulator.models import (
     JSON,
     MALFORMED,
     NO_HTTP_ANSWER,
@@ -25,8 +25,8 @@ from tests.emulator.models import (
     UploadedFile,
     User,
 )
-from tests.emulator.server import DEFAULT_SPEC_PATH, DEFAULT_TOKEN, BotAPIEmulator
-from tests.emulator.spec import BotAPISpec
+from emulator.server import DEFAULT_SPEC_PATH, DEFAULT_TOKEN, BotAPIEmulator
+from emulator.spec import BotAPISpec
 
 __all__ = [
     "DEFAULT_SPEC_PATH",
