@@ -17,7 +17,7 @@ from emulator import Fault, User
 from entitlements import has
 from storage import AuditRepository, Payment, Refund
 from storage.models import KnownUser
-from tests.e2e.conftest import ADMIN_ID, buy, eventually, say, wait_handled
+from tests.helpers import ADMIN_ID, buy, eventually, say, wait_handled
 
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
 

@@ -25,8 +25,8 @@ from storage import (
     create_engine,
     create_session_factory,
 )
-from tests.e2e.conftest import ADMIN_ID, eventually, request_invoice, say
 from tests.e2e.process import BotProcess
+from tests.helpers import ADMIN_ID, eventually, request_invoice, say
 
 CONFIRMATION = "Thank you, payment received!"
 

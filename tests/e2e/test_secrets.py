@@ -21,7 +21,7 @@ from bot.dispatcher import create_bot
 from bot.services.offers import PayloadSigner
 from emulator import MALFORMED, NO_HTTP_ANSWER, BotAPIEmulator, Fault, User
 from storage import OutboxMessage
-from tests.e2e.conftest import ADMIN_ID, request_invoice, say
+from tests.helpers import ADMIN_ID, request_invoice, say
 
 TOKEN_PATH = re.compile(r"/bot\d+:")
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")

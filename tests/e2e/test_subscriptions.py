@@ -23,7 +23,7 @@ from storage import (
     SubscriptionRepository,
     utcnow,
 )
-from tests.e2e.conftest import (
+from tests.helpers import (
     ADMIN_ID,
     RunningBot,
     buy,

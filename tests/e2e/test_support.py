@@ -25,7 +25,7 @@ from storage import (
     SupportRequest,
     utcnow,
 )
-from tests.e2e.conftest import ADMIN_ID, SECOND_ADMIN_ID, buy, say, wait_handled
+from tests.helpers import ADMIN_ID, SECOND_ADMIN_ID, buy, say, wait_handled
 
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
 REQUEST_HEAD = "Payment support request"

@@ -33,8 +33,8 @@ from storage import (
     create_session_factory,
     upgrade_schema,
 )
-from tests.e2e.conftest import ADMIN_ID, eventually, raw_sql, sqlite_only
 from tests.e2e.process import BotProcess, child_env, run_command, run_to_exit
+from tests.helpers import ADMIN_ID, eventually, raw_sql, sqlite_only
 
 postgres_only = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
