@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.services.offers import PayloadSigner
+from emulator import BotAPIEmulator, User
 from tests.e2e.process import child_env
-from tests.emulator import BotAPIEmulator, User
 
 PRODUCT, PRICE = "gold", 25  # a one-time product: every pre-checkout looks ownership up
 Progress = Callable[[str], None]

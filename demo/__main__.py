@@ -20,7 +20,7 @@ from loguru import logger
 from bot.app import run_bot
 from bot.catalog import load_catalog
 from bot.config import DEFAULT_CATALOG, load_settings
-from tests.emulator import BotAPIEmulator, Request, User
+from emulator import BotAPIEmulator, Request, User
 
 ADMIN_ID = 900_001
 STEP_TIMEOUT = 20.0

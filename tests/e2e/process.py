@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
-from tests.emulator import BotAPIEmulator
+from emulator import BotAPIEmulator
 
 # Variables the bot reads; the child gets only what a test gives it, never the developer's.
 BOT_VARIABLES = tuple(name.upper() for name in Settings.model_fields)

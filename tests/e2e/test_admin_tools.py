@@ -13,11 +13,11 @@ from bot import texts
 from bot.routers import admin_tools
 from bot.services.exports import COLUMNS
 from bot.services.goodwill import GRANT_KIND, REVOKE_KIND
+from emulator import Fault, User
 from entitlements import has
 from storage import AuditRepository, Payment, Refund
 from storage.models import KnownUser
-from tests.e2e.conftest import ADMIN_ID, buy, eventually, say, wait_handled
-from tests.emulator import Fault, User
+from tests.helpers import ADMIN_ID, buy, eventually, say, wait_handled
 
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
 

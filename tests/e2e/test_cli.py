@@ -15,9 +15,9 @@ from bot.cli.check import TOKEN_REJECTED, check_readiness
 from bot.services.exports import COLUMNS
 from storage import Payment, Refund, create_engine, create_session_factory, upgrade_schema
 from storage.migrate import migrations_config
-from tests.e2e.conftest import ADMIN_ID, buy, say, sqlite_only
 from tests.e2e.process import run_command
 from tests.fixtures import restore_first_release
+from tests.helpers import ADMIN_ID, buy, say, sqlite_only
 
 SECRET = "check-payload-secret-0123456789"
 CHECKS = ["settings", "catalog", "database", "token", "webhook", "admins", "payload secret"]

@@ -18,8 +18,7 @@ from aiogram.utils.backoff import BackoffConfig
 from loguru import logger
 
 from storage import InboxStatus
-from tests.e2e.conftest import eventually
-from tests.e2e.test_poller import Polling, dispatcher_with, status_becomes
+from tests.helpers import Polling, dispatcher_with, eventually, status_becomes
 
 ANOTHER_INSTANCE = "another process is polling Telegram with this bot token (409 Conflict)"
 WEBHOOK_SET = "a webhook is set for this bot token"

@@ -6,19 +6,19 @@ import asyncio
 import threading
 
 from bot.dispatcher import APOLOGY
+from emulator import Fault
 from entitlements import has
 from storage import PaymentRepository
-from tests.e2e.conftest import (
+from tests.helpers import (
     buy,
     eventually,
+    hold_write_lock,
     inbox_rows,
     raw_sql,
     request_invoice,
     sqlite_only,
     wait_handled,
 )
-from tests.e2e.test_pre_checkout import hold_write_lock
-from tests.emulator import Fault
 
 
 async def test_payment_that_cannot_be_stored_waits_in_the_inbox_until_it_can(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot import texts
+from emulator import BotAPIEmulator, User
 from storage import PaymentRepository
-from tests.e2e.conftest import ADMIN_ID, request_invoice, wait_handled
-from tests.emulator import BotAPIEmulator, User
+from tests.helpers import ADMIN_ID, request_invoice, wait_handled
 
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
 # A window and pause no test run outlasts: the counting does not depend on the machine's speed.

@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from bot.telegram import create_bot
 from storage import OutboxMessage, OutboxPriority, OutboxRepository
-from tests.e2e.conftest import eventually
+from tests.helpers import eventually
 
 # Unescaped "<" and a tag closed in the wrong order: Telegram answers "can't parse entities".
 BROKEN = "Thank you, <b>Gold</b> &amp; <i>more</b>: 2 < 3"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from emulator import Request
 from storage import OutboxPriority, OutboxRepository
 from storage.repositories import outbox_row
-from tests.e2e.conftest import ADMIN_ID, request_invoice, wait_handled
-from tests.emulator import Request
+from tests.helpers import ADMIN_ID, request_invoice, wait_handled
 
 
 async def test_a_buyers_confirmation_overtakes_80_admin_notices_queued_before_it(emulator, shop):

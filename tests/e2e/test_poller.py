@@ -16,9 +16,6 @@ from aiogram.types import Message, PreCheckoutQuery
 from sqlmodel import select
 
 from bot.filters import HasEntitlement
-from bot.inbox.intake import Intake
-from bot.inbox.polling import LongPoll
-from bot.inbox.runner import InboxRunner
 from entitlements import grant_for_charge
 from storage import (
     InboxStatus,
@@ -28,8 +25,16 @@ from storage import (
     create_engine,
     create_session_factory,
 )
-from tests.e2e.conftest import eventually, say, sqlite_only
-from tests.e2e.test_pre_checkout import hold_write_lock
+from tests.helpers import (
+    Polling,
+    dispatcher_with,
+    eventually,
+    hold_write_lock,
+    inbox,
+    say,
+    sqlite_only,
+    status_becomes,
+)
 
 
 @pytest.fixture
@@ -47,36 +52,6 @@ async def readers(sessions, database_url) -> AsyncIterator[SessionFactory]:
     await engine.dispose()
 
 
-class Polling:
-    """The long poll, the intake and the runner of one test's dispatcher, with the real writer
-    and inbox table. Keyword arguments go to the part that takes them."""
-
-    RUNNER = frozenset({"concurrency", "retry_delays", "memory_limit"})
-    INTAKE = frozenset({"queries_at_once"})
-
-    def __init__(self, dispatcher: Dispatcher, bot: Bot, writer: Writer, readers, **kwargs):
-        self.stop_event = asyncio.Event()
-        self.writer = writer
-        part = {
-            name: {k: v for k, v in kwargs.items() if k in keys}
-            for name, keys in (("runner", self.RUNNER), ("intake", self.INTAKE))
-        }
-        rest = {k: v for k, v in kwargs.items() if k not in self.RUNNER | self.INTAKE}
-        self.runner = InboxRunner(dispatcher, bot, writer, readers, **part["runner"])
-        self.intake = Intake(dispatcher, bot, writer, self.runner, **part["intake"])
-        self.poller = LongPoll(bot, self.intake, polling_timeout=1, **rest)
-        self.task: asyncio.Task | None = None
-
-    def start(self, grace: float = 2.0) -> Polling:
-        self.task = asyncio.create_task(self.poller.run(self.stop_event, grace=grace))
-        return self
-
-    async def stop(self) -> None:
-        self.stop_event.set()
-        assert self.task is not None
-        await asyncio.wait_for(self.task, 15)
-
-
 @pytest.fixture
 def polling(api_bot, writer, readers):
     started: list[Polling] = []
@@ -90,25 +65,6 @@ def polling(api_bot, writer, readers):
     for poll in started:
         if poll.task is not None and not poll.task.done():
             poll.stop_event.set()
-
-
-async def inbox(sessions, update_id: int) -> InboxUpdate | None:
-    async with sessions() as session:
-        return await session.get(InboxUpdate, update_id)
-
-
-async def status_becomes(sessions, update_id: int, status: InboxStatus) -> InboxUpdate:
-    async def check():
-        row = await inbox(sessions, update_id)
-        return row if row is not None and row.status == status else None
-
-    return await eventually(check, timeout=15)
-
-
-def dispatcher_with(router: Router) -> Dispatcher:
-    dispatcher = Dispatcher()
-    dispatcher.include_router(router)
-    return dispatcher
 
 
 async def test_update_is_stored_then_confirmed_then_handled_and_marked_done(

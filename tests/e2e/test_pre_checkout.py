@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
 
 from bot import texts
 from bot.outcomes import Refusal
 from bot.services.offers import PayloadSigner
+from emulator import Fault
 from entitlements import has
 from storage import AuditRepository, PaymentRepository
-from tests.e2e.conftest import buy, eventually, raw_sql, request_invoice, sqlite_only
-from tests.emulator import Fault
+from tests.helpers import buy, eventually, hold_write_lock, raw_sql, request_invoice, sqlite_only
 
 
 async def audited(shop, decision: str | None = None):
@@ -105,16 +104,6 @@ async def test_accepted_pre_checkout_is_audited(emulator, shop):
     [decision] = await eventually(lambda: audited(shop))
     assert (decision.decision, decision.reason, decision.user_id) == ("accepted", None, buyer.id)
     assert '"invoice_payload"' in decision.raw
-
-
-def hold_write_lock(db_path, release: threading.Event, locked: threading.Event) -> None:
-    """Another program writing to the database, holding SQLite's write lock until told."""
-    connection = sqlite3.connect(db_path, isolation_level=None)
-    connection.execute("BEGIN IMMEDIATE")
-    locked.set()
-    release.wait(30)
-    connection.execute("ROLLBACK")
-    connection.close()
 
 
 @sqlite_only

@@ -10,8 +10,8 @@ from alembic.script import ScriptDirectory
 
 from bot.services.offers import PayloadSigner
 from storage.migrate import migrations_config
-from tests.e2e.conftest import say
 from tests.e2e.process import BotProcess, run_command, run_to_exit
+from tests.helpers import say
 
 TOKEN = "123456:TEST-token"
 

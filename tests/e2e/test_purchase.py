@@ -9,7 +9,7 @@ from sqlmodel import select
 from bot.services.offers import PayloadSigner
 from entitlements import has, has_all, list_active
 from storage import AuditRepository, Entitlement, OutboxRepository, Payment, PaymentRepository
-from tests.e2e.conftest import (
+from tests.helpers import (
     buy,
     eventually,
     inbox_rows,

@@ -7,10 +7,10 @@ from sqlmodel import select
 
 from bot import texts
 from bot.services.offers import PayloadSigner
+from emulator import BotAPIEmulator, Fault, User
 from entitlements import has
 from storage import AuditEvent, Entitlement, OutboxRepository, Refund, RefundRepository
-from tests.e2e.conftest import ADMIN_ID, SECOND_ADMIN_ID, RunningBot, buy, say, wait_handled
-from tests.emulator import BotAPIEmulator, Fault, User
+from tests.helpers import ADMIN_ID, SECOND_ADMIN_ID, RunningBot, buy, say, wait_handled
 
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
 SECOND_ADMIN = User(id=SECOND_ADMIN_ID, first_name="Second admin", username="second_admin")

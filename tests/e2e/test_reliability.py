@@ -14,6 +14,7 @@ import pytest
 from sqlmodel import select
 
 from bot.services.offers import PayloadSigner
+from emulator import CheckoutResult, Fault, User
 from entitlements import has
 from storage import (
     InboxStatus,
@@ -24,9 +25,8 @@ from storage import (
     create_engine,
     create_session_factory,
 )
-from tests.e2e.conftest import ADMIN_ID, eventually, request_invoice, say
 from tests.e2e.process import BotProcess
-from tests.emulator import CheckoutResult, Fault, User
+from tests.helpers import ADMIN_ID, eventually, request_invoice, say
 
 CONFIRMATION = "Thank you, payment received!"
 

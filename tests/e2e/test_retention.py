@@ -9,7 +9,7 @@ from sqlmodel import col
 
 from storage import OutboxMessage, OutboxPriority, OutboxRepository, utcnow
 from storage.repositories import outbox_row
-from tests.e2e.conftest import eventually
+from tests.helpers import eventually
 
 
 async def test_messages_sent_before_retention_days_are_deleted_when_the_bot_starts(

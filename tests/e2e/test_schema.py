@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import say, sqlite_only
 from tests.fixtures import restore_first_release
+from tests.helpers import say, sqlite_only
 
 GOLD_BUYER = 7001
 GOLD_CHARGE = "stx7fuxc_MNQuxGazkMxevQ0-ACSB9wh-sXMOd0ZG3ERxZzN3eiIjLqKi4Qsry2-GGi"

@@ -19,9 +19,9 @@ from sqlmodel import SQLModel, select
 
 from bot.services.offers import PayloadSigner
 from bot.telegram import create_bot
+from emulator import MALFORMED, NO_HTTP_ANSWER, BotAPIEmulator, Fault, User
 from storage import OutboxMessage
-from tests.e2e.conftest import ADMIN_ID, request_invoice, say
-from tests.emulator import MALFORMED, NO_HTTP_ANSWER, BotAPIEmulator, Fault, User
+from tests.helpers import ADMIN_ID, request_invoice, say
 
 TOKEN_PATH = re.compile(r"/bot\d+:")
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")

@@ -7,7 +7,7 @@ from aiogram import Router
 
 from bot.routers import create_routers
 from storage import SyncStateRepository, Writer
-from tests.e2e.conftest import say
+from tests.helpers import say
 
 
 async def test_startup_and_shutdown_handlers_of_a_router_run_with_the_core_running(

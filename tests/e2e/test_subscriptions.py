@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.services.offers import PayloadSigner
+from emulator import BotAPIEmulator, CheckoutResult, Fault, User
 from entitlements import has, list_active
 from storage import (
     Entitlement,
@@ -22,7 +23,7 @@ from storage import (
     SubscriptionRepository,
     utcnow,
 )
-from tests.e2e.conftest import (
+from tests.helpers import (
     ADMIN_ID,
     RunningBot,
     buy,
@@ -30,7 +31,6 @@ from tests.e2e.conftest import (
     say,
     wait_handled,
 )
-from tests.emulator import BotAPIEmulator, CheckoutResult, Fault, User
 
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
 PERIOD = 2592000

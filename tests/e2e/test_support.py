@@ -15,6 +15,7 @@ from bot.catalog import load_catalog
 from bot.dispatcher import create_dispatcher
 from bot.services.container import create_services
 from bot.telegram import create_bot
+from emulator import BotAPIEmulator, User
 from entitlements import has
 from storage import (
     OutboxRepository,
@@ -24,8 +25,7 @@ from storage import (
     SupportRequest,
     utcnow,
 )
-from tests.e2e.conftest import ADMIN_ID, SECOND_ADMIN_ID, buy, say, wait_handled
-from tests.emulator import BotAPIEmulator, User
+from tests.helpers import ADMIN_ID, SECOND_ADMIN_ID, buy, say, wait_handled
 
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
 REQUEST_HEAD = "Payment support request"

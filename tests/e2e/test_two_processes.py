@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import select
 
 from bot.services.offers import PayloadSigner
+from emulator import BotAPIEmulator, Fault
 from storage import (
     Entitlement,
     OutboxMessage,
@@ -32,9 +33,8 @@ from storage import (
     create_session_factory,
     upgrade_schema,
 )
-from tests.e2e.conftest import ADMIN_ID, eventually, raw_sql, sqlite_only
 from tests.e2e.process import BotProcess, child_env, run_command, run_to_exit
-from tests.emulator import BotAPIEmulator, Fault
+from tests.helpers import ADMIN_ID, eventually, raw_sql, sqlite_only
 
 postgres_only = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 

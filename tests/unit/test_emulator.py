@@ -39,7 +39,7 @@ from aiogram.types import (
     Update,
 )
 
-from tests.emulator import (
+from emulator import (
     DEFAULT_SPEC_PATH,
     MALFORMED,
     NO_HTTP_ANSWER,

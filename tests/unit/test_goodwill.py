@@ -25,7 +25,7 @@ from entitlements import grant_for_charge, has, list_active
 from storage import AuditRepository, PaymentRepository, utcnow
 from storage.models import KnownUser
 from storage.repositories import UserRepository
-from tests.e2e.conftest import eventually
+from tests.helpers import eventually
 
 CATALOG = load_catalog(DEFAULT_CATALOG)
 ADMIN = 900_001

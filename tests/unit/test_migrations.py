@@ -41,10 +41,9 @@ from storage.migrate import (
     VERSION_TABLE,
     migrations_config,
 )
-from tests.e2e.conftest import eventually
 from tests.e2e.process import child_env
 from tests.fixtures import restore_first_release
-from tests.unit.test_storage import make_payment
+from tests.helpers import eventually, make_payment
 
 HEAD = ScriptDirectory.from_config(migrations_config()).get_current_head()
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -32,9 +32,9 @@ from bot.services.refunds import (
     refund_payment,
 )
 from bot.services.support import refundable
+from emulator import format_text, utf16_len
 from entitlements import grant_for_charge, has, list_active
 from storage import Payment, PaymentRepository, Refund, RefundRepository, utcnow
-from tests.emulator import format_text, utf16_len
 
 CALL = RefundStarPayment(user_id=7, telegram_payment_charge_id="stx1")
 NGINX_502 = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>...</body></html>"

@@ -33,7 +33,7 @@ from storage import (
     utcnow,
 )
 from storage.repositories import audit_row, inbox_row, outbox_row
-from tests.unit.test_storage import make_payment
+from tests.helpers import make_payment
 
 NOW = utcnow()
 CUTOFF = NOW - timedelta(days=90)

@@ -15,7 +15,6 @@ from storage import (
     AuditRepository,
     OutboxPriority,
     OutboxRepository,
-    Payment,
     PaymentRepository,
     Refund,
     RefundRepository,
@@ -25,6 +24,7 @@ from storage import (
     upgrade_schema,
     utcnow,
 )
+from tests.helpers import make_payment
 
 
 @pytest.fixture
@@ -43,21 +43,6 @@ def local_zone(monkeypatch):
     yield set_zone
     monkeypatch.undo()
     time.tzset()
-
-
-def make_payment(charge_id: str = "stx1", user_id: int = 7, amount: int = 25) -> Payment:
-    now = utcnow()
-    return Payment(
-        telegram_payment_charge_id=charge_id,
-        provider_payment_charge_id="prov1",
-        user_id=user_id,
-        product_id="gold",
-        total_amount=amount,
-        currency="XTR",
-        invoice_payload="v1:gold:25:abcd:sig",
-        paid_at=now,
-        recorded_at=now,
-    )
 
 
 async def test_same_charge_id_is_stored_once(sessions):

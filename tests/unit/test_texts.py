@@ -29,11 +29,11 @@ from bot.outcomes import (
     SalesFigures,
     SubscriptionAfterRefund,
 )
+from emulator import format_text, utf16_len
 from entitlements import ActiveEntitlement, GrantedKey
 from storage import Payment, Refund, Subscription
 from storage.models import KnownUser
 from storage.reports import Totals
-from tests.emulator import format_text, utf16_len
 
 PAID_AT = datetime(2026, 1, 2, tzinfo=UTC)
 TITLE = "T" * 31 + "&"  # 32 characters, the longest title, one of them escaped

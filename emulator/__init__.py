@@ -1,4 +1,5 @@
-"""Telegram Bot API emulator for end-to-end tests: real HTTP on loopback, no mocks.
+"""Telegram Bot API emulator for the tests, `make demo` and `make bench`: real HTTP on
+loopback, no mocks.
 
 async with BotAPIEmulator() as emu:
     bot = Bot(emu.token, session=AiohttpSession(api=TelegramAPIServer.from_base(emu.base_url)))
@@ -9,8 +10,9 @@ async with BotAPIEmulator() as emu:
     assert emu.violations == []
 """
 
-from tests.emulator.formatting import EntityParseError, format_text, utf16_len
-from tests.emulator.models import (
+from emulator.core import DEFAULT_SPEC_PATH, DEFAULT_TOKEN
+from emulator.formatting import EntityParseError, format_text, utf16_len
+from emulator.models import (
     JSON,
     MALFORMED,
     NO_HTTP_ANSWER,
@@ -25,8 +27,8 @@ from tests.emulator.models import (
     UploadedFile,
     User,
 )
-from tests.emulator.server import DEFAULT_SPEC_PATH, DEFAULT_TOKEN, BotAPIEmulator
-from tests.emulator.spec import BotAPISpec
+from emulator.server import BotAPIEmulator
+from emulator.spec import BotAPISpec
 
 __all__ = [
     "DEFAULT_SPEC_PATH",

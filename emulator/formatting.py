@@ -11,7 +11,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from tests.emulator.models import JSON
+from emulator.models import JSON
 
 HTML_TAGS = {
     "b": "bold",

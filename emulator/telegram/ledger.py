@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 
-from tests.emulator.models import JSON, Charge, StarSubscription, User, bad_request
+from emulator.models import JSON, Charge, StarSubscription, User, bad_request
 
 
 def new_charge_ids() -> tuple[str, str]:

@@ -6,7 +6,7 @@ import copy
 import itertools
 import time
 
-from tests.emulator.models import JSON, ApiError, User, bad_request, json_copy
+from emulator.models import JSON, ApiError, User, bad_request, json_copy
 
 FIRST_USER_ID = 100_000_001
 

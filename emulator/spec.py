@@ -17,7 +17,7 @@ from typing import Any
 import aiogram.methods
 import aiogram.types
 
-from tests.emulator.models import UploadedFile
+from emulator.models import UploadedFile
 
 SCALAR_TYPES = frozenset({"String", "Integer", "Float", "Boolean", "InputFile"})
 ARRAY_PREFIX = "Array of "

@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from tests.emulator.models import JSON, ApiError, json_copy
+from emulator.models import JSON, ApiError, json_copy
 
 # Telegram's answer to allowed_updates=[] (or never set): everything but these.
 NOT_SENT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})

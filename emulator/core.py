@@ -1,0 +1,198 @@
+"""What the parts of BotAPIEmulator share: its state, the log of the bot's requests, and the
+views of Telegram's side that tests assert on."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from emulator.models import (
+    JSON,
+    ApiError,
+    Charge,
+    Fault,
+    InvoiceLink,
+    Request,
+    SentInvoice,
+    StarSubscription,
+    User,
+)
+from emulator.spec import BotAPISpec
+from emulator.telegram import FakeTelegram
+
+DEFAULT_TOKEN = "123456:TEST-token"
+# The published Bot API as data (see the README's "Tests" section for its source and refresh).
+DEFAULT_SPEC_PATH = Path(__file__).resolve().parent / "telegram-bot-api.json"
+EDIT_METHODS = frozenset({"editMessageText", "editMessageCaption", "editMessageReplyMarkup"})
+
+RequestHook = Callable[[Request], Any]
+# A Message dict as the emulator returned it, or aiogram's Message object.
+MessageLike = Mapping[str, Any] | Any
+
+
+class EmulatorCore:
+    """Telegram's Bot API for one bot: the state every part of the emulator works on."""
+
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        spec_path: Path | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.token = token
+        self.spec = BotAPISpec.load(spec_path or DEFAULT_SPEC_PATH)
+        self.telegram = FakeTelegram(token, self.spec)
+        self.host = host
+        self.port = port
+        self.requests: list[Request] = []
+        self.violations: list[str] = []
+        self.emulator_errors: list[str] = []
+        self.unanswered_pre_checkouts: list[JSON] = []
+        self.message_rate_limit: float | None = None
+        self.rate_limited = 0
+        self.on_request: RequestHook | None = None
+        self._faults: dict[str, deque[Fault]] = {}
+        self._sent_at: deque[float] = deque()
+        self._activity = asyncio.Event()
+        self._chat_instances: dict[int, str] = {}
+        self._runner: web.AppRunner | None = None
+        self.telegram.updates.listeners.append(self._notify)
+        self._sending_methods = frozenset(
+            name
+            for name, method in self.spec.methods.items()
+            if name.startswith(("send", "forward", "copy"))
+            and any("Message" in returned for returned in method.returns)
+        )
+
+    @property
+    def base_url(self) -> str:
+        """What `TelegramAPIServer.from_base()` (or the bot's API URL setting) needs."""
+        return f"http://{self.host}:{self.port}"
+
+    # -- state the tests look at ------------------------------------------------------------
+
+    @property
+    def bot_user(self) -> JSON:
+        return copy.deepcopy(self.telegram.bot_user)
+
+    @property
+    def charges(self) -> dict[str, Charge]:
+        return self.telegram.ledger.charges
+
+    @property
+    def star_transactions(self) -> list[JSON]:
+        return self.telegram.ledger.transactions
+
+    @property
+    def star_balance(self) -> int:
+        return self.telegram.ledger.balance
+
+    @property
+    def invoices(self) -> list[SentInvoice]:
+        return self.telegram.invoices
+
+    @property
+    def invoice_links(self) -> dict[str, InvoiceLink]:
+        """The links createInvoiceLink made, by URL."""
+        return self.telegram.invoice_links
+
+    @property
+    def subscriptions(self) -> dict[str, StarSubscription]:
+        """Stars subscriptions, by the charge id of their first payment."""
+        return self.telegram.ledger.subscriptions
+
+    @property
+    def confirmed_offset(self) -> int:
+        return self.telegram.updates.confirmed_offset
+
+    @property
+    def deliveries(self) -> Counter[int]:
+        """How many times getUpdates returned each update (0 for one never returned)."""
+        return Counter(self.telegram.updates.deliveries)
+
+    @property
+    def pending_updates(self) -> list[JSON]:
+        return copy.deepcopy(self.telegram.updates.pending)
+
+    @property
+    def callback_answers(self) -> dict[str, JSON]:
+        return self.telegram.callback_answers
+
+    @property
+    def commands(self) -> dict[tuple[str, str], list[JSON]]:
+        return self.telegram.commands
+
+    def calls(self, method: str) -> list[Request]:
+        """Requests of one method (any spelling), in arrival order."""
+        canonical = self._canonical(method)
+        return [request for request in self.requests if request.method == canonical]
+
+    def sent_messages(self, chat_id: int | None = None) -> list[JSON]:
+        """Messages the bot sent or edited, as returned to it (one entry per call)."""
+        messages = messages_in(self.requests, self._sending_methods | EDIT_METHODS)
+        return [m for m in messages if chat_id is None or m["chat"]["id"] == chat_id]
+
+    def chat_history(self, chat_id: int) -> list[JSON]:
+        """The chat as the user sees it now: after edits and deletions, both sides."""
+        return self.telegram.chats.history(chat_id)
+
+    def mark(self) -> int:
+        """A position in `requests`, for `since=` in the wait helpers."""
+        return len(self.requests)
+
+    def add_user(self, user: User) -> User:
+        return self.telegram.chats.register(user)
+
+    # -- shared by the parts ----------------------------------------------------------------
+
+    def _canonical(self, method: str) -> str:
+        spec = self.spec.method(method)
+        if spec is None:
+            raise ValueError(f"{method!r} is not a Bot API method")
+        return spec.name
+
+    def _notify(self) -> None:
+        """Wake every waiter to re-check its condition (a request came or was answered)."""
+        self._activity.set()
+        self._activity = asyncio.Event()
+
+    def _answered(self, request: Request, status: int, response: Any) -> None:
+        """Log the answer the bot got (or the bytes it got instead) and wake the waiters."""
+        request.status, request.response = status, response
+        request.answered_at = time.monotonic()
+        self._notify()
+
+    def _finish(self, request: Request, outcome: JSON | ApiError) -> web.Response:
+        """Answer with JSON: the result, or the error as Telegram shapes it."""
+        if isinstance(outcome, ApiError):
+            status, body = outcome.status, outcome.to_json()
+        else:
+            status, body = 200, outcome
+        self._answered(request, status, body)
+        return web.json_response(body, status=status)
+
+
+def as_dict(message: MessageLike) -> JSON:
+    """A Message as a dict, whether the emulator's JSON or aiogram's model."""
+    if hasattr(message, "model_dump"):
+        return dict(message.model_dump(by_alias=True, exclude_none=True))
+    return dict(message)
+
+
+def messages_in(requests: list[Request], methods: frozenset[str]) -> list[JSON]:
+    """The Messages answered to `requests` of these methods, in order."""
+    messages: list[JSON] = []
+    for request in requests:
+        if request.method in methods:
+            result = request.result
+            messages.extend(m for m in (result if isinstance(result, list) else [result]) if m)
+    return [m for m in messages if isinstance(m, dict) and "chat" in m]

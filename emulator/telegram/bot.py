@@ -1,0 +1,174 @@
+"""Telegram's side of the Bot API: one bot's methods by name, and those of the bot itself.
+
+The methods live by what they play: messages.py (messages and buttons), payments.py (Stars),
+this module (getMe, the webhook and getUpdates, commands, getChat, and a plausible answer for
+the rest); world.py holds the state they share.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from emulator.models import JSON, ApiError, bad_request
+from emulator.spec import BotAPISpec
+from emulator.telegram.messages import MessageMethods, media_content
+from emulator.telegram.payments import PaymentMethods
+
+_COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+
+Handler = Callable[[JSON], Any]
+
+
+class FakeTelegram(MessageMethods, PaymentMethods):
+    """The state of one bot's world on Telegram's side, and its Bot API methods."""
+
+    def __init__(self, token: str, spec: BotAPISpec) -> None:
+        super().__init__(token, spec)
+        self.handlers: dict[str, Handler] = {
+            "getMe": self.get_me,
+            "logOut": lambda _: True,
+            "close": lambda _: True,
+            "setWebhook": self.set_webhook,
+            "deleteWebhook": self.delete_webhook,
+            "getWebhookInfo": self.get_webhook_info,
+            "sendMessage": self.send_message,
+            "sendInvoice": self.send_invoice,
+            "createInvoiceLink": self.create_invoice_link,
+            "sendDocument": self.send_document,
+            "editMessageText": self.edit_message_text,
+            "editMessageCaption": self.edit_message_caption,
+            "editMessageReplyMarkup": self.edit_message_reply_markup,
+            "deleteMessage": self.delete_message,
+            "deleteMessages": self.delete_messages,
+            "answerCallbackQuery": self.answer_callback_query,
+            "sendChatAction": self.send_chat_action,
+            "setMyCommands": self.set_my_commands,
+            "getMyCommands": self.get_my_commands,
+            "deleteMyCommands": self.delete_my_commands,
+            "answerPreCheckoutQuery": self.answer_pre_checkout_query,
+            "refundStarPayment": self.refund_star_payment,
+            "editUserStarSubscription": self.edit_user_star_subscription,
+            "getStarTransactions": self.get_star_transactions,
+            "getMyStarBalance": lambda _: {"amount": self.ledger.balance},
+            "getChat": self.get_chat,
+        }
+
+    def handle(self, method: str, params: JSON) -> Any:
+        handler = self.handlers.get(method)
+        if handler is not None:
+            return handler(params)
+        return self.generic(method, params)
+
+    # -- bot and webhook -------------------------------------------------------------------
+
+    def get_me(self, _: JSON) -> JSON:
+        return {
+            **self.bot_user,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
+
+    def set_webhook(self, params: JSON) -> bool:
+        self.webhook_url = str(params.get("url", ""))
+        if params.get("drop_pending_updates"):
+            self.updates.drop_pending()
+        return True
+
+    def delete_webhook(self, params: JSON) -> bool:
+        self.webhook_url = ""
+        if params.get("drop_pending_updates"):
+            self.updates.drop_pending()
+        return True
+
+    def get_webhook_info(self, _: JSON) -> JSON:
+        info: JSON = {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.updates.pending),
+        }
+        if self.updates.allowed_updates:
+            info["allowed_updates"] = list(self.updates.allowed_updates)
+        return info
+
+    async def get_updates(self, params: JSON, client_gone: Callable[[], bool]) -> list[JSON]:
+        if self.webhook_url:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
+        return await self.updates.get_updates(
+            offset=int(params.get("offset", 0)),
+            limit=int(params.get("limit", 100)),
+            poll_seconds=float(params.get("timeout", 0)),
+            allowed_updates=params.get("allowed_updates"),
+            client_gone=client_gone,
+        )
+
+    # -- commands and chats -----------------------------------------------------------------
+
+    def set_my_commands(self, params: JSON) -> bool:
+        for command in params["commands"]:
+            name = str(command.get("command", ""))
+            if not _COMMAND_NAME.fullmatch(name):
+                raise bad_request("BOT_COMMAND_INVALID")
+            if not 1 <= len(str(command.get("description", ""))) <= 256:
+                raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+        scope = params.get("scope") or {}
+        if "chat_id" in scope:  # as Telegram: a chat the bot has never seen is unknown
+            self.chats.private_chat_of(scope["chat_id"])
+        self.commands[_commands_key(params)] = copy.deepcopy(params["commands"])
+        return True
+
+    def get_my_commands(self, params: JSON) -> list[JSON]:
+        return copy.deepcopy(self.commands.get(_commands_key(params), []))
+
+    def delete_my_commands(self, params: JSON) -> bool:
+        self.commands.pop(_commands_key(params), None)
+        return True
+
+    def get_chat(self, params: JSON) -> JSON:
+        user = self.chats.private_chat_of(params["chat_id"])
+        return {
+            **user.private_chat(),
+            "accent_color_id": user.id % 7,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": True,
+                "limited_gifts": True,
+                "unique_gifts": True,
+                "premium_subscription": True,
+                "gifts_from_channels": True,  # Bot API 9.3: aiogram 3.23+ requires it
+            },
+        }
+
+    def generic(self, method: str, params: JSON) -> Any:
+        """Methods the shop does not need: a plausible answer so the bot keeps going."""
+        returns = self.spec.methods[method].returns
+        sends = method.startswith(("send", "forward", "copy"))
+        if not sends or "chat_id" not in params:
+            return True
+        user = self.chats.writable_chat(params["chat_id"])
+        if returns == ("Message",):
+            return self._send(user, params, media_content(method, params))
+        if returns == ("Array of Message",):
+            items = params.get("media") or params.get("message_ids") or [{}]
+            return [self._send(user, params, {}) for _ in items]
+        if returns == ("MessageId",):
+            return {"message_id": self._send(user, params, {})["message_id"]}
+        if returns == ("Array of MessageId",):
+            ids = params.get("message_ids", [])
+            return [{"message_id": self._send(user, params, {})["message_id"]} for _ in ids]
+        return True
+
+
+def _commands_key(params: JSON) -> tuple[str, str]:
+    scope = params.get("scope") or {"type": "default"}
+    return json.dumps(scope, sort_keys=True), str(params.get("language_code", ""))
