@@ -94,10 +94,14 @@ def buyer_lock(user_id: int) -> str:
     return f"buyer:{user_id}"
 
 
-async def lock_rows_of(session: AsyncSession, names: Iterable[str]) -> None:
-    """Hold the locks `names` until the session's transaction ends (PostgreSQL; on SQLite the
-    one writer already runs transactions one at a time). Taken in one order, so two
-    transactions that need the same locks queue instead of deadlocking."""
+async def hold_advisory_locks(session: AsyncSession, names: Iterable[str]) -> None:
+    """Take the advisory locks `names` (see `lock_key`) in the session's transaction and hold
+    them until it commits or rolls back; nothing else is locked, no row or table.
+
+    PostgreSQL (pg_advisory_xact_lock): waits while another transaction holds one of them. On
+    SQLite this does nothing: the one writer already runs transactions one at a time. The
+    locks are taken in one order, so two transactions that need the same ones queue instead
+    of deadlocking."""
     bind = session.bind
     if bind is None or bind.dialect.name != "postgresql":
         return
