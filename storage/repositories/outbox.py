@@ -130,11 +130,3 @@ class OutboxRepository(Repository):
     async def _set(self, message_id: int, **values: Any) -> None:
         statement = update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
         await self.session.exec(statement.values(**values))
-
-    async def all_for(self, chat_id: int) -> Sequence[OutboxMessage]:
-        statement = (
-            select(OutboxMessage)
-            .where(OutboxMessage.chat_id == chat_id)
-            .order_by(col(OutboxMessage.id))
-        )
-        return (await self.session.exec(statement)).all()
