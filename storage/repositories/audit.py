@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,15 +14,17 @@ from storage.models import AuditEvent, utcnow
 from storage.repositories.base import Repository, Row, insert_statement
 
 
+class About(TypedDict, total=False):
+    """What an audit event was about; each is None when not given."""
+
+    user_id: int | None
+    telegram_payment_charge_id: str | None
+    decision: str | None
+    reason: str | None
+
+
 def audit_row(
-    kind: str,
-    raw: dict[str, Any] | str,
-    *,
-    user_id: int | None = None,
-    telegram_payment_charge_id: str | None = None,
-    decision: str | None = None,
-    reason: str | None = None,
-    now: datetime | None = None,
+    kind: str, raw: dict[str, Any] | str, *, now: datetime | None = None, **about: Unpack[About]
 ) -> Row:
     """An audit event as a row: the raw JSON of an update, or a decision, with what it was
     about."""
@@ -30,10 +32,10 @@ def audit_row(
     return {
         "kind": kind,
         "raw": text,
-        "user_id": user_id,
-        "telegram_payment_charge_id": telegram_payment_charge_id,
-        "decision": decision,
-        "reason": reason,
+        "user_id": about.get("user_id"),
+        "telegram_payment_charge_id": about.get("telegram_payment_charge_id"),
+        "decision": about.get("decision"),
+        "reason": about.get("reason"),
         "created_at": now or utcnow(),
     }
 
@@ -41,26 +43,9 @@ def audit_row(
 class AuditRepository(Repository):
     """The audit trail, oldest first."""
 
-    def add(
-        self,
-        kind: str,
-        raw: dict[str, Any] | str,
-        *,
-        user_id: int | None = None,
-        telegram_payment_charge_id: str | None = None,
-        decision: str | None = None,
-        reason: str | None = None,
-    ) -> None:
+    def add(self, kind: str, raw: dict[str, Any] | str, **about: Unpack[About]) -> None:
         """Keep the raw JSON of an update, or of a decision, with what it was about."""
-        row = audit_row(
-            kind,
-            raw,
-            user_id=user_id,
-            telegram_payment_charge_id=telegram_payment_charge_id,
-            decision=decision,
-            reason=reason,
-        )
-        self.session.add(AuditEvent(**row))
+        self.session.add(AuditEvent(**audit_row(kind, raw, **about)))
 
     async def add_many(self, rows: Sequence[Row]) -> None:
         """Keep many events (built by `audit_row`) in one statement."""
