@@ -59,15 +59,18 @@ def _timestamp(*, nullable: bool = False, index: bool = False) -> Any:
     )
 
 
+def _one_row_per_charge(table: str) -> tuple[UniqueConstraint]:
+    """The named unique constraint by which the database keeps one row of `table` per charge:
+    inserting a charge again is a conflict, and the insert treats it as "already there"."""
+    name = f"uq_{table}_telegram_payment_charge_id"
+    return (UniqueConstraint("telegram_payment_charge_id", name=name),)
+
+
 class Payment(SQLModel, table=True):
     """A Stars payment Telegram reported, stored once per telegram_payment_charge_id."""
 
     __tablename__ = "payments"
-    __table_args__ = (
-        UniqueConstraint(
-            "telegram_payment_charge_id", name="uq_payments_telegram_payment_charge_id"
-        ),
-    )
+    __table_args__ = _one_row_per_charge("payments")
 
     id: int | None = Field(default=None, primary_key=True)
     telegram_payment_charge_id: str
@@ -107,11 +110,7 @@ class Subscription(SQLModel, table=True):
     """
 
     __tablename__ = "subscriptions"
-    __table_args__ = (
-        UniqueConstraint(
-            "telegram_payment_charge_id", name="uq_subscriptions_telegram_payment_charge_id"
-        ),
-    )
+    __table_args__ = _one_row_per_charge("subscriptions")
 
     id: int | None = Field(default=None, primary_key=True)
     telegram_payment_charge_id: str  # the first payment's
@@ -134,11 +133,7 @@ class Refund(SQLModel, table=True):
     """A refund of one payment; at most one per charge."""
 
     __tablename__ = "refunds"
-    __table_args__ = (
-        UniqueConstraint(
-            "telegram_payment_charge_id", name="uq_refunds_telegram_payment_charge_id"
-        ),
-    )
+    __table_args__ = _one_row_per_charge("refunds")
 
     id: int | None = Field(default=None, primary_key=True)
     telegram_payment_charge_id: str
