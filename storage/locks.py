@@ -44,10 +44,12 @@ def lock_key(name: str) -> int:
 
 
 def is_postgresql(url: str) -> bool:
+    """Whether `url` names a PostgreSQL database (advisory locks) rather than SQLite."""
     return make_url(url).get_backend_name() == "postgresql"
 
 
 def whoami() -> str:
+    """This process as a lock holder names itself to the others: its pid and host."""
     return f"pid {os.getpid()} on {socket.gethostname()}"
 
 
@@ -84,6 +86,7 @@ class Locks:
                 await connection.commit()
 
     async def close(self) -> None:
+        """Close the connections kept for locks (PostgreSQL); held locks go with them."""
         if self._engine is not None:
             await self._engine.dispose()
 
@@ -201,6 +204,7 @@ class ActiveLock:
         return _describe_holder(row)
 
     async def release(self) -> None:
+        """Let go of the lock (or stop waiting for it), for a standby to take."""
         await self._drop_connection()
         if self._engine is not None:
             await self._engine.dispose()

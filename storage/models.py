@@ -22,6 +22,7 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
+    """Now, as an aware UTC datetime: what every timestamp column takes."""
     return datetime.now(UTC)
 
 
@@ -37,6 +38,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """To the database: refuses a naive datetime rather than guess its zone."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -46,6 +48,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """From the database: always aware, in UTC."""
         if value is None:
             return None
         assert isinstance(value, datetime)
@@ -93,10 +96,12 @@ class Payment(SQLModel, table=True):
     # Telegram's flags, which follow from the link to the first charge.
     @property
     def is_recurring(self) -> bool:
+        """A subscription's payment, the first or a renewal."""
         return self.subscription_charge_id is not None
 
     @property
     def is_first_recurring(self) -> bool:
+        """The payment that started a subscription."""
         return self.subscription_charge_id == self.telegram_payment_charge_id
 
 
@@ -247,6 +252,8 @@ PAYMENT_MESSAGE_FIELDS = ("successful_payment", "refunded_payment")
 
 
 class InboxStatus(StrEnum):
+    """How far handling a stored update got."""
+
     PENDING = "pending"  # stored, not yet handled (or waiting for a retry)
     DONE = "done"  # handled; a pre-checkout query is stored done, for the audit only
     FAILED = "failed"  # parked after its retries, kept with its JSON for a person to look at

@@ -71,6 +71,7 @@ class Writer:
         self.after_commit: list[Callable[[set[str]], None]] = []
 
     def start(self) -> None:
+        """Start taking writes: the task that commits them runs until `stop`."""
         self._task = asyncio.create_task(self._run(), name="writer")
 
     async def stop(self) -> None:
