@@ -21,8 +21,10 @@ import shutil
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from storage import (
     SessionFactory,
@@ -136,6 +138,26 @@ async def writer(sessions: SessionFactory) -> AsyncIterator[Writer]:
     running.start()
     yield running
     await running.stop()
+
+
+class CommitCounter:
+    """How many transactions an engine has committed, as the database was told them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, _connection: Any) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def commits(sessions: SessionFactory) -> Iterator[CommitCounter]:
+    """Counts the commits on the test's database (those of `writer` too) from now on."""
+    engine = sessions.kw["bind"].sync_engine
+    counter = CommitCounter()
+    event.listen(engine, "commit", counter)
+    yield counter
+    event.remove(engine, "commit", counter)
 
 
 @pytest.fixture
