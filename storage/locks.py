@@ -44,10 +44,12 @@ def lock_key(name: str) -> int:
 
 
 def is_postgresql(url: str) -> bool:
+    """Whether `url` names a PostgreSQL database (advisory locks) rather than SQLite."""
     return make_url(url).get_backend_name() == "postgresql"
 
 
 def whoami() -> str:
+    """This process as a lock holder names itself to the others: its pid and host."""
     return f"pid {os.getpid()} on {socket.gethostname()}"
 
 
@@ -84,6 +86,7 @@ class Locks:
                 await connection.commit()
 
     async def close(self) -> None:
+        """Close the connections kept for locks (PostgreSQL); held locks go with them."""
         if self._engine is not None:
             await self._engine.dispose()
 
@@ -94,10 +97,14 @@ def buyer_lock(user_id: int) -> str:
     return f"buyer:{user_id}"
 
 
-async def lock_rows_of(session: AsyncSession, names: Iterable[str]) -> None:
-    """Hold the locks `names` until the session's transaction ends (PostgreSQL; on SQLite the
-    one writer already runs transactions one at a time). Taken in one order, so two
-    transactions that need the same locks queue instead of deadlocking."""
+async def hold_advisory_locks(session: AsyncSession, names: Iterable[str]) -> None:
+    """Take the advisory locks `names` (see `lock_key`) in the session's transaction and hold
+    them until it commits or rolls back; nothing else is locked, no row or table.
+
+    PostgreSQL (pg_advisory_xact_lock): waits while another transaction holds one of them. On
+    SQLite this does nothing: the one writer already runs transactions one at a time. The
+    locks are taken in one order, so two transactions that need the same ones queue instead
+    of deadlocking."""
     bind = session.bind
     if bind is None or bind.dialect.name != "postgresql":
         return
@@ -197,6 +204,7 @@ class ActiveLock:
         return _describe_holder(row)
 
     async def release(self) -> None:
+        """Let go of the lock (or stop waiting for it), for a standby to take."""
         await self._drop_connection()
         if self._engine is not None:
             await self._engine.dispose()

@@ -125,6 +125,7 @@ class SchemaState:
 
     @property
     def is_current(self) -> bool:
+        """Whether the database is at this release's newest revision."""
         return self.current == self.head
 
 

@@ -22,6 +22,7 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
+    """Now, as an aware UTC datetime: what every timestamp column takes."""
     return datetime.now(UTC)
 
 
@@ -37,6 +38,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """To the database: refuses a naive datetime rather than guess its zone."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -46,6 +48,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """From the database: always aware, in UTC."""
         if value is None:
             return None
         assert isinstance(value, datetime)
@@ -59,15 +62,18 @@ def _timestamp(*, nullable: bool = False, index: bool = False) -> Any:
     )
 
 
+def _one_row_per_charge(table: str) -> tuple[UniqueConstraint]:
+    """The named unique constraint by which the database keeps one row of `table` per charge:
+    inserting a charge again is a conflict, and the insert treats it as "already there"."""
+    name = f"uq_{table}_telegram_payment_charge_id"
+    return (UniqueConstraint("telegram_payment_charge_id", name=name),)
+
+
 class Payment(SQLModel, table=True):
     """A Stars payment Telegram reported, stored once per telegram_payment_charge_id."""
 
     __tablename__ = "payments"
-    __table_args__ = (
-        UniqueConstraint(
-            "telegram_payment_charge_id", name="uq_payments_telegram_payment_charge_id"
-        ),
-    )
+    __table_args__ = _one_row_per_charge("payments")
 
     id: int | None = Field(default=None, primary_key=True)
     telegram_payment_charge_id: str
@@ -90,10 +96,12 @@ class Payment(SQLModel, table=True):
     # Telegram's flags, which follow from the link to the first charge.
     @property
     def is_recurring(self) -> bool:
+        """A subscription's payment, the first or a renewal."""
         return self.subscription_charge_id is not None
 
     @property
     def is_first_recurring(self) -> bool:
+        """The payment that started a subscription."""
         return self.subscription_charge_id == self.telegram_payment_charge_id
 
 
@@ -107,11 +115,7 @@ class Subscription(SQLModel, table=True):
     """
 
     __tablename__ = "subscriptions"
-    __table_args__ = (
-        UniqueConstraint(
-            "telegram_payment_charge_id", name="uq_subscriptions_telegram_payment_charge_id"
-        ),
-    )
+    __table_args__ = _one_row_per_charge("subscriptions")
 
     id: int | None = Field(default=None, primary_key=True)
     telegram_payment_charge_id: str  # the first payment's
@@ -134,11 +138,7 @@ class Refund(SQLModel, table=True):
     """A refund of one payment; at most one per charge."""
 
     __tablename__ = "refunds"
-    __table_args__ = (
-        UniqueConstraint(
-            "telegram_payment_charge_id", name="uq_refunds_telegram_payment_charge_id"
-        ),
-    )
+    __table_args__ = _one_row_per_charge("refunds")
 
     id: int | None = Field(default=None, primary_key=True)
     telegram_payment_charge_id: str
@@ -247,6 +247,8 @@ class SyncState(SQLModel, table=True):
 
 
 class InboxStatus(StrEnum):
+    """How far handling a stored update got."""
+
     PENDING = "pending"  # stored, not yet handled (or waiting for a retry)
     DONE = "done"  # handled; a pre-checkout query is stored done, for the audit only
     FAILED = "failed"  # parked after its retries, kept with its JSON for a person to look at

@@ -69,9 +69,9 @@ class Writer:
         self._task: asyncio.Task[None] | None = None
         # Called after a commit with what it changed (see `mark_changed`).
         self.after_commit: list[Callable[[set[str]], None]] = []
-        self.commits = 0
 
     def start(self) -> None:
+        """Start taking writes: the task that commits them runs until `stop`."""
         self._task = asyncio.create_task(self._run(), name="writer")
 
     async def stop(self) -> None:
@@ -127,7 +127,6 @@ class Writer:
                     results.extend(await self._apply_isolated(session, apply, group))
             await session.commit()
             changed: set[str] = session.info.pop(CHANGED, set())
-        self.commits += 1
         for job, result in results:
             if not job.done.done():  # its caller may have been cancelled meanwhile
                 job.done.set_result(result)

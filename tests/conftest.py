@@ -6,15 +6,25 @@ A test module runs on both backends by taking its database from `any_database_ur
     @pytest.fixture
     def database_url(any_database_url: str) -> str:
         return any_database_url
+
+Each test's database starts at this release's schema, copied from one migrated once per test
+process: migrating every test's database anew would cost the suite minutes. A test of the
+schema itself (migrations, a database from an earlier release, or none at all) is marked
+`empty_database` and starts from nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from storage import (
     SessionFactory,
@@ -25,6 +35,30 @@ from storage import (
 )
 from storage.locks import Locks
 from tests.postgres import PostgresServer, find_binaries, unavailable_reason
+
+EMPTY_DATABASE = "empty_database"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{EMPTY_DATABASE}: the test's database starts without the schema (a SQLite file that "
+        "is not there yet, an empty PostgreSQL database)",
+    )
+
+
+def wants_empty(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker(EMPTY_DATABASE) is not None
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file at this release's schema, which each test's database is copied from."""
+    path = tmp_path_factory.mktemp("schema") / "migrated.db"
+    # Asked for from inside a test's event loop: migrate on a loop of its own, in a thread.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, upgrade_schema(f"sqlite+aiosqlite:///{path}")).result()
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -54,12 +88,13 @@ def backend(request: pytest.FixtureRequest) -> str:
 async def any_database_url(
     backend: str, sqlite_url: str, request: pytest.FixtureRequest
 ) -> AsyncIterator[str]:
-    """An empty database of each backend: a SQLite file, or a new database on the test server."""
+    """A database of each backend at this release's schema (see the module docstring): a
+    SQLite file, or a new database on the test server."""
     if backend == "sqlite":
-        yield sqlite_url
+        yield request.getfixturevalue("database_url_sqlite")
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    name = await server.create_database()
+    name = await server.create_database(empty=wants_empty(request))
     yield server.url(name)
     await server.drop_database(name)
 
@@ -75,9 +110,17 @@ def sqlite_url(db_path: Path) -> str:
 
 
 @pytest.fixture
-def database_url(sqlite_url: str) -> str:
-    """The test's database: SQLite, unless the module takes `any_database_url` (see above)."""
+def database_url_sqlite(sqlite_url: str, db_path: Path, request: pytest.FixtureRequest) -> str:
+    """The test's SQLite file, a copy of the migrated one unless the test wants it empty."""
+    if not wants_empty(request):
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), db_path)
     return sqlite_url
+
+
+@pytest.fixture
+def database_url(database_url_sqlite: str) -> str:
+    """The test's database: SQLite, unless the module takes `any_database_url` (see above)."""
+    return database_url_sqlite
 
 
 @pytest.fixture
@@ -95,6 +138,26 @@ async def writer(sessions: SessionFactory) -> AsyncIterator[Writer]:
     running.start()
     yield running
     await running.stop()
+
+
+class CommitCounter:
+    """How many transactions an engine has committed, as the database was told them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, _connection: Any) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def commits(sessions: SessionFactory) -> Iterator[CommitCounter]:
+    """Counts the commits on the test's database (those of `writer` too) from now on."""
+    engine = sessions.kw["bind"].sync_engine
+    counter = CommitCounter()
+    event.listen(engine, "commit", counter)
+    yield counter
+    event.remove(engine, "commit", counter)
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ from storage import (
     Writer,
     utcnow,
 )
-from storage.locks import buyer_lock, lock_rows_of
+from storage.locks import buyer_lock, hold_advisory_locks
 from storage.repositories import Row, audit_row, insert_many_ignoring_conflict, outbox_row
 
 
@@ -143,7 +143,7 @@ class PaymentRecorder:
         # Two processes (PostgreSQL) may store payments of one buyer at once: each decides what
         # to grant from what the buyer holds, so those decisions take turns.
         buyers = {p.facts.user_id for p in payments if p.facts.telegram_payment_charge_id in new}
-        await lock_rows_of(session, [buyer_lock(user_id) for user_id in buyers])
+        await hold_advisory_locks(session, [buyer_lock(user_id) for user_id in buyers])
         holdings = await self._holdings(session, payments, products, new, placed)
         await store_subscriptions(session, [rows[c] for c in new], now)
         outcomes: list[PaymentOutcome] = []

@@ -36,7 +36,7 @@ from storage import (
     Writer,
     utcnow,
 )
-from storage.locks import Locks, buyer_lock, lock_rows_of
+from storage.locks import Locks, buyer_lock, hold_advisory_locks
 
 ALREADY_REFUNDED_ERROR = "CHARGE_ALREADY_REFUNDED"
 
@@ -260,7 +260,7 @@ async def _store_refund_and_revoke(
         return RefundOutcome(RefundStatus.UNKNOWN_PAYMENT, None, None)
     # What the buyer holds may change here (a waiting payment grants instead): as in the payment
     # writer, one transaction at a time per buyer.
-    await lock_rows_of(session, [buyer_lock(payment.user_id)])
+    await hold_advisory_locks(session, [buyer_lock(payment.user_id)])
     refunds = RefundRepository(session)
     refund = Refund(
         telegram_payment_charge_id=charge_id,

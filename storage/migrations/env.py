@@ -23,6 +23,7 @@ from storage.db import create_engine
 
 
 def run_on(connection: Connection) -> None:
+    """Run the revisions the database does not have yet on `connection`."""
     context.configure(
         connection=connection,
         target_metadata=SQLModel.metadata,
@@ -46,6 +47,7 @@ def render_type(kind: str, item: Any, autogen_context: AutogenContext) -> str | 
 
 
 async def run_on_database_url() -> None:
+    """Alembic's command line: connect to DATABASE_URL and run there."""
     url = os.environ.get("DATABASE_URL")
     if not url:
         raise SystemExit("set DATABASE_URL to the database Alembic should compare or migrate")

@@ -69,6 +69,7 @@ async def test_check_passes_a_ready_setup_with_one_line_each_and_exit_0(
 
 
 @sqlite_only
+@pytest.mark.empty_database
 async def test_check_exits_1_and_says_what_is_wrong(emulator, ready, tmp_path, db_path):
     code, stdout, _ = await run_command(tmp_path, "check", **ready)  # no database yet
 
@@ -129,6 +130,7 @@ async def test_check_names_a_schema_that_is_behind_and_leaves_it_so(ready, datab
 
 
 @sqlite_only
+@pytest.mark.empty_database
 async def test_check_names_a_database_the_first_release_made(ready, db_path):
     restore_first_release(db_path)
     found = await findings(**ready)

@@ -234,20 +234,23 @@ async def test_concurrency_is_bounded_by_the_setting(emulator, polling):
 
 
 async def test_stop_lets_running_handlers_finish_and_marks_them_done(emulator, polling, sessions):
-    started = asyncio.Event()
+    started, release = asyncio.Event(), asyncio.Event()
     router = Router()
 
     @router.message(Command("work"))
     async def work(message: Message) -> None:
         started.set()
-        await asyncio.sleep(0.2)
+        await release.wait()
         await message.answer("finished")
 
     poll = polling(dispatcher_with(router))
     user = emulator.user("Yul")
     update_id = emulator.send_text(user, "/work")
     await started.wait()
-    await poll.stop()
+    stopping = asyncio.create_task(poll.stop())
+    await eventually(lambda: asyncio.sleep(0, result=poll.poller.stopped_at is not None))
+    release.set()  # the handler finishes while the poller is stopping
+    await stopping
     await emulator.wait_for_message(user.id, text_contains="finished")
     await status_becomes(sessions, update_id, InboxStatus.DONE)
 

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from bot.services.offers import PayloadSigner
 from entitlements import has, has_all, list_active
-from storage import AuditRepository, Entitlement, OutboxRepository, Payment, PaymentRepository
+from storage import AuditRepository, Entitlement, OutboxMessage, Payment, PaymentRepository
 from tests.helpers import (
     buy,
     eventually,
@@ -70,7 +70,9 @@ async def test_same_successful_payment_delivered_twice_grants_and_confirms_once(
     async with shop.sessions() as session:
         assert await PaymentRepository(session).count() == 1
         rows = (await session.exec(select(Entitlement))).all()
-        outbox = await OutboxRepository(session).all_for(buyer.id)
+        outbox = (
+            await session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == buyer.id))
+        ).all()
         audit = await AuditRepository(session).list("successful_payment")
     assert len(rows) == 1
     assert len(outbox) == 1

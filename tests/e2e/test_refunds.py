@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import texts
 from bot.services.offers import PayloadSigner
 from emulator import BotAPIEmulator, Fault, User
 from entitlements import has
-from storage import AuditEvent, Entitlement, OutboxRepository, Refund, RefundRepository
+from storage import AuditEvent, Entitlement, OutboxMessage, Refund, RefundRepository
 from tests.helpers import ADMIN_ID, SECOND_ADMIN_ID, RunningBot, buy, say, wait_handled
 
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
@@ -33,8 +33,9 @@ async def holds(shop, user_id: int, key: str) -> bool:
 async def refund_notices_owed(shop, user_id: int) -> list[str]:
     """Refund notices the bot wrote to its outbox for `user_id` (sent or not)."""
     async with shop.sessions() as session:
-        owed = await OutboxRepository(session).all_for(user_id)
-    return [m.text for m in owed if REFUND_NOTICE in m.text]
+        statement = select(OutboxMessage.text).where(OutboxMessage.chat_id == user_id)
+        owed = (await session.exec(statement.order_by(col(OutboxMessage.id)))).all()
+    return [text for text in owed if REFUND_NOTICE in text]
 
 
 def refund_notices_sent(emu: BotAPIEmulator, user_id: int) -> list[dict]:

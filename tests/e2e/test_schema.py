@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.fixtures import restore_first_release
 from tests.helpers import say, sqlite_only
+
+# A database from before the upgrade: none starts at the schema.
+pytestmark = pytest.mark.empty_database
 
 GOLD_BUYER = 7001
 GOLD_CHARGE = "stx7fuxc_MNQuxGazkMxevQ0-ACSB9wh-sXMOd0ZG3ERxZzN3eiIjLqKi4Qsry2-GGi"

@@ -9,6 +9,7 @@ import pytest
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import Update
 from sqlalchemy import update
+from sqlmodel import col, select
 
 from bot import texts
 from bot.catalog import load_catalog
@@ -18,7 +19,7 @@ from bot.telegram import create_bot
 from emulator import BotAPIEmulator, User
 from entitlements import has
 from storage import (
-    OutboxRepository,
+    OutboxMessage,
     PaymentRepository,
     RefundRepository,
     SupportRepository,
@@ -52,7 +53,8 @@ async def holds(shop, user_id: int, key: str) -> bool:
 
 async def owed_to(shop, chat_id: int) -> list[str]:
     async with shop.sessions() as session:
-        return [m.text for m in await OutboxRepository(session).all_for(chat_id)]
+        owed = select(OutboxMessage.text).where(OutboxMessage.chat_id == chat_id)
+        return list((await session.exec(owed.order_by(col(OutboxMessage.id)))).all())
 
 
 async def ask_for_help(emu: BotAPIEmulator, buyer: User, description: str) -> dict:

@@ -38,14 +38,15 @@ def test_each_invoice_gets_its_own_payload():
     assert SIGNER.encode("gold", 25) != SIGNER.encode("gold", 25)
 
 
+# Another bot's payload is signed afresh each run (its nonce is random), so the test's id
+# names it: parallel test processes must collect the same ids.
+OTHER_BOTS = PayloadSigner("999:other-bot").encode("gold", 25)
+
+
 @pytest.mark.parametrize(
     "payload",
-    [
-        "",
-        "gold",
-        "v1:gold:25:abcd:0000000000",
-        PayloadSigner("999:other-bot").encode("gold", 25),
-    ],
+    ["", "gold", "v1:gold:25:abcd:0000000000", OTHER_BOTS],
+    ids=["empty", "a-word", "unsigned", "another-bots"],
 )
 def test_payloads_this_bot_did_not_sign_are_foreign(payload):
     assert SIGNER.decode(payload) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
@@ -58,6 +59,7 @@ async def test_concurrent_questions_are_answered_by_one_query(sessions, database
     assert len([q for q in queries if q.lstrip().upper().startswith("SELECT")]) == 1
 
 
+@pytest.mark.empty_database
 async def test_a_failed_look_up_reaches_every_waiter_and_the_next_one_is_fresh(database_url):
     engine = create_engine(database_url, read_only=True)  # no tables yet: the query fails
     lookup = OwnershipLookup(create_session_factory(engine))

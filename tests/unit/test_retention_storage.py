@@ -162,20 +162,26 @@ async def delete_observed(sessions, writer, chunk: int) -> tuple[dict[str, int],
     """`delete_expired`, with the outbox statements it ran (each with the rows it touched) and
     how many commits it made."""
     statements: list[tuple[str, int]] = []
+    commits = 0
 
     def seen(_conn, cursor, statement, *_args) -> None:
         if statement.startswith(("DELETE FROM outbox", "SELECT outbox.id")):
             statements.append((statement, cursor.rowcount))
 
+    def committed(_conn) -> None:
+        nonlocal commits
+        commits += 1
+
     async with sessions() as session:
         engine = session.bind.sync_engine
     event.listen(engine, "after_cursor_execute", seen)
+    event.listen(engine, "commit", committed)
     try:
-        commits = writer.commits
         deleted = await delete_expired(writer, sessions, CUTOFF, chunk=chunk)
     finally:
         event.remove(engine, "after_cursor_execute", seen)
-    return deleted, statements, writer.commits - commits
+        event.remove(engine, "commit", committed)
+    return deleted, statements, commits
 
 
 async def test_expired_rows_are_deleted_a_few_per_transaction(sessions, writer):

@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, inspect
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import (
     AuditRepository,
+    OutboxMessage,
     OutboxPriority,
     OutboxRepository,
     PaymentRepository,
@@ -43,6 +45,16 @@ def local_zone(monkeypatch):
     yield set_zone
     monkeypatch.undo()
     time.tzset()
+
+
+async def owed_to(session: AsyncSession, chat_id: int) -> list[OutboxMessage]:
+    """Every message queued for `chat_id` (sent or not), in the order they were queued."""
+    statement = (
+        select(OutboxMessage)
+        .where(OutboxMessage.chat_id == chat_id)
+        .order_by(col(OutboxMessage.id))
+    )
+    return list((await session.exec(statement)).all())
 
 
 async def test_same_charge_id_is_stored_once(sessions):
@@ -107,7 +119,7 @@ async def test_telegram_ids_beyond_32_bits_are_kept(sessions):
         AuditRepository(session).add("test", {}, user_id=user_id)
         await session.commit()
         [payment] = await PaymentRepository(session).list_for_user(user_id)
-        [message] = await OutboxRepository(session).all_for(group_chat_id)
+        [message] = await owed_to(session, group_chat_id)
         [audit] = await AuditRepository(session).list("test")
     assert (payment.user_id, message.chat_id, audit.user_id) == (user_id, group_chat_id, user_id)
 
@@ -160,7 +172,7 @@ async def test_outbox_dedupe_key_queues_a_message_once(sessions):
         assert await outbox.queue(7, "no key", priority=reply)
         assert await outbox.queue(7, "no key", priority=reply)
         await session.commit()
-        assert [m.text for m in await outbox.all_for(7)] == ["hello", "no key", "no key"]
+        assert [m.text for m in await owed_to(session, 7)] == ["hello", "no key", "no key"]
 
 
 async def test_outbox_claims_skip_sent_given_up_later_and_claimed_messages(sessions):
@@ -170,7 +182,7 @@ async def test_outbox_claims_skip_sent_given_up_later_and_claimed_messages(sessi
         for text_ in ("a", "b", "c", "d"):
             await outbox.queue(7, text_, priority=OutboxPriority.REPLY)
         await session.commit()
-        a, b, c, _ = [m.id for m in await outbox.all_for(7)]
+        a, b, c, _ = [m.id for m in await owed_to(session, 7)]
         assert a is not None and b is not None and c is not None
         await outbox.mark_sent(a)
         await outbox.give_up(b, "Forbidden: bot was blocked by the user")
@@ -179,7 +191,7 @@ async def test_outbox_claims_skip_sent_given_up_later_and_claimed_messages(sessi
         lease = now + timedelta(hours=1)
         assert [m.text for m in await outbox.claim(now + timedelta(seconds=1), 10, lease)] == ["d"]
         assert await outbox.claim(now + timedelta(seconds=2), 10, lease) == []  # claimed: "d"
-        await outbox.release([d for d in [m.id for m in await outbox.all_for(7)][3:] if d], now)
+        await outbox.release([d for d in [m.id for m in await owed_to(session, 7)][3:] if d], now)
         due_later = await outbox.claim(now + timedelta(minutes=6), 10, lease)
     assert [(m.text, m.attempts) for m in due_later] == [("c", 1), ("d", 0)]
 

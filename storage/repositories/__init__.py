@@ -1,0 +1,62 @@
+"""Repositories add and query; the service that owns a business step commits it.
+
+One module per thing kept; every name is importable from here, as it was from the single
+module this package replaced."""
+
+from storage.repositories.audit import AuditRepository, add_audit_events, audit_row
+from storage.repositories.base import (
+    Repository,
+    Row,
+    first_where,
+    insert_ignoring_conflict,
+    insert_many_ignoring_conflict,
+    insert_or_update,
+    insert_statement,
+)
+from storage.repositories.inbox import InboxRepository, inbox_row, mark_inbox_done
+from storage.repositories.outbox import OUTBOX_CHANGED, OutboxRepository, outbox_row
+from storage.repositories.payments import (
+    PaidPeriod,
+    PaymentRepository,
+    RefundRepository,
+    latest_paid_periods,
+)
+from storage.repositories.subscriptions import SubscriptionRepository
+from storage.repositories.support import SupportRepository
+from storage.repositories.sync_state import SyncStateRepository
+from storage.repositories.users import (
+    UserRepository,
+    normalize_username,
+    remember_users,
+    user_row,
+)
+
+__all__ = [
+    "OUTBOX_CHANGED",
+    "AuditRepository",
+    "InboxRepository",
+    "OutboxRepository",
+    "PaidPeriod",
+    "PaymentRepository",
+    "RefundRepository",
+    "Repository",
+    "Row",
+    "SubscriptionRepository",
+    "SupportRepository",
+    "SyncStateRepository",
+    "UserRepository",
+    "add_audit_events",
+    "audit_row",
+    "first_where",
+    "inbox_row",
+    "insert_ignoring_conflict",
+    "insert_many_ignoring_conflict",
+    "insert_or_update",
+    "insert_statement",
+    "latest_paid_periods",
+    "mark_inbox_done",
+    "normalize_username",
+    "outbox_row",
+    "remember_users",
+    "user_row",
+]

@@ -1,0 +1,58 @@
+"""Users the bot has heard from, so that an admin can find a buyer by @username."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import KnownUser, utcnow
+from storage.repositories.base import Repository, Row, insert_or_update
+
+
+def normalize_username(username: str) -> str:
+    """Telegram's usernames are case-insensitive and written with or without the @."""
+    return username.strip().removeprefix("@").lower()
+
+
+def user_row(
+    user_id: int, username: str | None, full_name: str, *, now: datetime | None = None
+) -> Row:
+    """A user as last seen, as a row for `remember_users`."""
+    return {
+        "user_id": user_id,
+        "username": normalize_username(username) if username else None,
+        "full_name": full_name,
+        "updated_at": now or utcnow(),
+    }
+
+
+async def remember_users(session: AsyncSession, rows: Sequence[Row]) -> list[None]:
+    """Batch function for the writer: store each user's current username and name."""
+    # One statement may not update a row twice (PostgreSQL refuses): the last sighting wins.
+    latest = list({row["user_id"]: row for row in rows}.values())
+    table = KnownUser.__table__  # type: ignore[attr-defined]
+    changed = ("username", "full_name", "updated_at")
+    await insert_or_update(session, table, latest, key="user_id", update=changed)
+    return [None] * len(rows)
+
+
+class UserRepository(Repository):
+    """Users as the bot last saw them."""
+
+    async def get(self, user_id: int) -> KnownUser | None:
+        """The user as last seen, or None if they never wrote to the bot."""
+        return await self.session.get(KnownUser, user_id)
+
+    async def find_by_username(self, username: str) -> KnownUser | None:
+        """The user who last had `username` (with or without @, any case) when the bot heard
+        from them; None if nobody with it has written to the bot."""
+        statement = (
+            select(KnownUser)
+            .where(KnownUser.username == normalize_username(username))
+            .order_by(col(KnownUser.updated_at).desc())
+            .limit(1)
+        )
+        return (await self.session.exec(statement)).first()
