@@ -53,7 +53,7 @@ class Services:
     signer: PayloadSigner
     outbox: OutboxSender
     jobs: Jobs
-    # What handlers call, one service per feature:
+    # What handlers (and the update middlewares) call, a service per feature:
     ownership: OwnershipLookup
     shop: Shop
     checkout: Checkout
