@@ -74,10 +74,6 @@ class Catalog:
     def get(self, product_id: str) -> Product | None:
         return self._products.get(product_id)
 
-    @property
-    def ids(self) -> list[str]:
-        return list(self._products)
-
 
 def load_catalog(path: Path) -> Catalog:
     """Read and validate the catalog at `path`, or raise CatalogError saying what is wrong."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiogram import Bot
-from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramUnauthorizedError
+from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 from sqlalchemy.engine import make_url
 
 from bot.catalog import CatalogError, load_catalog
@@ -22,6 +22,7 @@ from bot.config import (
 )
 from bot.redaction import Redactor
 from bot.telegram import create_bot
+from bot.telegram.failures import CALL_ERRORS, describe_failure
 from storage.db import DatabaseNotFound
 from storage.migrate import read_schema_state
 
@@ -128,7 +129,7 @@ async def _check_token(bot: Bot) -> Check:
         me = await bot.get_me(request_timeout=TELEGRAM_TIMEOUT)
     except TelegramUnauthorizedError:
         return Check("token", False, TOKEN_REJECTED)
-    except (TelegramAPIError, ClientDecodeError, TimeoutError) as exc:
+    except CALL_ERRORS as exc:
         return Check("token", False, f"could not ask Telegram (getMe): {_error(exc)}")
     return Check("token", True, f"works: the bot is @{me.username} ({me.full_name})")
 
@@ -136,7 +137,7 @@ async def _check_token(bot: Bot) -> Check:
 async def _check_webhook(bot: Bot) -> Check:
     try:
         info = await bot.get_webhook_info(request_timeout=TELEGRAM_TIMEOUT)
-    except (TelegramAPIError, ClientDecodeError, TimeoutError) as exc:
+    except CALL_ERRORS as exc:
         return Check("webhook", False, f"could not ask Telegram (getWebhookInfo): {_error(exc)}")
     if info.url:
         # Only the host: a webhook's path often holds a secret of its own.
@@ -161,7 +162,7 @@ async def _check_admins(bot: Bot, settings: Settings) -> Check:
     for admin_id in sorted(settings.admin_ids):
         try:
             await bot.get_chat(admin_id, request_timeout=TELEGRAM_TIMEOUT)
-        except (TelegramAPIError, ClientDecodeError, TimeoutError) as exc:
+        except CALL_ERRORS as exc:
             unreachable.append(f"{admin_id} ({_error(exc)})")
     if unreachable:
         return Check(
@@ -187,4 +188,5 @@ def _check_payload_secret(settings: Settings | None) -> Check:
 
 
 def _error(exc: BaseException) -> str:
-    return exc.message if isinstance(exc, TelegramAPIError) else type(exc).__name__
+    """Telegram's description; any other failure by the name of its kind only."""
+    return describe_failure(exc) if isinstance(exc, TelegramAPIError) else type(exc).__name__

@@ -22,9 +22,9 @@ from bot.cli.exits import EXIT_FAILED, EXIT_OK
 from bot.config import load_database_settings, load_offline_settings, load_settings
 from bot.logging import setup_logging
 from bot.progress import ProgressBar
-from bot.services.exports import count_charges, day_bounds, write_csv
-from bot.services.sales import sales_figures
-from storage import SessionFactory, upgrade_schema
+from bot.services.exports import Exports, day_bounds
+from bot.services.sales import Sales
+from storage import upgrade_schema
 from storage.db import read_only_sessions
 from storage.locks import active_holder
 from storage.migrate import read_schema_state
@@ -78,22 +78,23 @@ def export(args: argparse.Namespace) -> int:
 
 async def _export(url: str, target: str, since: datetime | None, until: datetime | None) -> int:
     async with read_only_sessions(url) as readers:
-        total = await count_charges(readers, since, until)
+        exports = Exports(readers)
+        total = await exports.count(since, until)
         bar = ProgressBar.on_terminal(
             total, sys.stderr, minimum=PROGRESS_MIN_ROWS, unit="payments"
         )
         on_row = bar.advance if bar else None
         if target == STDOUT:
-            rows = await write_csv(readers, sys.stdout, since, until, on_row=on_row)
+            rows = await exports.write_csv(sys.stdout, since, until, on_row=on_row)
         else:
-            rows = await _export_to_file(readers, Path(target), since, until, on_row)
+            rows = await _export_to_file(exports, Path(target), since, until, on_row)
         if bar:
             bar.finish()
     return rows
 
 
 async def _export_to_file(
-    readers: SessionFactory,
+    exports: Exports,
     path: Path,
     since: datetime | None,
     until: datetime | None,
@@ -104,7 +105,7 @@ async def _export_to_file(
     partial = path.with_name(f".{path.name}.partial")
     try:
         with partial.open("w", encoding="utf-8", newline="") as out:
-            rows = await write_csv(readers, out, since, until, on_row=on_row)
+            rows = await exports.write_csv(out, since, until, on_row=on_row)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
@@ -121,7 +122,7 @@ def stats(_: argparse.Namespace) -> int:
 
 async def _stats(url: str, catalog: Catalog) -> str:
     async with read_only_sessions(url) as readers:
-        figures = await sales_figures(readers, catalog)
+        figures = await Sales(readers, catalog).figures()
     return texts.plain(texts.sales_report(figures))
 
 

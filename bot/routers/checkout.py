@@ -11,19 +11,11 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Message, PreCheckoutQuery
 from loguru import logger
 
-from bot.catalog import Catalog
 from bot.filters import Magic
-from bot.services.checkout import (
-    ANSWER_BUDGET_SECONDS,
-    ANSWER_RETRY_PAUSE,
-    PreCheckout,
-    audit_decision,
-    decide,
-)
-from bot.services.offers import OfferCheck, PayloadSigner
-from bot.services.ownership import OwnershipLookup
+from bot.services.checkout import ANSWER_BUDGET_SECONDS, Checkout, PreCheckout
+from bot.services.offers import OfferCheck
 from bot.services.payments import PaymentFacts, PaymentRecorder
-from storage import Writer
+from bot.telegram.failures import ANSWER_RETRY_PAUSE
 
 
 def create_router() -> Router:
@@ -33,13 +25,7 @@ def create_router() -> Router:
     return router
 
 
-async def on_pre_checkout_query(
-    query: PreCheckoutQuery,
-    writer: Writer,
-    ownership: OwnershipLookup,
-    catalog: Catalog,
-    signer: PayloadSigner,
-) -> None:
+async def on_pre_checkout_query(query: PreCheckoutQuery, checkout: Checkout) -> None:
     facts = PreCheckout(
         user_id=query.from_user.id,
         currency=query.currency,
@@ -47,7 +33,7 @@ async def on_pre_checkout_query(
         invoice_payload=query.invoice_payload,
     )
     deadline = time.monotonic() + ANSWER_BUDGET_SECONDS
-    check = await decide(ownership, catalog, signer, facts)
+    check = await checkout.decide(facts)
     await answer_before(deadline, query, check)
     logger.info(
         "pre-checkout {} user={} amount={} {}: {}",
@@ -57,7 +43,7 @@ async def on_pre_checkout_query(
         query.currency,
         check.refusal or "accepted",
     )
-    await audit_decision(writer, facts, check, query.model_dump(mode="json", exclude_none=True))
+    await checkout.audit(facts, check, query.model_dump(mode="json", exclude_none=True))
 
 
 async def answer_before(deadline: float, query: PreCheckoutQuery, check: OfferCheck) -> None:

@@ -8,14 +8,7 @@ from aiogram.types import Message
 
 from bot import texts
 from bot.catalog import Catalog
-from entitlements import list_active
-from storage import (
-    PaymentRepository,
-    RefundRepository,
-    SessionFactory,
-    SubscriptionRepository,
-    utcnow,
-)
+from bot.services.purchases import Purchases
 
 
 def create_router() -> Router:
@@ -24,16 +17,11 @@ def create_router() -> Router:
     return router
 
 
-async def cmd_mypurchases(message: Message, readers: SessionFactory, catalog: Catalog) -> None:
+async def cmd_mypurchases(message: Message, purchases: Purchases, catalog: Catalog) -> None:
     if message.from_user is None:
         return
-    user_id, now = message.from_user.id, utcnow()
-    async with readers() as session:
-        active = await list_active(session, user_id, now=now)
-        subscriptions = await SubscriptionRepository(session).list_for_user(user_id)
-        payments = await PaymentRepository(session).list_for_user(user_id, limit=20)
-        refunds = await RefundRepository(session).refunded_among(
-            [p.telegram_payment_charge_id for p in payments]
-        )
-    text = texts.my_purchases(active, subscriptions, payments, refunds, catalog, now)
+    bought = await purchases.of(message.from_user.id)
+    text = texts.my_purchases(
+        bought.active, bought.subscriptions, bought.payments, bought.refunds, catalog, bought.as_of
+    )
     await message.answer(text)

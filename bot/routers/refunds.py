@@ -1,9 +1,9 @@
 """Refunds Telegram reports: a `refunded_payment` message, for any refund of ours or not.
 
-The whole story: an admin's /refund (bot.routers.admin) asks Telegram and records what it did;
-Telegram then sends refunded_payment, which lands here, as do refunds made outside the bot.
-Whichever comes first records the refund, revokes what the charge granted and owes the buyer one
-notice (bot.services.refunds); the other changes nothing.
+The whole story: an admin's /refund (bot.routers.admin_refunds) asks Telegram and records what
+it did; Telegram then sends refunded_payment, which lands here, as do refunds made outside the
+bot. Whichever comes first records the refund, revokes what the charge granted and owes the
+buyer one notice (bot.services.refunds); the other changes nothing.
 """
 
 from __future__ import annotations
@@ -12,11 +12,8 @@ from aiogram import F, Router
 from aiogram.types import Message
 from loguru import logger
 
-from bot.catalog import Catalog
 from bot.filters import Magic
-from bot.services.refunds import RefundStatus, record_reported_refund
-from storage import Writer
-from storage.locks import Locks
+from bot.services.refunds import Refunds, RefundStatus
 
 
 def create_router() -> Router:
@@ -25,18 +22,16 @@ def create_router() -> Router:
     return router
 
 
-async def on_refunded_payment(
-    message: Message, writer: Writer, locks: Locks, catalog: Catalog
-) -> None:
+async def on_refunded_payment(message: Message, refunds: Refunds) -> None:
     refunded = message.refunded_payment
     assert refunded is not None
     charge_id = refunded.telegram_payment_charge_id
     # An exception here fails the update, so the inbox hands it to this handler again.
-    outcome = await record_reported_refund(
-        writer, locks, catalog, charge_id, raw=message.model_dump(mode="json", exclude_none=True)
+    outcome = await refunds.record_reported(
+        charge_id, raw=message.model_dump(mode="json", exclude_none=True)
     )
     if outcome.status is RefundStatus.UNKNOWN_PAYMENT:
-        # Kept in audit_events by record_refund; nothing to revoke, nobody to tell.
+        # Kept in audit_events all the same; nothing to revoke, nobody to tell.
         logger.warning(
             "refunded_payment for unknown charge {}: user {}, {} {}",
             charge_id,

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 
 from bot import texts
 from bot.catalog import Catalog
 from bot.config import Settings
-from bot.routers.shop import offer_product
-from bot.services.offers import PayloadSigner
-from bot.services.ownership import OwnershipLookup
+from bot.services.shop import Shop
 
 
 def create_router() -> Router:
@@ -25,17 +23,10 @@ def create_router() -> Router:
     return router
 
 
-async def cmd_start_buy(
-    message: Message,
-    command: CommandObject,
-    bot: Bot,
-    catalog: Catalog,
-    signer: PayloadSigner,
-    ownership: OwnershipLookup,
-) -> None:
+async def cmd_start_buy(message: Message, command: CommandObject, shop: Shop) -> None:
     product_id = (command.args or "").removeprefix("buy_")
     buyer = message.from_user.id if message.from_user else message.chat.id
-    await offer_product(bot, message.chat.id, buyer, product_id, catalog, signer, ownership)
+    await shop.offer(message.chat.id, buyer, product_id)
 
 
 async def cmd_start(message: Message, catalog: Catalog) -> None:

@@ -3,7 +3,7 @@ each, which asks Telegram (editUserStarSubscription) and shows the list as it th
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
@@ -12,9 +12,8 @@ from bot import texts
 from bot.catalog import Catalog
 from bot.keyboards.subscriptions import SubscriptionButton, renewal_keyboard
 from bot.outcomes import ChangeStatus
-from bot.services.renewals import change_renewal
-from bot.services.subscriptions import subscriptions_of
-from storage import SessionFactory, Writer, utcnow
+from bot.services.renewals import Renewals
+from storage import utcnow
 
 NOT_MODIFIED = "message is not modified"
 
@@ -26,10 +25,10 @@ def create_router() -> Router:
     return router
 
 
-async def cmd_subscriptions(message: Message, readers: SessionFactory, catalog: Catalog) -> None:
+async def cmd_subscriptions(message: Message, renewals: Renewals, catalog: Catalog) -> None:
     if message.from_user is None:
         return
-    subscriptions = await subscriptions_of(readers, message.from_user.id)
+    subscriptions = await renewals.subscriptions_of(message.from_user.id)
     await message.answer(
         texts.subscriptions_list(subscriptions, catalog, utcnow()),
         reply_markup=renewal_keyboard(subscriptions, catalog),
@@ -39,15 +38,10 @@ async def cmd_subscriptions(message: Message, readers: SessionFactory, catalog: 
 async def on_renewal_button(
     query: CallbackQuery,
     callback_data: SubscriptionButton,
-    bot: Bot,
-    writer: Writer,
-    readers: SessionFactory,
+    renewals: Renewals,
     catalog: Catalog,
 ) -> None:
-    result = await change_renewal(
-        bot,
-        writer,
-        readers,
+    result = await renewals.change(
         user_id=query.from_user.id,
         subscription_id=callback_data.subscription_id,
         change=callback_data.change,
@@ -57,7 +51,7 @@ async def on_renewal_button(
     if not changed or not isinstance(query.message, Message):
         return  # a failure leaves the message as it was, to press again
     # The list as it stands now, in place of the one pressed (a reminder's button, too).
-    subscriptions = await subscriptions_of(readers, query.from_user.id)
+    subscriptions = await renewals.subscriptions_of(query.from_user.id)
     try:
         await query.message.edit_text(
             texts.subscriptions_list(subscriptions, catalog, utcnow()),

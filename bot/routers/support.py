@@ -3,25 +3,14 @@ SUPPORT_COOLDOWN; what the buyer sends meanwhile is added to the stored request.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot import texts
-from bot.catalog import Catalog
 from bot.config import Settings
 from bot.keyboards.support import CANCEL_DATA, cancel_keyboard
-from bot.services.support import (
-    SupportMessage,
-    SupportOutcome,
-    ask_for_description,
-    cancel_request,
-    is_asked,
-    submit_request,
-)
-from storage import SessionFactory, Writer
+from bot.services.support import Support, SupportMessage, SupportOutcome
 
 
 def create_router() -> Router:
@@ -33,15 +22,15 @@ def create_router() -> Router:
     return router
 
 
-async def awaiting_description(message: Message, readers: SessionFactory) -> bool:
+async def awaiting_description(message: Message, support: Support) -> bool:
     """Passes while /paysupport waits for this buyer's description (stored: a restart keeps it)."""
-    return message.from_user is not None and await is_asked(readers, message.from_user.id)
+    return message.from_user is not None and await support.is_asked(message.from_user.id)
 
 
-async def cmd_paysupport(message: Message, writer: Writer, settings: Settings) -> None:
+async def cmd_paysupport(message: Message, support: Support, settings: Settings) -> None:
     if message.from_user is None:
         return
-    open_since = await ask_for_description(writer, message.from_user.id, _cooldown(settings))
+    open_since = await support.ask_for_description(message.from_user.id)
     prompt = (
         texts.support_already_open(open_since)
         if open_since is not None
@@ -50,16 +39,14 @@ async def cmd_paysupport(message: Message, writer: Writer, settings: Settings) -
     await message.answer(prompt, reply_markup=cancel_keyboard())
 
 
-async def on_description(
-    message: Message, settings: Settings, writer: Writer, catalog: Catalog
-) -> None:
+async def on_description(message: Message, support: Support) -> None:
     description = (message.text or message.caption or "").strip()
     user = message.from_user
     if not description or description.startswith("/") or user is None:
         await message.answer(texts.SUPPORT_WORDS_PLEASE)
         return
-    if not settings.admin_ids:
-        await cancel_request(writer, user.id)
+    if not support.available:
+        await support.cancel(user.id)
         await message.answer(texts.SUPPORT_UNAVAILABLE)
         return
     request = SupportMessage(
@@ -69,30 +56,24 @@ async def on_description(
         description=description,
         message_key=f"{message.chat.id}:{message.message_id}",
     )
-    submitted = await submit_request(
-        writer, catalog, settings.admin_ids, request, _cooldown(settings)
-    )
+    submitted = await support.submit(request)
     if submitted.outcome is SupportOutcome.ADDED:
         await message.answer(texts.support_added(submitted.opened_at))
     else:
         await message.answer(texts.SUPPORT_SENT)
 
 
-async def cmd_cancel(message: Message, writer: Writer) -> None:
-    if message.from_user is None or not await cancel_request(writer, message.from_user.id):
+async def cmd_cancel(message: Message, support: Support) -> None:
+    if message.from_user is None or not await support.cancel(message.from_user.id):
         await message.answer(texts.SUPPORT_NOTHING_TO_CANCEL)
         return
     await message.answer(texts.SUPPORT_CANCELLED)
 
 
-async def on_cancel_button(query: CallbackQuery, writer: Writer) -> None:
-    if not await cancel_request(writer, query.from_user.id):
+async def on_cancel_button(query: CallbackQuery, support: Support) -> None:
+    if not await support.cancel(query.from_user.id):
         await query.answer(texts.SUPPORT_NOTHING_TO_CANCEL)
         return
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(texts.SUPPORT_CANCELLED)
-
-
-def _cooldown(settings: Settings) -> timedelta:
-    return timedelta(seconds=settings.support_cooldown)

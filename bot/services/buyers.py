@@ -34,33 +34,39 @@ def parse_user_ref(args: str | None) -> int | str | None:
     return name if _USERNAME.fullmatch(name) else None
 
 
-async def find_user_id(readers: SessionFactory, ref: int | str) -> int | None:
-    """The user id for an id or a username; None when nobody with that username wrote to us."""
-    if isinstance(ref, int):
-        return ref
-    async with readers() as session:
-        user = await UserRepository(session).find_by_username(ref)
-    return user.user_id if user else None
+class Buyers:
+    """Who a buyer is (by id or @username) and what they did, for `/user`."""
 
+    def __init__(self, readers: SessionFactory) -> None:
+        self.readers = readers
 
-async def buyer_report(readers: SessionFactory, user_id: int) -> BuyerReport:
-    async with readers() as session:
-        known = await UserRepository(session).get(user_id)
-        [totals] = await sales_totals(session, [None], user_id=user_id)
-        payments = await PaymentRepository(session).list_for_user(user_id, USER_PAYMENTS_SHOWN)
-        refunds = await RefundRepository(session).refunded_among(
-            [p.telegram_payment_charge_id for p in payments]
+    async def find_user_id(self, ref: int | str) -> int | None:
+        """The user id for an id or a username; None when no one by that name wrote to us."""
+        if isinstance(ref, int):
+            return ref
+        async with self.readers() as session:
+            user = await UserRepository(session).find_by_username(ref)
+        return user.user_id if user else None
+
+    async def report(self, user_id: int) -> BuyerReport:
+        """The buyer's totals, latest payments with their refunds, access and goodwill."""
+        async with self.readers() as session:
+            known = await UserRepository(session).get(user_id)
+            [totals] = await sales_totals(session, [None], user_id=user_id)
+            payments = await PaymentRepository(session).list_for_user(user_id, USER_PAYMENTS_SHOWN)
+            refunds = await RefundRepository(session).refunded_among(
+                [p.telegram_payment_charge_id for p in payments]
+            )
+            active = await list_active(session, user_id)
+            goodwill = await goodwill_history(session, user_id)
+        return BuyerReport(
+            user_id=user_id,
+            known=known,
+            totals=totals,
+            payments=tuple((p, refunds.get(p.telegram_payment_charge_id)) for p in payments),
+            active=tuple(active),
+            goodwill=tuple(goodwill),
         )
-        active = await list_active(session, user_id)
-        goodwill = await goodwill_history(session, user_id)
-    return BuyerReport(
-        user_id=user_id,
-        known=known,
-        totals=totals,
-        payments=tuple((p, refunds.get(p.telegram_payment_charge_id)) for p in payments),
-        active=tuple(active),
-        goodwill=tuple(goodwill),
-    )
 
 
 class UserDirectory:

@@ -18,7 +18,6 @@ from storage.repositories import audit_row
 # and the answer (with retries after a 5xx or a network error) must be in by the second figure.
 DB_BUDGET_SECONDS = 3.0
 ANSWER_BUDGET_SECONDS = 8.0
-ANSWER_RETRY_PAUSE = 0.5
 
 
 @dataclass(frozen=True)
@@ -29,50 +28,59 @@ class PreCheckout:
     invoice_payload: str
 
 
-async def decide(
-    ownership: OwnershipLookup,
-    catalog: Catalog,
-    signer: PayloadSigner,
-    query: PreCheckout,
-    *,
-    db_budget: float = DB_BUDGET_SECONDS,
-) -> OfferCheck:
-    """Accept or refuse a pre-checkout; a slow or failing database refuses as temporary."""
-    check = check_offer(
-        catalog,
-        signer,
-        payload=query.invoice_payload,
-        currency=query.currency,
-        total_amount=query.total_amount,
-    )
-    product = check.product
-    if check.refusal is not None or product is None:
-        return check
-    try:
-        async with asyncio.timeout(db_budget):
-            owned = await ownership.already_owns(query.user_id, product)
-    except Exception as exc:  # slow, locked, failing: whatever it is, the buyer gets an answer
-        logger.error("pre-checkout: database did not answer in time ({!r}), refusing", exc)
-        return OfferCheck(product, Refusal.TEMPORARY)
-    if not owned:
-        return check
-    subscribed = product.kind is ProductKind.SUBSCRIPTION
-    return OfferCheck(product, Refusal.ALREADY_SUBSCRIBED if subscribed else Refusal.ALREADY_OWNED)
+class Checkout:
+    """Decides a pre-checkout within the time Telegram gives, and keeps what it decided."""
 
+    def __init__(
+        self,
+        writer: Writer,
+        ownership: OwnershipLookup,
+        catalog: Catalog,
+        signer: PayloadSigner,
+        *,
+        db_budget: float = DB_BUDGET_SECONDS,
+    ) -> None:
+        self.writer = writer
+        self.ownership = ownership
+        self.catalog = catalog
+        self.signer = signer
+        self.db_budget = db_budget
 
-async def audit_decision(
-    writer: Writer, query: PreCheckout, check: OfferCheck, raw: dict[str, object]
-) -> None:
-    """Keep the query and the decision; best effort, since the answer has already gone."""
-    event = audit_row(
-        AUDIT_PRE_CHECKOUT,
-        raw,
-        user_id=query.user_id,
-        decision="refused" if check.refusal else "accepted",
-        reason=check.refusal.value if check.refusal else None,
-    )
-    try:
-        async with asyncio.timeout(DB_BUDGET_SECONDS * 2):
-            await writer.write_many(add_audit_events, event)
-    except Exception as exc:
-        logger.error("pre-checkout: could not write the audit row: {!r}", exc)
+    async def decide(self, query: PreCheckout) -> OfferCheck:
+        """Accept or refuse a pre-checkout; a slow or failing database refuses as temporary."""
+        check = check_offer(
+            self.catalog,
+            self.signer,
+            payload=query.invoice_payload,
+            currency=query.currency,
+            total_amount=query.total_amount,
+        )
+        product = check.product
+        if check.refusal is not None or product is None:
+            return check
+        try:
+            async with asyncio.timeout(self.db_budget):
+                owned = await self.ownership.already_owns(query.user_id, product)
+        except Exception as exc:  # slow, locked, failing: whatever it is, the buyer gets an answer
+            logger.error("pre-checkout: database did not answer in time ({!r}), refusing", exc)
+            return OfferCheck(product, Refusal.TEMPORARY)
+        if not owned:
+            return check
+        subscribed = product.kind is ProductKind.SUBSCRIPTION
+        refusal = Refusal.ALREADY_SUBSCRIBED if subscribed else Refusal.ALREADY_OWNED
+        return OfferCheck(product, refusal)
+
+    async def audit(self, query: PreCheckout, check: OfferCheck, raw: dict[str, object]) -> None:
+        """Keep the query and the decision; best effort, since the answer has already gone."""
+        event = audit_row(
+            AUDIT_PRE_CHECKOUT,
+            raw,
+            user_id=query.user_id,
+            decision="refused" if check.refusal else "accepted",
+            reason=check.refusal.value if check.refusal else None,
+        )
+        try:
+            async with asyncio.timeout(DB_BUDGET_SECONDS * 2):
+                await self.writer.write_many(add_audit_events, event)
+        except Exception as exc:
+            logger.error("pre-checkout: could not write the audit row: {!r}", exc)

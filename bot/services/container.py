@@ -18,12 +18,21 @@ from bot.catalog import Catalog
 from bot.config import Settings
 from bot.lifecycle import Every, Jobs
 from bot.outbox import OutboxSender
-from bot.services.buyers import UserDirectory
+from bot.services.buyers import Buyers, UserDirectory
+from bot.services.checkout import Checkout
+from bot.services.exports import Exports
+from bot.services.goodwill import Goodwill
 from bot.services.offers import PayloadSigner
 from bot.services.ownership import OwnershipLookup
 from bot.services.payments import PaymentRecorder
+from bot.services.purchases import Purchases
 from bot.services.reconcile import Reconciler
-from bot.services.reminders import queue_due_reminders
+from bot.services.refunds import Refunds
+from bot.services.reminders import Reminders
+from bot.services.renewals import Renewals
+from bot.services.sales import Sales
+from bot.services.shop import Shop
+from bot.services.support import Support
 from storage import SessionFactory, Writer, delete_expired, utcnow
 from storage.database import Database
 from storage.locks import Locks
@@ -42,12 +51,24 @@ class Services:
     readers: SessionFactory  # read-only look-ups that must never wait for a writer
     locks: Locks  # named locks across processes (refunds of one charge, reconciliation)
     signer: PayloadSigner
-    ownership: OwnershipLookup
-    payments: PaymentRecorder
-    reconciler: Reconciler
     outbox: OutboxSender
-    users: UserDirectory
     jobs: Jobs
+    # What handlers (and the update middlewares) call, a service per feature:
+    ownership: OwnershipLookup
+    shop: Shop
+    checkout: Checkout
+    payments: PaymentRecorder
+    purchases: Purchases
+    renewals: Renewals
+    refunds: Refunds
+    reconciler: Reconciler
+    support: Support
+    reminders: Reminders
+    goodwill: Goodwill
+    buyers: Buyers
+    users: UserDirectory
+    sales: Sales
+    exports: Exports
 
     def workflow_data(self) -> dict[str, Any]:
         """Each service under its field's name, as handlers ask for them."""
@@ -70,16 +91,13 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
         lambda changed: outbox.wake() if OUTBOX_CHANGED in changed else None
     )
     signer = create_signer(settings)
+    ownership = OwnershipLookup(readers)
     payments = PaymentRecorder(writer, catalog, signer, settings.admin_ids)
-    reconciler = Reconciler(
-        bot,
-        writer,
-        readers,
-        locks,
-        catalog,
-        payments,
-        settle=timedelta(seconds=settings.reconcile_settle),
-    )
+    refunds = Refunds(bot, writer, readers, locks, catalog)
+    settle = timedelta(seconds=settings.reconcile_settle)
+    reconciler = Reconciler(bot, writer, readers, locks, payments, refunds, settle=settle)
+    reminders = Reminders(writer, readers, catalog)
+    cooldown = timedelta(seconds=settings.support_cooldown)
     return Services(
         settings=settings,
         catalog=catalog,
@@ -88,17 +106,28 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
         readers=readers,
         locks=locks,
         signer=signer,
-        ownership=OwnershipLookup(readers),
-        payments=payments,
-        reconciler=reconciler,
         outbox=outbox,
+        jobs=_jobs(settings, database, reconciler, reminders),
+        ownership=ownership,
+        shop=Shop(bot, catalog, signer, ownership),
+        checkout=Checkout(writer, ownership, catalog, signer),
+        payments=payments,
+        purchases=Purchases(readers),
+        renewals=Renewals(bot, writer, readers),
+        refunds=refunds,
+        reconciler=reconciler,
+        support=Support(writer, readers, catalog, settings.admin_ids, cooldown),
+        reminders=reminders,
+        goodwill=Goodwill(writer),
+        buyers=Buyers(readers),
         users=UserDirectory(writer),
-        jobs=_jobs(settings, catalog, database, reconciler),
+        sales=Sales(readers, catalog),
+        exports=Exports(readers),
     )
 
 
 def _jobs(
-    settings: Settings, catalog: Catalog, database: Database, reconciler: Reconciler
+    settings: Settings, database: Database, reconciler: Reconciler, reminders: Reminders
 ) -> Jobs:
     """Reconciliation (at start, then every RECONCILE_INTERVAL), reminders (at start, for what
     fell due while the bot was down, then every few minutes) and retention (at start, then
@@ -113,11 +142,7 @@ def _jobs(
 
     jobs = [
         Every(settings.reconcile_interval, reconciler.run, name="reconciliation"),
-        Every(
-            REMINDER_INTERVAL_SECONDS,
-            lambda: queue_due_reminders(writer, readers, catalog),
-            name="looking for due reminders",
-        ),
+        Every(REMINDER_INTERVAL_SECONDS, reminders.queue_due, name="looking for due reminders"),
     ]
     if days > 0:
         jobs.append(Every(RETENTION_INTERVAL_SECONDS, delete_old_rows, name="retention"))

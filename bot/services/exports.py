@@ -88,31 +88,35 @@ def _cells(payment: Payment, refund: Refund | None) -> list[object]:
     ]
 
 
-async def count_charges(
-    readers: SessionFactory, since: datetime | None, until: datetime | None
-) -> int:
-    async with readers() as session:
-        return await count_payments(session, since, until)
+class Exports:
+    """Payments with their refunds as CSV, from the read connections."""
 
+    def __init__(self, readers: SessionFactory) -> None:
+        self.readers = readers
 
-async def write_csv(
-    readers: SessionFactory,
-    out: TextIO,
-    since: datetime | None,
-    until: datetime | None,
-    *,
-    on_row: Callable[[], None] | None = None,
-) -> int:
-    """Write the header and every charge with since <= paid_at < until to `out`, oldest first;
-    returns how many charges. `on_row` is called after each (for a progress bar)."""
-    # RFC 4180's line ends: a cell holding a lone \r is then quoted too, as readers expect.
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    rows = 0
-    async with readers() as session:
-        async for payment, refund in stream_payments(session, since, until):
-            writer.writerow(csv_row(payment, refund))
-            rows += 1
-            if on_row is not None:
-                on_row()
-    return rows
+    async def count(self, since: datetime | None, until: datetime | None) -> int:
+        """How many charges have since <= paid_at < until."""
+        async with self.readers() as session:
+            return await count_payments(session, since, until)
+
+    async def write_csv(
+        self,
+        out: TextIO,
+        since: datetime | None,
+        until: datetime | None,
+        *,
+        on_row: Callable[[], None] | None = None,
+    ) -> int:
+        """Write the header and every charge with since <= paid_at < until to `out`, oldest
+        first; returns how many charges. `on_row` is called after each (for a progress bar)."""
+        # RFC 4180's line ends: a cell holding a lone \r is then quoted too, as readers expect.
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(COLUMNS)
+        rows = 0
+        async with self.readers() as session:
+            async for payment, refund in stream_payments(session, since, until):
+                writer.writerow(csv_row(payment, refund))
+                rows += 1
+                if on_row is not None:
+                    on_row()
+        return rows

@@ -71,74 +71,75 @@ def goodwill_term(product: Product, days: int | None) -> timedelta | None:
     return product.duration if product.kind is ProductKind.TIMED else None
 
 
-async def grant_goodwill(
-    writer: Writer, product: Product, user_id: int, days: int | None, *, admin_id: int
-) -> GrantResult:
-    """Give `user_id` what `product` gives, without a payment; recorded with the admin's id."""
-    if days is None and product.kind is ProductKind.SUBSCRIPTION:
-        return GrantResult(GrantStatus.NEEDS_DAYS)
-    term = goodwill_term(product, days)
+class Goodwill:
+    """Gives access without a payment, and takes such access back, on an admin's word."""
 
-    async def work(session: AsyncSession) -> GrantResult:
-        raw = {"admin_id": admin_id, "user_id": user_id, "product_id": product.id, "days": days}
-        event = _event(GRANT_KIND, user_id, raw, decision="granted", admin_id=admin_id)
-        session.add(event)
-        await session.flush()  # the event's id names the grant
-        event.telegram_payment_charge_id = charge_id = f"{CHARGE_PREFIX}{event.id}"
-        granted = await grant_for_charge(
-            session, user_id=user_id, charge_id=charge_id, keys=product.grants, duration=term
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+
+    async def grant(
+        self, product: Product, user_id: int, days: int | None, *, admin_id: int
+    ) -> GrantResult:
+        """Give `user_id` what `product` gives, without a payment, on the admin's record."""
+        if days is None and product.kind is ProductKind.SUBSCRIPTION:
+            return GrantResult(GrantStatus.NEEDS_DAYS)
+        term = goodwill_term(product, days)
+
+        async def work(session: AsyncSession) -> GrantResult:
+            event = _event(GRANT_KIND, admin_id, user_id, product, "granted", days=days)
+            session.add(event)
+            await session.flush()  # the event's id names the grant
+            event.telegram_payment_charge_id = charge_id = f"{CHARGE_PREFIX}{event.id}"
+            granted = await grant_for_charge(
+                session, user_id=user_id, charge_id=charge_id, keys=product.grants, duration=term
+            )
+            return GrantResult(GrantStatus.GRANTED, charge_id, tuple(granted))
+
+        result = await self.writer.write(work)
+        logger.info(
+            "goodwill grant {} user={} product={} days={} admin={}",
+            result.charge_id,
+            user_id,
+            product.id,
+            days,
+            admin_id,
         )
-        return GrantResult(GrantStatus.GRANTED, charge_id, tuple(granted))
+        return result
 
-    result = await writer.write(work)
-    logger.info(
-        "goodwill grant {} user={} product={} days={} admin={}",
-        result.charge_id,
-        user_id,
-        product.id,
-        days,
-        admin_id,
-    )
-    return result
+    async def revoke(self, product: Product, user_id: int, *, admin_id: int) -> RevokeResult:
+        """End every goodwill grant of `product` that `user_id` still has; recorded with the
+        admin's id when there was one to end."""
 
+        async def work(session: AsyncSession) -> RevokeResult:
+            now, keys = utcnow(), set(product.grants)
+            held = await list_active(session, user_id, now=now)
+            running = {c for a in held if a.key in keys for c in a.charge_ids}
+            granted = [
+                event.telegram_payment_charge_id
+                for event in await audit_events_of(session, user_id, [GRANT_KIND])
+                if _raw(event).get("product_id") == product.id
+                and event.telegram_payment_charge_id in running  # not expired, not revoked
+            ]
+            revoked = tuple(
+                [c for c in granted if c and await revoke_for_charge(session, c, now=now)]
+            )
+            if revoked:
+                grants = list(revoked)
+                session.add(
+                    _event(REVOKE_KIND, admin_id, user_id, product, "revoked", grants=grants)
+                )
+            paid = {c for c in running if not is_goodwill(c)}
+            return RevokeResult(revoked, tuple(sorted(paid)))
 
-async def revoke_goodwill(
-    writer: Writer, product: Product, user_id: int, *, admin_id: int
-) -> RevokeResult:
-    """End every goodwill grant of `product` that `user_id` still has; recorded with the
-    admin's id when there was one to end."""
-
-    async def work(session: AsyncSession) -> RevokeResult:
-        now, keys = utcnow(), set(product.grants)
-        held = await list_active(session, user_id, now=now)
-        running = {c for a in held if a.key in keys for c in a.charge_ids}
-        granted = [
-            event.telegram_payment_charge_id
-            for event in await audit_events_of(session, user_id, [GRANT_KIND])
-            if _raw(event).get("product_id") == product.id
-            and event.telegram_payment_charge_id in running  # not expired, not revoked
-        ]
-        revoked = tuple([c for c in granted if c and await revoke_for_charge(session, c, now=now)])
-        if revoked:
-            raw = {
-                "admin_id": admin_id,
-                "user_id": user_id,
-                "product_id": product.id,
-                "grants": list(revoked),
-            }
-            session.add(_event(REVOKE_KIND, user_id, raw, decision="revoked", admin_id=admin_id))
-        paid = {c for c in running if not is_goodwill(c)}
-        return RevokeResult(revoked, tuple(sorted(paid)))
-
-    result = await writer.write(work)
-    logger.info(
-        "goodwill revoke user={} product={} revoked={} admin={}",
-        user_id,
-        product.id,
-        list(result.revoked),
-        admin_id,
-    )
-    return result
+        result = await self.writer.write(work)
+        logger.info(
+            "goodwill revoke user={} product={} revoked={} admin={}",
+            user_id,
+            product.id,
+            list(result.revoked),
+            admin_id,
+        )
+        return result
 
 
 async def goodwill_history(session: AsyncSession, user_id: int) -> list[GoodwillEvent]:
@@ -163,8 +164,10 @@ async def goodwill_history(session: AsyncSession, user_id: int) -> list[Goodwill
 
 
 def _event(
-    kind: str, user_id: int, raw: dict[str, Any], *, decision: str, admin_id: int
+    kind: str, admin_id: int, user_id: int, product: Product, decision: str, **details: Any
 ) -> AuditEvent:
+    """An admin's goodwill grant or revocation, with what it was about in its raw JSON."""
+    raw = {"admin_id": admin_id, "user_id": user_id, "product_id": product.id, **details}
     return AuditEvent(
         kind=kind,
         user_id=user_id,

@@ -10,7 +10,7 @@ A subscription's payments take the same path. The first one stores the subscript
 its charge id) and grants until Telegram's `subscription_expiration_date`; each renewal is a
 payment of its own that names the subscription, found by the invoice payload every renewal
 repeats, and grants until its new expiration date. A renewal delivered twice is one charge id,
-stored and granted once.
+stored and granted once. Where such a payment belongs is `bot.services.subscriptions`.
 """
 
 from __future__ import annotations
@@ -25,18 +25,17 @@ from loguru import logger
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
-from bot.catalog import SUBSCRIPTION_PERIOD, Catalog, Product
+from bot.catalog import Catalog, Product
 from bot.services.offers import Offer, PayloadSigner
 from bot.services.ownership import Holdings, holdings_of, owns
 from bot.services.retry import with_db_retry
+from bot.services.subscriptions import SubscriptionPayment, place_payments, store_subscriptions
 from entitlements import Grant, GrantedKey, grant_many
 from storage import (
     AuditRepository,
     OutboxPriority,
     OutboxRepository,
     Payment,
-    Subscription,
-    SubscriptionRepository,
     Writer,
     utcnow,
 )
@@ -71,56 +70,6 @@ class PaymentFacts:
 class PaymentOutcome:
     recorded: bool  # False: this charge was already stored, nothing changed
     product: Product | None
-    granted: tuple[GrantedKey, ...] = ()
-
-
-@dataclass(frozen=True)
-class KnownSubscription:
-    """The buyer's newest subscription with a payment's invoice payload, as stored so far."""
-
-    first_charge_id: str
-    expiration: datetime
-    going: bool  # neither cancelled by the bot nor ended by a refund
-
-    @classmethod
-    def of(cls, subscription: Subscription) -> KnownSubscription:
-        going = not subscription.is_canceled and subscription.ended_at is None
-        return cls(
-            subscription.telegram_payment_charge_id,
-            subscription.subscription_expiration_date,
-            going,
-        )
-
-
-@dataclass(frozen=True)
-class SubscriptionPayment:
-    """Where a subscription's payment belongs: the subscription's first charge (None: a renewal
-    of a subscription this shop never stored), and when the period it paid for ends."""
-
-    first: bool
-    subscription_charge_id: str | None
-    expiration: datetime
-
-
-def place_in_subscription(
-    facts: PaymentFacts, known: KnownSubscription | None
-) -> SubscriptionPayment:
-    """The rule for a subscription's payment, given the buyer's newest subscription with the same
-    invoice payload. Telegram's flags decide when it sent them; a Star transaction found by
-    reconciliation has none, and is a renewal of a subscription still going, else a first
-    payment. Without Telegram's date, a period ends one SUBSCRIPTION_PERIOD after the previous
-    one (or after the payment, if that came later)."""
-    charge_id = facts.telegram_payment_charge_id
-    first = facts.is_first_recurring
-    if first is None:
-        first = known is None or known.first_charge_id == charge_id or not known.going
-    if first or known is None:
-        end = facts.subscription_expiration_date or facts.paid_at + SUBSCRIPTION_PERIOD
-        # A renewal of a subscription never stored here grants its period all the same.
-        return SubscriptionPayment(first, charge_id if first else None, end)
-    start = max(known.expiration, facts.paid_at)
-    end = facts.subscription_expiration_date or start + SUBSCRIPTION_PERIOD
-    return SubscriptionPayment(False, known.first_charge_id, end)
 
 
 @dataclass(frozen=True)
@@ -181,7 +130,7 @@ class PaymentRecorder:
         now = utcnow()
         offers = [self.signer.decode(p.facts.invoice_payload) for p in payments]
         products = [self.catalog.get(offer.product_id) if offer else None for offer in offers]
-        placed = await self._place_in_subscriptions(session, payments)
+        placed = await place_payments(session, [p.facts for p in payments])
         rows: dict[str, Row] = {}
         for reported, offer in zip(payments, offers, strict=True):
             charge_id = reported.facts.telegram_payment_charge_id
@@ -196,16 +145,16 @@ class PaymentRecorder:
         buyers = {p.facts.user_id for p in payments if p.facts.telegram_payment_charge_id in new}
         await hold_advisory_locks(session, [buyer_lock(user_id) for user_id in buyers])
         holdings = await self._holdings(session, payments, products, new, placed)
-        await self._store_subscriptions(session, [rows[c] for c in new], now)
-        outcomes: list[PaymentOutcome | None] = []
-        grants: list[tuple[int, _Reported, Product, Grant]] = []
+        await store_subscriptions(session, [rows[c] for c in new], now)
+        outcomes: list[PaymentOutcome] = []
+        grants: list[tuple[_Reported, Product, Grant]] = []
         messages: list[Row] = []
-        for index, (reported, product) in enumerate(zip(payments, products, strict=True)):
+        for reported, product in zip(payments, products, strict=True):
             facts = reported.facts
             charge_id = facts.telegram_payment_charge_id
             row_id = new.pop(charge_id, None)  # a charge twice in one batch: the first stores
+            outcomes.append(PaymentOutcome(recorded=row_id is not None, product=product))
             if row_id is None:
-                outcomes.append(PaymentOutcome(recorded=False, product=product))
                 continue
             period = placed.get(charge_id)
             renewal = period is not None and not period.first
@@ -216,54 +165,22 @@ class PaymentRecorder:
                 # back to back both passed pre-checkout before either was stored). Keep it; a
                 # person refunds it (which also cancels such a subscription's renewal).
                 messages += self._referral(Payment(id=row_id, **rows[charge_id]), product)
-                outcomes.append(PaymentOutcome(recorded=True, product=product))
             else:
                 grant = Grant(facts.user_id, charge_id, product.grants, product.duration)
                 if period is not None:  # a subscription's period ends on Telegram's date
                     until = period.expiration
                     grant = Grant(facts.user_id, charge_id, product.grants, until=until)
-                grants.append((index, reported, product, grant))
+                grants.append((reported, product, grant))
                 holdings[facts.user_id] = user_holds.with_product(product)
-                outcomes.append(None)  # filled in below, once granted
         granted = await grant_many(session, [grant for *_, grant in grants], now=now)
-        for (index, reported, product, _), keys in zip(grants, granted, strict=True):
+        for (reported, product, _), keys in zip(grants, granted, strict=True):
             period = placed.get(reported.facts.telegram_payment_charge_id)
             messages.append(self._confirmation(reported, product, keys, period, now))
-            outcomes[index] = PaymentOutcome(True, product, tuple(keys))
-        done = [outcome for outcome in outcomes if outcome is not None]
-        assert len(done) == len(payments)
         await OutboxRepository(session).queue_many(messages)
         await AuditRepository(session).add_many(
-            [_audit_row(p, o, now) for p, o in zip(payments, done, strict=True)]
+            [_audit_row(p, o, now) for p, o in zip(payments, outcomes, strict=True)]
         )
-        return done
-
-    async def _place_in_subscriptions(
-        self, session: AsyncSession, payments: Sequence[_Reported]
-    ) -> dict[str, SubscriptionPayment]:
-        """Where each subscription's payment belongs, by charge id, in one look-up. A renewal
-        paid in the same batch as its first payment finds the subscription that one starts.
-        The pre-checkout sells no second subscription to a product while one runs, so a buyer's
-        invoice payload names one subscription."""
-        recurring = [p.facts for p in payments if p.facts.is_recurring]
-        pairs = {(f.user_id, f.invoice_payload) for f in recurring}
-        stored = await SubscriptionRepository(session).latest_for_payloads(pairs)
-        known = {pair: KnownSubscription.of(s) for pair, s in stored.items()}
-        placed: dict[str, SubscriptionPayment] = {}
-        for facts in recurring:
-            pair = (facts.user_id, facts.invoice_payload)
-            period = placed.setdefault(
-                facts.telegram_payment_charge_id, place_in_subscription(facts, known.get(pair))
-            )
-            previous = known.get(pair)
-            if period.first:
-                known[pair] = KnownSubscription(
-                    facts.telegram_payment_charge_id, period.expiration, True
-                )
-            elif previous is not None:
-                end = max(previous.expiration, period.expiration)
-                known[pair] = KnownSubscription(previous.first_charge_id, end, previous.going)
-        return placed
+        return outcomes
 
     async def _holdings(
         self,
@@ -282,32 +199,6 @@ class PaymentRecorder:
             if product is not None and charge_id in new and (period is None or period.first):
                 asked.append((reported.facts.user_id, product))
         return await holdings_of(session, {u for u, _ in asked}, [p for _, p in asked])
-
-    async def _store_subscriptions(
-        self, session: AsyncSession, stored: Sequence[Row], now: datetime
-    ) -> None:
-        """New subscriptions for the first payments among the payments just stored, and each
-        renewal's new expiration date on its subscription."""
-        first, renewals = [], []
-        for row in stored:
-            if row["subscription_charge_id"] == row["telegram_payment_charge_id"]:
-                first.append(row)
-            elif row["subscription_charge_id"] is not None:
-                renewals.append(row)
-        table = Subscription.__table__  # type: ignore[attr-defined]
-        await insert_many_ignoring_conflict(
-            session, table, [_subscription_row(row, now) for row in first], table.c.id
-        )
-        if not renewals:
-            return
-        repository = SubscriptionRepository(session)
-        subscriptions = await repository.by_first_charges(
-            row["subscription_charge_id"] for row in renewals
-        )
-        for row in renewals:
-            subscription_id = subscriptions[row["subscription_charge_id"]].id
-            assert subscription_id is not None
-            await repository.extend(subscription_id, row["subscription_expiration_date"], now)
 
     def _referral(self, payment: Payment, product: Product | None) -> list[Row]:
         """A payment that granted nothing: tell the buyer, and every admin how to refund it."""
@@ -386,19 +277,6 @@ def _payment_row(
         "source": reported.source,
         "paid_at": facts.paid_at,
         "recorded_at": now,
-    }
-
-
-def _subscription_row(first_payment: Row, now: datetime) -> Row:
-    return {
-        "telegram_payment_charge_id": first_payment["telegram_payment_charge_id"],
-        "user_id": first_payment["user_id"],
-        "product_id": first_payment["product_id"],
-        "invoice_payload": first_payment["invoice_payload"],
-        "subscription_expiration_date": first_payment["subscription_expiration_date"],
-        "is_canceled": False,
-        "created_at": now,
-        "updated_at": now,
     }
 
 

@@ -10,10 +10,9 @@ from aiogram import Bot
 from aiogram.types import StarTransaction, TransactionPartnerUser
 from loguru import logger
 
-from bot.catalog import Catalog
 from bot.services.offers import STARS
 from bot.services.payments import PaymentFacts, PaymentRecorder, PaymentSource
-from bot.services.refunds import RefundStatus, record_reported_refund
+from bot.services.refunds import Refunds, RefundSource, RefundStatus
 from storage import SessionFactory, SyncStateRepository, Writer, utcnow
 from storage.locks import Locks
 
@@ -40,8 +39,8 @@ class Reconciler:
         writer: Writer,
         readers: SessionFactory,
         locks: Locks,
-        catalog: Catalog,
         payments: PaymentRecorder,
+        refunds: Refunds,
         *,
         settle: timedelta = timedelta(seconds=60),
     ) -> None:
@@ -49,8 +48,8 @@ class Reconciler:
         self.writer = writer
         self.readers = readers
         self.locks = locks
-        self.catalog = catalog
         self.payments = payments
+        self.refunds = refunds
         # A fresh payment's successful_payment update is normally on its way: leave it to that
         # path (and its "thank you") unless it is still missing after `settle`.
         self.settle = settle
@@ -110,12 +109,9 @@ class Reconciler:
             if outcome.recorded:
                 report.payments.append(transaction.id)
         elif _is_invoice_user(receiver):
-            outcome_refund = await record_reported_refund(
-                self.writer,
-                self.locks,
-                self.catalog,
+            outcome_refund = await self.refunds.record_reported(
                 transaction.id,
-                source="reconcile",
+                source=RefundSource.RECONCILE,
                 raw=transaction.model_dump(mode="json", exclude_none=True),
             )
             if outcome_refund.status is RefundStatus.RECORDED:

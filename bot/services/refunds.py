@@ -1,28 +1,19 @@
 """Refunds: an admin's refund through Telegram, and recording any refund once.
 
-An admin's refund (`refund_payment`) asks Telegram first and records only what Telegram did.
-A refund Telegram reports (`record_reported_refund`) is recorded as it comes. Both hold the
+An admin's refund (`Refunds.refund`) asks Telegram first and records only what Telegram did.
+A refund Telegram reports (`Refunds.record_reported`) is recorded as it comes. Both hold the
 charge's lock, so they run one after the other and the first one records, revokes and owes the
 buyer the notice; the database's unique constraint on the charge id is the backstop.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import (
-    ClientDecodeError,
-    TelegramAPIError,
-    TelegramBadRequest,
-    TelegramEntityTooLarge,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
+from aiogram.exceptions import TelegramBadRequest, TelegramEntityTooLarge, TelegramRetryAfter
 from loguru import logger
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,6 +22,7 @@ from bot import texts
 from bot.catalog import Catalog, Product, ProductKind
 from bot.outcomes import AdminRefundResult, AdminRefundStatus
 from bot.services.retry import with_db_retry
+from bot.telegram.failures import CALL_ERRORS, describe_failure, outcome_unknown
 from entitlements import grant_for_charge, has_all, revoke_for_charge
 from storage import (
     AuditRepository,
@@ -47,8 +39,15 @@ from storage import (
 from storage.locks import Locks, buyer_lock, hold_advisory_locks
 
 ALREADY_REFUNDED_ERROR = "CHARGE_ALREADY_REFUNDED"
-# What refundStarPayment may raise besides success; anything else is a bug and propagates.
-REFUND_CALL_ERRORS = (TelegramAPIError, ClientDecodeError, TimeoutError)
+
+
+class RefundSource(StrEnum):
+    """How a refund came to be known; stored as `refunds.source`, and in its audit kind."""
+
+    ADMIN = "admin"  # an admin's refund that Telegram did
+    TELEGRAM = "telegram"  # a refunded_payment message
+    RECONCILE = "reconcile"  # found among the Star transactions
+    ELSEWHERE = "elsewhere"  # an admin's refund that Telegram said was done already
 
 
 @dataclass(frozen=True)
@@ -69,135 +68,22 @@ def parse_refund_args(args: str | None) -> RefundCommand | None:
 def classify_refund_error(exc: BaseException) -> tuple[AdminRefundStatus, str]:
     """What a failed refundStarPayment means, and a short description for the admin."""
     if isinstance(exc, TelegramBadRequest) and ALREADY_REFUNDED_ERROR in exc.message:
-        return AdminRefundStatus.REFUNDED_ELSEWHERE, exc.message
+        return AdminRefundStatus.REFUNDED_ELSEWHERE, describe_failure(exc)
     if isinstance(exc, TelegramRetryAfter):
         return AdminRefundStatus.GAVE_UP, f"Too Many Requests: retry after {exc.retry_after}"
     if isinstance(exc, TelegramEntityTooLarge):  # a 413, though aiogram files it as network
-        return AdminRefundStatus.FAILED, exc.message
-    if isinstance(exc, TelegramServerError | TelegramNetworkError):  # 5xx, network, timeouts
-        return AdminRefundStatus.OUTCOME_UNKNOWN, exc.message
-    if isinstance(exc, TelegramAPIError):  # Telegram's own answer refusing it: 4xx
-        return AdminRefundStatus.FAILED, exc.message
-    if isinstance(exc, ClientDecodeError):  # a 502 from Telegram's front end is an HTML page
-        title = re.search(r"<title>\s*(.{1,80}?)\s*</title>", str(exc.data), re.I | re.S)
-        page = f" ({title.group(1)})" if title else ""
-        return AdminRefundStatus.OUTCOME_UNKNOWN, f"Telegram answered with an error page{page}"
-    if isinstance(exc, TimeoutError):
-        return AdminRefundStatus.OUTCOME_UNKNOWN, "Telegram did not answer in time"
-    return AdminRefundStatus.OUTCOME_UNKNOWN, type(exc).__name__
+        return AdminRefundStatus.FAILED, describe_failure(exc)
+    if not isinstance(exc, CALL_ERRORS):  # not a call's failure: named only
+        return AdminRefundStatus.OUTCOME_UNKNOWN, type(exc).__name__
+    if outcome_unknown(exc):  # 5xx, network, timeouts, a proxy's error page
+        return AdminRefundStatus.OUTCOME_UNKNOWN, describe_failure(exc)
+    return AdminRefundStatus.FAILED, describe_failure(exc)  # Telegram refused it: 4xx
 
 
 def charge_lock(telegram_payment_charge_id: str) -> str:
     """The name of the lock that puts the refunds of one charge one after the other, in this
     process and (on PostgreSQL) in any other on the same database."""
     return f"charge:{telegram_payment_charge_id}"
-
-
-async def refund_payment(
-    bot: Bot,
-    writer: Writer,
-    readers: SessionFactory,
-    locks: Locks,
-    catalog: Catalog,
-    telegram_payment_charge_id: str,
-    *,
-    admin_id: int,
-    reason: str | None = None,
-) -> AdminRefundResult:
-    """An admin's refund: look the charge up, ask Telegram, and record only what Telegram did."""
-    charge_id = telegram_payment_charge_id
-    async with locks.hold(charge_lock(charge_id)):
-        payment, refund = await find_payment(readers, charge_id)
-        if payment is None:
-            return AdminRefundResult(AdminRefundStatus.UNKNOWN_PAYMENT)
-        if refund is not None:
-            return AdminRefundResult(AdminRefundStatus.ALREADY_REFUNDED, payment, refund)
-        status, error = await ask_telegram_to_refund(bot, payment)
-        if status not in (AdminRefundStatus.REFUNDED, AdminRefundStatus.REFUNDED_ELSEWHERE):
-            return AdminRefundResult(status, payment, error=error)
-        source = "admin" if status is AdminRefundStatus.REFUNDED else "elsewhere"
-        try:
-            outcome = await record_refund(
-                writer, catalog, charge_id, source=source, admin_id=admin_id, reason=reason
-            )
-        except SQLAlchemyError as exc:
-            # The money went back; Telegram's refunded_payment (or reconciliation) records it.
-            logger.opt(exception=exc).error("refund {} done but not recorded", charge_id)
-            return AdminRefundResult(AdminRefundStatus.NOT_RECORDED, payment)
-        return AdminRefundResult(
-            status,
-            payment,
-            outcome.refund,
-            error=error,
-            revoked=outcome.revoked,
-            granted_instead=outcome.granted_instead,
-        )
-
-
-async def ask_telegram_to_refund(
-    bot: Bot, payment: Payment
-) -> tuple[AdminRefundStatus, str | None]:
-    """refundStarPayment; a failure becomes a status and what Telegram said."""
-    try:
-        refunded = await bot.refund_star_payment(
-            user_id=payment.user_id, telegram_payment_charge_id=payment.telegram_payment_charge_id
-        )
-    except REFUND_CALL_ERRORS as exc:
-        logger.warning(
-            "refundStarPayment charge={} user={}: {!r}",
-            payment.telegram_payment_charge_id,
-            payment.user_id,
-            exc,
-        )
-        return classify_refund_error(exc)
-    if not refunded:
-        logger.warning(
-            "refundStarPayment charge={} user={}: answered False",
-            payment.telegram_payment_charge_id,
-            payment.user_id,
-        )
-        return AdminRefundStatus.OUTCOME_UNKNOWN, "Telegram answered False"
-    return AdminRefundStatus.REFUNDED, None
-
-
-async def find_payment(
-    readers: SessionFactory, telegram_payment_charge_id: str
-) -> tuple[Payment | None, Refund | None]:
-    """The payment with this charge id, and its refund if it has one."""
-    async with readers() as session:
-        payment = await PaymentRepository(session).get(telegram_payment_charge_id)
-        refund = await RefundRepository(session).get(telegram_payment_charge_id)
-    return payment, refund
-
-
-async def find_payment_by_id(
-    readers: SessionFactory, payment_id: int
-) -> tuple[Payment | None, Refund | None]:
-    """The payment with this row id (what a button carries), and its refund if it has one."""
-    async with readers() as session:
-        payment = await PaymentRepository(session).get_by_id(payment_id)
-        if payment is None:
-            return None, None
-        refund = await RefundRepository(session).get(payment.telegram_payment_charge_id)
-    return payment, refund
-
-
-async def record_reported_refund(
-    writer: Writer,
-    locks: Locks,
-    catalog: Catalog,
-    telegram_payment_charge_id: str,
-    *,
-    source: str = "telegram",
-    raw: dict[str, Any] | None = None,
-) -> RefundOutcome:
-    """A refund Telegram reported (a refunded_payment message, or a Star transaction found by
-    reconciliation): recorded once, after any admin's refund of the same charge that is in
-    flight, so that the admin's record (with reason) wins."""
-    async with locks.hold(charge_lock(telegram_payment_charge_id)):
-        return await record_refund(
-            writer, catalog, telegram_payment_charge_id, source=source, raw=raw
-        )
 
 
 class RefundStatus(StrEnum):
@@ -217,57 +103,155 @@ class RefundOutcome:
     granted_instead: Payment | None = None
 
 
-async def record_refund(
-    writer: Writer,
-    catalog: Catalog,
-    telegram_payment_charge_id: str,
-    *,
-    source: str,
-    admin_id: int | None = None,
-    reason: str | None = None,
-    raw: dict[str, Any] | None = None,
-) -> RefundOutcome:
-    """Store the refund once, revoke the charge's entitlements and owe the buyer a notice.
+class Refunds:
+    """Refunds a payment on an admin's word, and records each refund of a payment once."""
 
-    Harmless when called again or from another path (admin, refunded_payment, reconciliation):
-    only the first records, revokes and notifies.
-    """
+    def __init__(
+        self, bot: Bot, writer: Writer, readers: SessionFactory, locks: Locks, catalog: Catalog
+    ) -> None:
+        self.bot = bot
+        self.writer = writer
+        self.readers = readers
+        self.locks = locks
+        self.catalog = catalog
 
-    async def work(session: AsyncSession) -> RefundOutcome:
-        outcome = await _store_refund_and_revoke(
-            session, catalog, telegram_payment_charge_id, source, admin_id, reason
+    async def refund(
+        self, telegram_payment_charge_id: str, *, admin_id: int, reason: str | None = None
+    ) -> AdminRefundResult:
+        """An admin's refund: look the charge up, ask Telegram, record only what it did."""
+        charge_id = telegram_payment_charge_id
+        async with self.locks.hold(charge_lock(charge_id)):
+            payment, refund = await self.find(charge_id)
+            if payment is None:
+                return AdminRefundResult(AdminRefundStatus.UNKNOWN_PAYMENT)
+            if refund is not None:
+                return AdminRefundResult(AdminRefundStatus.ALREADY_REFUNDED, payment, refund)
+            status, error = await self._ask_telegram(payment)
+            if status not in (AdminRefundStatus.REFUNDED, AdminRefundStatus.REFUNDED_ELSEWHERE):
+                return AdminRefundResult(status, payment, error=error)
+            done = status is AdminRefundStatus.REFUNDED
+            source = RefundSource.ADMIN if done else RefundSource.ELSEWHERE
+            try:
+                outcome = await self._record(
+                    charge_id, source=source, admin_id=admin_id, reason=reason
+                )
+            except SQLAlchemyError as exc:
+                # The money went back; Telegram's refunded_payment (or reconciliation) records it.
+                logger.opt(exception=exc).error("refund {} done but not recorded", charge_id)
+                return AdminRefundResult(AdminRefundStatus.NOT_RECORDED, payment)
+            return AdminRefundResult(
+                status,
+                payment,
+                outcome.refund,
+                error=error,
+                revoked=outcome.revoked,
+                granted_instead=outcome.granted_instead,
+            )
+
+    async def record_reported(
+        self,
+        telegram_payment_charge_id: str,
+        *,
+        source: RefundSource = RefundSource.TELEGRAM,
+        raw: dict[str, Any] | None = None,
+    ) -> RefundOutcome:
+        """A refund Telegram reported (a refunded_payment message, or a Star transaction found
+        by reconciliation): recorded once, after any admin's refund of the same charge that is
+        in flight, so that the admin's record (with reason) wins."""
+        async with self.locks.hold(charge_lock(telegram_payment_charge_id)):
+            return await self._record(telegram_payment_charge_id, source=source, raw=raw)
+
+    async def find(self, telegram_payment_charge_id: str) -> tuple[Payment | None, Refund | None]:
+        """The payment with this charge id, and its refund if it has one."""
+        async with self.readers() as session:
+            payment = await PaymentRepository(session).get(telegram_payment_charge_id)
+            refund = await RefundRepository(session).get(telegram_payment_charge_id)
+        return payment, refund
+
+    async def find_by_id(self, payment_id: int) -> tuple[Payment | None, Refund | None]:
+        """The payment with this row id (what a button carries), and its refund if any."""
+        async with self.readers() as session:
+            payment = await PaymentRepository(session).get_by_id(payment_id)
+            if payment is None:
+                return None, None
+            refund = await RefundRepository(session).get(payment.telegram_payment_charge_id)
+        return payment, refund
+
+    async def _ask_telegram(self, payment: Payment) -> tuple[AdminRefundStatus, str | None]:
+        """refundStarPayment; a failure becomes a status and what Telegram said."""
+        try:
+            refunded = await self.bot.refund_star_payment(
+                user_id=payment.user_id,
+                telegram_payment_charge_id=payment.telegram_payment_charge_id,
+            )
+        except CALL_ERRORS as exc:
+            logger.warning(
+                "refundStarPayment charge={} user={}: {!r}",
+                payment.telegram_payment_charge_id,
+                payment.user_id,
+                exc,
+            )
+            return classify_refund_error(exc)
+        if not refunded:
+            logger.warning(
+                "refundStarPayment charge={} user={}: answered False",
+                payment.telegram_payment_charge_id,
+                payment.user_id,
+            )
+            return AdminRefundStatus.OUTCOME_UNKNOWN, "Telegram answered False"
+        return AdminRefundStatus.REFUNDED, None
+
+    async def _record(
+        self,
+        telegram_payment_charge_id: str,
+        *,
+        source: RefundSource,
+        admin_id: int | None = None,
+        reason: str | None = None,
+        raw: dict[str, Any] | None = None,
+    ) -> RefundOutcome:
+        """Store the refund once, revoke the charge's entitlements and owe the buyer a notice.
+
+        Harmless when called again or from another path (admin, refunded_payment,
+        reconciliation): only the first records, revokes and notifies.
+        """
+        charge_id = telegram_payment_charge_id
+
+        async def work(session: AsyncSession) -> RefundOutcome:
+            outcome = await _store_refund_and_revoke(
+                session, self.catalog, charge_id, source, admin_id, reason
+            )
+            AuditRepository(session).add(
+                f"refund_{source}",
+                raw or {"telegram_payment_charge_id": charge_id},
+                user_id=outcome.payment.user_id if outcome.payment else None,
+                telegram_payment_charge_id=charge_id,
+                decision=outcome.status.value,
+                reason=reason,
+            )
+            return outcome
+
+        outcome = await with_db_retry(
+            lambda: self.writer.write(work), what=f"record refund {charge_id}"
         )
-        AuditRepository(session).add(
-            f"refund_{source}",
-            raw or {"telegram_payment_charge_id": telegram_payment_charge_id},
-            user_id=outcome.payment.user_id if outcome.payment else None,
-            telegram_payment_charge_id=telegram_payment_charge_id,
-            decision=outcome.status.value,
-            reason=reason,
+        instead = outcome.granted_instead
+        logger.info(
+            "refund {} charge={} source={} admin={} revoked={} granted_instead={}",
+            outcome.status,
+            charge_id,
+            source,
+            admin_id,
+            outcome.revoked,
+            instead.telegram_payment_charge_id if instead else None,
         )
         return outcome
-
-    outcome = await with_db_retry(
-        lambda: writer.write(work), what=f"record refund {telegram_payment_charge_id}"
-    )
-    instead = outcome.granted_instead
-    logger.info(
-        "refund {} charge={} source={} admin={} revoked={} granted_instead={}",
-        outcome.status,
-        telegram_payment_charge_id,
-        source,
-        admin_id,
-        outcome.revoked,
-        instead.telegram_payment_charge_id if instead else None,
-    )
-    return outcome
 
 
 async def _store_refund_and_revoke(
     session: AsyncSession,
     catalog: Catalog,
     charge_id: str,
-    source: str,
+    source: RefundSource,
     admin_id: int | None,
     reason: str | None,
 ) -> RefundOutcome:

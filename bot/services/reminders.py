@@ -1,9 +1,9 @@
 """Reminders a day before paid access ends: of a timed product, with a button to buy it again,
 and of a cancelled subscription, with a button to resume it.
 
-A task in the bot (`bot.app`) looks for due reminders at start and then every few minutes. A
-reminder is due from REMINDER_LEAD before the end of the latest paid period a buyer holds of a
-product, until that end. It is owed through the outbox under the dedupe key
+A periodic job (`bot.services.container`) looks for due reminders at start and then every few
+minutes. A reminder is due from REMINDER_LEAD before the end of the latest paid period a buyer
+holds of a product, until that end. It is owed through the outbox under the dedupe key
 `reminder:<charge id>:<end>`, so it is owed once however often it is found: a restart sends none
 twice, and one that fell due while the bot was down goes out at start, while the period still
 runs. A product bought again, renewed, or resumed and renewed before its reminder was found
@@ -36,28 +36,36 @@ from storage.repositories import PaidPeriod, Row, latest_paid_periods, outbox_ro
 REMINDER_LEAD = timedelta(days=1)
 
 
-async def queue_due_reminders(
-    writer: Writer, readers: SessionFactory, catalog: Catalog, *, now: datetime | None = None
-) -> int:
-    """Owe every reminder due at `now` that was not owed before; returns how many are new."""
-    now = now or utcnow()
-    products = {p.id: p for p in catalog if p.kind is not ProductKind.ONE_TIME}
-    async with readers() as session:
-        periods = await latest_paid_periods(session, products, now, now + REMINDER_LEAD)
-        subscriptions = await SubscriptionRepository(session).by_first_charges(
-            p.subscription_charge_id for p in periods if p.subscription_charge_id
+class Reminders:
+    """Owes the reminders that fell due; run at start and then every few minutes."""
+
+    def __init__(self, writer: Writer, readers: SessionFactory, catalog: Catalog) -> None:
+        self.writer = writer
+        self.readers = readers
+        self.catalog = catalog
+
+    async def queue_due(self, *, now: datetime | None = None) -> int:
+        """Owe every reminder due at `now` not owed before; returns how many are new."""
+        now = now or utcnow()
+        products = {p.id: p for p in self.catalog if p.kind is not ProductKind.ONE_TIME}
+        async with self.readers() as session:
+            periods = await latest_paid_periods(session, products, now, now + REMINDER_LEAD)
+            subscriptions = await SubscriptionRepository(session).by_first_charges(
+                p.subscription_charge_id for p in periods if p.subscription_charge_id
+            )
+        messages = [
+            message
+            for period in periods
+            if (message := reminder(period, products[period.product_id], subscriptions, now))
+        ]
+        if not messages:
+            return 0
+        owed = await self.writer.write(
+            lambda session: OutboxRepository(session).queue_many(messages)
         )
-    messages = [
-        message
-        for period in periods
-        if (message := reminder(period, products[period.product_id], subscriptions, now))
-    ]
-    if not messages:
-        return 0
-    owed = await writer.write(lambda session: OutboxRepository(session).queue_many(messages))
-    if owed:
-        logger.info("reminders owed: {} (of {} due)", owed, len(messages))
-    return owed
+        if owed:
+            logger.info("reminders owed: {} (of {} due)", owed, len(messages))
+        return owed
 
 
 def reminder(

@@ -33,20 +33,6 @@ def period_starts(now: datetime) -> list[datetime | None]:
     return starts
 
 
-async def sales_figures(
-    readers: SessionFactory, catalog: Catalog, now: datetime | None = None
-) -> SalesFigures:
-    """The figures `/stats` shows, read in one snapshot."""
-    now = now or utcnow()
-    async with readers() as session:
-        totals = await sales_totals(session, period_starts(now))
-        holders = [
-            (product, await count_holders(session, product.grants, now=now)) for product in catalog
-        ]
-    periods = tuple(PeriodFigures(name, t) for (name, _), t in zip(PERIODS, totals, strict=True))
-    return SalesFigures(as_of=now, periods=periods, holders=tuple(holders))
-
-
 def parse_payments_count(args: str | None) -> int | None:
     """`/payments [n]`: n from 1 to PAYMENTS_MAX, PAYMENTS_DEFAULT without it; None if bad."""
     text = (args or "").strip()
@@ -57,8 +43,27 @@ def parse_payments_count(args: str | None) -> int | None:
     return int(text)
 
 
-async def newest_payments(
-    readers: SessionFactory, count: int
-) -> list[tuple[Payment, Refund | None]]:
-    async with readers() as session:
-        return await recent_payments(session, count)
+class Sales:
+    """The shop's figures, read from the read connections (a snapshot each)."""
+
+    def __init__(self, readers: SessionFactory, catalog: Catalog) -> None:
+        self.readers = readers
+        self.catalog = catalog
+
+    async def figures(self, now: datetime | None = None) -> SalesFigures:
+        """The figures `/stats` shows, read in one snapshot."""
+        now = now or utcnow()
+        async with self.readers() as session:
+            totals = await sales_totals(session, period_starts(now))
+            holders = [
+                (product, await count_holders(session, product.grants, now=now))
+                for product in self.catalog
+            ]
+        named = zip(PERIODS, totals, strict=True)
+        periods = tuple(PeriodFigures(name, t) for (name, _), t in named)
+        return SalesFigures(as_of=now, periods=periods, holders=tuple(holders))
+
+    async def newest_payments(self, count: int) -> list[tuple[Payment, Refund | None]]:
+        """The `count` newest payments, each with its refund if it has one."""
+        async with self.readers() as session:
+            return await recent_payments(session, count)

@@ -87,105 +87,115 @@ def added_to(description: str, addition: str, now: datetime) -> str:
     return combined[:STORED_DESCRIPTION_LIMIT]
 
 
-async def ask_for_description(
-    writer: Writer, user_id: int, cooldown: timedelta
-) -> datetime | None:
-    """Remember that /paysupport asked the buyer to describe the problem. Returns when their
-    open request was made, if they have one: what they send next is added to it."""
+class Support:
+    """Payment support requests: the conversation's state, and what the admins are owed."""
 
-    async def work(session: AsyncSession) -> datetime | None:
-        now = utcnow()
-        requests = SupportRepository(session)
-        since = open_since(await requests.get(user_id), now, cooldown)
-        await requests.ask(user_id, now)
-        return since
+    def __init__(
+        self,
+        writer: Writer,
+        readers: SessionFactory,
+        catalog: Catalog,
+        admin_ids: Collection[int],
+        cooldown: timedelta,
+    ) -> None:
+        self.writer = writer
+        self.readers = readers
+        self.catalog = catalog
+        self.admin_ids = sorted(admin_ids)
+        self.cooldown = cooldown
 
-    return await with_db_retry(lambda: writer.write(work), what=f"ask {user_id} for support")
+    @property
+    def available(self) -> bool:
+        """Whether there is anybody to send a request to."""
+        return bool(self.admin_ids)
 
+    async def ask_for_description(self, user_id: int) -> datetime | None:
+        """Remember that /paysupport asked the buyer to describe the problem. Returns when
+        their open request was made, if they have one: what they send next is added to it."""
 
-async def is_asked(readers: SessionFactory, user_id: int) -> bool:
-    """Whether /paysupport is waiting for this buyer's description."""
-    async with readers() as session:
-        return await SupportRepository(session).is_asked(user_id)
+        async def work(session: AsyncSession) -> datetime | None:
+            now = utcnow()
+            requests = SupportRepository(session)
+            since = open_since(await requests.get(user_id), now, self.cooldown)
+            await requests.ask(user_id, now)
+            return since
 
-
-async def cancel_request(writer: Writer, user_id: int) -> bool:
-    """Stop waiting for the buyer's description; False if nothing was waiting."""
-
-    async def work(session: AsyncSession) -> bool:
-        return await SupportRepository(session).stop_asking(user_id, utcnow())
-
-    return await with_db_retry(lambda: writer.write(work), what=f"cancel support of {user_id}")
-
-
-async def submit_request(
-    writer: Writer,
-    catalog: Catalog,
-    admin_ids: Collection[int],
-    message: SupportMessage,
-    cooldown: timedelta,
-) -> Submitted:
-    """The buyer's description: added to their open request, or else stored as a new request
-    and owed to every admin, with the buyer's recent payments, in one transaction."""
-
-    async def work(session: AsyncSession) -> Submitted:
-        now = utcnow()
-        requests = SupportRepository(session)
-        request = await requests.get(message.user_id)
-        since = open_since(request, now, cooldown)
-        if request is not None and since is not None:
-            description = added_to(request.description, message.description, now)
-            await requests.add_to(message.user_id, description, now)
-            return Submitted(SupportOutcome.ADDED, since)
-        description = message.description[:STORED_DESCRIPTION_LIMIT]
-        await requests.open(message.user_id, description, now)
-        await _owe_admins(session, catalog, admin_ids, message)
-        return Submitted(SupportOutcome.FORWARDED, now)
-
-    submitted = await with_db_retry(
-        lambda: writer.write(work), what=f"store support request of {message.user_id}"
-    )
-    logger.info(
-        "support request of user {}: {} (opened {})",
-        message.user_id,
-        submitted.outcome,
-        submitted.opened_at,
-    )
-    return submitted
-
-
-async def _owe_admins(
-    session: AsyncSession,
-    catalog: Catalog,
-    admin_ids: Collection[int],
-    message: SupportMessage,
-) -> None:
-    """Queue the request for every admin, with the buyer's recent payments and a Refund button
-    for each one not refunded yet."""
-    payments = await PaymentRepository(session).list_for_user(
-        message.user_id, limit=RECENT_PAYMENTS
-    )
-    refunds = await RefundRepository(session).refunded_among(
-        [p.telegram_payment_charge_id for p in payments]
-    )
-    text = texts.support_request(
-        message.user_id,
-        message.username,
-        message.full_name,
-        message.description,
-        payments,
-        refunds,
-        catalog,
-    )
-    keyboard = refund_keyboard(refundable(payments, refunds), catalog)
-    markup = keyboard.model_dump_json(exclude_none=True) if keyboard else None
-    outbox = OutboxRepository(session)
-    for admin_id in sorted(admin_ids):
-        await outbox.queue(
-            admin_id,
-            text,
-            priority=OutboxPriority.ADMIN_NOTICE,
-            reply_markup=markup,
-            # The same message handled twice owes the admins nothing more.
-            dedupe_key=f"support:{message.message_key}:{admin_id}",
+        return await with_db_retry(
+            lambda: self.writer.write(work), what=f"ask {user_id} for support"
         )
+
+    async def is_asked(self, user_id: int) -> bool:
+        """Whether /paysupport is waiting for this buyer's description."""
+        async with self.readers() as session:
+            return await SupportRepository(session).is_asked(user_id)
+
+    async def cancel(self, user_id: int) -> bool:
+        """Stop waiting for the buyer's description; False if nothing was waiting."""
+
+        async def work(session: AsyncSession) -> bool:
+            return await SupportRepository(session).stop_asking(user_id, utcnow())
+
+        return await with_db_retry(
+            lambda: self.writer.write(work), what=f"cancel support of {user_id}"
+        )
+
+    async def submit(self, message: SupportMessage) -> Submitted:
+        """The buyer's description: added to their open request, or else stored as a new
+        request and owed to every admin, with the buyer's recent payments, in one
+        transaction."""
+
+        async def work(session: AsyncSession) -> Submitted:
+            now = utcnow()
+            requests = SupportRepository(session)
+            request = await requests.get(message.user_id)
+            since = open_since(request, now, self.cooldown)
+            if request is not None and since is not None:
+                description = added_to(request.description, message.description, now)
+                await requests.add_to(message.user_id, description, now)
+                return Submitted(SupportOutcome.ADDED, since)
+            description = message.description[:STORED_DESCRIPTION_LIMIT]
+            await requests.open(message.user_id, description, now)
+            await self._owe_admins(session, message)
+            return Submitted(SupportOutcome.FORWARDED, now)
+
+        submitted = await with_db_retry(
+            lambda: self.writer.write(work), what=f"store support request of {message.user_id}"
+        )
+        logger.info(
+            "support request of user {}: {} (opened {})",
+            message.user_id,
+            submitted.outcome,
+            submitted.opened_at,
+        )
+        return submitted
+
+    async def _owe_admins(self, session: AsyncSession, message: SupportMessage) -> None:
+        """Queue the request for every admin, with the buyer's recent payments and a Refund
+        button for each one not refunded yet."""
+        payments = await PaymentRepository(session).list_for_user(
+            message.user_id, limit=RECENT_PAYMENTS
+        )
+        refunds = await RefundRepository(session).refunded_among(
+            [p.telegram_payment_charge_id for p in payments]
+        )
+        text = texts.support_request(
+            message.user_id,
+            message.username,
+            message.full_name,
+            message.description,
+            payments,
+            refunds,
+            self.catalog,
+        )
+        keyboard = refund_keyboard(refundable(payments, refunds), self.catalog)
+        markup = keyboard.model_dump_json(exclude_none=True) if keyboard else None
+        outbox = OutboxRepository(session)
+        for admin_id in self.admin_ids:
+            await outbox.queue(
+                admin_id,
+                text,
+                priority=OutboxPriority.ADMIN_NOTICE,
+                reply_markup=markup,
+                # The same message handled twice owes the admins nothing more.
+                dedupe_key=f"support:{message.message_key}:{admin_id}",
+            )

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot import texts
-from bot.routers import admin_tools
+from bot.routers import admin_reports
 from bot.services.exports import COLUMNS
 from bot.services.goodwill import GRANT_KIND, REVOKE_KIND
 from emulator import Fault, User
@@ -295,7 +295,7 @@ async def test_export_with_nothing_to_send_says_so(emulator, shop):
 
 async def test_export_too_large_to_send_points_to_the_command_line(emulator, shop, monkeypatch):
     await buy(emulator, emulator.user("Ann"), "gold")
-    monkeypatch.setattr(admin_tools, "DOCUMENT_LIMIT_BYTES", 100)  # a bot may send 50 MB
+    monkeypatch.setattr(admin_reports, "DOCUMENT_LIMIT_BYTES", 100)  # a bot may send 50 MB
 
     reply = await say(emulator, ADMIN, "/export")
 

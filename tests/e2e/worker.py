@@ -13,19 +13,14 @@ import asyncio
 import json
 import sys
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from bot.catalog import load_catalog
 from bot.config import DEFAULT_CATALOG, load_settings
 from bot.outbox import OutboxSender
-from bot.services.container import create_signer
-from bot.services.payments import PaymentFacts, PaymentRecorder
-from bot.services.reconcile import Reconciler
-from bot.services.refunds import refund_payment
+from bot.services.container import create_services
+from bot.services.payments import PaymentFacts
 from bot.telegram import create_bot
-from storage import Writer, create_engine, create_session_factory
-from storage.locks import Locks
 
 
 @dataclass(frozen=True)
@@ -47,51 +42,39 @@ async def work(job: Job) -> Any:
         bot_token=job.token,
         telegram_api_base=job.api_base,
         database_url=job.database_url,
+        admin_ids=[],
+        reconcile_settle=0,
     )
-    catalog = load_catalog(DEFAULT_CATALOG)
-    engine = create_engine(job.database_url)
-    readers_engine = create_engine(job.database_url, read_only=True)
-    readers = create_session_factory(readers_engine)
-    writer = Writer(create_session_factory(engine))
-    locks = Locks(job.database_url)
     bot = create_bot(settings)
-    payments = PaymentRecorder(writer, catalog, create_signer(settings))
-    writer.start()
+    services = create_services(settings, load_catalog(DEFAULT_CATALOG), bot)
+    services.database.start()
     try:
         print("ready", flush=True)
         await asyncio.to_thread(sys.stdin.readline)  # go
         match job.task:
             case "pay":
                 facts = [PaymentFacts(**item) for item in job.items]
-                outcomes = await asyncio.gather(*(payments.record(f) for f in facts))
-                return [bool(o.granted) for o in outcomes]
+                outcomes = await asyncio.gather(*(services.payments.record(f) for f in facts))
+                return [o.recorded for o in outcomes]
             case "refund":
+                refunds = services.refunds
                 results = await asyncio.gather(
-                    *(
-                        refund_payment(bot, writer, readers, locks, catalog, charge, admin_id=1)
-                        for charge in job.items
-                    )
+                    *(refunds.refund(charge, admin_id=1) for charge in job.items)
                 )
                 return [r.status.value for r in results]
             case "send":
-                sender = OutboxSender(bot, writer, rate=1000)
+                sender = OutboxSender(bot, services.writer, rate=1000)
                 sent = 0
                 while tried := await sender.send_due():
                     sent += tried
                 return sent
             case "reconcile":
-                reconciler = Reconciler(
-                    bot, writer, readers, locks, catalog, payments, settle=timedelta(0)
-                )
-                report = await reconciler.run()
+                report = await services.reconciler.run()
                 return report.payments
         raise ValueError(f"unknown task {job.task!r}")
     finally:
-        await writer.stop()
-        await locks.close()
+        await services.database.close()
         await bot.session.close()
-        await engine.dispose()
-        await readers_engine.dispose()
 
 
 def main() -> None:

@@ -36,7 +36,7 @@ def test_example_catalog_loads_with_every_kind():
 def test_valid_catalog_keeps_file_order(tmp_path):
     second = VALID.replace('"gold"', '"silver"', 1)
     catalog = load_catalog(write(tmp_path, VALID + second))
-    assert catalog.ids == ["gold", "silver"]
+    assert [product.id for product in catalog] == ["gold", "silver"]
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.progress import ProgressBar
-from bot.services.exports import COLUMNS, ExportRangeError, day_bounds, write_csv
+from bot.services.exports import COLUMNS, ExportRangeError, Exports, day_bounds
 from storage import Payment, Refund
 
 DAY = datetime(2026, 1, 10, tzinfo=UTC)
@@ -38,7 +38,7 @@ def payment(charge_id: str, paid_at: datetime, **fields) -> Payment:
 
 async def export(sessions, since=None, until=None) -> list[dict[str, str]]:
     out = io.StringIO()
-    rows = await write_csv(sessions, out, since, until)
+    rows = await Exports(sessions).write_csv(out, since, until)
     read = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert len(read) == rows and list(read[0] if read else COLUMNS) == list(COLUMNS)
     return read

@@ -11,15 +11,14 @@ from sqlmodel import select
 from bot.catalog import load_catalog
 from bot.config import DEFAULT_CATALOG
 from bot.outcomes import GrantStatus
-from bot.services.buyers import UserDirectory, buyer_report, parse_user_ref
+from bot.services.buyers import Buyers, UserDirectory, parse_user_ref
 from bot.services.goodwill import (
     GRANT_KIND,
     REVOKE_KIND,
+    Goodwill,
     GrantCommand,
-    grant_goodwill,
     parse_grant_args,
     parse_revoke_args,
-    revoke_goodwill,
 )
 from entitlements import grant_for_charge, has, list_active
 from storage import AuditRepository, PaymentRepository, utcnow
@@ -45,7 +44,7 @@ def database_url(any_database_url: str) -> str:
 async def test_a_grant_gives_access_and_is_recorded_with_the_admin_but_is_no_payment(
     sessions, writer
 ):
-    result = await grant_goodwill(writer, product("supporter"), 7, None, admin_id=ADMIN)
+    result = await Goodwill(writer).grant(product("supporter"), 7, None, admin_id=ADMIN)
 
     assert result.status is GrantStatus.GRANTED
     assert [(k.key, k.expires_at) for k in result.granted] == [("supporter", None), ("gold", None)]
@@ -59,8 +58,8 @@ async def test_a_grant_gives_access_and_is_recorded_with_the_admin_but_is_no_pay
 
 async def test_a_grant_runs_for_the_days_given_or_a_timed_products_own_term(sessions, writer):
     before = utcnow()
-    own = await grant_goodwill(writer, product("pro_month"), 7, None, admin_id=ADMIN)
-    week = await grant_goodwill(writer, product("gold"), 8, 7, admin_id=ADMIN)
+    own = await Goodwill(writer).grant(product("pro_month"), 7, None, admin_id=ADMIN)
+    week = await Goodwill(writer).grant(product("gold"), 8, 7, admin_id=ADMIN)
 
     [pro] = own.granted
     assert pro.expires_at is not None and pro.expires_at - pro.starts_at == timedelta(days=30)
@@ -69,7 +68,7 @@ async def test_a_grant_runs_for_the_days_given_or_a_timed_products_own_term(sess
 
 
 async def test_a_subscription_needs_a_number_of_days_and_nothing_is_written(sessions, writer):
-    result = await grant_goodwill(writer, product("club"), 7, None, admin_id=ADMIN)
+    result = await Goodwill(writer).grant(product("club"), 7, None, admin_id=ADMIN)
 
     assert result.status is GrantStatus.NEEDS_DAYS
     async with sessions() as session:
@@ -82,10 +81,10 @@ async def test_revoke_ends_goodwill_grants_of_that_product_only_and_names_the_pa
     async with sessions() as session:  # gold bought, and given on top
         await grant_for_charge(session, user_id=7, charge_id="stx-paid", keys=["gold"])
         await session.commit()
-    gold = await grant_goodwill(writer, product("gold"), 7, None, admin_id=ADMIN)
-    supporter = await grant_goodwill(writer, product("supporter"), 7, None, admin_id=ADMIN)
+    gold = await Goodwill(writer).grant(product("gold"), 7, None, admin_id=ADMIN)
+    supporter = await Goodwill(writer).grant(product("supporter"), 7, None, admin_id=ADMIN)
 
-    result = await revoke_goodwill(writer, product("gold"), 7, admin_id=ADMIN + 1)
+    result = await Goodwill(writer).revoke(product("gold"), 7, admin_id=ADMIN + 1)
 
     assert result.revoked == (gold.charge_id,) and result.paid == ("stx-paid",)
     async with sessions() as session:
@@ -94,17 +93,17 @@ async def test_revoke_ends_goodwill_grants_of_that_product_only_and_names_the_pa
     assert held["gold"] == ("stx-paid", supporter.charge_id)  # the supporter grant stays
     assert event.reason == f"by admin {ADMIN + 1}" and f'"{gold.charge_id}"' in event.raw
 
-    again = await revoke_goodwill(writer, product("gold"), 7, admin_id=ADMIN)
+    again = await Goodwill(writer).revoke(product("gold"), 7, admin_id=ADMIN)
     assert again.revoked == ()
     async with sessions() as session:
         assert len(await AuditRepository(session).list(REVOKE_KIND)) == 1
 
 
 async def test_the_buyer_report_lists_grants_and_revocations(sessions, writer):
-    grant = await grant_goodwill(writer, product("gold"), 7, 3, admin_id=ADMIN)
-    await revoke_goodwill(writer, product("gold"), 7, admin_id=ADMIN)
+    grant = await Goodwill(writer).grant(product("gold"), 7, 3, admin_id=ADMIN)
+    await Goodwill(writer).revoke(product("gold"), 7, admin_id=ADMIN)
 
-    report = await buyer_report(sessions, 7)
+    report = await Buyers(sessions).report(7)
 
     granted, revoked = report.goodwill
     assert (granted.granted, granted.days, granted.admin_id) == (True, 3, ADMIN)

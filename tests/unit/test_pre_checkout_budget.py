@@ -7,10 +7,10 @@ import sqlite3
 from bot.catalog import load_catalog
 from bot.config import DEFAULT_CATALOG
 from bot.outcomes import Refusal
-from bot.services.checkout import PreCheckout, decide
+from bot.services.checkout import Checkout, PreCheckout
 from bot.services.offers import PayloadSigner
 from bot.services.ownership import OwnershipLookup
-from storage import create_engine, create_session_factory, upgrade_schema
+from storage import Writer, create_engine, create_session_factory, upgrade_schema
 
 
 async def test_database_locked_even_for_readers_refuses_as_temporary(db_path, database_url):
@@ -27,8 +27,11 @@ async def test_database_locked_even_for_readers_refuses_as_temporary(db_path, da
             user_id=7, currency="XTR", total_amount=25, invoice_payload=signer.encode("gold", 25)
         )
         catalog = load_catalog(DEFAULT_CATALOG)
-        lookup = OwnershipLookup(create_session_factory(readers))
-        check = await decide(lookup, catalog, signer, query, db_budget=0.3)
+        sessions = create_session_factory(readers)
+        lookup = OwnershipLookup(sessions)
+        # The decision writes nothing: its writer is never started.
+        checkout = Checkout(Writer(sessions), lookup, catalog, signer, db_budget=0.3)
+        check = await checkout.decide(query)
     finally:
         holder.execute("ROLLBACK")
         holder.close()

@@ -26,10 +26,10 @@ from bot.keyboards.refunds import RefundButton, RefundStep, refund_keyboard
 from bot.outcomes import AdminRefundStatus
 from bot.services.refunds import (
     RefundCommand,
+    Refunds,
+    RefundSource,
     classify_refund_error,
     parse_refund_args,
-    record_reported_refund,
-    refund_payment,
 )
 from bot.services.support import refundable
 from emulator import format_text, utf16_len
@@ -106,7 +106,16 @@ def test_classify_refund_error(error, status, said):
     assert classify_refund_error(error) == (status, said)
 
 
-# -- refund_payment against a stand-in Bot ---------------------------------------------------
+def test_refund_sources_are_stored_as_before():
+    assert [source.value for source in RefundSource] == [
+        "admin",
+        "telegram",
+        "reconcile",
+        "elsewhere",
+    ]
+
+
+# -- Refunds.refund against a stand-in Bot -----------------------------------------------------
 
 
 class FakeBot:
@@ -149,6 +158,10 @@ async def paid(sessions):
     return sessions
 
 
+def refunds_with(bot: FakeBot, writer, readers, locks) -> Refunds:
+    return Refunds(cast(Bot, bot), writer, readers, locks, load_catalog(DEFAULT_CATALOG))
+
+
 async def refund_and_access(sessions) -> tuple[Refund | None, bool]:
     async with sessions() as session:
         return await RefundRepository(session).get("stx1"), await has(session, 7, "gold")
@@ -167,9 +180,7 @@ async def test_refund_that_fails_on_the_network_records_nothing_and_is_unknown(
     paid, writer, error, locks
 ):
     bot = FakeBot(error)
-    result = await refund_payment(
-        cast(Bot, bot), writer, paid, locks, load_catalog(DEFAULT_CATALOG), "stx1", admin_id=1
-    )
+    result = await refunds_with(bot, writer, paid, locks).refund("stx1", admin_id=1)
     assert result.status is AdminRefundStatus.OUTCOME_UNKNOWN and result.error
     assert bot.calls == [(7, "stx1")]
     assert await refund_and_access(paid) == (None, True)
@@ -177,9 +188,7 @@ async def test_refund_that_fails_on_the_network_records_nothing_and_is_unknown(
 
 async def test_refund_answered_false_is_not_recorded_as_done(paid, writer, locks):
     bot = FakeBot(result=False)
-    result = await refund_payment(
-        cast(Bot, bot), writer, paid, locks, load_catalog(DEFAULT_CATALOG), "stx1", admin_id=1
-    )
+    result = await refunds_with(bot, writer, paid, locks).refund("stx1", admin_id=1)
     assert (result.status, result.error) == (
         AdminRefundStatus.OUTCOME_UNKNOWN,
         "Telegram answered False",
@@ -196,10 +205,8 @@ def test_admin_is_told_an_unknown_outcome_is_unknown_and_a_refusal_changed_nothi
 
 async def test_refund_that_succeeds_is_recorded_with_admin_and_reason(paid, writer, locks):
     bot = FakeBot()
-    catalog = load_catalog(DEFAULT_CATALOG)
-    result = await refund_payment(
-        cast(Bot, bot), writer, paid, locks, catalog, "stx1", admin_id=1, reason="why"
-    )
+    refunds = refunds_with(bot, writer, paid, locks)
+    result = await refunds.refund("stx1", admin_id=1, reason="why")
     assert result.status is AdminRefundStatus.REFUNDED
     refund, access = await refund_and_access(paid)
     assert refund is not None and (refund.source, refund.admin_id, refund.reason) == (
@@ -208,16 +215,14 @@ async def test_refund_that_succeeds_is_recorded_with_admin_and_reason(paid, writ
         "why",
     )
     assert not access
-    again = await refund_payment(cast(Bot, bot), writer, paid, locks, catalog, "stx1", admin_id=2)
+    again = await refunds.refund("stx1", admin_id=2)
     assert again.status is AdminRefundStatus.ALREADY_REFUNDED
     assert len(bot.calls) == 1
 
 
 async def test_refund_of_an_unknown_charge_does_not_ask_telegram(sessions, writer, locks):
     bot = FakeBot()
-    result = await refund_payment(
-        cast(Bot, bot), writer, sessions, locks, load_catalog(DEFAULT_CATALOG), "nope", admin_id=1
-    )
+    result = await refunds_with(bot, writer, sessions, locks).refund("nope", admin_id=1)
     assert result.status is AdminRefundStatus.UNKNOWN_PAYMENT
     assert bot.calls == []
 
@@ -277,15 +282,15 @@ async def active_charges(sessions) -> list[str]:
 
 
 async def test_refund_lets_the_oldest_waiting_payment_grant_one_at_a_time(paid, writer, locks):
-    catalog = load_catalog(DEFAULT_CATALOG)
+    refunds = refunds_with(FakeBot(), writer, paid, locks)
     await add_payments(paid, "stx2", "stx3")
 
-    first = await record_reported_refund(writer, locks, catalog, "stx1")
+    first = await refunds.record_reported("stx1")
     assert first.granted_instead is not None
     assert first.granted_instead.telegram_payment_charge_id == "stx2"
     assert await active_charges(paid) == ["stx2"]
 
-    second = await record_reported_refund(writer, locks, catalog, "stx2")
+    second = await refunds.record_reported("stx2")
     assert second.granted_instead is not None
     assert second.granted_instead.telegram_payment_charge_id == "stx3"
     assert await active_charges(paid) == ["stx3"]
@@ -294,16 +299,16 @@ async def test_refund_lets_the_oldest_waiting_payment_grant_one_at_a_time(paid, 
 async def test_no_payment_grants_instead_once_refunded_or_while_the_key_is_held(
     paid, writer, locks
 ):
-    catalog = load_catalog(DEFAULT_CATALOG)
+    refunds = refunds_with(FakeBot(), writer, paid, locks)
     await add_payments(paid, "stx2")
     # The waiting payment was refunded first: it granted nothing, and changes nothing.
-    waiting = await record_reported_refund(writer, locks, catalog, "stx2")
+    waiting = await refunds.record_reported("stx2")
     assert (waiting.revoked, waiting.granted_instead) == (0, None)
     async with paid() as session:  # and the key is also held through another charge
         await grant_for_charge(session, user_id=7, charge_id="stx9", keys=["gold"])
         await session.commit()
 
-    refunded = await record_reported_refund(writer, locks, catalog, "stx1")
+    refunded = await refunds.record_reported("stx1")
 
     assert (refunded.revoked, refunded.granted_instead) == (1, None)
     assert await active_charges(paid) == ["stx9"]

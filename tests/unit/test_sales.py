@@ -9,8 +9,8 @@ import pytest
 
 from bot.catalog import load_catalog
 from bot.config import DEFAULT_CATALOG
-from bot.services.goodwill import grant_goodwill
-from bot.services.sales import parse_payments_count, period_starts, sales_figures
+from bot.services.goodwill import Goodwill
+from bot.services.sales import Sales, parse_payments_count, period_starts
 from entitlements import grant_for_charge
 from storage import Payment, Refund, utcnow
 
@@ -71,7 +71,7 @@ async def test_each_period_counts_its_payments_and_their_refunds(sessions):
         )
         await session.commit()
 
-    figures = await sales_figures(sessions, CATALOG, now=NOW)
+    figures = await Sales(sessions, CATALOG).figures(now=NOW)
 
     rows = {
         p.name: (p.totals.payments, p.totals.stars, p.totals.refunds, p.net_stars)
@@ -87,7 +87,7 @@ async def test_each_period_counts_its_payments_and_their_refunds(sessions):
 
 
 async def test_a_shop_without_payments_has_zeros_and_no_refund_rate(sessions):
-    figures = await sales_figures(sessions, CATALOG, now=NOW)
+    figures = await Sales(sessions, CATALOG).figures(now=NOW)
     assert all(p.totals.payments == p.totals.stars == 0 for p in figures.periods)
     assert figures.periods[0].refund_rate is None
 
@@ -110,9 +110,9 @@ async def test_holders_are_people_holding_everything_a_product_gives_bought_or_g
         await session.commit()
     gold = CATALOG.get("gold")
     assert gold is not None
-    await grant_goodwill(writer, gold, 4, None, admin_id=900)
+    await Goodwill(writer).grant(gold, 4, None, admin_id=900)
 
-    figures = await sales_figures(sessions, CATALOG)
+    figures = await Sales(sessions, CATALOG).figures()
 
     holders = {product.id: count for product, count in figures.holders}
     assert holders == {"gold": 2, "supporter": 1, "pro_month": 0, "club": 0}

@@ -14,17 +14,12 @@ from bot.config import DEFAULT_CATALOG
 from bot.outcomes import Status, SubscriptionState, status_of
 from bot.services.offers import PayloadSigner
 from bot.services.ownership import holdings_of, owns
-from bot.services.payments import (
-    KnownSubscription,
-    PaymentFacts,
-    PaymentRecorder,
-    PaymentSource,
-    place_in_subscription,
-)
-from bot.services.reminders import REMINDER_LEAD, queue_due_reminders
-from bot.services.subscriptions import record_renewal
+from bot.services.payments import PaymentFacts, PaymentRecorder, PaymentSource
+from bot.services.reminders import REMINDER_LEAD, Reminders
+from bot.services.subscriptions import KnownSubscription, place_in_subscription, store_renewal
 from entitlements import list_active, revoke_for_charge
 from storage import (
+    Entitlement,
     OutboxMessage,
     OutboxPriority,
     Payment,
@@ -69,6 +64,29 @@ def club(
         is_recurring=True,
         is_first_recurring=first,
         subscription_expiration_date=ends,
+    )
+
+
+@pytest.fixture
+def reminders(writer, sessions) -> Reminders:
+    return Reminders(writer, sessions, CATALOG)
+
+
+async def grants_of(sessions, charge_id: str) -> list[Entitlement]:
+    """What the payment `charge_id` granted."""
+    async with sessions() as session:
+        found = await session.exec(
+            select(Entitlement).where(Entitlement.telegram_payment_charge_id == charge_id)
+        )
+        return list(found.all())
+
+
+async def cancel_renewal(writer, subscription: Subscription) -> None:
+    """As Telegram's answer to the buyer's Cancel is stored."""
+    assert subscription.id is not None
+    subscription_id = subscription.id
+    await writer.write(
+        lambda session: store_renewal(session, subscription_id, is_canceled=True, ended=False)
     )
 
 
@@ -150,8 +168,8 @@ async def test_a_first_payment_stores_the_subscription_and_grants_until_telegram
     sessions, recorder
 ):
     ends = PAID + SUBSCRIPTION_PERIOD
-    outcome = await recorder.record(club("stx1", first=True, ends=ends))
-    assert [(g.key, g.expires_at) for g in outcome.granted] == [("club", ends)]
+    await recorder.record(club("stx1", first=True, ends=ends))
+    assert [(g.key, g.expires_at) for g in await grants_of(sessions, "stx1")] == [("club", ends)]
     subscription = await stored_subscription(sessions, "stx1")
     assert (subscription.user_id, subscription.product_id) == (7, "club")
     assert subscription.subscription_expiration_date == ends and not subscription.is_canceled
@@ -198,7 +216,8 @@ async def test_a_second_subscription_to_a_running_one_is_kept_and_referred(sessi
         recorder.record(club("stx1", first=True, ends=ends)),
         recorder.record(club("stx2", first=True, ends=ends, payload=other_payload)),
     )
-    assert first.granted and second.recorded and not second.granted
+    assert first.recorded and second.recorded
+    assert await grants_of(sessions, "stx1") and not await grants_of(sessions, "stx2")
     # Kept as a subscription, so that the admin's refund cancels its renewal too.
     assert (await stored_subscription(sessions, "stx2")).product_id == "club"
     async with sessions() as session:
@@ -228,59 +247,55 @@ async def owed_reminders(sessions) -> list[OutboxMessage]:
 
 
 async def test_a_timed_product_is_reminded_once_within_a_day_of_its_end(
-    sessions, writer, recorder
+    sessions, reminders, recorder
 ):
     pro = PaymentFacts(7, "stx1", 100, "XTR", SIGNER.encode("pro_month", 100), paid_at=PAID)
-    [granted] = (await recorder.record(pro)).granted
+    await recorder.record(pro)
+    [granted] = await grants_of(sessions, "stx1")
     assert granted.expires_at is not None
     ends = granted.expires_at
-    readers = sessions
     early = ends - REMINDER_LEAD - timedelta(minutes=1)
-    assert await queue_due_reminders(writer, readers, CATALOG, now=early) == 0
+    assert await reminders.queue_due(now=early) == 0
     due = ends - REMINDER_LEAD + timedelta(minutes=1)
-    assert await queue_due_reminders(writer, readers, CATALOG, now=due) == 1
-    assert await queue_due_reminders(writer, readers, CATALOG, now=due) == 0  # owed once
-    assert await queue_due_reminders(writer, readers, CATALOG, now=ends) == 0  # too late
+    assert await reminders.queue_due(now=due) == 1
+    assert await reminders.queue_due(now=due) == 0  # owed once
+    assert await reminders.queue_due(now=ends) == 0  # too late
     [reminder] = await owed_reminders(sessions)
     assert reminder.priority == OutboxPriority.REMINDER
     assert reminder.reply_markup and '"callback_data":"buy:pro_month"' in reminder.reply_markup
 
 
 async def test_a_timed_product_bought_again_is_reminded_of_its_new_end_only(
-    sessions, writer, recorder
+    sessions, reminders, recorder
 ):
     payload = SIGNER.encode("pro_month", 100)
     await recorder.record(PaymentFacts(7, "stx1", 100, "XTR", payload, paid_at=PAID))
-    [second] = (await recorder.record(PaymentFacts(7, "stx2", 100, "XTR", payload))).granted
+    await recorder.record(PaymentFacts(7, "stx2", 100, "XTR", payload))
+    [second] = await grants_of(sessions, "stx2")
     assert second.expires_at is not None
     first_end = second.starts_at
-    readers = sessions
-    assert (
-        await queue_due_reminders(writer, readers, CATALOG, now=first_end - timedelta(hours=1))
-        == 0
-    )
+    assert await reminders.queue_due(now=first_end - timedelta(hours=1)) == 0
     near_end = second.expires_at - timedelta(hours=1)
-    assert await queue_due_reminders(writer, readers, CATALOG, now=near_end) == 1
+    assert await reminders.queue_due(now=near_end) == 1
     [reminder] = await owed_reminders(sessions)
     assert reminder.dedupe_key == f"reminder:stx2:{int(second.expires_at.timestamp())}"
 
 
 async def test_only_a_cancelled_subscription_is_reminded_and_not_once_refunded(
-    sessions, writer, recorder
+    sessions, writer, reminders, recorder
 ):
     ends = PAID + SUBSCRIPTION_PERIOD
     await recorder.record(club("stx1", first=True, ends=ends))
     due = ends - timedelta(hours=2)
-    readers = sessions
-    assert await queue_due_reminders(writer, readers, CATALOG, now=due) == 0  # it renews
+    assert await reminders.queue_due(now=due) == 0  # it renews
     subscription = await stored_subscription(sessions, "stx1")
-    await record_renewal(writer, subscription, is_canceled=True, ended=False)
-    assert await queue_due_reminders(writer, readers, CATALOG, now=due) == 1
+    await cancel_renewal(writer, subscription)
+    assert await reminders.queue_due(now=due) == 1
     [reminder] = await owed_reminders(sessions)
     assert f'"callback_data":"sub:resume:{subscription.id}"' in (reminder.reply_markup or "")
 
     await recorder.record(club("stx5", first=True, ends=ends, user_id=8))
     other = await stored_subscription(sessions, "stx5")
-    await record_renewal(writer, other, is_canceled=True, ended=False)
+    await cancel_renewal(writer, other)
     await writer.write(lambda session: revoke_for_charge(session, "stx5", now=utcnow()))
-    assert await queue_due_reminders(writer, readers, CATALOG, now=due) == 0
+    assert await reminders.queue_due(now=due) == 0
