@@ -1,4 +1,8 @@
-"""Running `python -m bot` as a child process against the emulator, as an operator would."""
+"""Running `python -m bot` as a child process against the emulator, as an operator would.
+
+The children are forked from a process that has already imported the bot (see
+`tests.children`); `fresh=True` starts a new interpreter instead, for what only that shows.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,13 @@ import asyncio
 import os
 import signal
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
 from emulator import BotAPIEmulator
+from tests import children
 
 # Variables the bot reads; the child gets only what a test gives it, never the developer's.
 BOT_VARIABLES = tuple(name.upper() for name in Settings.model_fields)
@@ -29,16 +35,43 @@ async def run_to_exit(cwd: Path, timeout: float = 30.0, **variables: Any) -> tup
 
 
 async def run_command(
-    cwd: Path, *args: str, timeout: float = 30.0, **variables: Any
+    cwd: Path, *args: str, timeout: float = 30.0, fresh: bool = False, **variables: Any
 ) -> tuple[int, str, str]:
     """Run `python -m bot ARGS` to completion; returns its exit code, stdout and stderr."""
+    if fresh:
+        return await _run_fresh(cwd, args, timeout, child_env(**variables))
+    stdout, stderr = _output_file(), _output_file()
+    child = children.start(
+        "bot", *args, env=child_env(**variables), cwd=cwd, stdout=stdout, stderr=stderr
+    )
+    try:
+        code = await asyncio.wait_for(child.wait(), timeout)
+    finally:
+        child.kill()  # when out of time
+    out, err = child.output()
+    os.unlink(stdout)
+    os.unlink(stderr)
+    return code, out, err
+
+
+def _output_file() -> Path:
+    """An empty file for a child's output, outside its working directory (which a test may
+    look through)."""
+    handle, name = tempfile.mkstemp(prefix="bot-child-")
+    os.close(handle)
+    return Path(name)
+
+
+async def _run_fresh(
+    cwd: Path, args: tuple[str, ...], timeout: float, env: dict[str, str]
+) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         *args,
         cwd=cwd,
-        env=child_env(**variables),
+        env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -61,7 +94,7 @@ class BotProcess:
             "reconcile_interval": 0,
             **variables,
         }
-        self.process: asyncio.subprocess.Process | None = None
+        self.process: children.Child | None = None
         self.starts = 0
 
     @property
@@ -73,16 +106,9 @@ class BotProcess:
         says it is waiting."""
         self.starts += 1
         since = self.emulator.mark()
-        with self.log_path.open("wb") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                cwd=self.workdir,
-                env=child_env(**self.variables),
-                stdout=log,
-                stderr=log,
-            )
+        self.process = children.start(
+            "bot", env=child_env(**self.variables), cwd=self.workdir, stdout=self.log_path
+        )
         if polls:
             await self.emulator.wait_for(
                 "getUpdates", since=since, answered=False, timeout=timeout

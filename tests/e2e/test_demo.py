@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
+from tests import children
 from tests.e2e.process import child_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -37,24 +37,17 @@ STORY = [
 ]
 
 
-async def test_the_demo_plays_the_whole_story_offline_without_a_token():
+async def test_the_demo_plays_the_whole_story_offline_without_a_token(tmp_path):
     # No BOT_TOKEN or other setting of the developer's, and no proxy that could reach out.
     env = child_env()
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         env.pop(name, None)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "demo",
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    demo = children.start(
+        "demo", env=env, cwd=REPO_ROOT, stdout=tmp_path / "out", stderr=tmp_path / "err"
     )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), 120)
-
-    transcript = stdout.decode()
-    assert (process.returncode, stderr.decode()) == (0, ""), transcript
+    code = await asyncio.wait_for(demo.wait(), 120)
+    transcript, errors = demo.output()
+    assert (code, errors) == (0, ""), transcript
     position = 0
     for line in STORY:
         found = transcript.find(line, position)

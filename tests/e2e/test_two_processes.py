@@ -11,8 +11,8 @@ import itertools
 import json
 import signal
 import socket
-import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,6 +33,7 @@ from storage import (
     create_session_factory,
     upgrade_schema,
 )
+from tests import children
 from tests.e2e.process import BotProcess, child_env, run_command, run_to_exit
 from tests.helpers import ADMIN_ID, eventually, raw_sql, sqlite_only
 
@@ -42,14 +43,15 @@ postgres_only = pytest.mark.parametrize("backend", ["postgresql"], indirect=True
 class Workers:
     """Two worker processes doing the same kind of job on the test's database."""
 
-    def __init__(self, emulator: BotAPIEmulator, database_url: str) -> None:
+    def __init__(self, emulator: BotAPIEmulator, database_url: str, workdir: Path) -> None:
         self.emulator = emulator
         self.database_url = database_url
+        self.workdir = workdir
 
     async def together(self, task: str, *item_lists: list[Any]) -> list[Any]:
         """One worker per item list, started at once; returns what each got."""
-        processes = []
-        for items in item_lists:
+        started = []
+        for number, items in enumerate(item_lists):
             job = {
                 "task": task,
                 "database_url": self.database_url,
@@ -57,36 +59,31 @@ class Workers:
                 "token": self.emulator.token,
                 "items": items,
             }
-            processes.append(
-                await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "tests.e2e.worker",
-                    json.dumps(job),
-                    env=child_env(),
-                    stdin=asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.PIPE,
-                    stderr=asyncio.subprocess.PIPE,
-                )
+            ours, theirs = children.pipe()
+            worker = children.start(
+                "tests.e2e.worker",
+                json.dumps(job),
+                env=child_env(),
+                cwd=self.workdir,
+                stdout=self.workdir / f"{task}-{number}.log",
+                channel=theirs,
             )
-        for process in processes:  # both connected, then both go
-            assert process.stdout is not None
-            line = await asyncio.wait_for(process.stdout.readline(), 60)
-            assert line.strip() == b"ready", line
-        outputs = await asyncio.gather(
-            *(asyncio.wait_for(p.communicate(b"go\n"), 120) for p in processes)
-        )
-        results = []
-        for process, (stdout, stderr) in zip(processes, outputs, strict=True):
-            assert process.returncode == 0, stderr.decode()
-            results.append(json.loads(stdout.decode().strip().splitlines()[-1]))
+            theirs.close()
+            started.append((worker, ours))
+        for worker, channel in started:  # both connected, then both go
+            assert await children.receive(channel, 60) == "ready", worker.output()
+        for _, channel in started:
+            channel.send("go")
+        results = [await children.receive(channel, 120) for _, channel in started]
+        for worker, _ in started:
+            assert await asyncio.wait_for(worker.wait(), 30) == 0, worker.output()
         return results
 
 
 @pytest.fixture
-async def workers(emulator, database_url) -> Workers:
+async def workers(emulator, database_url, tmp_path) -> Workers:
     await upgrade_schema(database_url)
-    return Workers(emulator, database_url)
+    return Workers(emulator, database_url, tmp_path)
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
 """A second process doing one of the bot's jobs on a shared database, for two-process tests.
 
-    python -m tests.e2e.worker '<job as JSON>'
+    python -m tests.e2e.worker '<job as JSON>'    (started by tests.children, with a channel)
 
 The job names a task (pay, refund, send, reconcile), the database, the emulator and the items.
-The worker connects, prints "ready", waits for a line on stdin (so that two workers start their
-work together), does the work with the bot's own services and prints one JSON line: what it got.
+The worker connects, sends "ready" on its channel, waits for "go" (so that two workers start
+their work together), does the work with the bot's own services and sends back what it got.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import asyncio
 import json
 import sys
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from typing import Any
 
 from bot.catalog import load_catalog
@@ -21,6 +22,9 @@ from bot.outbox import OutboxSender
 from bot.services.container import create_services
 from bot.services.payments import PaymentFacts
 from bot.telegram import create_bot
+
+# The channel to the test that started this worker (set by tests.children in the child).
+CHANNEL: Connection | None = None
 
 
 @dataclass(frozen=True)
@@ -48,9 +52,10 @@ async def work(job: Job) -> Any:
     bot = create_bot(settings)
     services = create_services(settings, load_catalog(DEFAULT_CATALOG), bot)
     services.database.start()
+    assert CHANNEL is not None, "start the worker with tests.children.start(channel=...)"
     try:
-        print("ready", flush=True)
-        await asyncio.to_thread(sys.stdin.readline)  # go
+        CHANNEL.send("ready")
+        assert await asyncio.to_thread(CHANNEL.recv) == "go"
         match job.task:
             case "pay":
                 facts = [PaymentFacts(**item) for item in job.items]
@@ -79,7 +84,8 @@ async def work(job: Job) -> Any:
 
 def main() -> None:
     result = asyncio.run(work(Job.parse(sys.argv[1])))
-    print(json.dumps(result), flush=True)
+    assert CHANNEL is not None
+    CHANNEL.send(result)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,6 @@ import asyncio
 import json
 import os
 import signal
-import sys
-import textwrap
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -50,6 +48,7 @@ from emulator import (
     User,
     format_text,
 )
+from tests import children
 
 TOKEN = "123456:TEST-token"
 
@@ -1191,39 +1190,15 @@ async def test_aiogram_dispatcher_polls_the_emulator_through_a_whole_purchase(
     assert_answers_match_spec(emu)
 
 
-CHILD_ECHO_BOT = textwrap.dedent(
-    """
-    import asyncio, os
-    from aiogram import Bot, Dispatcher
-    from aiogram.client.session.aiohttp import AiohttpSession
-    from aiogram.client.telegram import TelegramAPIServer
-    from aiogram.types import Message
-
-    async def main() -> None:
-        api = TelegramAPIServer.from_base(os.environ["API_BASE"])
-        bot = Bot(os.environ["BOT_TOKEN"], session=AiohttpSession(api=api))
-        dispatcher = Dispatcher()
-
-        @dispatcher.message()
-        async def echo(message: Message) -> None:
-            await message.answer(f"echo: {message.text}")
-
-        await dispatcher.start_polling(bot, handle_signals=False, polling_timeout=2)
-
-    asyncio.run(main())
-    """
-)
-
-
 async def test_a_child_process_bot_can_be_killed_at_an_exact_request(
-    emu: BotAPIEmulator,
+    emu: BotAPIEmulator, tmp_path: Path
 ) -> None:
     alice = emu.user(first_name="Alice")
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        CHILD_ECHO_BOT,
+    child = children.start(
+        "tests.echo_bot",
         env={**os.environ, "API_BASE": emu.base_url, "BOT_TOKEN": TOKEN},
+        cwd=tmp_path,
+        stdout=tmp_path / "echo_bot.log",
     )
 
     def kill_on_second_reply(request: Request) -> None:
