@@ -28,6 +28,14 @@ PRELOAD = ["bot.app", "bot.cli", "bot.cli.check", "tests.e2e.worker"]
 
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(PRELOAD)
+# In a child started with a channel: its end of it.
+_channel: Connection | None = None
+
+
+def channel_to_parent() -> Connection:
+    """In a child started with `channel=`: the channel to the test that started it."""
+    assert _channel is not None, "start the child with tests.children.start(channel=...)"
+    return _channel
 
 
 def _run_as_main(
@@ -49,10 +57,8 @@ def _run_as_main(
         os.close(target)
     sys.stdout = open(1, "w", encoding="utf-8", buffering=1, closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", encoding="utf-8", buffering=1, closefd=False)  # noqa: SIM115
-    if channel is not None:
-        import tests.e2e.worker as worker
-
-        worker.CHANNEL = channel
+    global _channel
+    _channel = channel
     sys.argv = [module, *args]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 
@@ -117,6 +123,8 @@ def start(
     """Fork `python -m module args` with this environment and working directory, its standard
     output to `stdout` and its standard error to `stderr` (or to `stdout` too)."""
     stderr = stderr or stdout
+    for path in {stdout, stderr}:  # there from the start, as a shell's redirection makes them
+        path.touch()
     process = _context.Process(
         target=_run_as_main,
         args=(module, list(args), env, str(cwd), str(stdout), str(stderr), channel),

@@ -284,7 +284,7 @@ async def test_commands_that_do_not_talk_to_telegram_never_import_aiogram(tmp_pa
     for args in [("--help",), ("migrate",), ("status",), ("stats",), ("export", "-")]:
         # Python lists every module it imports on stderr, one line each.
         code, _, stderr = await run_command(
-            tmp_path, *args, database_url=url, pythonprofileimporttime=1
+            tmp_path, *args, fresh=True, database_url=url, pythonprofileimporttime=1
         )
 
         assert code == 0, stderr

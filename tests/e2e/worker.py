@@ -13,7 +13,6 @@ import asyncio
 import json
 import sys
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from typing import Any
 
 from bot.catalog import load_catalog
@@ -22,9 +21,7 @@ from bot.outbox import OutboxSender
 from bot.services.container import create_services
 from bot.services.payments import PaymentFacts
 from bot.telegram import create_bot
-
-# The channel to the test that started this worker (set by tests.children in the child).
-CHANNEL: Connection | None = None
+from tests.children import channel_to_parent
 
 
 @dataclass(frozen=True)
@@ -52,10 +49,10 @@ async def work(job: Job) -> Any:
     bot = create_bot(settings)
     services = create_services(settings, load_catalog(DEFAULT_CATALOG), bot)
     services.database.start()
-    assert CHANNEL is not None, "start the worker with tests.children.start(channel=...)"
+    channel = channel_to_parent()
     try:
-        CHANNEL.send("ready")
-        assert await asyncio.to_thread(CHANNEL.recv) == "go"
+        channel.send("ready")
+        assert await asyncio.to_thread(channel.recv) == "go"
         match job.task:
             case "pay":
                 facts = [PaymentFacts(**item) for item in job.items]
@@ -84,8 +81,7 @@ async def work(job: Job) -> Any:
 
 def main() -> None:
     result = asyncio.run(work(Job.parse(sys.argv[1])))
-    assert CHANNEL is not None
-    CHANNEL.send(result)
+    channel_to_parent().send(result)
 
 
 if __name__ == "__main__":
