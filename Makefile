@@ -24,8 +24,11 @@ run: $(STAMP) ## run the bot (reads .env; needs BOT_TOKEN)
 demo: $(STAMP) ## offline tour: the bot against a Telegram emulator, a buyer and an admin
 	@$(BIN)/python -m demo
 
-test: $(STAMP) ## run the whole test suite
-	$(BIN)/python -m pytest
+# The suite waits on sockets and child processes more than it computes: 4 workers fill 2 cores.
+TEST_WORKERS ?= 4
+
+test: $(STAMP) ## run the whole test suite, in parallel (TEST_WORKERS=0 runs it in one process)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 lint: $(STAMP) ## ruff and mypy over the whole tree
 	$(BIN)/ruff check .
