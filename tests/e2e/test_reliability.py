@@ -296,7 +296,12 @@ async def test_sigterm_exits_0_in_time_and_leaves_unfinished_updates_for_the_nex
     emulator, tmp_path, bot_db, database_url
 ):
     bot = BotProcess(
-        emulator, tmp_path, admin_ids=ADMIN_ID, concurrent_updates=1, database_url=database_url
+        emulator,
+        tmp_path,
+        admin_ids=ADMIN_ID,
+        concurrent_updates=1,
+        database_url=database_url,
+        shutdown_grace=2,  # the hung handler is given up on after this
     )
     try:
         await bot.start()
