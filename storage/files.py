@@ -2,12 +2,13 @@
 -shm files the database file's permissions), its lock file, and exports of payments.
 
 They are created with these modes whatever the umask. Files that exist already keep theirs:
-an operator may have chosen them.
+an operator may have chosen them (`python -m bot check` warns when others may read them).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import TextIO
 
@@ -46,3 +47,8 @@ def _create(path: Path) -> int:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY_FILE)
     os.fchmod(descriptor, OWNER_ONLY_FILE)  # os.open's mode passes through the umask
     return descriptor
+
+
+def readable_by_others(path: Path) -> bool:
+    """Whether users other than the owner (its group, or anyone) may read `path`."""
+    return bool(path.stat().st_mode & (stat.S_IRGRP | stat.S_IROTH))

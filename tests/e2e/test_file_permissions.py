@@ -1,6 +1,7 @@
 """What the bot writes to disk is for its owner only, whatever the umask: the SQLite database
 (and so its -wal and -shm files, which SQLite makes with the database's permissions), its lock
-file, the folders it makes for them, and `python -m bot export`'s CSV."""
+file, the folders it makes for them, and `python -m bot export`'s CSV. `check` warns when
+`.env` or the database can be read by others, and still passes."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from storage import upgrade_schema
 from tests.e2e.process import run_command
 from tests.e2e.test_cli import add_sales
-from tests.helpers import buy, sqlite_only
+from tests.helpers import ADMIN_ID, buy, sqlite_only
 
 
 @pytest.fixture
@@ -56,3 +58,36 @@ async def test_export_writes_a_csv_only_its_owner_may_read(database_url, tmp_pat
     assert code == 0, stderr
     assert oct(mode(target)) == oct(0o600)
     assert target.read_text(encoding="utf-8").startswith("telegram_payment_charge_id,")
+
+
+@sqlite_only
+async def test_check_warns_about_an_env_file_and_a_database_others_may_read(
+    emulator, database_url, db_path, tmp_path
+):
+    await upgrade_schema(database_url)
+    env = tmp_path / ".env"
+    env.write_text(f"BOT_TOKEN={emulator.token}\n")
+    settings = {
+        "telegram_api_base": emulator.base_url,
+        "database_url": database_url,
+        "admin_ids": str(ADMIN_ID),
+        "payload_secret": "check-payload-secret-0123456789",
+    }
+    for path in (env, db_path):
+        path.chmod(0o600)
+    code, stdout, _ = await run_command(tmp_path, "check", **settings)
+    assert (code, stdout.splitlines()[-1]) == (0, f"✓ files: {FILES_OK}"), stdout
+
+    for path in (env, db_path):
+        path.chmod(0o644)
+    code, stdout, _ = await run_command(tmp_path, "check", **settings)
+
+    assert code == 0, stdout  # a warning: the bot works, but should be told
+    # (and the -wal the check's reading made beside it, with the database's permissions)
+    line = stdout.splitlines()[-1]
+    assert line.startswith(f"! files: others may read .env, {db_path}"), line
+    assert f": run chmod 600 .env {db_path}" in line
+    assert emulator.token.partition(":")[2] not in stdout
+
+
+FILES_OK = "only their owner may read .env and the SQLite database"
