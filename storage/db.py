@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.files import private_file
+
 SessionFactory = async_sessionmaker[AsyncSession]
 
 BUSY_TIMEOUT_MS = 5000
@@ -22,7 +24,8 @@ READERS = 4
 def create_engine(
     url: str, *, read_only: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS
 ) -> AsyncEngine:
-    """An async engine; for SQLite it creates the file's folder and sets WAL and the pragmas.
+    """An async engine; for SQLite it creates the file (owner-only, see `storage.files`) and
+    sets WAL and the pragmas.
 
     PostgreSQL (postgresql+asyncpg://) gets a pool whose connections are checked before use,
     so a restarted server costs a reconnect rather than a failed transaction.
@@ -37,7 +40,9 @@ def create_engine(
     if not is_sqlite:
         return create_async_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # Made here, owner-only, before SQLite makes it readable by all (0644 less the umask);
+        # SQLite gives the -wal and -shm files the database file's permissions.
+        private_file(Path(parsed.database))
     # Each SQLite connection has its own thread and page cache (up to 2 MB): a few readers
     # serve the bot, since look-ups asked at the same time are answered together.
     pool: dict[str, Any] = {"pool_size": READERS if read_only else 1, "max_overflow": 0}

@@ -25,6 +25,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.files import private_file
+
 # How often a standby asks for the active lock, and the active one checks it still holds it.
 ACTIVE_CHECK_SECONDS = 2.0
 # The server drops a connection whose client is gone after about this long (lost machine):
@@ -232,7 +234,7 @@ class ActiveLock:
         if not database or database == ":memory:":
             return
         path = Path(f"{database}.lock")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)  # it names this host and pid
         handle = path.open("a+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -110,8 +110,9 @@ class Subscription(SQLModel, table=True):
 
     Telegram is asked about a subscription with the id of its first charge
     (editUserStarSubscription), and every renewal carries the first payment's invoice payload,
-    which is how a renewal finds its subscription. Access is in `Entitlement` rows, one per
-    paid period, like any payment's.
+    which is how a renewal finds its subscription (with `user_id`); a renewal buys `product_id`,
+    as stored here, so that its payload's signature is not checked again. Access is in
+    `Entitlement` rows, one per paid period, like any payment's.
     """
 
     __tablename__ = "subscriptions"

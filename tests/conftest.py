@@ -111,9 +111,11 @@ def sqlite_url(db_path: Path) -> str:
 
 @pytest.fixture
 def database_url_sqlite(sqlite_url: str, db_path: Path, request: pytest.FixtureRequest) -> str:
-    """The test's SQLite file, a copy of the migrated one unless the test wants it empty."""
+    """The test's SQLite file, a copy of the migrated one unless the test wants it empty; owner
+    only, as the bot makes it."""
     if not wants_empty(request):
         shutil.copyfile(request.getfixturevalue("sqlite_template"), db_path)
+        db_path.chmod(0o600)
     return sqlite_url
 
 

@@ -5,7 +5,8 @@ nothing is written: the database is opened read-only and Telegram is only asked 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiogram import Bot
@@ -24,6 +25,7 @@ from bot.redaction import Redactor
 from bot.telegram import create_bot
 from bot.telegram.failures import CALL_ERRORS, describe_failure
 from storage.db import DatabaseNotFound
+from storage.files import readable_by_others
 from storage.migrate import read_schema_state
 
 TELEGRAM_TIMEOUT = 10  # seconds for each Bot API call
@@ -35,6 +37,7 @@ TOKEN_REJECTED = (
 NO_SETTINGS = "not checked: the settings do not parse"
 NO_TOKEN = "not checked: getMe did not succeed"
 CREATE_IT = "start the bot or run `python -m bot migrate` to create it"
+ENV_FILE = str(OfflineSettings.model_config.get("env_file"))  # in the working directory
 
 
 @dataclass(frozen=True)
@@ -42,14 +45,16 @@ class Check:
     name: str
     ok: bool
     detail: str
+    warning: bool = False  # passes, but says what to change: "!" instead of ✓
 
     def line(self) -> str:
-        return f"{'✓' if self.ok else '✗'} {self.name}: {self.detail}"
+        mark = "✗" if not self.ok else "!" if self.warning else "✓"
+        return f"{mark} {self.name}: {self.detail}"
 
 
 async def check_readiness(**overrides: object) -> list[Check]:
     """Every check, in order: settings, catalog, database, token, webhook, admins, payload
-    secret. `overrides` take the place of environment variables (for tests)."""
+    secret, files. `overrides` take the place of environment variables (for tests)."""
     settings: Settings | None = None
     offline: OfflineSettings | None = None
     try:
@@ -65,10 +70,11 @@ async def check_readiness(**overrides: object) -> list[Check]:
     checks.append(await _check_database(offline))
     checks += await _check_telegram(settings)
     checks.append(_check_payload_secret(settings))
+    checks.append(_check_files(offline))
     if settings is None:
         return checks
     redact = Redactor(settings.secrets)  # a second net: no finding may quote a secret
-    return [Check(c.name, c.ok, redact(c.detail)) for c in checks]
+    return [replace(c, detail=redact(c.detail)) for c in checks]
 
 
 def _check_catalog(settings: OfflineSettings | None) -> Check:
@@ -185,6 +191,20 @@ def _check_payload_secret(settings: Settings | None) -> Check:
             "so a new token would invalidate every open invoice (README, Security)",
         )
     return Check("payload secret", True, "PAYLOAD_SECRET is set")
+
+
+def _check_files(settings: OfflineSettings | None) -> Check:
+    """A warning, not a failure, when users other than the owner may read `.env` (the token)
+    or the SQLite database and its -wal, -shm and lock files (buyers' payments)."""
+    files = [Path(ENV_FILE)]
+    url = make_url(settings.database_url) if settings else None
+    if url is not None and url.get_backend_name() == "sqlite" and url.database:
+        files += [Path(url.database + suffix) for suffix in ("", "-wal", "-shm", ".lock")]
+    exposed = [str(path) for path in files if path.is_file() and readable_by_others(path)]
+    if exposed:
+        detail = f"others may read {', '.join(exposed)}: run chmod 600 {' '.join(exposed)}"
+        return Check("files", True, detail, warning=True)
+    return Check("files", True, "only their owner may read .env and the SQLite database")
 
 
 def _error(exc: BaseException) -> str:

@@ -26,6 +26,7 @@ from bot.services.exports import Exports, day_bounds
 from bot.services.sales import Sales
 from storage import upgrade_schema
 from storage.db import read_only_sessions
+from storage.files import create_private_text
 from storage.locks import active_holder
 from storage.migrate import read_schema_state
 from storage.reports import backlogs
@@ -103,8 +104,9 @@ async def _export_to_file(
     """Into a temporary file beside `path`, renamed to it once complete: a failed export
     leaves no half file behind."""
     partial = path.with_name(f".{path.name}.partial")
+    partial.unlink(missing_ok=True)  # left by an export that was killed
     try:
-        with partial.open("w", encoding="utf-8", newline="") as out:
+        with create_private_text(partial) as out:  # buyers' ids: for the owner only
             rows = await exports.write_csv(out, since, until, on_row=on_row)
         os.replace(partial, path)
     finally:

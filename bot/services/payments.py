@@ -8,9 +8,11 @@ referred to a person.
 
 A subscription's payments take the same path. The first one stores the subscription (keyed by
 its charge id) and grants until Telegram's `subscription_expiration_date`; each renewal is a
-payment of its own that names the subscription, found by the invoice payload every renewal
-repeats, and grants until its new expiration date. A renewal delivered twice is one charge id,
-stored and granted once. Where such a payment belongs is `bot.services.subscriptions`.
+payment of its own that names the subscription, found by the buyer and the invoice payload
+every renewal repeats (Telegram's successful_payment names no first charge), and grants the
+subscription's product, as stored, until its new expiration date. A renewal delivered twice
+is one charge id, stored and granted once. Where such a payment belongs is
+`bot.services.subscriptions`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.catalog import Catalog, Product
-from bot.services.offers import Offer, PayloadSigner
+from bot.services.offers import PayloadSigner
 from bot.services.ownership import Holdings, holdings_of, owns
 from bot.services.retry import with_db_retry
 from bot.services.subscriptions import SubscriptionPayment, place_payments, store_subscriptions
@@ -128,13 +130,14 @@ class PaymentRecorder:
     ) -> list[PaymentOutcome]:
         """The writer's batch function: store `payments` in order, in a few statements."""
         now = utcnow()
-        offers = [self.signer.decode(p.facts.invoice_payload) for p in payments]
-        products = [self.catalog.get(offer.product_id) if offer else None for offer in offers]
         placed = await place_payments(session, [p.facts for p in payments])
+        bought = [self._product_id(p.facts, placed) for p in payments]
+        products = [self.catalog.get(product_id) if product_id else None for product_id in bought]
         rows: dict[str, Row] = {}
-        for reported, offer in zip(payments, offers, strict=True):
+        for reported, product_id in zip(payments, bought, strict=True):
             charge_id = reported.facts.telegram_payment_charge_id
-            rows.setdefault(charge_id, _payment_row(reported, offer, placed.get(charge_id), now))
+            period = placed.get(charge_id)
+            rows.setdefault(charge_id, _payment_row(reported, product_id, period, now))
         table = Payment.__table__  # type: ignore[attr-defined]
         added = await insert_many_ignoring_conflict(
             session, table, list(rows.values()), table.c.id, table.c.telegram_payment_charge_id
@@ -181,6 +184,19 @@ class PaymentRecorder:
             [_audit_row(p, o, now) for p, o in zip(payments, outcomes, strict=True)]
         )
         return outcomes
+
+    def _product_id(
+        self, facts: PaymentFacts, placed: dict[str, SubscriptionPayment]
+    ) -> str | None:
+        """What a payment bought. A renewal of a stored subscription bought that subscription's
+        product: its payload was checked when the first charge was stored, and is not checked
+        again, so that rotating the payload secret or the token never breaks a subscription.
+        Any other payment bought what its payload names, if this bot signed it (else None)."""
+        period = placed.get(facts.telegram_payment_charge_id)
+        if period is not None and period.product_id is not None:
+            return period.product_id or None
+        offer = self.signer.decode(facts.invoice_payload)
+        return offer.product_id if offer else None
 
     async def _holdings(
         self,
@@ -261,7 +277,7 @@ class PaymentRecorder:
 
 
 def _payment_row(
-    reported: _Reported, offer: Offer | None, period: SubscriptionPayment | None, now: datetime
+    reported: _Reported, product_id: str | None, period: SubscriptionPayment | None, now: datetime
 ) -> Row:
     facts = reported.facts
     return {
@@ -270,7 +286,7 @@ def _payment_row(
         "telegram_payment_charge_id": facts.telegram_payment_charge_id,
         "provider_payment_charge_id": facts.provider_payment_charge_id,
         "user_id": facts.user_id,
-        "product_id": offer.product_id if offer else "",
+        "product_id": product_id or "",
         "total_amount": facts.total_amount,
         "currency": facts.currency,
         "invoice_payload": facts.invoice_payload,

@@ -15,6 +15,7 @@ here run inside the payment writer's (or the renewals') transaction.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,7 @@ class KnownSubscription:
     first_charge_id: str
     expiration: datetime
     going: bool  # neither cancelled by the bot nor ended by a refund
+    product_id: str | None = None  # as stored with the first charge; None: not stored yet
 
     @classmethod
     def of(cls, subscription: Subscription) -> KnownSubscription:
@@ -45,17 +47,20 @@ class KnownSubscription:
             subscription.telegram_payment_charge_id,
             subscription.subscription_expiration_date,
             going,
+            subscription.product_id,
         )
 
 
 @dataclass(frozen=True)
 class SubscriptionPayment:
     """Where a subscription's payment belongs: the subscription's first charge (None: a renewal
-    of a subscription this shop never stored), and when the period it paid for ends."""
+    of a subscription this shop never stored), when the period it paid for ends, and for a
+    renewal of a stored subscription, the product stored with it (None: the payload says)."""
 
     first: bool
     subscription_charge_id: str | None
     expiration: datetime
+    product_id: str | None = None
 
 
 def place_in_subscription(
@@ -76,7 +81,7 @@ def place_in_subscription(
         return SubscriptionPayment(first, charge_id if first else None, end)
     start = max(known.expiration, facts.paid_at)
     end = facts.subscription_expiration_date or start + SUBSCRIPTION_PERIOD
-    return SubscriptionPayment(False, known.first_charge_id, end)
+    return SubscriptionPayment(False, known.first_charge_id, end, known.product_id)
 
 
 async def place_payments(
@@ -98,12 +103,11 @@ async def place_payments(
         )
         previous = known.get(pair)
         if period.first:
-            known[pair] = KnownSubscription(
-                facts.telegram_payment_charge_id, period.expiration, True
-            )
+            charge_id = facts.telegram_payment_charge_id
+            known[pair] = KnownSubscription(charge_id, period.expiration, True, None)
         elif previous is not None:
             end = max(previous.expiration, period.expiration)
-            known[pair] = KnownSubscription(previous.first_charge_id, end, previous.going)
+            known[pair] = dataclasses.replace(previous, expiration=end)
     return placed
 
 

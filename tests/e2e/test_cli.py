@@ -20,7 +20,16 @@ from tests.fixtures import restore_first_release
 from tests.helpers import ADMIN_ID, buy, say, sqlite_only
 
 SECRET = "check-payload-secret-0123456789"
-CHECKS = ["settings", "catalog", "database", "token", "webhook", "admins", "payload secret"]
+CHECKS = [
+    "settings",
+    "catalog",
+    "database",
+    "token",
+    "webhook",
+    "admins",
+    "payload secret",
+    "files",
+]
 
 
 def head() -> str:
