@@ -10,6 +10,7 @@ import sqlite3
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,7 +25,18 @@ from bot.inbox.intake import Intake
 from bot.inbox.polling import LongPoll
 from bot.inbox.runner import InboxRunner
 from emulator import BotAPIEmulator, CheckoutResult, User
-from storage import InboxStatus, InboxUpdate, Payment, SessionFactory, Writer, utcnow
+from storage import (
+    InboxStatus,
+    InboxUpdate,
+    Payment,
+    Refund,
+    SessionFactory,
+    Writer,
+    create_engine,
+    create_session_factory,
+    upgrade_schema,
+    utcnow,
+)
 
 ADMIN_ID = 900_001
 SECOND_ADMIN_ID = 900_002
@@ -83,6 +95,40 @@ async def raw_sql(database_url: str, *statements: str) -> None:
                 await connection.exec_driver_sql(statement)
     finally:
         await engine.dispose()
+
+
+async def add_sales(database_url: str) -> tuple[Payment, Payment, Refund]:
+    """Three payments on 2026-01-10, 11 and 12 (UTC), the second refunded."""
+    await upgrade_schema(database_url)
+    day = datetime(2026, 1, 10, 12, tzinfo=UTC)
+    payments = [
+        Payment(
+            telegram_payment_charge_id=f"stx-{n}",
+            user_id=7,
+            product_id="gold",
+            total_amount=25 * (n + 1),
+            currency="XTR",
+            invoice_payload="v1:gold",
+            paid_at=day + timedelta(days=n),
+            recorded_at=day,
+        )
+        for n in range(3)
+    ]
+    refund = Refund(
+        telegram_payment_charge_id="stx-1",
+        user_id=7,
+        total_amount=50,
+        source="admin",
+        admin_id=ADMIN_ID,
+        reason="a, b",
+        refunded_at=day + timedelta(days=3),
+    )
+    engine = create_engine(database_url)
+    async with create_session_factory(engine)() as session:
+        session.add_all([*payments, refund])
+        await session.commit()
+    await engine.dispose()
+    return payments[0], payments[1], refund
 
 
 def hold_write_lock(db_path, release: threading.Event, locked: threading.Event) -> None:

@@ -7,17 +7,16 @@ import csv
 import io
 import socket
 import sqlite3
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.cli.check import TOKEN_REJECTED, check_readiness
 from bot.services.exports import COLUMNS
-from storage import Payment, Refund, create_engine, create_session_factory, upgrade_schema
+from storage import upgrade_schema
 from storage.migrate import migrations_config
 from tests.e2e.process import run_command
 from tests.fixtures import restore_first_release
-from tests.helpers import ADMIN_ID, buy, say, sqlite_only
+from tests.helpers import ADMIN_ID, add_sales, buy, say, sqlite_only
 
 SECRET = "check-payload-secret-0123456789"
 CHECKS = [
@@ -183,40 +182,6 @@ async def test_check_with_bad_settings_still_checks_the_catalog_and_database(rea
     assert found["settings"][1].startswith("invalid ADMIN_IDS:")
     assert found["catalog"][0] and found["database"][0]
     assert failed(found) == ["settings", "token", "webhook", "admins", "payload secret"]
-
-
-async def add_sales(database_url: str) -> tuple[Payment, Payment, Refund]:
-    """Three payments on 2026-01-10, 11 and 12 (UTC), the second refunded."""
-    await upgrade_schema(database_url)
-    day = datetime(2026, 1, 10, 12, tzinfo=UTC)
-    payments = [
-        Payment(
-            telegram_payment_charge_id=f"stx-{n}",
-            user_id=7,
-            product_id="gold",
-            total_amount=25 * (n + 1),
-            currency="XTR",
-            invoice_payload="v1:gold",
-            paid_at=day + timedelta(days=n),
-            recorded_at=day,
-        )
-        for n in range(3)
-    ]
-    refund = Refund(
-        telegram_payment_charge_id="stx-1",
-        user_id=7,
-        total_amount=50,
-        source="admin",
-        admin_id=ADMIN_ID,
-        reason="a, b",
-        refunded_at=day + timedelta(days=3),
-    )
-    engine = create_engine(database_url)
-    async with create_session_factory(engine)() as session:
-        session.add_all([*payments, refund])
-        await session.commit()
-    await engine.dispose()
-    return payments[0], payments[1], refund
 
 
 async def test_export_writes_a_file_without_a_token(database_url, tmp_path):

@@ -14,8 +14,7 @@ import pytest
 
 from storage import upgrade_schema
 from tests.e2e.process import run_command
-from tests.e2e.test_cli import add_sales
-from tests.helpers import ADMIN_ID, buy, sqlite_only
+from tests.helpers import ADMIN_ID, add_sales, buy, sqlite_only
 
 
 @pytest.fixture

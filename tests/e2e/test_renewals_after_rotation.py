@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from storage import PaymentRepository
-from tests.e2e.test_subscriptions import access_ends, expiration, renew, subscribe, subscription
+from tests.subscribing import access_ends, expiration, renew, subscribe, subscription
 
 SECRET_A = "payload-secret-a-0123456789"
 SECRET_B = "payload-secret-b-9876543210"

@@ -4,7 +4,7 @@ resumed, lapsing, refunded, reconciled, and the reminder a day before a cancelle
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,14 +12,12 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.services.offers import PayloadSigner
-from emulator import BotAPIEmulator, CheckoutResult, Fault, User
-from entitlements import has, list_active
+from emulator import BotAPIEmulator, Fault, User
 from storage import (
     Entitlement,
     OutboxMessage,
     Payment,
     PaymentRepository,
-    Subscription,
     SubscriptionRepository,
     utcnow,
 )
@@ -31,6 +29,16 @@ from tests.helpers import (
     say,
     wait_handled,
 )
+from tests.subscribing import (
+    access_ends,
+    buttons,
+    expiration,
+    holds,
+    offer_link,
+    renew,
+    subscribe,
+    subscription,
+)
 
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
 PERIOD = 2592000
@@ -39,64 +47,9 @@ PERIOD = 2592000
 # -- helpers --------------------------------------------------------------------------------
 
 
-def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
-    return [b for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
-
-
 def sent_with(emu: BotAPIEmulator, user_id: int, text: str) -> list[dict[str, Any]]:
     """The messages the bot sent the user that contain `text`."""
     return [m for m in emu.sent_messages(user_id) if text in m.get("text", "")]
-
-
-async def offer_link(emu: BotAPIEmulator, user: User, product_id: str = "club") -> str:
-    """/buy a subscription: the bot answers with the invoice link as a URL button."""
-    offer = await say(emu, user, f"/buy {product_id}")
-    [button] = buttons(offer)
-    return str(button["url"])
-
-
-async def subscribe(emu: BotAPIEmulator, user: User, product_id: str = "club") -> CheckoutResult:
-    link = await offer_link(emu, user, product_id)
-    since = emu.mark()
-    paid = await emu.pay_link(user, link)
-    assert paid.ok and paid.charge_id, paid.error_message
-    await emu.wait_for_message(user.id, text_contains="Thank you", since=since)
-    return paid
-
-
-async def renew(emu: BotAPIEmulator, shop: RunningBot, charge_id: str) -> CheckoutResult:
-    """Telegram renews the subscription; returns once the bot has handled the renewal and sent
-    its confirmation (so that it is not taken for the answer to what the test says next)."""
-    since = emu.mark()
-    renewed = emu.renew(charge_id)
-    assert renewed.successful_payment_update_id is not None and renewed.charge_id
-    await wait_handled(shop, renewed.successful_payment_update_id)
-    buyer = emu.charges[renewed.charge_id].user_id
-    await emu.wait_for_message(buyer, text_contains=renewed.charge_id, since=since)
-    return renewed
-
-
-def expiration(emu: BotAPIEmulator, first_charge_id: str) -> datetime:
-    """When Telegram renews the subscription next."""
-    return datetime.fromtimestamp(emu.subscriptions[first_charge_id].expiration_date, UTC)
-
-
-async def subscription(shop: RunningBot, first_charge_id: str) -> Subscription:
-    async with shop.sessions() as session:
-        stored = await SubscriptionRepository(session).get(first_charge_id)
-    assert stored is not None
-    return stored
-
-
-async def holds(shop: RunningBot, user_id: int, key: str, now: datetime | None = None) -> bool:
-    async with shop.sessions() as session:
-        return await has(session, user_id, key, now=now)
-
-
-async def access_ends(shop: RunningBot, user_id: int, key: str) -> datetime | None:
-    async with shop.sessions() as session:
-        active = {a.key: a for a in await list_active(session, user_id)}
-    return active[key].expires_at if key in active else None
 
 
 async def press(
