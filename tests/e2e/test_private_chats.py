@@ -113,3 +113,26 @@ async def test_a_group_where_the_bot_may_not_write_gets_nothing(emulator, shop):
     assert sent == []
     tried = [r for r in emulator.requests[since:] if r.method == "sendMessage"]
     assert [(r.params["chat_id"], r.status) for r in tried] == [(muted.id, 400)] * 2  # no apology
+
+
+async def test_a_subscription_button_pressed_in_a_group_gets_an_alert_and_changes_nothing(
+    emulator, shop
+):
+    buyer = emulator.user("Fay")
+    [[link]] = (await say(emulator, buyer, "/buy club"))["reply_markup"]["inline_keyboard"]
+    since = emulator.mark()
+    assert (await emulator.pay_link(buyer, link["url"])).ok
+    await emulator.wait_for_message(buyer.id, text_contains="Thank you", since=since)
+    listing = await say(emulator, buyer, "/subscriptions")
+    [[cancel]] = listing["reply_markup"]["inline_keyboard"]
+    group = emulator.group("Shop fans")
+    [line] = await in_group(emulator, shop, buyer, group, ["/subscriptions"])
+    since = emulator.mark()
+
+    # A forged press (a modified client) of the buyer's Cancel under the bot's line in the group.
+    emulator.press_button(buyer, line, cancel["callback_data"], check=False)
+
+    answer = await emulator.wait_for("answerCallbackQuery", since=since)
+    assert answer.params["text"] == texts.PRIVATE_CHAT_ONLY_BUTTON
+    assert emulator.calls("editUserStarSubscription") == []
+    assert bot_messages(emulator, since) == []  # the group's message is not edited
