@@ -1,9 +1,10 @@
-"""Filters: who is an admin, and who holds an entitlement."""
+"""Filters: who is an admin, in which chat, and who holds an entitlement."""
 
 from __future__ import annotations
 
+from aiogram.enums import ChatType
 from aiogram.filters import Filter
-from aiogram.types import TelegramObject, User
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, User
 from aiogram.utils.magic_filter import MagicFilter
 
 from bot.config import Settings
@@ -42,6 +43,35 @@ class IsAdmin(Filter):
     async def __call__(self, event: TelegramObject, settings: Settings) -> bool:
         user = _user(event)
         return user is not None and user.id in settings.admin_ids
+
+
+def _chat(event: TelegramObject) -> Chat | None:
+    """Where a message was sent, or where the message of a pressed button is."""
+    if isinstance(event, CallbackQuery):
+        message = event.message
+        return message.chat if message is not None else None  # None: an inline message's
+    return event.chat if isinstance(event, Message) else None
+
+
+class InPrivateChat(Filter):
+    """Passes for a message in a private chat with the bot, or a button under one.
+
+    What shows a buyer's data or the shop's carries it on its router, as the admin gate does:
+    a group would show the answer to every member (`bot.routers.private_only` answers there).
+    """
+
+    async def __call__(self, event: TelegramObject) -> bool:
+        chat = _chat(event)
+        return chat is not None and chat.type == ChatType.PRIVATE
+
+
+class InGroup(Filter):
+    """Passes for a message in a group or supergroup, or a button under one: where members
+    would see what the bot answers (a channel's posts are not messages to the bot)."""
+
+    async def __call__(self, event: TelegramObject) -> bool:
+        chat = _chat(event)
+        return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
 class HasEntitlement(Filter):

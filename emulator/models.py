@@ -1,4 +1,4 @@
-"""Plain data the emulator and the tests share: users, faults, requests, charges."""
+"""Plain data the emulator and the tests share: users, groups, faults, requests, charges."""
 
 from __future__ import annotations
 
@@ -49,6 +49,26 @@ class User:
         if self.username:
             chat["username"] = self.username
         return chat
+
+
+@dataclass(frozen=True)
+class Group:
+    """A group or supergroup with the bot in it: its members write there, and the bot may
+    answer unless it was not allowed to (`can_send=False`, a member without that right)."""
+
+    id: int
+    title: str
+    type: str = "group"  # or "supergroup"
+    can_send: bool = True
+
+    def to_chat(self) -> JSON:
+        """The Chat object of the group."""
+        return {"id": self.id, "type": self.type, "title": self.title}
+
+
+def chat_of(chat: User | Group) -> JSON:
+    """The Chat object of a user's private chat with the bot, or of a group."""
+    return chat.private_chat() if isinstance(chat, User) else chat.to_chat()
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""What the test's users do in their chats with the bot: write, press buttons, block it."""
+"""What the test's users do in their chats with the bot, private or group: write, press
+buttons, block it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import secrets
 import time
 
 from emulator.core import EmulatorCore, MessageLike, as_dict
-from emulator.models import JSON, User
+from emulator.models import JSON, Group, User
 from emulator.telegram import unique_query_id
 
 _BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{3,32})?(?=\s|$)")
@@ -38,15 +39,32 @@ class UserActions(EmulatorCore):
             )
         )
 
-    def send_text(self, user: User, text: str) -> int:
-        """The user writes `text` to the bot; returns the update_id."""
+    def group(
+        self, title: str = "Test group", *, supergroup: bool = False, can_send: bool = True
+    ) -> Group:
+        """A new group (or supergroup) the bot is in; `can_send=False`: the bot may read it but
+        not write there."""
+        chats = self.telegram.chats
+        return chats.add_group(
+            Group(
+                id=chats.new_group_id(supergroup=supergroup),
+                title=title,
+                type="supergroup" if supergroup else "group",
+                can_send=can_send,
+            )
+        )
+
+    def send_text(self, user: User, text: str, *, chat: Group | None = None) -> int:
+        """The user writes `text` to the bot, or in `chat`, a group the bot is in; returns the
+        update_id."""
         content: JSON = {"text": text}
         if match := _BOT_COMMAND.match(text):
             content["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": len(match.group(0))}
             ]
+        author = self.add_user(user)
         message = self.telegram.chats.add_message(
-            self.add_user(user), from_bot=False, content=content
+            chat or author, from_bot=False, content=content, author=author
         )
         return self.telegram.updates.queue({"message": message})
 

@@ -12,6 +12,7 @@ from bot.routers import (
     admin,
     checkout,
     fallback,
+    private_only,
     purchases,
     refunds,
     shop,
@@ -23,10 +24,12 @@ from bot.routers import (
 
 def create_routers() -> list[Router]:
     # Payments and refunds first: they must never be shadowed by a catch-all (nor by a support
-    # conversation). Admin commands next, so that a refused one is answered once. Fallback last.
+    # conversation). Then the private commands typed in a group, answered with one short line.
+    # Admin commands next, so that a refused one is answered once. Fallback last.
     return [
         checkout.create_router(),
         refunds.create_router(),
+        private_only.create_router(),
         admin.create_router(),
         start.create_router(),
         shop.create_router(),

@@ -1,5 +1,6 @@
-"""The admin gate: every admin command and button passes `IsAdmin` here, once, and anyone
-else is told "not allowed" once.
+"""The admin gate: every admin command and button passes `InPrivateChat` and `IsAdmin` here,
+once, and anyone else is told "not allowed" once. In a group, whoever sends an admin command gets
+the same short line as for any private command (`bot.routers.private_only`), never its answer.
 
 The admin features are routers of their own, included only behind this gate:
 `admin_refunds` (/refund, the Refund buttons of support requests, /reconcile), `admin_reports`
@@ -15,7 +16,7 @@ from aiogram.types import CallbackQuery, Message
 from loguru import logger
 
 from bot import texts
-from bot.filters import IsAdmin
+from bot.filters import InPrivateChat, IsAdmin
 from bot.keyboards.refunds import RefundButton
 from bot.routers import admin_grants, admin_refunds, admin_reports
 
@@ -37,6 +38,9 @@ def create_router() -> Router:
     others.message.register(refuse_command, Command(*texts.ADMIN_COMMANDS))
     others.callback_query.register(refuse_button, F.data.startswith(ADMIN_BUTTON_PREFIX))
     router = Router(name=__name__)
+    # An admin's answer would show buyers' ids and charge ids to every member of a group.
+    router.message.filter(InPrivateChat())
+    router.callback_query.filter(InPrivateChat())
     # The refusals last: an admin's command must reach its handler first.
     router.include_routers(admins, others)
     return router

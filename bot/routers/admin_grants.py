@@ -1,6 +1,7 @@
 """Goodwill on an admin's word: /grant <user_id> <product_id> [days] gives a product without a
 payment, /revoke <user_id> <product_id> takes such grants back. Behind the admin gate
-(`bot.routers.admin`)."""
+(`bot.routers.admin`). Each is named by its message (`command_key`), so that its update handled
+twice grants or revokes once and answers the same."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from aiogram.types import Message
 from bot import texts
 from bot.catalog import Catalog, Product
 from bot.outcomes import GrantStatus
-from bot.services.goodwill import Goodwill, GrantCommand, parse_grant_args, parse_revoke_args
+from bot.services.goodwill import (
+    Goodwill,
+    GrantCommand,
+    command_key,
+    parse_grant_args,
+    parse_revoke_args,
+)
 
 
 def create_router() -> Router:
@@ -28,7 +35,10 @@ async def cmd_grant(
     if asked is None:
         return
     request, product, admin_id = asked
-    result = await goodwill.grant(product, request.user_id, request.days, admin_id=admin_id)
+    key = command_key(message.chat.id, message.message_id)
+    result = await goodwill.grant(
+        product, request.user_id, request.days, admin_id=admin_id, command=key
+    )
     if result.status is GrantStatus.NEEDS_DAYS:
         await message.answer(texts.grant_needs_days(product, request.user_id))
         return
@@ -42,7 +52,8 @@ async def cmd_revoke(
     if asked is None:
         return
     request, product, admin_id = asked
-    result = await goodwill.revoke(product, request.user_id, admin_id=admin_id)
+    key = command_key(message.chat.id, message.message_id)
+    result = await goodwill.revoke(product, request.user_id, admin_id=admin_id, command=key)
     await message.answer(texts.revoke_done(result, product, request.user_id))
 
 

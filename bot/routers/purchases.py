@@ -8,11 +8,13 @@ from aiogram.types import Message
 
 from bot import texts
 from bot.catalog import Catalog
+from bot.filters import InPrivateChat
 from bot.services.purchases import Purchases
 
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.message.filter(InPrivateChat())  # a buyer's own data; in a group: private_only
     router.message.register(cmd_mypurchases, Command("mypurchases"))
     return router
 

@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import texts
 from bot.catalog import Catalog
+from bot.filters import InPrivateChat
 from bot.keyboards.subscriptions import SubscriptionButton, renewal_keyboard
 from bot.outcomes import ChangeStatus
 from bot.services.renewals import Renewals
@@ -20,6 +21,8 @@ NOT_MODIFIED = "message is not modified"
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.message.filter(InPrivateChat())  # a buyer's own data; in a group: private_only
+    router.callback_query.filter(InPrivateChat())
     router.message.register(cmd_subscriptions, Command("subscriptions"))
     router.callback_query.register(on_renewal_button, SubscriptionButton.filter())
     return router

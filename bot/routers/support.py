@@ -9,12 +9,15 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import texts
 from bot.config import Settings
+from bot.filters import InPrivateChat
 from bot.keyboards.support import CANCEL_DATA, cancel_keyboard
 from bot.services.support import Support, SupportMessage, SupportOutcome
 
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.message.filter(InPrivateChat())  # a buyer's own data; in a group: private_only
+    router.callback_query.filter(InPrivateChat())
     router.message.register(cmd_paysupport, Command("paysupport"))
     router.message.register(cmd_cancel, Command("cancel"))
     router.callback_query.register(on_cancel_button, F.data == CANCEL_DATA)

@@ -2,10 +2,15 @@
 (`/revoke`).
 
 Each grant is an audit event (`goodwill_grant`, with the admin's id, the product and the days)
-whose id names the grant: the entitlements it gives hang on the charge-like id `grant:<id>`.
-Such an id is never a payment's, so a grant is never revenue, never in an export, and `/refund`
-does not know it. Revoking ends only goodwill grants; access bought with a payment ends by a
-refund.
+named by the command that asked for it: the entitlements it gives hang on the charge-like id
+`grant:<chat_id>:<message_id>` of the admin's /grant message. Such an id is never a payment's,
+so a grant is never revenue, never in an export, and `/refund` does not know it. Revoking ends
+only goodwill grants; access bought with a payment ends by a refund.
+
+Both are idempotent per command: an update handled again (a crash after the commit and before
+the inbox row was marked done, or a standby taking over) finds what its first run did and
+answers the same, without giving the days twice or revoking a grant made since. Message ids
+never repeat within a chat; update ids may, after Telegram restarts them.
 """
 
 from __future__ import annotations
@@ -28,6 +33,11 @@ GRANT_KIND = "goodwill_grant"
 REVOKE_KIND = "goodwill_revoke"
 CHARGE_PREFIX = "grant:"
 MAX_DAYS = 3650
+
+
+def command_key(chat_id: int, message_id: int) -> str:
+    """What names an admin's command for good: its chat and its message id there."""
+    return f"{chat_id}:{message_id}"
 
 
 def is_goodwill(charge_id: str) -> bool:
@@ -78,18 +88,22 @@ class Goodwill:
         self.writer = writer
 
     async def grant(
-        self, product: Product, user_id: int, days: int | None, *, admin_id: int
+        self, product: Product, user_id: int, days: int | None, *, admin_id: int, command: str
     ) -> GrantResult:
-        """Give `user_id` what `product` gives, without a payment, on the admin's record."""
+        """Give `user_id` what `product` gives, without a payment, on the admin's record, once
+        per `command` (`command_key`): asked again, the same grant as it stands."""
         if days is None and product.kind is ProductKind.SUBSCRIPTION:
             return GrantResult(GrantStatus.NEEDS_DAYS)
         term = goodwill_term(product, days)
+        charge_id = f"{CHARGE_PREFIX}{command}"
 
         async def work(session: AsyncSession) -> GrantResult:
-            event = _event(GRANT_KIND, admin_id, user_id, product, "granted", days=days)
-            session.add(event)
-            await session.flush()  # the event's id names the grant
-            event.telegram_payment_charge_id = charge_id = f"{CHARGE_PREFIX}{event.id}"
+            earlier = await audit_events_of(session, user_id, [GRANT_KIND])
+            if all(e.telegram_payment_charge_id != charge_id for e in earlier):
+                event = _event(GRANT_KIND, admin_id, user_id, product, "granted", days=days)
+                event.telegram_payment_charge_id = charge_id
+                session.add(event)
+            # Granting one charge again changes nothing (the entitlements' unique constraint).
             granted = await grant_for_charge(
                 session, user_id=user_id, charge_id=charge_id, keys=product.grants, duration=term
             )
@@ -106,30 +120,37 @@ class Goodwill:
         )
         return result
 
-    async def revoke(self, product: Product, user_id: int, *, admin_id: int) -> RevokeResult:
+    async def revoke(
+        self, product: Product, user_id: int, *, admin_id: int, command: str
+    ) -> RevokeResult:
         """End every goodwill grant of `product` that `user_id` still has; recorded with the
-        admin's id when there was one to end."""
+        admin's id and `command` (`command_key`) when there was one to end. Asked again, the
+        same `command` ends nothing more (not a grant made since) and names what it ended."""
 
         async def work(session: AsyncSession) -> RevokeResult:
             now, keys = utcnow(), set(product.grants)
             held = await list_active(session, user_id, now=now)
             running = {c for a in held if a.key in keys for c in a.charge_ids}
+            paid = tuple(sorted(c for c in running if not is_goodwill(c)))
+            events = await audit_events_of(session, user_id, [GRANT_KIND, REVOKE_KIND])
+            done = [_raw(e) for e in events if e.kind == REVOKE_KIND]
+            for raw in done:
+                if raw.get("command") == command:
+                    return RevokeResult(tuple(str(c) for c in raw.get("grants", [])), paid)
             granted = [
                 event.telegram_payment_charge_id
-                for event in await audit_events_of(session, user_id, [GRANT_KIND])
-                if _raw(event).get("product_id") == product.id
+                for event in events
+                if event.kind == GRANT_KIND
+                and _raw(event).get("product_id") == product.id
                 and event.telegram_payment_charge_id in running  # not expired, not revoked
             ]
             revoked = tuple(
                 [c for c in granted if c and await revoke_for_charge(session, c, now=now)]
             )
             if revoked:
-                grants = list(revoked)
-                session.add(
-                    _event(REVOKE_KIND, admin_id, user_id, product, "revoked", grants=grants)
-                )
-            paid = {c for c in running if not is_goodwill(c)}
-            return RevokeResult(revoked, tuple(sorted(paid)))
+                details = {"grants": list(revoked), "command": command}
+                session.add(_event(REVOKE_KIND, admin_id, user_id, product, "revoked", **details))
+            return RevokeResult(revoked, paid)
 
         result = await self.writer.write(work)
         logger.info(

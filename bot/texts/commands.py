@@ -1,5 +1,5 @@
 """The command menus and /help, and the answers to what no feature takes: an unknown command,
-any other message, and too many messages."""
+any other message, a private command in a group, and too many messages."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ __all__ = [
     "ADMIN_COMMANDS",
     "COMMANDS",
     "OTHER_MESSAGE",
+    "PRIVATE_CHAT_ONLY",
+    "PRIVATE_CHAT_ONLY_BUTTON",
     "UNKNOWN_COMMAND",
     "command_list",
     "flood_warning",
@@ -37,6 +39,9 @@ ADMIN_COMMANDS: dict[str, str] = {
 }
 UNKNOWN_COMMAND = "I don't know that command. Send /help to see what I can do."
 OTHER_MESSAGE = "Send /shop to see what you can buy, or /help for the commands."
+# The same words for every command and everyone: a group learns nothing of who is an admin.
+PRIVATE_CHAT_ONLY = "Please send this command to me in a private chat, not in a group."
+PRIVATE_CHAT_ONLY_BUTTON = "Please use this in a private chat with me."
 
 
 def command_list() -> str:

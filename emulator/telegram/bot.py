@@ -155,17 +155,17 @@ class FakeTelegram(MessageMethods, PaymentMethods):
         sends = method.startswith(("send", "forward", "copy"))
         if not sends or "chat_id" not in params:
             return True
-        user = self.chats.writable_chat(params["chat_id"])
+        chat = self.chats.writable_chat(params["chat_id"])
         if returns == ("Message",):
-            return self._send(user, params, media_content(method, params))
+            return self._send(chat, params, media_content(method, params))
         if returns == ("Array of Message",):
             items = params.get("media") or params.get("message_ids") or [{}]
-            return [self._send(user, params, {}) for _ in items]
+            return [self._send(chat, params, {}) for _ in items]
         if returns == ("MessageId",):
-            return {"message_id": self._send(user, params, {})["message_id"]}
+            return {"message_id": self._send(chat, params, {})["message_id"]}
         if returns == ("Array of MessageId",):
             ids = params.get("message_ids", [])
-            return [{"message_id": self._send(user, params, {})["message_id"]} for _ in ids]
+            return [{"message_id": self._send(chat, params, {})["message_id"]} for _ in ids]
         return True
 
 

@@ -1,4 +1,5 @@
-"""Private chats between users and the bot: who exists, who blocked us, what was said."""
+"""The bot's chats: private ones with users, and groups; who exists, who blocked us, what was
+said."""
 
 from __future__ import annotations
 
@@ -6,21 +7,26 @@ import copy
 import itertools
 import time
 
-from emulator.models import JSON, ApiError, User, bad_request, json_copy
+from emulator.models import JSON, ApiError, Group, User, bad_request, chat_of, json_copy
 
 FIRST_USER_ID = 100_000_001
+# Telegram's chat ids of groups are negative; a supergroup's begin with -100.
+FIRST_GROUP_ID = -4_000_000_001
+FIRST_SUPERGROUP_ID = -1_000_000_000_001
 
 
 class ChatStore:
-    """Users the bot can write to and the messages of their private chats."""
+    """Users the bot can write to, the groups it is in, and the messages of these chats."""
 
     def __init__(self, bot_user: JSON) -> None:
         self.bot_user = bot_user
         self.users: dict[int, User] = {}
         self.blocked: set[int] = set()
+        self.groups: dict[int, Group] = {}
         self.messages: dict[tuple[int, int], JSON] = {}
         self._last_message_id: dict[int, int] = {}
         self._user_ids = itertools.count(FIRST_USER_ID)
+        self._group_ids = itertools.count()
 
     def register(self, user: User) -> User:
         self.users[user.id] = user
@@ -29,6 +35,14 @@ class ChatStore:
     def new_user_id(self) -> int:
         return next(uid for uid in self._user_ids if uid not in self.users)
 
+    def add_group(self, group: Group) -> Group:
+        self.groups[group.id] = group
+        return group
+
+    def new_group_id(self, *, supergroup: bool = False) -> int:
+        first = FIRST_SUPERGROUP_ID if supergroup else FIRST_GROUP_ID
+        return next(first - n for n in self._group_ids if first - n not in self.groups)
+
     def private_chat_of(self, chat_id: object) -> User:
         """The user whose private chat this is; 400 "chat not found" as Telegram says."""
         user = self.users.get(chat_id) if isinstance(chat_id, int) else None
@@ -36,25 +50,42 @@ class ChatStore:
             raise bad_request("chat not found")
         return user
 
-    def writable_chat(self, chat_id: object) -> User:
-        """The chat the bot is sending to, unless it does not exist or blocked the bot."""
+    def writable_chat(self, chat_id: object) -> User | Group:
+        """The chat the bot is sending to, unless it does not exist, blocked the bot, or is a
+        group where the bot may not write."""
+        group = self.groups.get(chat_id) if isinstance(chat_id, int) else None
+        if group is not None:
+            if not group.can_send:
+                raise bad_request("not enough rights to send text messages to the chat")
+            return group
         user = self.private_chat_of(chat_id)
         if user.id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         return user
 
-    def add_message(self, user: User, *, from_bot: bool, content: JSON) -> JSON:
-        """Store a new message of the chat (both sides share one message_id sequence)."""
-        message_id = self._last_message_id.get(user.id, 0) + 1
-        self._last_message_id[user.id] = message_id
+    def add_message(
+        self, chat: User | Group, *, from_bot: bool, content: JSON, author: User | None = None
+    ) -> JSON:
+        """Store a new message of the chat (every sender shares one message_id sequence): the
+        bot's, or `author`'s (in a private chat, the user's own)."""
+        if author is None and isinstance(chat, User):
+            author = chat
+        if from_bot:
+            sender = json_copy(self.bot_user)
+        elif author is not None:
+            sender = author.to_dict()
+        else:
+            raise ValueError("a user's message in a group needs its author")
+        message_id = self._last_message_id.get(chat.id, 0) + 1
+        self._last_message_id[chat.id] = message_id
         message: JSON = {
             "message_id": message_id,
-            "from": json_copy(self.bot_user) if from_bot else user.to_dict(),
-            "chat": user.private_chat(),
+            "from": sender,
+            "chat": chat_of(chat),
             "date": int(time.time()),
             **json_copy(content),
         }
-        self.messages[(user.id, message_id)] = message
+        self.messages[(chat.id, message_id)] = message
         return json_copy(message)
 
     def get(self, chat_id: object, message_id: object) -> JSON | None:

@@ -26,7 +26,7 @@ class MessageMethods(TelegramWorld):
     """sendMessage, sendDocument, the edits, the deletions and answerCallbackQuery."""
 
     def send_message(self, params: JSON) -> JSON:
-        user = self.chats.writable_chat(params["chat_id"])
+        chat = self.chats.writable_chat(params["chat_id"])
         text, entities = formatted(params, "text", "entities")
         if not text.strip():
             raise bad_request("message text is empty")
@@ -34,11 +34,11 @@ class MessageMethods(TelegramWorld):
         content: JSON = {"text": text}
         if entities:
             content["entities"] = entities
-        return self._send(user, params, content)
+        return self._send(chat, params, content)
 
     def send_document(self, params: JSON) -> JSON:
         """A file: uploaded (the bytes are in the request's `files`) or named by file_id/URL."""
-        user = self.chats.writable_chat(params["chat_id"])
+        chat = self.chats.writable_chat(params["chat_id"])
         document = params["document"]
         content = media_content("sendDocument", params)
         if isinstance(document, UploadedFile):
@@ -54,7 +54,7 @@ class MessageMethods(TelegramWorld):
             )
         if utf16_len(content.get("caption", "")) > MAX_CAPTION_LENGTH:
             raise bad_request("message caption is too long")
-        return self._send(user, params, content)
+        return self._send(chat, params, content)
 
     def send_chat_action(self, params: JSON) -> bool:
         self.chats.writable_chat(params["chat_id"])

@@ -28,7 +28,7 @@ class PaymentMethods(TelegramWorld):
     # -- the bot's methods ----------------------------------------------------------------
 
     def send_invoice(self, params: JSON) -> JSON:
-        user = self.chats.writable_chat(params["chat_id"])
+        chat = self.chats.writable_chat(params["chat_id"])
         _check_invoice(params)
         invoice = {
             "title": params["title"],
@@ -37,11 +37,11 @@ class PaymentMethods(TelegramWorld):
             "currency": params["currency"],
             "total_amount": sum(int(price["amount"]) for price in params["prices"]),
         }
-        message = self._send(user, params, {"invoice": invoice})
+        message = self._send(chat, params, {"invoice": invoice})
         # The Invoice in the message has no payload; keep it to play the user's payment.
         self.invoices.append(
             SentInvoice(
-                chat_id=user.id,
+                chat_id=chat.id,
                 message_id=message["message_id"],
                 title=params["title"],
                 description=params["description"],

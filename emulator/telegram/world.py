@@ -12,7 +12,7 @@ import copy
 import dataclasses
 import secrets
 
-from emulator.models import JSON, ApiError, InvoiceLink, SentInvoice, User, bad_request
+from emulator.models import JSON, ApiError, Group, InvoiceLink, SentInvoice, User, bad_request
 from emulator.spec import BotAPISpec
 from emulator.telegram.chats import ChatStore
 from emulator.telegram.ledger import StarsLedger
@@ -76,21 +76,21 @@ class TelegramWorld:
         self.pre_checkouts: dict[str, PendingCheckout] = {}
         self.webhook_url = ""
 
-    def _send(self, user: User, params: JSON, content: JSON) -> JSON:
-        """A new message of the bot in the user's chat, as the send* methods answer it."""
-        content = {**content, **self._reply_to(user, params), **inline_markup(params)}
-        return self.chats.add_message(user, from_bot=True, content=content)
+    def _send(self, chat: User | Group, params: JSON, content: JSON) -> JSON:
+        """A new message of the bot in the chat, as the send* methods answer it."""
+        content = {**content, **self._reply_to(chat, params), **inline_markup(params)}
+        return self.chats.add_message(chat, from_bot=True, content=content)
 
     def _from_user(self, user: User, content: JSON) -> int:
         """A message of the user (a payment, a refund) as a new update; its update_id."""
         message = self.chats.add_message(user, from_bot=False, content=content)
         return self.updates.queue({"message": message})
 
-    def _reply_to(self, user: User, params: JSON) -> JSON:
+    def _reply_to(self, chat: User | Group, params: JSON) -> JSON:
         reply = params.get("reply_parameters")
         if not isinstance(reply, dict) or "message_id" not in reply:
             return {}
-        original = self.chats.get(user.id, reply["message_id"])
+        original = self.chats.get(chat.id, reply["message_id"])
         if original is None:
             if reply.get("allow_sending_without_reply"):
                 return {}

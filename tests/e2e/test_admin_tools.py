@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from sqlmodel import col, select
@@ -14,12 +15,21 @@ from bot.routers import admin_reports
 from bot.services.exports import COLUMNS
 from bot.services.goodwill import GRANT_KIND, REVOKE_KIND
 from emulator import Fault, User
-from entitlements import has
-from storage import AuditRepository, Payment, Refund
+from entitlements import has, list_active
+from storage import AuditRepository, Payment, Refund, utcnow
 from storage.models import KnownUser
-from tests.helpers import ADMIN_ID, buy, eventually, say, wait_handled
+from tests.helpers import (
+    ADMIN_ID,
+    SECOND_ADMIN_ID,
+    buy,
+    eventually,
+    raw_sql,
+    say,
+    wait_handled,
+)
 
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
+SECOND_ADMIN = User(id=SECOND_ADMIN_ID, first_name="Second admin", username="second_admin")
 
 
 def code_entities(message: dict) -> list[str]:
@@ -302,3 +312,55 @@ async def test_export_too_large_to_send_points_to_the_command_line(emulator, sho
     assert reply["text"].startswith("The export is 0 MB, more than a bot may send (50 MB).")
     assert "python -m bot export --since YYYY-MM-DD payments.csv" in reply["text"]
     assert emulator.calls("sendDocument") == []
+
+
+async def handled_again(start_bot, bot, database_url: str, update_id: int):
+    """As if the process died after the handler's commit and before the inbox row was marked
+    done: the next start runs the update once more. The restarted bot."""
+    await wait_handled(bot, update_id)
+    await bot.stop()
+    await raw_sql(
+        database_url,
+        f"UPDATE inbox SET status = 'pending', finished_at = NULL WHERE update_id = {update_id}",
+    )
+    restarted = await start_bot()
+    await wait_handled(restarted, update_id)
+    return restarted
+
+
+async def test_a_grant_handled_twice_gives_its_days_once_and_answers_the_same(
+    emulator, start_bot, database_url
+):
+    bot = await start_bot()
+    buyer = emulator.user("Ann")
+    since = emulator.mark()
+
+    update_id = emulator.send_text(ADMIN, f"/grant {buyer.id} pro_month")
+    bot = await handled_again(start_bot, bot, database_url, update_id)
+
+    first, again = replies(emulator, since, ADMIN_ID)
+    assert first["text"].startswith("Granted Pro") and again["text"] == first["text"]
+    async with bot.sessions() as session:
+        assert len(await AuditRepository(session).list(GRANT_KIND)) == 1
+        [pro] = await list_active(session, buyer.id)
+    assert pro.expires_at is not None and pro.expires_at - utcnow() <= timedelta(days=30)
+
+
+async def test_a_revoke_handled_twice_spares_a_grant_made_in_between(
+    emulator, start_bot, database_url
+):
+    bot = await start_bot()
+    buyer = emulator.user("Ann")
+    await say(emulator, ADMIN, f"/grant {buyer.id} gold")
+    since = emulator.mark()
+    update_id = emulator.send_text(ADMIN, f"/revoke {buyer.id} gold")
+    await wait_handled(bot, update_id)
+    await say(emulator, SECOND_ADMIN, f"/grant {buyer.id} gold")  # before the crash is noticed
+
+    bot = await handled_again(start_bot, bot, database_url, update_id)
+
+    first, again = replies(emulator, since, ADMIN_ID)
+    assert first["text"].startswith("Ended the goodwill grant") and again["text"] == first["text"]
+    assert await holds(bot, buyer.id, "gold")
+    async with bot.sessions() as session:
+        assert len(await AuditRepository(session).list(REVOKE_KIND)) == 1

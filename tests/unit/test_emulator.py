@@ -1108,6 +1108,38 @@ async def test_blocked_user_is_forbidden_and_the_bot_hears_about_it(
     assert update.my_chat_member.new_chat_member.status == "kicked"
 
 
+async def test_a_group_carries_its_members_messages_and_the_bots_answers(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    alice, bob = emu.user(first_name="Alice"), emu.user(first_name="Bob")
+    group, team = emu.group("Buyers"), emu.group("Team", supergroup=True)
+
+    emu.send_text(alice, "/shop", chat=group)
+    emu.send_text(bob, "hi", chat=team)
+    [first, second] = [assert_valid_update(emu, u) for u in emu.pending_updates]
+    sent = await bot.send_message(group.id, "hello, group")
+
+    assert first.message is not None and second.message is not None
+    assert first.message.chat.type == "group" and first.message.chat.title == "Buyers"
+    assert first.message.from_user is not None and first.message.from_user.id == alice.id
+    assert first.message.text == "/shop" and first.message.entities is not None
+    assert second.message.chat.type == "supergroup" and str(second.message.chat.id)[:4] == "-100"
+    assert group.id < 0 and team.id < 0 and group.id != team.id
+    assert sent.chat.id == group.id and sent.message_id == 2
+    assert [m["text"] for m in emu.chat_history(group.id)] == ["/shop", "hello, group"]
+    assert emu.chat_history(alice.id) == []
+
+
+async def test_a_group_where_the_bot_may_not_write_refuses_as_telegram_does(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    muted = emu.group("Read only", supergroup=True, can_send=False)
+
+    with pytest.raises(TelegramBadRequest, match="not enough rights to send text messages"):
+        await bot.send_message(muted.id, "hello")
+    assert emu.chat_history(muted.id) == []
+
+
 async def test_telegram_outage_refuses_connections_then_resumes_with_state(
     emu: BotAPIEmulator, bot: Bot
 ) -> None:

@@ -44,13 +44,15 @@ def database_url(any_database_url: str) -> str:
 async def test_a_grant_gives_access_and_is_recorded_with_the_admin_but_is_no_payment(
     sessions, writer
 ):
-    result = await Goodwill(writer).grant(product("supporter"), 7, None, admin_id=ADMIN)
+    result = await Goodwill(writer).grant(
+        product("supporter"), 7, None, admin_id=ADMIN, command="900001:1"
+    )
 
     assert result.status is GrantStatus.GRANTED
     assert [(k.key, k.expires_at) for k in result.granted] == [("supporter", None), ("gold", None)]
     async with sessions() as session:
         [event] = await AuditRepository(session).list(GRANT_KIND)
-        assert result.charge_id == f"grant:{event.id}" == event.telegram_payment_charge_id
+        assert result.charge_id == "grant:900001:1" == event.telegram_payment_charge_id
         assert (event.user_id, event.decision, event.reason) == (7, "granted", f"by admin {ADMIN}")
         assert await has(session, 7, "gold") and await has(session, 7, "supporter")
         assert await PaymentRepository(session).count() == 0
@@ -58,8 +60,10 @@ async def test_a_grant_gives_access_and_is_recorded_with_the_admin_but_is_no_pay
 
 async def test_a_grant_runs_for_the_days_given_or_a_timed_products_own_term(sessions, writer):
     before = utcnow()
-    own = await Goodwill(writer).grant(product("pro_month"), 7, None, admin_id=ADMIN)
-    week = await Goodwill(writer).grant(product("gold"), 8, 7, admin_id=ADMIN)
+    own = await Goodwill(writer).grant(
+        product("pro_month"), 7, None, admin_id=ADMIN, command="900001:2"
+    )
+    week = await Goodwill(writer).grant(product("gold"), 8, 7, admin_id=ADMIN, command="900001:3")
 
     [pro] = own.granted
     assert pro.expires_at is not None and pro.expires_at - pro.starts_at == timedelta(days=30)
@@ -68,7 +72,9 @@ async def test_a_grant_runs_for_the_days_given_or_a_timed_products_own_term(sess
 
 
 async def test_a_subscription_needs_a_number_of_days_and_nothing_is_written(sessions, writer):
-    result = await Goodwill(writer).grant(product("club"), 7, None, admin_id=ADMIN)
+    result = await Goodwill(writer).grant(
+        product("club"), 7, None, admin_id=ADMIN, command="900001:4"
+    )
 
     assert result.status is GrantStatus.NEEDS_DAYS
     async with sessions() as session:
@@ -81,10 +87,16 @@ async def test_revoke_ends_goodwill_grants_of_that_product_only_and_names_the_pa
     async with sessions() as session:  # gold bought, and given on top
         await grant_for_charge(session, user_id=7, charge_id="stx-paid", keys=["gold"])
         await session.commit()
-    gold = await Goodwill(writer).grant(product("gold"), 7, None, admin_id=ADMIN)
-    supporter = await Goodwill(writer).grant(product("supporter"), 7, None, admin_id=ADMIN)
+    gold = await Goodwill(writer).grant(
+        product("gold"), 7, None, admin_id=ADMIN, command="900001:5"
+    )
+    supporter = await Goodwill(writer).grant(
+        product("supporter"), 7, None, admin_id=ADMIN, command="900001:6"
+    )
 
-    result = await Goodwill(writer).revoke(product("gold"), 7, admin_id=ADMIN + 1)
+    result = await Goodwill(writer).revoke(
+        product("gold"), 7, admin_id=ADMIN + 1, command="900001:7"
+    )
 
     assert result.revoked == (gold.charge_id,) and result.paid == ("stx-paid",)
     async with sessions() as session:
@@ -93,15 +105,47 @@ async def test_revoke_ends_goodwill_grants_of_that_product_only_and_names_the_pa
     assert held["gold"] == ("stx-paid", supporter.charge_id)  # the supporter grant stays
     assert event.reason == f"by admin {ADMIN + 1}" and f'"{gold.charge_id}"' in event.raw
 
-    again = await Goodwill(writer).revoke(product("gold"), 7, admin_id=ADMIN)
+    again = await Goodwill(writer).revoke(product("gold"), 7, admin_id=ADMIN, command="900001:8")
     assert again.revoked == ()
     async with sessions() as session:
         assert len(await AuditRepository(session).list(REVOKE_KIND)) == 1
 
 
+async def test_a_grant_asked_again_by_the_same_command_gives_its_days_once(sessions, writer):
+    goodwill = Goodwill(writer)
+    first = await goodwill.grant(product("pro_month"), 7, None, admin_id=ADMIN, command="1:5")
+    again = await goodwill.grant(product("pro_month"), 7, None, admin_id=ADMIN, command="1:5")
+    other = await goodwill.grant(product("pro_month"), 7, None, admin_id=ADMIN, command="1:6")
+
+    assert again == first and other.charge_id != first.charge_id
+    async with sessions() as session:
+        assert len(await AuditRepository(session).list(GRANT_KIND)) == 2
+        [pro] = await list_active(session, 7)
+    assert pro.expires_at is not None
+    assert pro.expires_at - first.granted[0].starts_at == timedelta(days=60)  # two commands
+
+
+async def test_a_revoke_asked_again_by_the_same_command_spares_a_grant_made_since(
+    sessions, writer
+):
+    goodwill = Goodwill(writer)
+    before = await goodwill.grant(product("gold"), 7, None, admin_id=ADMIN, command="1:1")
+    first = await goodwill.revoke(product("gold"), 7, admin_id=ADMIN, command="1:2")
+    since = await goodwill.grant(product("gold"), 7, None, admin_id=ADMIN + 1, command="2:1")
+
+    again = await goodwill.revoke(product("gold"), 7, admin_id=ADMIN, command="1:2")
+
+    assert first.revoked == again.revoked == (before.charge_id,)
+    async with sessions() as session:
+        assert await has(session, 7, "gold")
+        [gold] = await list_active(session, 7)
+        assert gold.charge_ids == (since.charge_id,)
+        assert len(await AuditRepository(session).list(REVOKE_KIND)) == 1
+
+
 async def test_the_buyer_report_lists_grants_and_revocations(sessions, writer):
-    grant = await Goodwill(writer).grant(product("gold"), 7, 3, admin_id=ADMIN)
-    await Goodwill(writer).revoke(product("gold"), 7, admin_id=ADMIN)
+    grant = await Goodwill(writer).grant(product("gold"), 7, 3, admin_id=ADMIN, command="900001:9")
+    await Goodwill(writer).revoke(product("gold"), 7, admin_id=ADMIN, command="900001:10")
 
     report = await Buyers(sessions).report(7)
 

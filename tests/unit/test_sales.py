@@ -110,7 +110,7 @@ async def test_holders_are_people_holding_everything_a_product_gives_bought_or_g
         await session.commit()
     gold = CATALOG.get("gold")
     assert gold is not None
-    await Goodwill(writer).grant(gold, 4, None, admin_id=900)
+    await Goodwill(writer).grant(gold, 4, None, admin_id=900, command="900:1")
 
     figures = await Sales(sessions, CATALOG).figures()
 
