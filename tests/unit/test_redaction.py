@@ -87,6 +87,11 @@ def test_log_records_lose_secrets_in_message_and_chained_traceback(lines):
     assert "nothing to hide" in quiet and "Traceback" not in quiet
 
 
+def write_to_stderr(line: str) -> None:
+    """loguru's default sink, to whichever stderr is current (pytest swaps it per test)."""
+    sys.stderr.write(line)
+
+
 @pytest.fixture
 def bot_logging(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
     """`setup_logging` writes to the captured stderr; the process's logging is put back after."""
@@ -95,7 +100,7 @@ def bot_logging(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFi
     yield capsys
     logger.remove()
     logger.configure(patcher=lambda record: None)
-    logger.add(lambda message: sys.stderr.write(message))  # whichever stderr is current
+    logger.add(write_to_stderr)
     root.handlers[:] = handlers
     root.setLevel(level)
     for name in ("aiogram.event", "alembic"):
