@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Iterable
 from functools import partial
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from loguru import logger
 
@@ -38,6 +38,25 @@ class RedactedError(Exception):
     """Stands in for a logged exception whose text held a secret: its traceback, redacted."""
 
 
+class RedactedStream:
+    """A stream every formatted record passes on its way out: the whole line, traceback and
+    all, plain or JSON. The record's patcher cannot see all of it: what a call binds or passes
+    by keyword goes to the JSON's `extra`, and a colored message is formatted apart."""
+
+    def __init__(self, stream: TextIO, redact: Redactor) -> None:
+        self.stream = stream
+        self.redact = redact
+
+    def write(self, text: str) -> None:
+        self.stream.write(self.redact(text))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:  # colors on a terminal, as for the stream itself
+        return self.stream.isatty()
+
+
 def redact_record(redact: Redactor, record: Record) -> None:
     """The second net after the HTTP session's: no secret in a message or a traceback."""
     record["message"] = redact(record["message"])
@@ -54,9 +73,11 @@ def redact_record(redact: Redactor, record: Record) -> None:
 def setup_logging(level: str = "INFO", json: bool = False, secrets: Iterable[str] = ()) -> None:
     """Log to stderr at `level`; `json=True` writes one JSON object per line. `secrets` never
     appear in a line: each is replaced wherever it occurs."""
+    redact = Redactor(secrets)
     logger.remove()
-    logger.configure(patcher=partial(redact_record, Redactor(secrets)))
-    logger.add(sys.stderr, level=level, serialize=json, backtrace=False, diagnose=False)
+    logger.configure(patcher=partial(redact_record, redact))
+    sink = RedactedStream(sys.stderr, redact)
+    logger.add(sink, level=level, serialize=json, backtrace=False, diagnose=False)
     logging.basicConfig(handlers=[InterceptHandler()], level=logging.INFO, force=True)
     # aiogram logs every handled update at INFO; that is noise at our default level.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)

@@ -4,6 +4,7 @@ secrets. Used where aiogram's errors are made, on every log record, and by
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 
@@ -30,8 +31,12 @@ class Redactor:
 
     def add(self, secrets: Iterable[str]) -> None:
         """Replace these secrets too, from now on."""
+        # As written, and as in a JSON log line (where a quote or a backslash is escaped).
+        given = [
+            form for s in secrets if s for form in (s, json.dumps(s, ensure_ascii=False)[1:-1])
+        ]
         # Longest first, so that a secret that contains another is replaced whole.
-        known = {*self._secrets, *(s for s in secrets if s)}
+        known = {*self._secrets, *given}
         self._secrets = sorted(known, key=len, reverse=True)
 
 

@@ -1,5 +1,6 @@
-"""Telegram failing on purpose: injected faults (an error, a delay, an nginx page, bytes that
-are not HTTP) and flood control (429 beyond `message_rate_limit` messages a second)."""
+"""Telegram failing on purpose: injected faults (an error, a delay, an nginx page, a proxy's
+page that is not UTF-8, bytes that are not HTTP) and flood control (429 beyond
+`message_rate_limit` messages a second)."""
 
 from __future__ import annotations
 
@@ -56,13 +57,19 @@ class FaultInjection(EmulatorCore):
         self._sent_at.append(now)
 
     def _finish_fault(self, request: Request, fault: Fault, http: web.Request) -> web.Response:
-        """Answer as the fault says: raw bytes, a text page, or Telegram's JSON error."""
+        """Answer as the fault says: raw bytes, a page, or Telegram's JSON error."""
         if fault.raw is not None and http.transport is not None:
             http.transport.write(fault.raw)
             http.transport.close()  # what aiohttp then writes goes nowhere
             self._answered(request, NO_HTTP_ANSWER, fault.raw.decode(errors="replace"))
             return web.Response()
         status = fault.status or 500
+        if fault.page is not None:
+            page = fault.page.replace(b"{path}", http.path.encode())
+            self._answered(request, status, page.decode(errors="replace"))
+            return web.Response(
+                status=status, body=page, content_type="text/html", charset="utf-8"
+            )
         if fault.body is not None or (status == 502 and fault.description is None):
             text = fault.body if fault.body is not None else _NGINX_502
             self._answered(request, status, text)

@@ -80,7 +80,8 @@ class Fault:
     response is lost. `body` replaces the JSON answer with raw text (Telegram's nginx answers
     502 with an HTML page, which is the default for 502). `raw` is written to the socket instead
     of any HTTP answer, which is then closed: a broken proxy whose answer the client cannot
-    parse (`MALFORMED`).
+    parse (`MALFORMED`). `page` is an HTML page sent as it is, claiming UTF-8, with `{path}` in
+    it replaced by the request's path: a proxy's error page quoting the URL (`NOT_UTF8_PAGE`).
     """
 
     status: int | None = 500
@@ -89,10 +90,22 @@ class Fault:
     delay: float = 0.0
     body: str | None = None
     raw: bytes | None = None
+    page: bytes | None = None
 
 
 # Not HTTP: aiohttp fails to parse it and raises ClientResponseError, whose text names the URL.
 MALFORMED = Fault(raw=b"HTTP/1.1 200 OK\r\nContent-Length: banana\r\n\r\n{}")
+# An Apache in front of the Bot API that could not reach it: its page quotes the request path,
+# token and all, and its footer holds a Latin-1 "\xa9", though the page claims UTF-8. aiohttp
+# fails to decode it and raises UnicodeDecodeError, which holds the whole page.
+NOT_UTF8_PAGE = Fault(
+    status=502,
+    page=(
+        b"<html><head><title>502 Proxy Error</title></head><body><h1>Proxy Error</h1>\n"
+        b"<p>The proxy server could not handle the request <em>POST {path}</em>.</p>\n"
+        b"<hr><address>Apache/2.4.62 (Debian) \xa9 Bot API gateway</address></body></html>\n"
+    ),
+)
 
 
 @dataclass

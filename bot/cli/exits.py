@@ -2,12 +2,13 @@
 command answers with one line on stderr instead of a traceback.
 
 Every command runs through `run_command`. An error that no row of its command names is a bug:
-it goes on as a traceback (exit 1).
+its traceback is printed as Python would print it, with every secret redacted (exit 1).
 """
 
 from __future__ import annotations
 
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,13 +16,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.catalog import CatalogError
 from bot.config import ConfigError
+from bot.redaction import redact_known_secrets
 from bot.services.exports import ExportRangeError
 from storage.db import DatabaseNotFound
 from storage.locks import DatabaseBusy
 from storage.migrate import SchemaError
 
 EXIT_OK = 0
-EXIT_FAILED = 1  # `check` found something not ready; export, stats or status could not read
+EXIT_FAILED = 1  # `check` found something not ready; export, stats or status could not read;
+# or a bug (as Python exits after a traceback)
 EXIT_CONFIG = 2  # the set-up is wrong: retrying will not help until someone changes it
 EXIT_LOST_LOCK = 3  # the bot stopped being the active process while it served
 
@@ -69,16 +72,18 @@ ANSWERS: dict[str, tuple[Answer, ...]] = {
 
 def run_command(name: str, step: Callable[[], int]) -> int:
     """Run the command `name` (its `step` returns the exit code); an error that its row of
-    ANSWERS names ends it with that answer's line and code."""
+    ANSWERS names ends it with that answer's line and code, any other with its traceback. No
+    secret reaches stderr either way."""
     answers = ANSWERS[name]
     try:
         return step()
     except Exception as error:
         for answer in answers:
             if answer.matches(error):
-                print(answer.line(error), file=sys.stderr)
+                print(redact_known_secrets(answer.line(error)), file=sys.stderr)
                 return answer.code
-        raise
+        sys.stderr.write(redact_known_secrets("".join(traceback.format_exception(error))))
+        return EXIT_FAILED
 
 
 def _is_kind(error: Exception, kind: ErrorKind) -> bool:

@@ -24,7 +24,7 @@ from loguru import logger
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.inbox.background import Bookkeeping
-from bot.telegram.failures import HANDLER_RETRY_DELAYS
+from bot.telegram.failures import HANDLER_RETRY_DELAYS, describe_failure
 from storage import InboxRepository, SessionFactory, Writer, mark_inbox_done
 from storage.update_kinds import chat_of
 
@@ -132,7 +132,7 @@ class InboxRunner:
     def _on_failure(self, chat: Hashable, item: _Pending, exc: Exception) -> None:
         item.attempts += 1
         park = item.attempts > len(self.retry_delays)
-        error = repr(exc)[:500]
+        error = describe_failure(exc)[:500]
 
         async def record(session: AsyncSession) -> None:
             await InboxRepository(session).record_failure(

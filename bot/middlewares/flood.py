@@ -21,6 +21,7 @@ from aiogram.types import TelegramObject, Update, User
 from loguru import logger
 
 from bot import texts
+from bot.telegram.failures import describe_failure
 from storage.update_kinds import never_throttled
 
 
@@ -128,4 +129,6 @@ class FloodLimitMiddleware(BaseMiddleware):
             elif update.message is not None:
                 await bot.send_message(update.message.chat.id, text)
         except Exception as exc:  # best effort: the user is being ignored anyway
-            logger.warning("could not tell user they are sending too fast: {!r}", exc)
+            logger.warning(
+                "could not tell user they are sending too fast: {}", describe_failure(exc)
+            )

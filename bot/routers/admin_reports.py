@@ -66,7 +66,7 @@ async def cmd_balance(message: Message, bot: Bot) -> None:
     try:
         balance = await bot.get_my_star_balance()
     except CALL_ERRORS as exc:
-        logger.warning("getMyStarBalance failed: {!r}", exc)
+        logger.warning("getMyStarBalance failed: {}", describe_failure(exc))
         # Telegram's description; any other failure by the name of its kind only.
         error = describe_failure(exc) if isinstance(exc, TelegramAPIError) else type(exc).__name__
         await message.answer(texts.balance_failed(error))

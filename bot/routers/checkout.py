@@ -15,7 +15,7 @@ from bot.filters import Magic
 from bot.services.checkout import ANSWER_BUDGET_SECONDS, Checkout, PreCheckout
 from bot.services.offers import OfferCheck
 from bot.services.payments import PaymentFacts, PaymentRecorder
-from bot.telegram.failures import ANSWER_RETRY_PAUSE
+from bot.telegram.failures import ANSWER_RETRY_PAUSE, describe_failure
 
 
 def create_router() -> Router:
@@ -57,9 +57,13 @@ async def answer_before(deadline: float, query: PreCheckoutQuery, check: OfferCh
             return
         except Exception as exc:  # 5xx, a 502 page, the network: Telegram may take it again
             if time.monotonic() + ANSWER_RETRY_PAUSE >= deadline:
-                logger.error("pre-checkout {} unanswered, out of time: {!r}", query.id, exc)
+                logger.error(
+                    "pre-checkout {} unanswered, out of time: {}", query.id, describe_failure(exc)
+                )
                 return
-            logger.warning("pre-checkout {} answer failed, retrying: {!r}", query.id, exc)
+            logger.warning(
+                "pre-checkout {} answer failed, retrying: {}", query.id, describe_failure(exc)
+            )
             await asyncio.sleep(ANSWER_RETRY_PAUSE)
 
 

@@ -186,10 +186,10 @@ class Refunds:
             )
         except CALL_ERRORS as exc:
             logger.warning(
-                "refundStarPayment charge={} user={}: {!r}",
+                "refundStarPayment charge={} user={}: {}",
                 payment.telegram_payment_charge_id,
                 payment.user_id,
-                exc,
+                describe_failure(exc),
             )
             return classify_refund_error(exc)
         if not refunded:

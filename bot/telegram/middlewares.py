@@ -6,7 +6,9 @@
    chains aiohttp's error, whose `request_info` holds the URL, as its cause. From there it
    would reach a log line, a traceback, an admin's reply and the outbox's last_error. So every
    network error is raised again as a fresh one that says what failed without the URL, chained
-   to nothing; an error page that quotes the URL is redacted the same way.
+   to nothing; an error page that quotes the URL is redacted the same way. Any other error (a
+   proxy's page that is not UTF-8 makes aiohttp raise UnicodeDecodeError, page and all) is
+   raised as a network error too: Telegram may have acted, and every caller expects one.
 2. A message Telegram cannot parse goes out once more as plain text. Every text is HTML; one
    that a bug left malformed is refused with 400 "can't parse entities", and a buyer's
    confirmation must not be lost to that.
@@ -74,6 +76,8 @@ class RedactErrorsMiddleware(BaseRequestMiddleware):
         except TelegramAPIError as exc:  # Telegram's own description: no URL, but be sure
             exc.message = self.redact(exc.message)
             raise
+        except Exception as exc:  # not aiogram's; a cancellation is no Exception, and goes on
+            failure = TelegramNetworkError(method=method, message=self.redact(describe_other(exc)))
         # Raised outside the except blocks, so that neither cause nor context holds the original.
         raise failure from None
 
@@ -84,6 +88,13 @@ def describe(error: TelegramNetworkError) -> str:
     if isinstance(cause, ClientResponseError):  # its text ends with the URL
         return first_line(f"{type(cause).__name__}: {cause.status}, {cause.message}")
     return first_line(error.message)
+
+
+def describe_other(error: Exception) -> str:
+    """What failed, in one line, for an error that aiogram did not make."""
+    if isinstance(error, UnicodeDecodeError):  # its `object` is the whole page
+        return f"UnicodeDecodeError: the answer is not {error.encoding.upper()} (an error page?)"
+    return first_line(f"{type(error).__name__}: {error}")
 
 
 CANT_PARSE = "can't parse entities"

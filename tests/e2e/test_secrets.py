@@ -1,27 +1,35 @@
-"""Secrets stay in the process: the bot token never reaches a log line, a database row or a
-message, even when a broken proxy's answer makes aiohttp name the URL that holds it."""
+"""Secrets stay in the process: the bot token never reaches a log line, a database row, a
+message or stderr, even when a broken proxy's answer makes aiohttp name the URL that holds it,
+or quotes it in a page that aiohttp cannot decode."""
 
 from __future__ import annotations
 
 import json
 import re
+import signal
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiogram import F, Router
 from aiogram.exceptions import ClientDecodeError, TelegramNetworkError
+from aiogram.types import Message
 from loguru import logger
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel, select
 
+from bot.routers import create_routers
+from bot.routers.checkout import on_successful_payment
 from bot.services.offers import PayloadSigner
+from bot.services.payments import PaymentRecorder
 from bot.telegram import create_bot
-from emulator import MALFORMED, NO_HTTP_ANSWER, BotAPIEmulator, Fault, User
+from emulator import MALFORMED, NO_HTTP_ANSWER, NOT_UTF8_PAGE, BotAPIEmulator, Fault, User
 from storage import OutboxMessage
-from tests.helpers import ADMIN_ID, request_invoice, say
+from tests.e2e.process import BotProcess, run_command
+from tests.helpers import ADMIN_ID, buy, inbox_rows, request_invoice, say
 
 TOKEN_PATH = re.compile(r"/bot\d+:")
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
@@ -106,6 +114,98 @@ async def test_token_never_reaches_the_log_the_database_or_a_message(
     assert secret.encode() not in await database_bytes(database_url, db_path)
     assert secret not in everything_sent(emulator)
     assert not TOKEN_PATH.search(everything_sent(emulator))
+
+
+def answers_first(user_id: int) -> Router:
+    """For one buyer, a payment handler that answers in the chat before it records: its answer
+    failing fails the payment's update, which the inbox tries again, keeping the error."""
+    router = Router(name="answers-first")
+
+    async def answer_then_record(message: Message, payments: PaymentRecorder) -> None:
+        await message.answer("Payment received, one moment.")
+        await on_successful_payment(message, payments)
+
+    router.message.register(answer_then_record, F.successful_payment, F.chat.id == user_id)
+    return router
+
+
+async def outbox_row(shop, chat_id: int) -> OutboxMessage:
+    async with shop.sessions() as session:
+        query = select(OutboxMessage).where(OutboxMessage.chat_id == chat_id)
+        return (await session.exec(query)).one()
+
+
+async def test_token_in_a_page_that_is_not_utf8_reaches_no_log_row_or_message(
+    emulator, start_bot, db_path, database_url, log
+):
+    ann, bob = emulator.user("Ann"), emulator.user("Bob")
+    shop = await start_bot(routers=[answers_first(bob.id), *create_routers()])
+    await emulator.wait_for("getStarTransactions")  # the reconciliation at start is done
+    secret = secret_of(emulator.token)
+
+    # The outbox: Ann's confirmation gets the page, and so does her pre-checkout's answer.
+    invoice = await request_invoice(emulator, ann, "gold")
+    emulator.inject("answerPreCheckoutQuery", NOT_UTF8_PAGE)
+    emulator.inject("sendMessage", NOT_UTF8_PAGE)
+    since = emulator.mark()
+    paid = await emulator.pay(ann, invoice)
+    assert paid.ok
+    await emulator.wait_for_message(ann.id, text_contains="Thank you", since=since)
+    confirmation = await outbox_row(shop, ann.id)
+    assert confirmation.attempts == 1 and "UnicodeDecodeError" in (confirmation.last_error or "")
+
+    # A handler's answer: Bob's payment update fails once, and is handled when tried again.
+    emulator.inject("sendMessage", NOT_UTF8_PAGE)
+    bought = await buy(emulator, bob, "gold")
+    assert bought.successful_payment_update_id is not None
+    [row] = (await inbox_rows(shop, bought.successful_payment_update_id)).values()
+    assert row.attempts == 1 and "UnicodeDecodeError" in (row.last_error or "")
+
+    # An admin's /refund: Telegram may have refunded, and the admin is told how to find out.
+    emulator.inject("refundStarPayment", NOT_UTF8_PAGE)
+    refund = await say(emulator, ADMIN, f"/refund {paid.charge_id}")
+    assert refund["text"].startswith("Unknown whether Telegram refunded it: ")
+    assert "UnicodeDecodeError" in refund["text"] and "/reconcile" in refund["text"]
+    await shop.stop()
+
+    text = "\n".join(log)
+    assert "refundStarPayment" in text and "pre-checkout" in text
+    assert secret not in text and not TOKEN_PATH.search(text)
+    assert secret.encode() not in await database_bytes(database_url, db_path)
+    assert secret not in everything_sent(emulator)
+    assert not TOKEN_PATH.search(everything_sent(emulator))
+
+
+async def test_token_in_a_page_at_start_and_in_check_is_one_redacted_line(
+    emulator, database_url, db_path, tmp_path
+):
+    # python -m bot: getMe and setMyCommands get the page; the bot warns once each and serves.
+    emulator.inject("getMe", NOT_UTF8_PAGE)
+    emulator.inject("setMyCommands", NOT_UTF8_PAGE)
+    bot = BotProcess(emulator, tmp_path / "bot", database_url=database_url)
+    await bot.start()
+    await bot.wait_for_log("started as @")
+    bot.signal(signal.SIGTERM)
+    assert await bot.wait(timeout=15) == 0
+    stderr = bot.log()  # the child's stderr, where it logs
+    [get_me] = [line for line in stderr.splitlines() if "token with getMe" in line]
+    [commands] = [line for line in stderr.splitlines() if "command menu" in line]
+    assert "WARNING" in get_me and "UnicodeDecodeError" in get_me
+    assert "WARNING" in commands and "UnicodeDecodeError" in commands
+
+    # python -m bot check: one finding says getMe failed, and how; no traceback.
+    emulator.inject("getMe", NOT_UTF8_PAGE)
+    code, stdout, check_stderr = await run_command(tmp_path, "check", **bot.variables)
+    assert code == 1
+    [token] = [line for line in stdout.splitlines() if "UnicodeDecodeError" in line]
+    assert token.startswith("✗ token: could not ask Telegram (getMe): UnicodeDecodeError")
+
+    everything = stderr + stdout + check_stderr
+    assert "Traceback" not in everything
+    secret = secret_of(emulator.token)
+    assert secret not in everything and not TOKEN_PATH.search(everything)
+    assert secret.encode() not in await database_bytes(database_url, db_path)
+    assert secret not in everything_sent(emulator)
 
 
 @pytest.mark.parametrize(

@@ -78,6 +78,21 @@ def test_run_answers_a_lost_active_lock_with_exit_3(capsys):
     ("command", "error"),
     [("status", REFUSED), ("migrate", REFUSED), ("check", ConfigError("x")), ("run", KeyError())],
 )
-def test_an_error_a_command_does_not_name_goes_on_as_a_traceback(command, error):
-    with pytest.raises(type(error)):
-        run_command(command, raising(error))
+def test_an_error_a_command_does_not_name_is_a_traceback_and_exit_1(capsys, command, error):
+    assert run_command(command, raising(error)) == 1
+    stdout, stderr = capsys.readouterr()
+    assert stdout == "" and stderr.startswith("Traceback (most recent call last):")
+    assert type(error).__name__ in stderr.rstrip().splitlines()[-1]
+
+
+def test_a_traceback_on_stderr_holds_no_token(capsys):
+    try:
+        raise ConnectionError("POST http://127.0.0.1/bot123456:AAE-secret-part/getMe failed")
+    except ConnectionError as cause:
+        bug = RuntimeError("a bug while calling Telegram")
+        bug.__cause__ = cause
+
+    assert run_command("run", raising(bug)) == 1
+    stderr = capsys.readouterr().err
+    assert "ConnectionError: POST http://127.0.0.1/bot<redacted>/getMe failed" in stderr
+    assert "AAE-secret-part" not in stderr and "RuntimeError: a bug" in stderr

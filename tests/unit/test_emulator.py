@@ -41,6 +41,7 @@ from emulator import (
     DEFAULT_SPEC_PATH,
     MALFORMED,
     NO_HTTP_ANSWER,
+    NOT_UTF8_PAGE,
     BotAPIEmulator,
     BotAPISpec,
     Fault,
@@ -1057,6 +1058,21 @@ async def test_malformed_answer_fails_in_aiohttp_with_the_request_url(
     assert f"/bot{TOKEN}/getMe" in str(failed.value)
     [call] = emu.calls("getMe")
     assert call.status == NO_HTTP_ANSWER and "banana" in call.response
+    assert (await bot.get_me()).id == 123456
+
+
+async def test_not_utf8_page_quotes_the_url_and_fails_to_decode_in_aiohttp(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    emu.inject("getMe", NOT_UTF8_PAGE)
+
+    # Not an aiogram error: aiohttp cannot decode the page, which holds the URL and the token.
+    with pytest.raises(UnicodeDecodeError) as failed:
+        await bot.get_me()
+
+    assert f"POST /bot{TOKEN}/getMe" in repr(failed.value)
+    [call] = emu.calls("getMe")
+    assert call.status == 502 and "Proxy Error" in call.response
     assert (await bot.get_me()).id == 123456
 
 

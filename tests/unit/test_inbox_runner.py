@@ -140,6 +140,28 @@ async def test_a_failing_update_is_retried_then_parked_and_its_chat_goes_on(
     await inbox.stop()
 
 
+async def test_a_failure_is_stored_as_one_line_without_the_token_whatever_its_type(
+    bot, writer, readers, sessions
+):
+    router = Router()
+
+    @router.message()
+    async def answer(message: Message) -> None:
+        # As aiohttp decodes a proxy's page that is not UTF-8: the error holds the whole page.
+        b"<p>POST /bot123456:runner-test-token/sendMessage failed</p>\xa9".decode()
+
+    inbox = Inbox(router, bot, writer, readers, retry_delays=())
+    await inbox.runner.start()
+    await inbox.arrive(message(1, 10, "hello"))
+
+    parked = (await until_status(sessions, InboxStatus.FAILED, 1))[1]
+    assert parked.last_error == (
+        "UnicodeDecodeError: 'utf-8' codec can't decode byte 0xa9 in position 59: "
+        "invalid start byte"
+    )
+    await inbox.stop()
+
+
 async def test_a_backlog_past_the_memory_limit_waits_in_the_table_and_runs_in_order(
     bot, writer, readers, sessions
 ):

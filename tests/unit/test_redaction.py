@@ -1,8 +1,11 @@
-"""Secrets are replaced in any text, and in every log record: message and traceback."""
+"""Secrets are replaced in any text, in every log record (message and traceback), and in every
+line the bot's log sink writes, whole."""
 
 from __future__ import annotations
 
 import json
+import logging
+import sys
 from collections.abc import Iterator
 from functools import partial
 
@@ -10,7 +13,7 @@ import pytest
 from loguru import logger
 
 from bot.config import load_settings
-from bot.logging import redact_record
+from bot.logging import redact_record, setup_logging
 from bot.redaction import REDACTED, Redactor
 
 TOKEN = "123456:AAE-secret_part-of-the-token"
@@ -82,3 +85,41 @@ def test_log_records_lose_secrets_in_message_and_chained_traceback(lines):
     assert f"/bot{REDACTED}/getUpdates" in plain
     assert "RedactedError" in json.loads(serialized)["record"]["exception"]["type"]
     assert "nothing to hide" in quiet and "Traceback" not in quiet
+
+
+def write_to_stderr(line: str) -> None:
+    """loguru's default sink, to whichever stderr is current (pytest swaps it per test)."""
+    sys.stderr.write(line)
+
+
+@pytest.fixture
+def bot_logging(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
+    """`setup_logging` writes to the captured stderr; the process's logging is put back after."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield capsys
+    logger.remove()
+    logger.configure(patcher=lambda record: None)
+    logger.add(write_to_stderr)
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name in ("aiogram.event", "alembic"):
+        logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+def test_the_log_sink_redacts_each_line_whole_with_what_a_call_binds(bot_logging):
+    quoted = 'payload-"secret"-0123'  # a JSON line escapes it: payload-\"secret\"-0123
+    setup_logging("INFO", json=True, secrets=[TOKEN, SECRET, quoted])
+
+    logger.bind(url=f"http://h/bot{TOKEN}/getMe").info("getMe failed")
+    logger.info("signing with {key}", key=quoted)  # the key is kept in `extra` too
+
+    written = bot_logging.readouterr().err
+    lines = [json.loads(line) for line in written.splitlines()]
+    assert [line["record"]["message"] for line in lines] == [
+        "getMe failed",
+        f"signing with {REDACTED}",
+    ]
+    assert lines[0]["record"]["extra"] == {"url": f"http://h/bot{REDACTED}/getMe"}
+    assert lines[1]["record"]["extra"] == {"key": REDACTED}
+    assert SECRET not in written and "secret" not in written
