@@ -36,6 +36,11 @@ KEEPALIVE = {
     "tcp_keepalives_interval": "2",
     "tcp_keepalives_count": "3",
 }
+# The active process gives up once the database has not answered for this long: under the
+# 9 s after which the server drops a silent client's connection (and its lock) by KEEPALIVE, so
+# no standby can take over while it still polls, yet a busy moment (a checkpoint, a loaded
+# machine) of a few seconds is not taken for a lost connection.
+LOST_AFTER_SECONDS = 6.0
 ACTIVE_LOCK = "active poller"
 
 
@@ -192,7 +197,8 @@ class ActiveLock:
             await asyncio.sleep(ACTIVE_CHECK_SECONDS)
             try:
                 assert self._connection is not None
-                async with asyncio.timeout(ACTIVE_CHECK_SECONDS):
+                # The last answer came ACTIVE_CHECK_SECONDS ago.
+                async with asyncio.timeout(LOST_AFTER_SECONDS - ACTIVE_CHECK_SECONDS):
                     await self._connection.execute(text("SELECT 1"))
             except Exception as exc:
                 logger.error("lost the database connection that holds the active lock: {!r}", exc)
