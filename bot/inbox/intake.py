@@ -72,33 +72,79 @@ class Intake:
             if skips_queue(raw):
                 queries.append(raw)
             else:
-                others[int(raw["update_id"])] = raw
+                others[_update_id(raw)] = raw
         if queries:
             self._queries.extend(queries)
             self._answer_queries()
             # Only the record of the query: it need not be stored before Telegram hears back.
-            records = [_inbox_row(raw) for raw in queries]
-            self.bookkeeping.run(
-                self.writer.write(lambda session: InboxRepository(session).add(records))
-            )
+            self.bookkeeping.run(self._add_rows({_update_id(raw): raw for raw in queries}))
         return others
 
-    async def store(self, batch: dict[int, dict[str, Any]]) -> bool:
-        """Store `batch` in the inbox and hand its new updates to the runner; False (and
-        nothing handed) when the inbox cannot be written: Telegram still holds them."""
+    async def store(self, batch: dict[int, dict[str, Any]]) -> set[int]:
+        """Store `batch` in the inbox and hand its new updates to the runner; returns the
+        update_ids now in the inbox, which Telegram may be told arrived. Those left out (all,
+        when the inbox cannot be written) are not handed on: Telegram still holds them."""
+        new, kept = await self._add_rows(batch)
+        fresh = [(update_id, batch[update_id]) for update_id in sorted(batch) if update_id in new]
+        if kept:
+            self.runner.stored(fresh, through=max(kept))
+        return kept
+
+    async def _add_rows(self, batch: dict[int, dict[str, Any]]) -> tuple[set[int], set[int]]:
+        """Store `batch` in one write; returns the update_ids not stored before and those now
+        in the inbox. If the write fails, the updates are stored one at a time, so that one
+        that cannot be stored (a lone surrogate in its text: no database takes it) does not
+        hold up the others: that one is parked, with its JSON escaped to plain ASCII."""
         rows = [_inbox_row(raw) for raw in batch.values()]
         try:
-            new = await self.writer.write(lambda session: InboxRepository(session).add(rows))
+            return await self._add(rows), set(batch)
         except Exception as exc:
-            logger.error(
-                "could not store {} updates in the inbox ({}); Telegram keeps them",
+            if len(rows) == 1:
+                return await self._park(batch, exc)
+            logger.warning(
+                "could not store {} updates in the inbox at once ({}); storing them one by one",
                 len(rows),
                 describe_failure(exc),
             )
-            return False
-        fresh = [(update_id, batch[update_id]) for update_id in sorted(batch) if update_id in new]
-        self.runner.stored(fresh, through=max(batch))
-        return True
+        new: set[int] = set()
+        kept: set[int] = set()
+        for update_id, raw in batch.items():
+            try:
+                new |= await self._add([_inbox_row(raw)])
+            except Exception as exc:
+                parked_new, parked = await self._park({update_id: raw}, exc)
+                if not parked:  # the inbox cannot be written at all: Telegram keeps the rest
+                    break
+                new |= parked_new
+            kept.add(update_id)
+        return new, kept
+
+    async def _park(
+        self, single: dict[int, dict[str, Any]], failure: Exception
+    ) -> tuple[set[int], set[int]]:
+        """One update that could not be stored: store an ASCII-safe copy of it instead, parked
+        as failed for a person to look at. Nothing is stored if even that fails."""
+        ((update_id, raw),) = single.items()
+        row = _inbox_row(raw, failure)
+        try:
+            new = await self._add([row])
+        except Exception as exc:
+            logger.error(
+                "could not store update {} in the inbox ({}); Telegram keeps it",
+                update_id,
+                describe_failure(exc),
+            )
+            return set(), set()
+        logger.error(
+            "update {} could not be stored as sent ({}); parked in the inbox as failed, with "
+            "its JSON escaped",
+            update_id,
+            type(failure).__name__,
+        )
+        return new - {update_id}, {update_id}
+
+    async def _add(self, rows: list[Row]) -> set[int]:
+        return await self.writer.write(lambda session: InboxRepository(session).add(rows))
 
     async def drain(self, grace: float) -> None:
         """The process is stopping: start no more handlers, and give those running, and the
@@ -140,12 +186,25 @@ class Intake:
             logger.opt(exception=True).error("update {} failed", raw.get("update_id"))
 
 
-def _inbox_row(raw: dict[str, Any]) -> Row:
-    return inbox_row(
-        int(raw["update_id"]),
+def _update_id(raw: dict[str, Any]) -> int:
+    return int(raw["update_id"])
+
+
+def _inbox_row(raw: dict[str, Any], failure: Exception | None = None) -> Row:
+    """The inbox row of an update. With the `failure` that kept it from being stored as sent:
+    its JSON escaped to ASCII (a lone surrogate becomes \\ud800), which every database
+    stores, and parked as failed (a pre-checkout's row is only the record: done either way)."""
+    # A pre-checkout is answered at once; its row is only the record.
+    status = InboxStatus.DONE if skips_queue(raw) else InboxStatus.PENDING
+    row = inbox_row(
+        _update_id(raw),
         kind_of(raw),
         chat_of(raw),
-        json.dumps(raw, ensure_ascii=False),
-        # A pre-checkout is answered at once; its row is only the record.
-        status=InboxStatus.DONE if skips_queue(raw) else InboxStatus.PENDING,
+        json.dumps(raw, ensure_ascii=failure is not None),
+        status=status,
     )
+    if failure is not None:
+        if status == InboxStatus.PENDING:
+            row.update(status=InboxStatus.FAILED, finished_at=row["received_at"])
+        row["last_error"] = f"could not be stored as sent ({type(failure).__name__})"
+    return row

@@ -7,6 +7,7 @@ update), and the poller always waits in a long poll.
 
 While the inbox cannot be written (the database is locked or gone), the fetched updates stay
 unconfirmed and are asked for again at a slow pace; pre-checkouts among them are still answered.
+An update the inbox cannot store even alone is parked there (see `Intake.store`), and confirmed.
 """
 
 from __future__ import annotations
@@ -160,11 +161,11 @@ class LongPoll:
         return stored
 
     async def _store_batch(self, batch: dict[int, dict[str, Any]]) -> bool:
-        if not await self.intake.store(batch):
-            return False
-        for update_id in batch:
+        """True when the whole batch is in the inbox; what is in it is no longer held."""
+        kept = await self.intake.store(batch)
+        for update_id in kept:
             del self._unstored[update_id]
-        return True
+        return len(kept) == len(batch)
 
     async def _confirm_stored(self) -> None:
         """Tell Telegram that the stored updates arrived, so a restart is not sent them again.
