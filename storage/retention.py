@@ -55,7 +55,7 @@ def _expiring(cutoff: datetime) -> Sequence[_Expiring]:
         ),
         _Expiring(
             "inbox",
-            col(InboxUpdate.update_id),
+            col(InboxUpdate.id),
             and_(
                 col(InboxUpdate.status) == InboxStatus.DONE,
                 col(InboxUpdate.received_at) < cutoff,

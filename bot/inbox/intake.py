@@ -81,69 +81,66 @@ class Intake:
         return others
 
     async def store(self, batch: dict[int, dict[str, Any]]) -> set[int]:
-        """Store `batch` in the inbox and hand its new updates to the runner; returns the
-        update_ids now in the inbox, which Telegram may be told arrived. Those left out (all,
-        when the inbox cannot be written) are not handed on: Telegram still holds them."""
+        """Store `batch` (by update_id) in the inbox and hand its new updates to the runner;
+        returns the update_ids now in the inbox, which Telegram may be told arrived. Those left
+        out (all, when the inbox cannot be written) are not handed on: Telegram still holds
+        them."""
         new, kept = await self._add_rows(batch)
-        fresh = [(update_id, batch[update_id]) for update_id in sorted(batch) if update_id in new]
-        if kept:
-            self.runner.stored(fresh, through=max(kept))
+        if new:
+            fresh = sorted((row_id, batch[update_id]) for update_id, row_id in new.items())
+            self.runner.stored(fresh, through=fresh[-1][0])
         return kept
 
-    async def _add_rows(self, batch: dict[int, dict[str, Any]]) -> tuple[set[int], set[int]]:
-        """Store `batch` in one write; returns the update_ids not stored before and those now
-        in the inbox. If the write fails, the updates are stored one at a time, so that one
-        that cannot be stored (a lone surrogate in its text: no database takes it) does not
-        hold up the others: that one is parked, with its JSON escaped to plain ASCII."""
+    async def _add_rows(self, batch: dict[int, dict[str, Any]]) -> tuple[dict[int, int], set[int]]:
+        """Store `batch` in one write; returns the row ids of the updates not stored before (by
+        update_id), and the update_ids now in the inbox. If the write fails, the updates are
+        stored one at a time, so that one that cannot be stored (a lone surrogate in its text:
+        no database takes it) does not hold up the others: that one is parked, with its JSON
+        escaped to plain ASCII."""
         rows = [_inbox_row(raw) for raw in batch.values()]
         try:
             return await self._add(rows), set(batch)
         except Exception as exc:
             if len(rows) == 1:
-                return await self._park(batch, exc)
+                return {}, set(batch) if await self._park(rows[0], exc) else set()
             logger.warning(
                 "could not store {} updates in the inbox at once ({}); storing them one by one",
                 len(rows),
                 describe_failure(exc),
             )
-        new: set[int] = set()
+        new: dict[int, int] = {}
         kept: set[int] = set()
-        for update_id, raw in batch.items():
+        for update_id, row in zip(batch, rows, strict=True):
             try:
-                new |= await self._add([_inbox_row(raw)])
+                new.update(await self._add([row]))
             except Exception as exc:
-                parked_new, parked = await self._park({update_id: raw}, exc)
-                if not parked:  # the inbox cannot be written at all: Telegram keeps the rest
-                    break
-                new |= parked_new
+                if not await self._park(row, exc):
+                    break  # the inbox cannot be written at all: Telegram keeps the rest
             kept.add(update_id)
         return new, kept
 
-    async def _park(
-        self, single: dict[int, dict[str, Any]], failure: Exception
-    ) -> tuple[set[int], set[int]]:
-        """One update that could not be stored: store an ASCII-safe copy of it instead, parked
-        as failed for a person to look at. Nothing is stored if even that fails."""
-        ((update_id, raw),) = single.items()
-        row = _inbox_row(raw, failure)
+    async def _park(self, row: Row, failure: Exception) -> bool:
+        """An update that could not be stored: store an ASCII-safe copy of it instead, parked
+        as failed for a person to look at; False if even that cannot be stored."""
+        safe = _inbox_row(json.loads(row["raw"]), failure)
         try:
-            new = await self._add([row])
+            await self._add([safe])
         except Exception as exc:
             logger.error(
                 "could not store update {} in the inbox ({}); Telegram keeps it",
-                update_id,
+                row["update_id"],
                 describe_failure(exc),
             )
-            return set(), set()
+            return False
         logger.error(
             "update {} could not be stored as sent ({}); parked in the inbox as failed, with "
             "its JSON escaped",
-            update_id,
+            row["update_id"],
             type(failure).__name__,
         )
-        return new - {update_id}, {update_id}
+        return True
 
-    async def _add(self, rows: list[Row]) -> set[int]:
+    async def _add(self, rows: list[Row]) -> dict[int, int]:
         return await self.writer.write(lambda session: InboxRepository(session).add(rows))
 
     async def drain(self, grace: float) -> None:

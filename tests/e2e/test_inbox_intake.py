@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 
+from sqlmodel import col, select
+
 from entitlements import has
-from storage import InboxStatus
+from storage import InboxStatus, InboxUpdate
 from tests.helpers import request_invoice, say, status_becomes, wait_handled
 
 # A lone surrogate: valid JSON (Telegram may send it), not valid UTF-8, so no database stores it.
@@ -41,3 +43,30 @@ async def test_an_update_that_cannot_be_stored_is_parked_and_the_rest_of_its_bat
     # And what comes later is handled as usual.
     await say(emulator, other, "/help")
     await emulator.wait_confirmed(poison)
+
+
+async def test_an_update_id_telegram_gives_out_again_is_a_new_update_when_its_content_is_new(
+    emulator, shop
+):
+    user = emulator.user("Ida")
+    first = [emulator.send_text(user, "/help") for _ in range(3)]
+    await wait_handled(shop, *first)
+    await emulator.wait_confirmed(first[-1])
+
+    # A quiet week later, Telegram starts update_id again, here where it started before: below
+    # the bot's offset, and meeting the rows it keeps.
+    emulator.restart_update_ids(first[0])
+    since = emulator.mark()
+    again = emulator.send_text(user, "/terms")
+    terms = await emulator.wait_for_message(user.id, since=since)
+    assert again == first[0]
+    assert "terms" in terms["text"].lower()
+    await wait_handled(shop, again)
+    assert await say(emulator, user, "/help")  # and the ids after it go on as usual
+
+    async with shop.sessions() as session:
+        statement = select(InboxUpdate).where(InboxUpdate.update_id == first[0])
+        statement = statement.order_by(col(InboxUpdate.id))
+        rows = (await session.exec(statement)).all()
+    assert [json.loads(row.raw)["message"]["text"] for row in rows] == ["/help", "/terms"]
+    assert all(row.status == InboxStatus.DONE for row in rows)

@@ -115,8 +115,8 @@ async def test_expired_rows_go_and_the_accounting_record_stays(sessions, writer)
                 now=OLD,
             ),
         ]
-        await InboxRepository(session).add(inbox)
-        await InboxRepository(session).record_failure(6, 9, "parked", park=True)
+        row_ids = await InboxRepository(session).add(inbox)
+        await InboxRepository(session).record_failure(row_ids[6], 9, "parked", park=True)
         await AuditRepository(session).add_many(
             [
                 audit_row(AUDIT_PRE_CHECKOUT, {}, reason="old query", now=OLD),
