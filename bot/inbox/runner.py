@@ -16,6 +16,7 @@ import json
 from collections import deque
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -25,10 +26,21 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.inbox.background import Bookkeeping
 from bot.telegram.failures import HANDLER_RETRY_DELAYS
-from storage import InboxRepository, SessionFactory, Writer, mark_inbox_done
+from storage import InboxRepository, SessionFactory, Writer, mark_inbox_done, mark_inbox_ignored
 from storage.update_kinds import chat_of
 
 MEMORY_LIMIT = 10_000
+
+
+class Ignored(Enum):
+    """What a middleware returns (through `Dispatcher.feed_update`) for an update it ignored
+    on purpose, such as the flood limit: its row keeps only that it was handled, not its
+    content."""
+
+    UPDATE = "ignored"
+
+
+UPDATE_IGNORED = Ignored.UPDATE
 
 
 @dataclass
@@ -121,13 +133,14 @@ class InboxRunner:
     async def _handle(self, chat: Hashable, item: _Pending) -> None:
         try:
             update = Update.model_validate(item.raw, context={"bot": self.bot})
-            await self.dispatcher.feed_update(self.bot, update)
+            outcome = await self.dispatcher.feed_update(self.bot, update)
         except asyncio.CancelledError:
             raise  # stopped: the row stays pending for the next start
         except Exception as exc:
             self._on_failure(chat, item, exc)
         else:
-            self.bookkeeping.run(self.writer.write_many(mark_inbox_done, item.row_id))
+            mark = mark_inbox_ignored if outcome is UPDATE_IGNORED else mark_inbox_done
+            self.bookkeeping.run(self.writer.write_many(mark, item.row_id))
             self._next_of(chat)
         finally:
             self._running.pop(item.row_id, None)

@@ -15,6 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import InboxStatus, InboxUpdate, utcnow
 from storage.repositories.base import Repository, Row, insert_many_ignoring_conflict
 
+# The JSON an ignored update's row keeps instead of the update.
+IGNORED_RAW = "{}"
+
 
 def inbox_row(
     update_id: int,
@@ -78,6 +81,16 @@ class InboxRepository(Repository):
         )
         await self.session.exec(statement)
 
+    async def mark_ignored(self, row_ids: Sequence[int]) -> None:
+        """The updates of these rows were handled by being ignored (a flood): done, and their
+        content dropped. The digest stays, so that a redelivery is still known."""
+        statement = (
+            update(InboxUpdate)
+            .where(col(InboxUpdate.id).in_(row_ids))
+            .values(status=InboxStatus.DONE, finished_at=utcnow(), raw=IGNORED_RAW)
+        )
+        await self.session.exec(statement)
+
     async def record_failure(self, row_id: int, attempts: int, error: str, *, park: bool) -> None:
         """Count a failed attempt; `park` gives up on the update (kept, with its JSON)."""
         values: dict[str, Any] = {"attempts": attempts, "last_error": error}
@@ -96,4 +109,10 @@ class InboxRepository(Repository):
 async def mark_inbox_done(session: AsyncSession, row_ids: Sequence[int]) -> list[None]:
     """Batch function for the writer: many handled updates (by row id), one statement."""
     await InboxRepository(session).mark_done(row_ids)
+    return [None] * len(row_ids)
+
+
+async def mark_inbox_ignored(session: AsyncSession, row_ids: Sequence[int]) -> list[None]:
+    """Batch function for the writer: many ignored updates (by row id), one statement."""
+    await InboxRepository(session).mark_ignored(row_ids)
     return [None] * len(row_ids)
