@@ -57,6 +57,8 @@ INSERTS = (
     "INSERT INTO audit_events (kind, user_id, telegram_payment_charge_id, decision, raw, "
     "created_at) SELECT 'successful_payment', u, c, 'recorded', '{\"total_amount\":100}', t "
     "FROM row",
-    "INSERT INTO inbox (update_id, kind, chat_id, raw, status, attempts, received_at, "
-    "finished_at) SELECT 1 + x, 'message', u, '{\"message\":{}}', 'done', 0, t, t FROM row",
+    "INSERT INTO inbox (update_id, digest, kind, chat_id, raw, status, attempts, received_at, "
+    "finished_at) SELECT 1 + x, printf('bench%059d', x), 'message', u, "
+    '\'{"message":{"successful_payment":{}}}\', '
+    "'done', 0, t, t FROM row",
 )

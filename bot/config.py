@@ -114,8 +114,8 @@ class Settings(OfflineSettings):
     flood_limit: int = Field(default=5, ge=0)
     flood_window: float = Field(default=1.0, gt=0)
     flood_pause: float = Field(default=10.0, ge=0)
-    # Days that sent messages, handled updates (not payments) and pre-checkout records are kept;
-    # 0: forever. Payments, refunds and grants are always kept.
+    # Days that sent messages and pre-checkout records are kept (other handled updates that are
+    # not payments: 2 days at most); 0: forever. Payments, refunds and grants are always kept.
     retention_days: int = Field(default=90, ge=0)
     # Handlers' share of the 10 s a stop may take; the rest confirms updates and drains the outbox.
     shutdown_grace: float = Field(default=8.0, gt=0, le=8.0)

@@ -112,6 +112,11 @@ class UserActions(EmulatorCore):
         """Queue any update (its update_id, if any, is replaced by the next one)."""
         return self.telegram.updates.queue(update)
 
+    def restart_update_ids(self, first: int) -> None:
+        """Telegram starts update_id again at `first` (it does so at random after a week
+        without updates): the next update gets it, whatever ids came before."""
+        self.telegram.updates.restart_ids(first)
+
     def redeliver(self, update_id: int) -> int:
         """Deliver an update's content once more, under a fresh update_id.
 

@@ -29,6 +29,7 @@ from storage.repositories import (
     SyncStateRepository,
     add_audit_events,
     mark_inbox_done,
+    mark_inbox_ignored,
 )
 from storage.retention import delete_expired
 from storage.writer import Writer, WriterStopped, mark_changed
@@ -64,6 +65,7 @@ __all__ = [
     "delete_expired",
     "mark_changed",
     "mark_inbox_done",
+    "mark_inbox_ignored",
     "upgrade_schema",
     "utcnow",
 ]

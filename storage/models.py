@@ -256,14 +256,25 @@ class InboxStatus(StrEnum):
 
 
 class InboxUpdate(SQLModel, table=True):
-    """An update as Telegram sent it, stored before Telegram is told it arrived."""
+    """An update as Telegram sent it, stored before Telegram is told it arrived.
+
+    Rows are keyed by their own `id`, in the order they were stored: Telegram starts update_id
+    again at a random value after a week without updates, so one update_id may name two
+    updates. The same update_id with the same content (`digest`) is the same update, sent
+    again, and is stored once.
+    """
 
     __tablename__ = "inbox"
-    __table_args__ = (Index("ix_inbox_status_update", "status", "update_id"),)
-
-    update_id: int = Field(
-        primary_key=True, sa_type=TelegramId, sa_column_kwargs={"autoincrement": False}
+    __table_args__ = (
+        UniqueConstraint("update_id", "digest", name="uq_inbox_update_digest"),
+        Index("ix_inbox_status_id", "status", "id"),
     )
+
+    # 64 bits on PostgreSQL too: every update takes one.
+    id: int | None = Field(default=None, primary_key=True, sa_type=TelegramId)
+    update_id: int = Field(sa_type=TelegramId)
+    # sha256 of `raw` as first stored, in hex: tells a redelivery from a new update.
+    digest: str
     kind: str  # which field of Update it carries: message, callback_query, ...
     # Updates of one chat are handled in order; None: handled on its own.
     chat_id: int | None = Field(default=None, sa_type=TelegramId)

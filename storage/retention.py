@@ -1,10 +1,12 @@
 """Deleting what is kept only for a while (RETENTION_DAYS), a little at a time.
 
 Deleted once older than the cutoff: outbox messages sent or given up, handled inbox rows of
-updates that are not payments, the audit rows of pre-checkout queries, and support requests
-nobody touched since. Kept forever, as the accounting record: payments, refunds and grants, the
-audit rows of payments and refunds, the inbox rows of payment updates, and inbox rows parked as
-failed (for a person to look at) or not handled yet.
+pre-checkout queries, the audit rows of pre-checkout queries, and support requests nobody
+touched since. Other handled inbox rows that are not payments (commands, messages, button
+presses) go after HANDLED_UPDATES_KEPT (2 days) already: they serve only to know an update was
+handled, while Telegram may still send it again. Kept forever, as the accounting record:
+payments, refunds and grants, the audit rows of payments and refunds, the inbox rows of
+payment updates, and inbox rows parked as failed (for a person to look at) or not handled yet.
 
 Each step finds at most `chunk` rows on a read connection, then deletes them in one write
 through the writer. The finding, which reads through a whole table when little has expired,
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, or_
@@ -32,11 +34,15 @@ from storage.models import (
     InboxUpdate,
     OutboxMessage,
     SupportRequest,
+    utcnow,
 )
-from storage.update_kinds import is_payment_row
+from storage.update_kinds import PRE_CHECKOUT, is_payment_row
 from storage.writer import Writer
 
 RETENTION_CHUNK = 500
+# Handled updates that are neither payments nor pre-checkouts are kept this long (or for
+# RETENTION_DAYS if shorter): past Telegram's 24 h of redelivery, with a margin.
+HANDLED_UPDATES_KEPT = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,7 @@ class _Expiring:
     expired: ColumnElement[bool]
 
 
-def _expiring(cutoff: datetime) -> Sequence[_Expiring]:
+def _expiring(cutoff: datetime, handled_cutoff: datetime) -> Sequence[_Expiring]:
     return (
         _Expiring(
             "outbox",
@@ -55,10 +61,16 @@ def _expiring(cutoff: datetime) -> Sequence[_Expiring]:
         ),
         _Expiring(
             "inbox",
-            col(InboxUpdate.update_id),
+            col(InboxUpdate.id),
             and_(
                 col(InboxUpdate.status) == InboxStatus.DONE,
-                col(InboxUpdate.received_at) < cutoff,
+                or_(
+                    col(InboxUpdate.received_at) < cutoff,
+                    and_(
+                        col(InboxUpdate.received_at) < handled_cutoff,
+                        col(InboxUpdate.kind) != PRE_CHECKOUT,
+                    ),
+                ),
                 ~is_payment_row(),
             ),
         ),
@@ -76,11 +88,21 @@ def _expiring(cutoff: datetime) -> Sequence[_Expiring]:
 
 
 async def delete_expired(
-    writer: Writer, readers: SessionFactory, cutoff: datetime, *, chunk: int = RETENTION_CHUNK
+    writer: Writer,
+    readers: SessionFactory,
+    cutoff: datetime,
+    *,
+    now: datetime | None = None,
+    chunk: int = RETENTION_CHUNK,
 ) -> dict[str, int]:
-    """Delete the rows that expired before `cutoff` (see the module docstring), at most `chunk`
+    """Delete the rows that expired before `cutoff` (see the module docstring), and handled
+    updates (not payments nor pre-checkouts) older than HANDLED_UPDATES_KEPT, at most `chunk`
     per transaction; returns how many were deleted, by table."""
-    return {e.table: await _delete_in_chunks(writer, readers, e, chunk) for e in _expiring(cutoff)}
+    handled_cutoff = max(cutoff, (now or utcnow()) - HANDLED_UPDATES_KEPT)
+    return {
+        e.table: await _delete_in_chunks(writer, readers, e, chunk)
+        for e in _expiring(cutoff, handled_cutoff)
+    }
 
 
 async def _delete_in_chunks(

@@ -183,10 +183,12 @@ async def buy(emu: BotAPIEmulator, user: User, product_id: str) -> CheckoutResul
 
 
 async def inbox_rows(bot: RunningBot, *update_ids: int) -> dict[int, InboxUpdate]:
-    """The inbox rows of these updates that the bot has stored, by update_id."""
+    """The inbox rows of these updates that the bot has stored, by update_id (the latest row
+    of an update_id that Telegram gave out twice)."""
     async with bot.sessions() as session:
         statement = select(InboxUpdate).where(col(InboxUpdate.update_id).in_(update_ids))
-        return {row.update_id: row for row in (await session.exec(statement)).all()}
+        rows = (await session.exec(statement.order_by(col(InboxUpdate.id)))).all()
+        return {row.update_id: row for row in rows}
 
 
 async def wait_handled(bot: RunningBot, *update_ids: int, timeout: float = 10.0) -> None:
@@ -241,8 +243,11 @@ def dispatcher_with(router: Router) -> Dispatcher:
 
 
 async def inbox(sessions, update_id: int) -> InboxUpdate | None:
+    """The latest inbox row of this update_id."""
     async with sessions() as session:
-        return await session.get(InboxUpdate, update_id)
+        statement = select(InboxUpdate).where(InboxUpdate.update_id == update_id)
+        statement = statement.order_by(col(InboxUpdate.id).desc()).limit(1)
+        return (await session.exec(statement)).first()
 
 
 async def status_becomes(sessions, update_id: int, status: InboxStatus) -> InboxUpdate:

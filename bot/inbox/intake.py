@@ -72,33 +72,76 @@ class Intake:
             if skips_queue(raw):
                 queries.append(raw)
             else:
-                others[int(raw["update_id"])] = raw
+                others[_update_id(raw)] = raw
         if queries:
             self._queries.extend(queries)
             self._answer_queries()
             # Only the record of the query: it need not be stored before Telegram hears back.
-            records = [_inbox_row(raw) for raw in queries]
-            self.bookkeeping.run(
-                self.writer.write(lambda session: InboxRepository(session).add(records))
-            )
+            self.bookkeeping.run(self._add_rows({_update_id(raw): raw for raw in queries}))
         return others
 
-    async def store(self, batch: dict[int, dict[str, Any]]) -> bool:
-        """Store `batch` in the inbox and hand its new updates to the runner; False (and
-        nothing handed) when the inbox cannot be written: Telegram still holds them."""
+    async def store(self, batch: dict[int, dict[str, Any]]) -> set[int]:
+        """Store `batch` (by update_id) in the inbox and hand its new updates to the runner;
+        returns the update_ids now in the inbox, which Telegram may be told arrived. Those left
+        out (all, when the inbox cannot be written) are not handed on: Telegram still holds
+        them."""
+        new, kept = await self._add_rows(batch)
+        if new:
+            fresh = sorted((row_id, batch[update_id]) for update_id, row_id in new.items())
+            self.runner.stored(fresh, through=fresh[-1][0])
+        return kept
+
+    async def _add_rows(self, batch: dict[int, dict[str, Any]]) -> tuple[dict[int, int], set[int]]:
+        """Store `batch` in one write; returns the row ids of the updates not stored before (by
+        update_id), and the update_ids now in the inbox. If the write fails, the updates are
+        stored one at a time, so that one that cannot be stored (a lone surrogate in its text:
+        no database takes it) does not hold up the others: that one is parked, with its JSON
+        escaped to plain ASCII."""
         rows = [_inbox_row(raw) for raw in batch.values()]
         try:
-            new = await self.writer.write(lambda session: InboxRepository(session).add(rows))
+            return await self._add(rows), set(batch)
         except Exception as exc:
-            logger.error(
-                "could not store {} updates in the inbox ({}); Telegram keeps them",
+            if len(rows) == 1:
+                return {}, set(batch) if await self._park(rows[0], exc) else set()
+            logger.warning(
+                "could not store {} updates in the inbox at once ({}); storing them one by one",
                 len(rows),
                 describe_failure(exc),
             )
+        new: dict[int, int] = {}
+        kept: set[int] = set()
+        for update_id, row in zip(batch, rows, strict=True):
+            try:
+                new.update(await self._add([row]))
+            except Exception as exc:
+                if not await self._park(row, exc):
+                    break  # the inbox cannot be written at all: Telegram keeps the rest
+            kept.add(update_id)
+        return new, kept
+
+    async def _park(self, row: Row, failure: Exception) -> bool:
+        """An update that could not be stored: store an ASCII-safe copy of it instead, parked
+        as failed for a person to look at; False if even that cannot be stored."""
+        safe = _inbox_row(json.loads(row["raw"]), failure)
+        try:
+            await self._add([safe])
+        except Exception as exc:
+            logger.error(
+                "could not store update {} in the inbox ({}); Telegram keeps it",
+                row["update_id"],
+                describe_failure(exc),
+            )
             return False
-        fresh = [(update_id, batch[update_id]) for update_id in sorted(batch) if update_id in new]
-        self.runner.stored(fresh, through=max(batch))
+        logger.error(
+            "update {} could not be stored as sent ({}); parked in the inbox as failed, with "
+            "its JSON escaped",
+            row["update_id"],
+            type(failure).__name__,
+        )
         return True
+
+    async def _add(self, rows: list[Row]) -> dict[int, int]:
+        return await self.writer.write(lambda session: InboxRepository(session).add(rows))
 
     async def drain(self, grace: float) -> None:
         """The process is stopping: start no more handlers, and give those running, and the
@@ -140,12 +183,25 @@ class Intake:
             logger.opt(exception=True).error("update {} failed", raw.get("update_id"))
 
 
-def _inbox_row(raw: dict[str, Any]) -> Row:
-    return inbox_row(
-        int(raw["update_id"]),
+def _update_id(raw: dict[str, Any]) -> int:
+    return int(raw["update_id"])
+
+
+def _inbox_row(raw: dict[str, Any], failure: Exception | None = None) -> Row:
+    """The inbox row of an update. With the `failure` that kept it from being stored as sent:
+    its JSON escaped to ASCII (a lone surrogate becomes \\ud800), which every database
+    stores, and parked as failed (a pre-checkout's row is only the record: done either way)."""
+    # A pre-checkout is answered at once; its row is only the record.
+    status = InboxStatus.DONE if skips_queue(raw) else InboxStatus.PENDING
+    row = inbox_row(
+        _update_id(raw),
         kind_of(raw),
         chat_of(raw),
-        json.dumps(raw, ensure_ascii=False),
-        # A pre-checkout is answered at once; its row is only the record.
-        status=InboxStatus.DONE if skips_queue(raw) else InboxStatus.PENDING,
+        json.dumps(raw, ensure_ascii=failure is not None),
+        status=status,
     )
+    if failure is not None:
+        if status == InboxStatus.PENDING:
+            row.update(status=InboxStatus.FAILED, finished_at=row["received_at"])
+        row["last_error"] = f"could not be stored as sent ({type(failure).__name__})"
+    return row

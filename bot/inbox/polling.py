@@ -7,6 +7,7 @@ update), and the poller always waits in a long poll.
 
 While the inbox cannot be written (the database is locked or gone), the fetched updates stay
 unconfirmed and are asked for again at a slow pace; pre-checkouts among them are still answered.
+An update the inbox cannot store even alone is parked there (see `Intake.store`), and confirmed.
 """
 
 from __future__ import annotations
@@ -130,17 +131,22 @@ class LongPoll:
 
     def _take(self, batch: list[dict[str, Any]]) -> None:
         """Pre-checkouts to their handler now; the rest waits to be stored."""
-        fresh = [
-            raw
-            for raw in batch
-            # Not asked again while it was being stored, nor taken before (or by the last run).
-            if int(raw["update_id"]) >= (self._offset or 0)
-            and int(raw["update_id"]) not in self._unstored
-        ]
+        fresh = [raw for raw in batch if self._is_new(int(raw["update_id"]))]
         if not fresh:
             return
         self._unstored.update(self.intake.take(fresh))
         self._offset = max(int(raw["update_id"]) for raw in fresh) + 1
+
+    def _is_new(self, update_id: int) -> bool:
+        """Not taken before: an update asked for again while it was being stored, or stored
+        (by this run or the last) but not yet confirmed, is not taken twice. One below the
+        offset just asked for is new: Telegram sends only what it has, and after a week
+        without updates it starts update_id again at a random, perhaps lower, value."""
+        if update_id in self._unstored:
+            return False
+        if self._told_offset is not None and update_id < self._told_offset:
+            return True
+        return update_id >= (self._offset or 0)
 
     async def _store(self, stop: asyncio.Event) -> bool:
         """Store the fetched updates and queue them; False while that is slow or failed."""
@@ -160,11 +166,11 @@ class LongPoll:
         return stored
 
     async def _store_batch(self, batch: dict[int, dict[str, Any]]) -> bool:
-        if not await self.intake.store(batch):
-            return False
-        for update_id in batch:
+        """True when the whole batch is in the inbox; what is in it is no longer held."""
+        kept = await self.intake.store(batch)
+        for update_id in kept:
             del self._unstored[update_id]
-        return True
+        return len(kept) == len(batch)
 
     async def _confirm_stored(self) -> None:
         """Tell Telegram that the stored updates arrived, so a restart is not sent them again.

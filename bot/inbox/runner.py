@@ -16,6 +16,7 @@ import json
 from collections import deque
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -25,22 +26,37 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.inbox.background import Bookkeeping
 from bot.telegram.failures import HANDLER_RETRY_DELAYS, describe_failure
-from storage import InboxRepository, SessionFactory, Writer, mark_inbox_done
+from storage import InboxRepository, SessionFactory, Writer, mark_inbox_done, mark_inbox_ignored
 from storage.update_kinds import chat_of
 
 MEMORY_LIMIT = 10_000
 
 
+class Ignored(Enum):
+    """What a middleware returns (through `Dispatcher.feed_update`) for an update it ignored
+    on purpose, such as the flood limit: its row keeps only that it was handled, not its
+    content."""
+
+    UPDATE = "ignored"
+
+
+UPDATE_IGNORED = Ignored.UPDATE
+
+
 @dataclass
 class _Pending:
-    update_id: int
+    row_id: int  # the inbox row's: update_ids may repeat (see `InboxUpdate`)
     raw: dict[str, Any]
     attempts: int = 0
 
     @property
+    def update_id(self) -> int:
+        return int(self.raw["update_id"])
+
+    @property
     def chat(self) -> Hashable:
         chat_id = chat_of(self.raw)
-        return ("update", self.update_id) if chat_id is None else chat_id
+        return ("row", self.row_id) if chat_id is None else chat_id
 
 
 class InboxRunner:
@@ -71,7 +87,7 @@ class InboxRunner:
         self._running: dict[int, asyncio.Task[None]] = {}
         self._retry_timers: dict[Hashable, asyncio.TimerHandle] = {}
         self._held = 0
-        # Unfinished rows from this update_id on are in the table only (None: all are held).
+        # Unfinished rows from this row id on are in the table only (None: all are held).
         # At start the table may hold any: `start` reads them before anything new arrives.
         self._spilled_from: int | None = 0
         self._stored_through: int | None = None
@@ -83,11 +99,11 @@ class InboxRunner:
         await self._refill()
 
     def stored(self, new: Sequence[tuple[int, dict[str, Any]]], *, through: int) -> None:
-        """Updates just stored in the inbox (the new ones, in order), and the highest update_id
-        stored so far: they run when their turn comes."""
+        """Updates just stored in the inbox (the new ones, by row id, in order), and the highest
+        row id stored so far: they run when their turn comes."""
         self._stored_through = through
-        for update_id, raw in new:
-            self._enqueue(_Pending(update_id, raw))
+        for row_id, raw in new:
+            self._enqueue(_Pending(row_id, raw))
 
     @property
     def running(self) -> set[asyncio.Task[Any]]:
@@ -97,7 +113,7 @@ class InboxRunner:
     def _enqueue(self, item: _Pending, *, from_table: bool = False) -> None:
         if not from_table and (self._spilled_from is not None or self._held >= self.memory_limit):
             if self._spilled_from is None:
-                self._spilled_from = item.update_id
+                self._spilled_from = item.row_id
             return
         queue = self._chats.get(item.chat)
         if queue is None:
@@ -112,21 +128,22 @@ class InboxRunner:
             chat = self._ready.popleft()
             item = self._chats[chat][0]
             task = asyncio.create_task(self._handle(chat, item), name=f"update-{item.update_id}")
-            self._running[item.update_id] = task
+            self._running[item.row_id] = task
 
     async def _handle(self, chat: Hashable, item: _Pending) -> None:
         try:
             update = Update.model_validate(item.raw, context={"bot": self.bot})
-            await self.dispatcher.feed_update(self.bot, update)
+            outcome = await self.dispatcher.feed_update(self.bot, update)
         except asyncio.CancelledError:
             raise  # stopped: the row stays pending for the next start
         except Exception as exc:
             self._on_failure(chat, item, exc)
         else:
-            self.bookkeeping.run(self.writer.write_many(mark_inbox_done, item.update_id))
+            mark = mark_inbox_ignored if outcome is UPDATE_IGNORED else mark_inbox_done
+            self.bookkeeping.run(self.writer.write_many(mark, item.row_id))
             self._next_of(chat)
         finally:
-            self._running.pop(item.update_id, None)
+            self._running.pop(item.row_id, None)
             self._pump()
 
     def _on_failure(self, chat: Hashable, item: _Pending, exc: Exception) -> None:
@@ -136,7 +153,7 @@ class InboxRunner:
 
         async def record(session: AsyncSession) -> None:
             await InboxRepository(session).record_failure(
-                item.update_id, item.attempts, error, park=park
+                item.row_id, item.attempts, error, park=park
             )
 
         self.bookkeeping.run(self.writer.write(record))
@@ -192,10 +209,11 @@ class InboxRunner:
                         from_id=self._spilled_from, through_id=through, limit=room
                     )
                 for row in rows:
-                    item = _Pending(row.update_id, json.loads(row.raw), row.attempts)
+                    assert row.id is not None
+                    item = _Pending(row.id, json.loads(row.raw), row.attempts)
                     self._enqueue(item, from_table=True)
                 if rows:
-                    self._spilled_from = rows[-1].update_id + 1
+                    self._spilled_from = (rows[-1].id or 0) + 1
                 if len(rows) < room and through == self._stored_through:
                     self._spilled_from = None  # everything stored is held now
         except Exception:

@@ -21,6 +21,7 @@ from aiogram.types import TelegramObject, Update, User
 from loguru import logger
 
 from bot import texts
+from bot.inbox.runner import UPDATE_IGNORED
 from bot.telegram.failures import describe_failure
 from storage.update_kinds import never_throttled
 
@@ -118,7 +119,7 @@ class FloodLimitMiddleware(BaseMiddleware):
                 self.gate.pause,
             )
             await self._warn(event, data["bot"])
-        return None
+        return UPDATE_IGNORED  # the inbox keeps no more of it than that it was handled
 
     async def _warn(self, update: Update, bot: Bot) -> None:
         """The one answer: in the chat, or on the button that was pressed."""

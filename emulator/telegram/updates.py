@@ -50,8 +50,21 @@ class UpdateQueue:
         self._wake()
         return update_id
 
+    def restart_ids(self, first: int) -> None:
+        """Telegram, after a week without updates, gives the next update_id at random: the
+        next update gets `first`, which may be below ids given out before (and equal to one).
+        `history` keeps the latest update under each id."""
+        if self.pending:
+            raise ValueError("update_id starts again only after a week without updates")
+        self._next_id = first
+        self.confirmed_offset = first
+
     def confirm(self, offset: int) -> None:
-        """Apply getUpdates' offset: confirm below it, or keep the last -offset updates."""
+        """Apply getUpdates' offset: confirm below it, or keep the last -offset updates. An
+        offset beyond every id given out (one from before `restart_ids`) confirms nothing:
+        Telegram sends the updates it has."""
+        if offset > self._next_id:
+            return
         if offset > 0:
             self.pending = [u for u in self.pending if u["update_id"] >= offset]
             self.confirmed_offset = max(self.confirmed_offset, offset)

@@ -13,7 +13,12 @@ from storage.repositories.base import (
     insert_or_update,
     insert_statement,
 )
-from storage.repositories.inbox import InboxRepository, inbox_row, mark_inbox_done
+from storage.repositories.inbox import (
+    InboxRepository,
+    inbox_row,
+    mark_inbox_done,
+    mark_inbox_ignored,
+)
 from storage.repositories.outbox import OUTBOX_CHANGED, OutboxRepository, outbox_row
 from storage.repositories.payments import (
     PaidPeriod,
@@ -55,6 +60,7 @@ __all__ = [
     "insert_statement",
     "latest_paid_periods",
     "mark_inbox_done",
+    "mark_inbox_ignored",
     "normalize_username",
     "outbox_row",
     "remember_users",

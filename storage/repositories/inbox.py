@@ -3,6 +3,7 @@ handled from here."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import InboxStatus, InboxUpdate, utcnow
 from storage.repositories.base import Repository, Row, insert_many_ignoring_conflict
 
+# The JSON an ignored update's row keeps instead of the update.
+IGNORED_RAW = "{}"
+
 
 def inbox_row(
     update_id: int,
@@ -24,9 +28,10 @@ def inbox_row(
     status: InboxStatus = InboxStatus.PENDING,
     now: datetime | None = None,
 ) -> Row:
-    """An update as Telegram sent it, as a row for `InboxRepository.add`."""
+    """An update as Telegram sent it (`raw`, its JSON), as a row for `InboxRepository.add`."""
     return {
         "update_id": update_id,
+        "digest": content_digest(raw),
         "kind": kind,
         "chat_id": chat_id,
         "raw": raw,
@@ -36,45 +41,62 @@ def inbox_row(
     }
 
 
+def content_digest(raw: str) -> str:
+    """What tells an update sent again (the same digest) from a new one under the same
+    update_id. A lone surrogate is hashed as it is: such JSON is then stored escaped, or not."""
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class InboxRepository(Repository):
     """Stored updates and how far handling them got."""
 
-    async def add(self, rows: Sequence[Row]) -> set[int]:
-        """Store fetched updates (built by `inbox_row`); returns the update_ids that were not
-        stored yet."""
+    async def add(self, rows: Sequence[Row]) -> dict[int, int]:
+        """Store fetched updates (built by `inbox_row`, at most one per update_id); returns the
+        row ids of those not stored before, by update_id. An update_id stored before with
+        other content is a new update: Telegram starts update_id again after a quiet week."""
         table = InboxUpdate.__table__  # type: ignore[attr-defined]
-        added = await insert_many_ignoring_conflict(self.session, table, rows, table.c.update_id)
-        return {update_id for (update_id,) in added}
+        added = await insert_many_ignoring_conflict(
+            self.session, table, rows, table.c.update_id, table.c.id
+        )
+        return {update_id: row_id for update_id, row_id in added}
 
     async def unfinished(
         self, *, from_id: int, through_id: int | None, limit: int
     ) -> Sequence[InboxUpdate]:
-        """Pending updates with from_id <= update_id <= through_id, oldest first."""
+        """Pending updates with from_id <= id <= through_id, in the order they were stored."""
         statement = select(InboxUpdate).where(
-            InboxUpdate.status == InboxStatus.PENDING, col(InboxUpdate.update_id) >= from_id
+            InboxUpdate.status == InboxStatus.PENDING, col(InboxUpdate.id) >= from_id
         )
         if through_id is not None:
-            statement = statement.where(col(InboxUpdate.update_id) <= through_id)
-        statement = statement.order_by(col(InboxUpdate.update_id)).limit(limit)
+            statement = statement.where(col(InboxUpdate.id) <= through_id)
+        statement = statement.order_by(col(InboxUpdate.id)).limit(limit)
         return (await self.session.exec(statement)).all()
 
-    async def mark_done(self, update_ids: Sequence[int]) -> None:
-        """These updates were handled."""
+    async def mark_done(self, row_ids: Sequence[int]) -> None:
+        """The updates of these rows were handled."""
         statement = (
             update(InboxUpdate)
-            .where(col(InboxUpdate.update_id).in_(update_ids))
+            .where(col(InboxUpdate.id).in_(row_ids))
             .values(status=InboxStatus.DONE, finished_at=utcnow())
         )
         await self.session.exec(statement)
 
-    async def record_failure(
-        self, update_id: int, attempts: int, error: str, *, park: bool
-    ) -> None:
+    async def mark_ignored(self, row_ids: Sequence[int]) -> None:
+        """The updates of these rows were handled by being ignored (a flood): done, and their
+        content dropped. The digest stays, so that a redelivery is still known."""
+        statement = (
+            update(InboxUpdate)
+            .where(col(InboxUpdate.id).in_(row_ids))
+            .values(status=InboxStatus.DONE, finished_at=utcnow(), raw=IGNORED_RAW)
+        )
+        await self.session.exec(statement)
+
+    async def record_failure(self, row_id: int, attempts: int, error: str, *, park: bool) -> None:
         """Count a failed attempt; `park` gives up on the update (kept, with its JSON)."""
         values: dict[str, Any] = {"attempts": attempts, "last_error": error}
         if park:
             values.update(status=InboxStatus.FAILED, finished_at=utcnow())
-        statement = update(InboxUpdate).where(col(InboxUpdate.update_id) == update_id)
+        statement = update(InboxUpdate).where(col(InboxUpdate.id) == row_id)
         await self.session.exec(statement.values(**values))
 
     async def count(self, status: InboxStatus) -> int:
@@ -84,7 +106,13 @@ class InboxRepository(Repository):
         return int((await self.session.exec(statement)).one())
 
 
-async def mark_inbox_done(session: AsyncSession, update_ids: Sequence[int]) -> list[None]:
-    """Batch function for the writer: many handled updates, one statement."""
-    await InboxRepository(session).mark_done(update_ids)
-    return [None] * len(update_ids)
+async def mark_inbox_done(session: AsyncSession, row_ids: Sequence[int]) -> list[None]:
+    """Batch function for the writer: many handled updates (by row id), one statement."""
+    await InboxRepository(session).mark_done(row_ids)
+    return [None] * len(row_ids)
+
+
+async def mark_inbox_ignored(session: AsyncSession, row_ids: Sequence[int]) -> list[None]:
+    """Batch function for the writer: many ignored updates (by row id), one statement."""
+    await InboxRepository(session).mark_ignored(row_ids)
+    return [None] * len(row_ids)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot import texts
 from emulator import BotAPIEmulator, User
 from storage import PaymentRepository
-from tests.helpers import ADMIN_ID, request_invoice, wait_handled
+from tests.helpers import ADMIN_ID, inbox_rows, request_invoice, wait_handled
 
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
 # A window and pause no test run outlasts: the counting does not depend on the machine's speed.
@@ -67,3 +67,16 @@ async def test_admins_are_not_limited(emulator, start_bot):
     sent = [emulator.send_text(ADMIN, "/help") for _ in range(8)]
     await wait_handled(shop, *sent)
     assert len(texts_to(emulator, ADMIN_ID, since)) == 8
+
+
+async def test_a_flood_of_big_messages_leaves_only_small_rows_in_the_inbox(emulator, start_bot):
+    shop = await start_bot(flood_limit=5, **SLOW_CLOCK)
+    flooder = emulator.user("Flo")
+    flood = [emulator.send_text(flooder, f"{n} " + "x" * 4090) for n in range(30)]
+    await wait_handled(shop, *flood)
+
+    rows = await inbox_rows(shop, *flood)
+    big = [update_id for update_id, row in rows.items() if len(row.raw) > 1000]
+    # Only the 5 the limit let through keep their text; the rest is known handled, no more.
+    assert big == flood[:5]
+    assert all(row.raw == "{}" for update_id, row in rows.items() if update_id not in big)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import sqlite3
 import sys
@@ -308,6 +309,41 @@ async def test_messages_owed_at_the_upgrade_to_priorities_get_the_priority_of_th
         return {key: priority for key, priority in rows}
 
     assert await on_database(database_url, priorities) == expected
+
+
+async def test_the_inbox_keeps_its_rows_in_order_with_their_digests_across_0007(database_url):
+    def inbox(connection: Connection) -> list[tuple[Any, ...]]:
+        query = "SELECT update_id, status FROM inbox ORDER BY update_id"
+        return [tuple(row) for row in connection.execute(text(query))]
+
+    await on_database(database_url, lambda c: command.upgrade(migrations_config(c), "0006"))
+    await on_database(
+        database_url,
+        execute(
+            *(
+                "INSERT INTO inbox (update_id, kind, chat_id, raw, status, attempts, received_at)"
+                f" VALUES ({update_id}, 'message', 7, '{{\"update_id\": {update_id}}}', "
+                f"'{status}', 0, CURRENT_TIMESTAMP)"
+                for update_id, status in ((12, "done"), (10, "pending"), (11, "failed"))
+            )
+        ),
+    )
+
+    await upgrade_schema(database_url)
+
+    def by_row_id(connection: Connection) -> list[tuple[Any, ...]]:
+        query = "SELECT update_id, digest, raw FROM inbox ORDER BY id"
+        return [tuple(row) for row in connection.execute(text(query))]
+
+    rows = await on_database(database_url, by_row_id)
+    assert [update_id for update_id, _, _ in rows] == [10, 11, 12]
+    assert all(digest == hashlib.sha256(raw.encode()).hexdigest() for _, digest, raw in rows)
+    await on_database(database_url, lambda c: command.downgrade(migrations_config(c), "0006"))
+    assert await on_database(database_url, inbox) == [
+        (10, "pending"),
+        (11, "failed"),
+        (12, "done"),
+    ]
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -115,8 +115,8 @@ async def test_expired_rows_go_and_the_accounting_record_stays(sessions, writer)
                 now=OLD,
             ),
         ]
-        await InboxRepository(session).add(inbox)
-        await InboxRepository(session).record_failure(6, 9, "parked", park=True)
+        row_ids = await InboxRepository(session).add(inbox)
+        await InboxRepository(session).record_failure(row_ids[6], 9, "parked", park=True)
         await AuditRepository(session).add_many(
             [
                 audit_row(AUDIT_PRE_CHECKOUT, {}, reason="old query", now=OLD),
@@ -143,10 +143,11 @@ async def test_expired_rows_go_and_the_accounting_record_stays(sessions, writer)
 
     deleted = await delete_expired(writer, sessions, CUTOFF)
 
-    assert deleted == {"outbox": 2, "inbox": 4, "audit_events": 1, "support_requests": 1}
+    # Update 7, handled lately, is past the 2 days handled updates are kept (see below).
+    assert deleted == {"outbox": 2, "inbox": 5, "audit_events": 1, "support_requests": 1}
     async with sessions() as session:
         assert await keys(session, OutboxMessage.dedupe_key) == {"sent lately", "still owed"}
-        assert await keys(session, InboxUpdate.update_id) == {4, 5, 6, 7}
+        assert await keys(session, InboxUpdate.update_id) == {4, 5, 6}
         assert await keys(session, AuditEvent.reason) == {
             "recent query",
             "old payment",
@@ -156,6 +157,36 @@ async def test_expired_rows_go_and_the_accounting_record_stays(sessions, writer)
         assert await keys(session, Refund.telegram_payment_charge_id) == {"stx1"}
         assert await keys(session, Entitlement.telegram_payment_charge_id) == {"stx1"}
         assert await keys(session, SupportRequest.user_id) == {8}
+
+
+async def test_handled_updates_go_after_two_days_and_payments_and_pre_checkouts_stay(
+    sessions, writer
+):
+    three_days_ago, yesterday = NOW - timedelta(days=3), NOW - timedelta(days=1)
+    paid: dict[str, Any] = {"successful_payment": {"telegram_payment_charge_id": "stx1"}}
+    done = InboxStatus.DONE
+    rows = [
+        (1, "message", message("hi"), done, three_days_ago),  # goes
+        (2, "callback_query", {}, done, three_days_ago),  # goes
+        (3, "message", message(**paid), done, three_days_ago),  # the accounting record
+        (4, "pre_checkout_query", {}, done, three_days_ago),  # kept for RETENTION_DAYS
+        (5, "message", message("hi"), InboxStatus.PENDING, three_days_ago),  # not handled yet
+        (6, "message", message("hi"), done, yesterday),  # Telegram may still send it again
+    ]
+    async with sessions() as session:
+        await InboxRepository(session).add(
+            [
+                inbox_row(n, kind, 7, update_json(n, **{kind: body}), status=status, now=when)
+                for n, kind, body, status, when in rows
+            ]
+        )
+        await session.commit()
+
+    deleted = await delete_expired(writer, sessions, CUTOFF, now=NOW)
+
+    assert deleted["inbox"] == 2
+    async with sessions() as session:
+        assert await keys(session, InboxUpdate.update_id) == {3, 4, 5, 6}
 
 
 async def delete_observed(sessions, writer, chunk: int) -> tuple[dict[str, int], list, int]:

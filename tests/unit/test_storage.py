@@ -3,6 +3,7 @@ SQLite settings, the outbox queue."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import (
     AuditRepository,
+    InboxRepository,
     OutboxMessage,
     OutboxPriority,
     OutboxRepository,
@@ -26,6 +28,7 @@ from storage import (
     upgrade_schema,
     utcnow,
 )
+from storage.repositories import inbox_row
 from tests.helpers import make_payment
 
 
@@ -305,3 +308,21 @@ async def test_sync_state_set_is_one_upsert_never_select_then_insert(sessions):
         assert await SyncStateRepository(session).get("star_transactions_seen") == 6
     assert len(statements) == 2
     assert all(s.startswith("INSERT INTO sync_state") and "ON CONFLICT" in s for s in statements)
+
+
+async def test_an_update_sent_again_is_stored_once_and_a_new_one_under_its_id_is_stored(
+    sessions,
+):
+    def row(text: str) -> dict[str, Any]:
+        raw = json.dumps({"update_id": 41, "message": {"text": text}})
+        return inbox_row(41, "message", 7, raw)
+
+    async with sessions() as session:
+        first = await InboxRepository(session).add([row("hello")])
+        sent_again = await InboxRepository(session).add([row("hello")])
+        # Telegram started update_id again after a quiet week: same id, another update.
+        another = await InboxRepository(session).add([row("something else")])
+        await session.commit()
+
+    assert list(first) == [41] and sent_again == {} and list(another) == [41]
+    assert another[41] > first[41]
