@@ -57,6 +57,7 @@ class LongPoll:
         allowed_updates: list[str] | None = None,
         fetch_backoff: BackoffConfig = FETCH_BACKOFF,
         conflict_backoff: BackoffConfig = CONFLICT_BACKOFF,
+        store_patience: float = STORE_PATIENCE_SECONDS,
     ) -> None:
         self.bot = bot
         self.intake = intake
@@ -64,6 +65,7 @@ class LongPoll:
         self.allowed_updates = allowed_updates
         self.fetch_backoff = fetch_backoff
         self.conflict_backoff = conflict_backoff
+        self.store_patience = store_patience
         self.stopped_at: float | None = None
         # The next offset to ask for, and the one Telegram has been told.
         self._offset: int | None = None
@@ -155,7 +157,7 @@ class LongPoll:
         stopped = asyncio.ensure_future(stop.wait())
         waiters: set[asyncio.Future[Any]] = {self._storing, stopped}
         await asyncio.wait(
-            waiters, timeout=STORE_PATIENCE_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            waiters, timeout=self.store_patience, return_when=asyncio.FIRST_COMPLETED
         )
         stopped.cancel()
         if not self._storing.done():
