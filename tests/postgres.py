@@ -90,14 +90,17 @@ class PostgresServer:
             shutil.rmtree(self.root, ignore_errors=True)
 
     def url(self, database: str) -> str:
-        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+        # The server has no TLS: saying so spares each connection the attempt.
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}?ssl=disable"
 
     async def create_database(self, *, empty: bool = True) -> str:
         """A new database, empty or at this release's schema; returns its name. The schema is
         migrated once, into a template that each such database is copied from."""
         name = f"test_{uuid.uuid4().hex[:16]}"
         template = "template1" if empty else await self._migrated_template()
-        await self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        # FILE_COPY copies the template's files; the default (WAL_LOG) writes every page through
+        # the WAL, which costs a small database twice the time and four times the server's CPU.
+        await self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY = FILE_COPY')
         return name
 
     async def _migrated_template(self) -> str:
@@ -116,7 +119,7 @@ class PostgresServer:
 
     async def _admin(self, statement: str) -> None:
         connection = await asyncpg.connect(
-            host="127.0.0.1", port=self.port, user="postgres", database="postgres"
+            host="127.0.0.1", port=self.port, user="postgres", database="postgres", ssl=False
         )
         try:
             await connection.execute(statement)

@@ -396,7 +396,8 @@ def hold_sqlite_write_lock(db_path: Path):
 
 @contextlib.asynccontextmanager
 async def hold_advisory_lock(url: str) -> AsyncIterator[WaitingCheck]:
-    holder = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://").replace("ssl=", "sslmode=")
+    holder = await asyncpg.connect(dsn)
     await holder.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
 
     async def waiting(pids: Sequence[int]) -> bool:
