@@ -4,9 +4,10 @@ seconds, and given up on before the server could let a standby take over."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy import text
@@ -36,17 +37,24 @@ async def lock_backend_pid(database_url: str) -> int:
         await engine.dispose()
 
 
+@contextlib.contextmanager
+def frozen(backend: int) -> Iterator[None]:
+    """The lock's server process stops answering until the block ends."""
+    os.kill(backend, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(backend, signal.SIGCONT)
+
+
 @postgres_only
 async def test_a_stall_shorter_than_the_limit_keeps_the_lock(active, any_database_url):
     backend = await lock_backend_pid(any_database_url)
     watching = asyncio.create_task(active.watch())
     # Frozen from now: the first check, ACTIVE_CHECK_SECONDS from now, waits for the server
     # for most of the time the limit allows.
-    os.kill(backend, signal.SIGSTOP)
-    try:
+    with frozen(backend):
         await asyncio.wait({watching}, timeout=LOST_AFTER_SECONDS - 1.5)
-    finally:
-        os.kill(backend, signal.SIGCONT)
     assert LOST_AFTER_SECONDS - 1.5 - ACTIVE_CHECK_SECONDS > 2.0  # longer than a 2 s timeout
     await asyncio.wait({watching}, timeout=ACTIVE_CHECK_SECONDS * 2)  # answered, then checked
     assert not watching.done(), "a few seconds' stall was taken for a lost lock"
@@ -57,8 +65,5 @@ async def test_a_stall_shorter_than_the_limit_keeps_the_lock(active, any_databas
 async def test_a_stall_past_the_limit_gives_the_lock_up(active, any_database_url):
     backend = await lock_backend_pid(any_database_url)
     watching = asyncio.create_task(active.watch())
-    os.kill(backend, signal.SIGSTOP)
-    try:
+    with frozen(backend):
         await asyncio.wait_for(watching, timeout=LOST_AFTER_SECONDS * 3)
-    finally:
-        os.kill(backend, signal.SIGCONT)
