@@ -2,6 +2,14 @@
 the writer."""
 
 from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.goods import (
+    AccessRemoval,
+    AdmittedMember,
+    Code,
+    OwedRefund,
+    StockSale,
+    TelegramFile,
+)
 from storage.migrate import SchemaError, upgrade_schema
 from storage.models import (
     AUDIT_PRE_CHECKOUT,
@@ -36,8 +44,11 @@ from storage.writer import Writer, WriterStopped, mark_changed
 
 __all__ = [
     "AUDIT_PRE_CHECKOUT",
+    "AccessRemoval",
+    "AdmittedMember",
     "AuditEvent",
     "AuditRepository",
+    "Code",
     "Entitlement",
     "InboxRepository",
     "InboxStatus",
@@ -45,18 +56,21 @@ __all__ = [
     "OutboxMessage",
     "OutboxPriority",
     "OutboxRepository",
+    "OwedRefund",
     "Payment",
     "PaymentRepository",
     "Refund",
     "RefundRepository",
     "SchemaError",
     "SessionFactory",
+    "StockSale",
     "Subscription",
     "SubscriptionRepository",
     "SupportRepository",
     "SupportRequest",
     "SyncState",
     "SyncStateRepository",
+    "TelegramFile",
     "Writer",
     "WriterStopped",
     "add_audit_events",

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -55,7 +56,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _timestamp(*, nullable: bool = False, index: bool = False) -> Any:
+def timestamp(*, nullable: bool = False, index: bool = False) -> Any:
     return Field(
         default=None,
         sa_column=Column(UTCDateTime(), nullable=nullable, index=index),
@@ -85,13 +86,13 @@ class Payment(SQLModel, table=True):
     invoice_payload: str
     # "update" when the successful_payment message reached us, "reconcile" when found later.
     source: str = "update"
-    paid_at: datetime = _timestamp()
-    recorded_at: datetime = _timestamp()
+    paid_at: datetime = timestamp()
+    recorded_at: datetime = timestamp()
     # A subscription's payment names the subscription by its first charge (its own id on the
     # first payment, see `Subscription`); None for any other payment.
     subscription_charge_id: str | None = Field(default=None, index=True)
     # A subscription's payment: when the period it paid for ends (Telegram's field).
-    subscription_expiration_date: datetime | None = _timestamp(nullable=True)
+    subscription_expiration_date: datetime | None = timestamp(nullable=True)
 
     # Telegram's flags, which follow from the link to the first charge.
     @property
@@ -124,15 +125,15 @@ class Subscription(SQLModel, table=True):
     product_id: str
     invoice_payload: str
     # When the latest paid period ends: Telegram charges the next renewal then.
-    subscription_expiration_date: datetime = _timestamp()
+    subscription_expiration_date: datetime = timestamp()
     # The bot cancelled the renewal (the buyer's Cancel, or a refund of the first charge). A
     # cancellation made inside Telegram is not reported to bots: it shows as no renewal.
     is_canceled: bool = False
     # Set when a refund ended the paid period early and the renewal is cancelled: the
     # subscription is over although its expiration date is still ahead.
-    ended_at: datetime | None = _timestamp(nullable=True)
-    created_at: datetime = _timestamp()
-    updated_at: datetime = _timestamp()
+    ended_at: datetime | None = timestamp(nullable=True)
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
 
 
 class Refund(SQLModel, table=True):
@@ -150,7 +151,7 @@ class Refund(SQLModel, table=True):
     source: str
     admin_id: int | None = Field(default=None, sa_type=TelegramId)
     reason: str | None = None
-    refunded_at: datetime = _timestamp()
+    refunded_at: datetime = timestamp()
 
 
 class Entitlement(SQLModel, table=True):
@@ -161,16 +162,17 @@ class Entitlement(SQLModel, table=True):
         UniqueConstraint("telegram_payment_charge_id", "key", name="uq_entitlements_charge_key"),
         Index("ix_entitlements_user_key", "user_id", "key"),
         Index("ix_entitlements_expires_at", "expires_at"),  # reminders: what ends soon
+        Index("ix_entitlements_revoked_at", "revoked_at"),  # access: what was revoked lately
     )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(sa_type=TelegramId)
     key: str
     telegram_payment_charge_id: str = Field(index=True)
-    starts_at: datetime = _timestamp()
-    expires_at: datetime | None = _timestamp(nullable=True)
-    granted_at: datetime = _timestamp()
-    revoked_at: datetime | None = _timestamp(nullable=True)
+    starts_at: datetime = timestamp()
+    expires_at: datetime | None = timestamp(nullable=True)
+    granted_at: datetime = timestamp()
+    revoked_at: datetime | None = timestamp(nullable=True)
 
 
 # The audit kind of a pre-checkout decision: kept for RETENTION_DAYS, unlike those of payments.
@@ -189,7 +191,7 @@ class AuditEvent(SQLModel, table=True):
     decision: str | None = None
     reason: str | None = None
     raw: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = _timestamp()
+    created_at: datetime = timestamp()
 
 
 class OutboxPriority(IntEnum):
@@ -228,13 +230,18 @@ class OutboxMessage(SQLModel, table=True):
     priority: int = Field(sa_column_kwargs={"server_default": "1"})
     text: str = Field(sa_column=Column(Text, nullable=False))
     reply_markup: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # A file of the catalog to send (its absolute path), with `text` as its caption (empty:
+    # none).
+    document: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Telegram keeps the buyer from forwarding or saving what the bot sold them.
+    protect_content: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # Makes "queue this notice" idempotent when the same event is handled twice.
     dedupe_key: str | None = None
     attempts: int = 0
-    created_at: datetime = _timestamp()
-    next_attempt_at: datetime = _timestamp()
-    sent_at: datetime | None = _timestamp(nullable=True)
-    failed_at: datetime | None = _timestamp(nullable=True)
+    created_at: datetime = timestamp()
+    next_attempt_at: datetime = timestamp()
+    sent_at: datetime | None = timestamp(nullable=True)
+    failed_at: datetime | None = timestamp(nullable=True)
     last_error: str | None = None
 
 
@@ -281,8 +288,8 @@ class InboxUpdate(SQLModel, table=True):
     raw: str = Field(sa_column=Column(Text, nullable=False))
     status: str = InboxStatus.PENDING  # an InboxStatus
     attempts: int = 0
-    received_at: datetime = _timestamp()
-    finished_at: datetime | None = _timestamp(nullable=True)
+    received_at: datetime = timestamp()
+    finished_at: datetime | None = timestamp(nullable=True)
     last_error: str | None = None
 
 
@@ -299,12 +306,12 @@ class SupportRequest(SQLModel, table=True):
         primary_key=True, sa_type=TelegramId, sa_column_kwargs={"autoincrement": False}
     )
     # When /paysupport asked for a description, until the buyer sends one or cancels.
-    asked_at: datetime | None = _timestamp(nullable=True)
+    asked_at: datetime | None = timestamp(nullable=True)
     # When the request last went to the admins; None: never.
-    opened_at: datetime | None = _timestamp(nullable=True)
+    opened_at: datetime | None = timestamp(nullable=True)
     # What the buyer wrote, with what they added while it was open.
     description: str = Field(default="", sa_column=Column(Text, nullable=False))
-    updated_at: datetime = _timestamp()
+    updated_at: datetime = timestamp()
 
 
 class KnownUser(SQLModel, table=True):
@@ -319,4 +326,4 @@ class KnownUser(SQLModel, table=True):
     username: str | None = Field(default=None, index=True)
     full_name: str
     # When this name was last stored: of two users who held one username, the later one has it.
-    updated_at: datetime = _timestamp()
+    updated_at: datetime = timestamp()

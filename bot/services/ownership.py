@@ -3,9 +3,9 @@
 A one-time product is owned while the buyer holds every key it gives. A subscription is owned
 while the buyer's subscription to it has not ended, cancelled or not: a cancelled one runs to the
 end of its period, and /subscriptions resumes it rather than selling a second one. Timed products
-can always be bought again (they extend). The shop (before an invoice), the pre-checkout (before
-the money moves) and the payment writer (after it moved, for invoices paid back to back) all ask
-here.
+can always be bought again (they extend), and so can consumables. The shop (before an invoice),
+the pre-checkout (before the money moves) and the payment writer (after it moved, for invoices
+paid back to back) all ask here.
 """
 
 from __future__ import annotations
@@ -79,8 +79,9 @@ class OwnershipLookup:
         self._running: asyncio.Task[None] | None = None
 
     async def already_owns(self, user_id: int, product: Product) -> bool:
-        """Whether `user_id` owns `product` right now (no look-up for a timed product)."""
-        if product.kind is ProductKind.TIMED:
+        """Whether `user_id` owns `product` right now (no look-up for a timed product or a
+        consumable: those are bought again and again)."""
+        if product.kind in (ProductKind.TIMED, ProductKind.CONSUMABLE):
             return False
         answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._asked.append((user_id, product, answer))

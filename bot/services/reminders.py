@@ -34,6 +34,8 @@ from storage import (
 from storage.repositories import PaidPeriod, Row, latest_paid_periods, outbox_row
 
 REMINDER_LEAD = timedelta(days=1)
+# The kinds whose access ends, and so are reminded of: the others grant forever.
+ENDING_KINDS = frozenset({ProductKind.TIMED, ProductKind.SUBSCRIPTION})
 
 
 class Reminders:
@@ -47,7 +49,7 @@ class Reminders:
     async def queue_due(self, *, now: datetime | None = None) -> int:
         """Owe every reminder due at `now` not owed before; returns how many are new."""
         now = now or utcnow()
-        products = {p.id: p for p in self.catalog if p.kind is not ProductKind.ONE_TIME}
+        products = {p.id: p for p in self.catalog if p.kind in ENDING_KINDS}
         async with self.readers() as session:
             periods = await latest_paid_periods(session, products, now, now + REMINDER_LEAD)
             subscriptions = await SubscriptionRepository(session).by_first_charges(

@@ -62,8 +62,14 @@ def product_line(product: Product) -> str:
             term = f"for {product.duration_days} days"
         case ProductKind.SUBSCRIPTION:
             term = "renews every 30 days until you cancel"
+        case ProductKind.CONSUMABLE:
+            term = "forever, buy as often as you like"
         case _:
             term = "forever"
+    if product.codes:
+        gives = f"a code, {gives}" if gives else "a code"
+    if not gives:
+        return f"<b>{escape(product.title)}</b>: {price(product)} (buy as often as you like)"
     return f"<b>{escape(product.title)}</b>: {price(product)}, gives {gives} ({term})"
 
 

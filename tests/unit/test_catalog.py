@@ -98,3 +98,101 @@ def test_catalog_that_is_not_utf8_is_refused_with_the_byte(tmp_path):
     with pytest.raises(CatalogError) as error:
         load_catalog(path)
     assert str(error.value) == f"{path}: not valid UTF-8 (byte 73); save the file as UTF-8"
+
+
+KEYS = """
+[keys.gold]
+chats = [-1001234567890, -1009876543210]
+files = ["content/guide.pdf"]
+text = "Thank you!"
+"""
+
+
+def with_guide(tmp_path: Path, size: int = 10) -> None:
+    (tmp_path / "content").mkdir(exist_ok=True)
+    (tmp_path / "content" / "guide.pdf").write_bytes(b"%" * size)
+
+
+def test_keys_say_what_they_unlock_with_files_relative_to_the_catalog(tmp_path):
+    with_guide(tmp_path)
+    catalog = load_catalog(write(tmp_path, VALID + KEYS))
+    gold = catalog.unlocks("gold")
+    assert gold is not None and gold.delivers
+    assert gold.files == ((tmp_path / "content" / "guide.pdf").resolve(),)
+    assert gold.text == "Thank you!"
+    product = catalog.get("gold")
+    assert product is not None
+    assert catalog.chats_of(product) == (-1001234567890, -1009876543210)
+    assert catalog.chats == {-1001234567890, -1009876543210}
+    assert catalog.keys_for_chat(-1001234567890) == {"gold"}
+    assert catalog.products_for_chat(-1009876543210) == [product]
+    assert catalog.unlocks("silver") is None
+
+
+def test_a_consumable_may_grant_nothing_and_sells_codes_or_stock(tmp_path):
+    consumable = VALID.replace(
+        'kind = "one_time"', 'kind = "consumable"\ncodes = true\nstock = 5'
+    ).replace('grants = ["gold"]\n', "")
+    [product] = load_catalog(write(tmp_path, consumable))
+    assert product.kind is ProductKind.CONSUMABLE
+    assert product.grants == () and product.duration is None
+    assert product.codes and product.stock == 5 and product.limited
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (KEYS.replace("-1001234567890,", '"my group",'), "key gold: chats.0: Input should be"),
+        (KEYS.replace("-1001234567890,", "1001234567890,"), "key gold: chats: 1001234567890 is"),
+        (KEYS.replace("guide.pdf", "missing.pdf"), "key gold: files.0: content/missing.pdf: no"),
+        (KEYS.replace('"content/guide.pdf"', '"content"'), "files.0: content: not a file"),
+        (KEYS.replace("text =", "colour = 1\ntext ="), "key gold: colour: Extra inputs"),
+        (KEYS.replace('text = "Thank you!"', 'text = ""'), "key gold: text: String should"),
+        (KEYS.replace("[keys.gold]", "[keys.Gold]"), "key Gold: name: use 1-32"),
+        (KEYS.replace("[keys.gold]", "[keys.silver]"), "key silver: no product grants"),
+        (KEYS.replace("[keys.gold]", "[extra]"), "extra: unknown table"),
+    ],
+)
+def test_bad_keys_name_file_key_and_field(tmp_path, text, expected):
+    with_guide(tmp_path)
+    path = write(tmp_path, VALID + text)
+    with pytest.raises(CatalogError) as error:
+        load_catalog(path)
+    assert str(error.value).startswith(f"{path}: ")
+    assert expected in str(error.value)
+
+
+def test_a_file_over_50_mb_is_refused_and_one_of_50_mb_is_not(tmp_path):
+    path = write(tmp_path, VALID + KEYS)
+    with_guide(tmp_path, size=0)
+    with open(tmp_path / "content" / "guide.pdf", "wb") as sparse:
+        sparse.truncate(50 * 1024 * 1024)  # sparse: no 50 MB written
+    assert load_catalog(path).unlocks("gold") is not None
+    with open(tmp_path / "content" / "guide.pdf", "ab") as sparse:
+        sparse.truncate(50 * 1024 * 1024 + 1)
+    with pytest.raises(CatalogError, match=r"files\.0: content/guide\.pdf: 50\.0 MB; a bot"):
+        load_catalog(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (('grants = ["gold"]', "grants = []"), "grants: at least one key is needed"),
+        (
+            ('kind = "one_time"', 'kind = "timed"\nduration_days = 3\ncodes = true'),
+            "codes: only one_time and consumable products hand out codes, not timed",
+        ),
+        (('kind = "one_time"', 'kind = "subscription"\nstock = 3'), "stock: a subscription has"),
+        (
+            ('kind = "one_time"', 'kind = "consumable"\nduration_days = 3'),
+            "product: duration_days is only for timed",
+        ),
+        (('kind = "one_time"', 'kind = "one_time"\nstock = 0'), "stock: Input should be"),
+        (('kind = "one_time"', 'kind = "one_time"\ncodes = "yes"'), "codes: Input should be"),
+    ],
+)
+def test_codes_and_stock_only_on_kinds_that_carry_them(tmp_path, change, expected):
+    path = write(tmp_path, VALID.replace(*change))
+    with pytest.raises(CatalogError) as error:
+        load_catalog(path)
+    assert f"product gold: {expected}" in str(error.value)

@@ -115,7 +115,14 @@ async def test_holders_are_people_holding_everything_a_product_gives_bought_or_g
     figures = await Sales(sessions, CATALOG).figures()
 
     holders = {product.id: count for product, count in figures.holders}
-    assert holders == {"gold": 2, "supporter": 1, "pro_month": 0, "club": 0}
+    assert holders == {
+        "gold": 2,
+        "supporter": 1,
+        "pro_month": 0,
+        "club": 0,
+        "poster": 0,
+        "vpn_key": 0,
+    }
     assert figures.periods[3].totals.payments == 0  # the grant is no payment
 
 
