@@ -106,14 +106,19 @@ async def any_database_url(
     backend: str, sqlite_url: str, request: pytest.FixtureRequest
 ) -> AsyncIterator[str]:
     """A database of each backend at this release's schema (see the module docstring): a
-    SQLite file, or a new database on the test server."""
+    SQLite file, or a database on the test server that no earlier test left rows in."""
     if backend == "sqlite":
         yield request.getfixturevalue("database_url_sqlite")
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    name = await server.create_database(empty=wants_empty(request))
+    if wants_empty(request):
+        name = await server.create_database(empty=True)
+        yield server.url(name)
+        await server.drop_database(name)
+        return
+    name = await server.lease_database()
     yield server.url(name)
-    await server.drop_database(name)
+    await server.give_back(name)
 
 
 @pytest.fixture
