@@ -20,8 +20,9 @@ SERVER_USER = "postgres"
 # Made once per server at this release's schema; test databases are copies of it.
 MIGRATED_TEMPLATE = "shop_migrated"
 FAST_SETTINGS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-# What a database's schema is: its columns, indexes, constraints and alembic revision. A test
-# database whose fingerprint differs from the template's was changed by its test.
+# What a database's schema is: its columns, indexes, constraints, triggers, functions, views and
+# alembic revision. A test database whose fingerprint differs from the template's was changed by
+# its test (a trigger that slows or refuses inserts, a renamed table) and is not reused.
 SCHEMA_FINGERPRINT = """
 SELECT md5(string_agg(part, ',' ORDER BY part)) FROM (
     SELECT concat_ws(':', table_name, column_name, data_type, is_nullable, column_default)
@@ -29,6 +30,10 @@ SELECT md5(string_agg(part, ',' ORDER BY part)) FROM (
     UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'
     UNION ALL SELECT conname || ':' || pg_get_constraintdef(oid) FROM pg_constraint
         WHERE connamespace = 'public'::regnamespace
+    UNION ALL SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal
+    UNION ALL SELECT 'function:' || proname FROM pg_proc
+        WHERE pronamespace = 'public'::regnamespace
+    UNION ALL SELECT 'view:' || viewname FROM pg_views WHERE schemaname = 'public'
     UNION ALL SELECT 'revision:' || version_num FROM alembic_version
 ) AS schema(part)
 """

@@ -21,6 +21,8 @@ from storage import (
 )
 from tests.helpers import ADMIN_ID, SECOND_ADMIN_ID, RunningBot
 
+START_TIMEOUT = 30.0
+
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[BotAPIEmulator]:
@@ -71,7 +73,9 @@ async def start_bot(
         task = asyncio.create_task(serve)
         bot = RunningBot(settings, catalog, create_session_factory(engine), stop, task)
         running.append(bot)
-        await emulator.wait_for("getUpdates", since=since, answered=False)
+        # A bot starts in well under a second; a machine shared with other work may take
+        # many times that, and waiting longer costs a passing test nothing.
+        await emulator.wait_for("getUpdates", since=since, answered=False, timeout=START_TIMEOUT)
         return bot
 
     yield start

@@ -48,10 +48,21 @@ async def test_a_database_given_back_comes_back_empty_unlocked_and_numbered_anew
     assert not await _alive(first)  # the connection the first test left was ended
 
 
-async def test_a_database_whose_schema_a_test_changed_is_dropped_not_reused(server):
+@pytest.mark.parametrize(
+    "change",
+    [
+        "ALTER TABLE sync_state ADD COLUMN extra integer",
+        "ALTER TABLE payments RENAME TO payments_away",
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'no'; END $$; "
+        "CREATE TRIGGER refuse BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION refuse()",
+        "CREATE FUNCTION helper() RETURNS integer LANGUAGE sql AS 'SELECT 1'",
+    ],
+)
+async def test_a_database_whose_schema_a_test_changed_is_dropped_not_reused(server, change):
     name = await server.lease_database()
     connection = await connect(server, name)
-    await connection.execute("ALTER TABLE sync_state ADD COLUMN extra integer")
+    await connection.execute(change)
     await connection.close()
     await server.give_back(name)
 
