@@ -57,7 +57,9 @@ class OwedRefunds:
         now = utcnow()
         if result.status in DONE:
             logger.info("owed refund charge={} user={}: done", charge_id, owed.user_id)
-            await self.writer.write(lambda s: OwedRefundRepository(s).done(refund_id, now))
+            await self.writer.write(
+                lambda s: OwedRefundRepository(s).done(refund_id, attempts, now)
+            )
             return
         error = result.error or result.status.value
         if result.status in REFUSED:

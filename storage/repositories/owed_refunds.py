@@ -46,8 +46,8 @@ class OwedRefundRepository(Repository):
         )
         return list((await self.session.exec(statement)).all())
 
-    async def done(self, refund_id: int, now: datetime) -> None:
-        await self._set(refund_id, done_at=now, last_error=None)
+    async def done(self, refund_id: int, attempts: int, now: datetime) -> None:
+        await self._set(refund_id, attempts=attempts, done_at=now, last_error=None)
 
     async def retry_later(self, refund_id: int, attempts: int, at: datetime, error: str) -> None:
         await self._set(refund_id, attempts=attempts, next_attempt_at=at, last_error=error)
