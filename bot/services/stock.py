@@ -171,7 +171,6 @@ class StockKeeper:
         self.reservation_seconds = reservation_seconds
         self.low_stock = low_stock
         self.clock = clock
-        self.counts: dict[str, StockCount] = {}  # as last read
         self._left: dict[str, int] = {}  # in the database, as last read, less sales since
         self._holds: dict[str, list[_Hold]] = {p.id: [] for p in self.products}
         self._sales: dict[str, int] = dict.fromkeys(self._holds, 0)  # payments settled
@@ -243,18 +242,26 @@ class StockKeeper:
             counts = await StockRepository(session).counts([p.id for p in self.products])
             states = SyncStateRepository(session)
             alerted = {p.id: await states.get(f"stock-alert:{p.id}") for p in self.products}
-        rearm = []
-        for product in self.products:
-            count = counts.get(product.id, StockCount())
-            self.counts[product.id] = count
-            left = left_of(product, count)
-            if not self._loaded.is_set() or self._sales[product.id] == before[product.id]:
-                self._left[product.id] = left
-            if alert_level(left, self.low_stock) < alerted[product.id]:
-                rearm.append(product)
-        self._loaded.set()
+        self.apply(counts, sales_before=before)
+        rearm = [
+            product
+            for product in self.products
+            if alert_level(left_of(product, counts.get(product.id, StockCount())), self.low_stock)
+            < alerted[product.id]
+        ]
         if rearm:
             await self.writer.write(lambda s: _rearm_alerts(s, rearm, self.low_stock))
+
+    def apply(
+        self, counts: dict[str, StockCount], *, sales_before: dict[str, int] | None = None
+    ) -> None:
+        """Take the database's `counts` as what is left. A product that sold since
+        `sales_before` (the read may predate that sale) keeps its own count until the next."""
+        for product in self.products:
+            sold_since = sales_before and self._sales[product.id] != sales_before[product.id]
+            if not self._loaded.is_set() or not sold_since:
+                self._left[product.id] = left_of(product, counts.get(product.id, StockCount()))
+        self._loaded.set()
 
     def _live_holds(self, product_id: str) -> list[_Hold]:
         holds = self._holds.setdefault(product_id, [])
