@@ -4,6 +4,7 @@ memory, when admins are told, and reading a file of codes."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,13 +55,9 @@ class Clock:
 
 
 def keeper(clock: Clock, counts: dict[str, StockCount]) -> StockKeeper:
-    stock = StockKeeper(
-        None,
-        None,
-        Catalog([CODES, LIMITED, PLAIN]),
-        reservation_seconds=120,
-        clock=clock,  # type: ignore[arg-type]
-    )
+    nowhere: Any = None  # the rules in memory need no database
+    catalog = Catalog([CODES, LIMITED, PLAIN])
+    stock = StockKeeper(nowhere, nowhere, catalog, reservation_seconds=120, clock=clock)
     stock.apply(counts)
     return stock
 
