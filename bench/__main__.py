@@ -24,6 +24,7 @@ from loguru import logger
 
 from bench import big_database
 from bench.flash_sale import BARE, SHOP, SaleResult, machine, run_sale, run_waves
+from bench.limited import BUYERS, UNITS, run_limited_sale
 from bench.storage import CONCURRENCY, payments_per_second
 
 RESULTS = Path(__file__).with_name("results")
@@ -56,7 +57,7 @@ class Bench:
     rows: list[Row] = field(default_factory=list)
     # The shop bot's sale of 500 on an empty database: the baseline of the full database's.
     empty_sale: SaleResult | None = None
-    steps: int = 5
+    steps: int = 6
     step: int = 0
     began: float = field(default_factory=time.monotonic)
 
@@ -74,12 +75,17 @@ class Bench:
         await scenario()
 
 
-async def main() -> None:
+async def main(only: str | None = None) -> None:
     logger.remove()
     logger.add(sys.stderr, level="ERROR")
     bench = Bench()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        if only == "limited":  # `python -m bench --only limited`: this row alone
+            bench.steps = 1
+            await bench.run("limited edition", lambda: limited_edition(bench, work))
+            report(bench)
+            return
         await bench.run("flash sale, 500 buyers", lambda: flash_sale(bench, FLAT_SALE, work))
         await bench.run("flash sale, 2,000 buyers", lambda: flash_sale(bench, 2000, work))
         await bench.run("storing payments in process", lambda: in_process(bench, work))
@@ -89,6 +95,7 @@ async def main() -> None:
             lambda: memory(bench, work),
         )
         await bench.run("the sale of 500 on a full database", lambda: flat(bench, work))
+        await bench.run("limited edition", lambda: limited_edition(bench, work))
     if sys.stderr.isatty():
         print(file=sys.stderr)
     report(bench)
@@ -116,6 +123,19 @@ async def flash_sale(bench: Bench, buyers: int, work: Path) -> None:
             Row(f"{label} payments stored per second", None, stored, "/s", "≥ 1000"),
             stored is not None and stored >= 1000,
         ),
+    ]
+
+
+async def limited_edition(bench: Bench, work: Path) -> None:
+    """100 units to 2,000 buyers at once; the baseline is the same sale without a limit."""
+    free = await run_limited_sale(_fresh(work, "unlimited"), bench.progress, limited=False)
+    sale = await run_limited_sale(_fresh(work, "limited"), bench.progress, limited=True)
+    label = f"{UNITS} units to {BUYERS:,} buyers at once:"
+    bench.rows += [
+        _met(Row(f"{label} sold", None, sale.sold, "", f"= {UNITS}"), sale.sold == UNITS),
+        Row(f"{label} refused as sold out", None, sale.refused_sold_out, "", ""),
+        _met(Row(f"{label} payments refunded", None, sale.refunded, "", "0"), not sale.refunded),
+        Row(f"{label} pre-checkout p99", free.p99, sale.p99, "s", ""),
     ]
 
 
@@ -231,4 +251,5 @@ def _fresh(work: Path, name: str) -> Path:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    only = sys.argv[2] if sys.argv[1:2] == ["--only"] and len(sys.argv) > 2 else None
+    asyncio.run(main(only))

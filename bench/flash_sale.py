@@ -156,9 +156,13 @@ class StoredCounter:
 class Crowd:
     """Buyers of one product, paying through the emulator."""
 
-    def __init__(self, emulator: BotAPIEmulator) -> None:
+    def __init__(
+        self, emulator: BotAPIEmulator, product: str = PRODUCT, price: int = PRICE
+    ) -> None:
         self.emulator = emulator
         self.signer = PayloadSigner(emulator.token)
+        self.product, self.price = product, price
+        self.refusals: list[str | None] = []  # why each refused pre-checkout was refused
 
     async def pay(self, people: list[User], child: BotChild) -> tuple[list[float], float | None]:
         """Everyone presses Pay at once; then every accepted payment arrives at once.
@@ -168,11 +172,14 @@ class Crowd:
         checkouts = await asyncio.gather(
             *(
                 self.emulator.pre_checkout(
-                    person, payload=self.signer.encode(PRODUCT, PRICE), total_amount=PRICE
+                    person,
+                    payload=self.signer.encode(self.product, self.price),
+                    total_amount=self.price,
                 )
                 for person in people
             )
         )
+        self.refusals += [c.error_message for c in checkouts if not c.ok]
         answers = [c.answered_in for c in checkouts if c.answered_in is not None]
         accepted = [c for c in checkouts if c.ok]
         if not child.target.stores_payments or not accepted:

@@ -105,6 +105,10 @@ class Settings(OfflineSettings):
     outbox_rate: float = Field(default=25.0, gt=0, le=30)
     reconcile_interval: float = Field(default=600.0, ge=0)
     reconcile_settle: float = Field(default=60.0, ge=0)
+    # An accepted pre-checkout of a limited product holds a unit this long for its payment.
+    reservation_seconds: float = Field(default=120.0, gt=0, le=3600)
+    # Admins are told when a limited product's stock falls to this many (and to none).
+    low_stock: int = Field(default=10, ge=0)
     # Updates handled at once (one chat's in order); the rest wait in the inbox table.
     concurrent_updates: int = Field(default=200, ge=1, le=10_000)
     # A buyer's support request reaches the admins at most once in this many seconds.

@@ -27,6 +27,7 @@ class Refusal(StrEnum):
     ALREADY_OWNED = "already_owned"
     ALREADY_SUBSCRIBED = "already_subscribed"
     TEMPORARY = "temporary"
+    SOLD_OUT = "sold_out"  # a limited product with nothing left (or all held by other buyers)
 
 
 # -- subscriptions -------------------------------------------------------------------------
@@ -183,3 +184,16 @@ class SalesFigures:
     periods: tuple[PeriodFigures, ...]  # today, 7 days, 30 days, all time
     # Each product with how many users hold everything it gives now (bought or granted).
     holders: tuple[tuple[Product, int], ...]
+
+
+# -- limited stock -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StockLine:
+    """A product with codes or a stock limit, as /stock shows it."""
+
+    product: Product
+    left: int  # for sale now: not sold, not reserved
+    sold: int
+    reserved: int  # held by accepted pre-checkouts whose payment has not been stored yet

@@ -22,6 +22,7 @@ from bot.cli.exits import EXIT_FAILED, EXIT_OK
 from bot.config import load_database_settings, load_offline_settings, load_settings
 from bot.logging import setup_logging
 from bot.progress import ProgressBar
+from bot.services.codes import add_codes, count_codes
 from bot.services.exports import Exports, day_bounds
 from bot.services.sales import Sales
 from storage import upgrade_schema
@@ -154,6 +155,22 @@ async def _status(url: str) -> list[str]:
     ]
 
 
+def codes(args: argparse.Namespace) -> int:
+    settings = load_offline_settings()
+    catalog = load_catalog(settings.catalog_path)
+    if args.action == "add":
+        added = asyncio.run(
+            add_codes(settings.database_url, catalog, args.product, Path(args.file))
+        )
+        print(
+            f"{added.product.id}: {added.added} added, {added.skipped} skipped (repeated, or "
+            f"loaded before), {added.in_stock} in stock"
+        )
+    else:
+        print("\n".join(asyncio.run(count_codes(settings.database_url, catalog, args.product))))
+    return EXIT_OK
+
+
 # Every command by name (bot.cli.parser names them; bot.cli.exits.ANSWERS has a row for each).
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": run,
@@ -162,4 +179,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "export": export,
     "stats": stats,
     "status": status,
+    "codes": codes,
 }

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.catalog import CatalogError
 from bot.config import ConfigError
 from bot.redaction import redact_known_secrets
+from bot.services.codes import CodesError
 from bot.services.exports import ExportRangeError
 from storage.db import DatabaseNotFound
 from storage.locks import DatabaseBusy
@@ -67,6 +68,11 @@ ANSWERS: dict[str, tuple[Answer, ...]] = {
     "export": (SET_UP, Answer((SQLAlchemyError, OSError), EXIT_FAILED, "the export failed")),
     "stats": (SET_UP, Answer((SQLAlchemyError, OSError), EXIT_FAILED, "cannot read the database")),
     "status": (SET_UP, Answer((SQLAlchemyError,), EXIT_FAILED, "cannot read the database")),
+    "codes": (
+        SET_UP,
+        Answer((CodesError,), EXIT_CONFIG),
+        Answer((SQLAlchemyError,), EXIT_FAILED, "cannot use the database"),
+    ),
 }
 
 

@@ -59,7 +59,35 @@ def build_parser() -> argparse.ArgumentParser:
         "one; others stand by), the schema version, and how many updates wait in the inbox "
         "and messages in the outbox. Writes nothing.",
     )
+    _add_codes_commands(commands)
     return parser
+
+
+def _add_codes_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    codes = commands.add_parser(
+        "codes",
+        help="load codes for sale (codes add PRODUCT FILE), or count them (codes count)",
+        description="Codes that products with codes = true hand out, one per sale. Needs "
+        "DATABASE_URL and CATALOG_PATH, no token; a running bot puts new codes on sale within "
+        "seconds. Codes are never printed.",
+    )
+    actions = codes.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = actions.add_parser(
+        "add",
+        help="load the codes in FILE for PRODUCT",
+        description="Load FILE's codes for PRODUCT, one per line (stripped; blank lines, "
+        "repeats and codes loaded before are skipped), and print how many were added, "
+        "skipped and are now in stock.",
+    )
+    add.add_argument("product", metavar="PRODUCT", help="a product id with codes = true")
+    add.add_argument("file", metavar="FILE", help="a UTF-8 text file, one code per line")
+    count = actions.add_parser(
+        "count",
+        help="print what is left of products with codes or a stock limit",
+        description="Print, per product with codes or a stock limit (or PRODUCT only), how "
+        "many are left and sold. Writes nothing.",
+    )
+    count.add_argument("product", metavar="PRODUCT", nargs="?", help="one product id")
 
 
 def day(text: str) -> date:

@@ -3,6 +3,8 @@ reminder's Buy again."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -17,9 +19,12 @@ class BuyButton(CallbackData, prefix="buy"):
     product_id: str
 
 
-def shop_keyboard(catalog: Catalog) -> InlineKeyboardMarkup:
+def shop_keyboard(
+    catalog: Catalog, sold_out: Collection[str] = frozenset()
+) -> InlineKeyboardMarkup:
+    """A Buy button per product, but those sold out."""
     builder = InlineKeyboardBuilder()
-    for product in catalog:
+    for product in (p for p in catalog if p.id not in sold_out):
         builder.button(
             text=texts.shop_button(product), callback_data=BuyButton(product_id=product.id)
         )

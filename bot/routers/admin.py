@@ -4,7 +4,8 @@ the same short line as for any private command (`bot.routers.private_only`), nev
 
 The admin features are routers of their own, included only behind this gate:
 `admin_refunds` (/refund, the Refund buttons of support requests, /reconcile), `admin_reports`
-(/stats, /payments, /user, /balance, /export) and `admin_grants` (/grant, /revoke). A new admin
+(/stats, /payments, /user, /balance, /export), `admin_grants` (/grant, /revoke) and
+`admin_stock` (/stock). A new admin
 command goes into one of them (or a new one included here) and into `texts.ADMIN_COMMANDS`.
 """
 
@@ -18,7 +19,7 @@ from loguru import logger
 from bot import texts
 from bot.filters import InPrivateChat, IsAdmin
 from bot.keyboards.refunds import RefundButton
-from bot.routers import admin_grants, admin_refunds, admin_reports
+from bot.routers import admin_grants, admin_refunds, admin_reports, admin_stock
 
 ADMIN_BUTTON_PREFIX = f"{RefundButton.__prefix__}:"
 
@@ -32,6 +33,7 @@ def create_router() -> Router:
         admin_refunds.create_router(),
         admin_reports.create_router(),
         admin_grants.create_router(),
+        admin_stock.create_router(),
     )
     # Reached by whoever the filter above turned away (or by a malformed `adm:` button).
     others = Router(name=f"{__name__}.others")

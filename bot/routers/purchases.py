@@ -24,6 +24,12 @@ async def cmd_mypurchases(message: Message, purchases: Purchases, catalog: Catal
         return
     bought = await purchases.of(message.from_user.id)
     text = texts.my_purchases(
-        bought.active, bought.subscriptions, bought.payments, bought.refunds, catalog, bought.as_of
+        bought.active,
+        bought.subscriptions,
+        bought.payments,
+        bought.refunds,
+        catalog,
+        bought.as_of,
+        codes=bought.codes,
     )
     await message.answer(text)

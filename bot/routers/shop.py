@@ -11,6 +11,7 @@ from bot import texts
 from bot.catalog import Catalog
 from bot.keyboards.shop import BuyButton, shop_keyboard
 from bot.services.shop import Shop
+from bot.services.stock import StockKeeper
 
 
 def create_router() -> Router:
@@ -21,8 +22,11 @@ def create_router() -> Router:
     return router
 
 
-async def cmd_shop(message: Message, catalog: Catalog) -> None:
-    await message.answer(texts.shop(catalog), reply_markup=shop_keyboard(catalog))
+async def cmd_shop(message: Message, catalog: Catalog, stock: StockKeeper) -> None:
+    sold_out = stock.sold_out()
+    await message.answer(
+        texts.shop(catalog, sold_out), reply_markup=shop_keyboard(catalog, sold_out)
+    )
 
 
 async def cmd_buy(message: Message, command: CommandObject, shop: Shop, catalog: Catalog) -> None:

@@ -11,6 +11,7 @@ from bot.catalog import Catalog, ProductKind
 from bot.outcomes import Refusal
 from bot.services.offers import OfferCheck, PayloadSigner, check_offer
 from bot.services.ownership import OwnershipLookup
+from bot.services.stock import StockKeeper
 from storage import AUDIT_PRE_CHECKOUT, Writer, add_audit_events
 from storage.repositories import audit_row
 
@@ -39,12 +40,14 @@ class Checkout:
         signer: PayloadSigner,
         *,
         db_budget: float = DB_BUDGET_SECONDS,
+        stock: StockKeeper | None = None,
     ) -> None:
         self.writer = writer
         self.ownership = ownership
         self.catalog = catalog
         self.signer = signer
         self.db_budget = db_budget
+        self.stock = stock  # limited products: a unit is reserved in memory, or sold out
 
     async def decide(self, query: PreCheckout) -> OfferCheck:
         """Accept or refuse a pre-checkout; a slow or failing database refuses as temporary."""
@@ -61,6 +64,9 @@ class Checkout:
         try:
             async with asyncio.timeout(self.db_budget):
                 owned = await self.ownership.already_owns(query.user_id, product)
+                stock = self.stock
+                if not owned and stock and not await stock.reserve(product, query.user_id):
+                    return OfferCheck(product, Refusal.SOLD_OUT)
         except Exception as exc:  # slow, locked, failing: whatever it is, the buyer gets an answer
             logger.error("pre-checkout: database did not answer in time ({!r}), refusing", exc)
             return OfferCheck(product, Refusal.TEMPORARY)

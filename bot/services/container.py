@@ -23,6 +23,8 @@ from bot.services.checkout import Checkout
 from bot.services.exports import Exports
 from bot.services.goodwill import Goodwill
 from bot.services.offers import PayloadSigner
+from bot.services.owed_refunds import INTERVAL_SECONDS as OWED_REFUNDS_SECONDS
+from bot.services.owed_refunds import OwedRefunds
 from bot.services.ownership import OwnershipLookup
 from bot.services.payments import PaymentRecorder
 from bot.services.purchases import Purchases
@@ -32,6 +34,8 @@ from bot.services.reminders import Reminders
 from bot.services.renewals import Renewals
 from bot.services.sales import Sales
 from bot.services.shop import Shop
+from bot.services.stock import REFRESH_SECONDS as STOCK_REFRESH_SECONDS
+from bot.services.stock import StockKeeper
 from bot.services.support import Support
 from storage import SessionFactory, Writer, delete_expired, utcnow
 from storage.database import Database
@@ -69,6 +73,8 @@ class Services:
     users: UserDirectory
     sales: Sales
     exports: Exports
+    stock: StockKeeper  # what is left of limited products, and the units reserved
+    owed_refunds: OwedRefunds
 
     def workflow_data(self) -> dict[str, Any]:
         """Each service under its field's name, as handlers ask for them."""
@@ -92,8 +98,16 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
     )
     signer = create_signer(settings)
     ownership = OwnershipLookup(readers)
-    payments = PaymentRecorder(writer, catalog, signer, settings.admin_ids)
+    stock = StockKeeper(
+        writer,
+        readers,
+        catalog,
+        reservation_seconds=settings.reservation_seconds,
+        low_stock=settings.low_stock,
+    )
+    payments = PaymentRecorder(writer, catalog, signer, settings.admin_ids, stock)
     refunds = Refunds(bot, writer, readers, locks, catalog)
+    owed_refunds = OwedRefunds(writer, readers, refunds)
     settle = timedelta(seconds=settings.reconcile_settle)
     reconciler = Reconciler(bot, writer, readers, locks, payments, refunds, settle=settle)
     reminders = Reminders(writer, readers, catalog)
@@ -107,10 +121,10 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
         locks=locks,
         signer=signer,
         outbox=outbox,
-        jobs=_jobs(settings, database, reconciler, reminders),
+        jobs=_jobs(settings, database, reconciler, reminders, stock, owed_refunds),
         ownership=ownership,
         shop=Shop(bot, catalog, signer, ownership),
-        checkout=Checkout(writer, ownership, catalog, signer),
+        checkout=Checkout(writer, ownership, catalog, signer, stock=stock),
         payments=payments,
         purchases=Purchases(readers),
         renewals=Renewals(bot, writer, readers),
@@ -123,15 +137,23 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
         users=UserDirectory(writer),
         sales=Sales(readers, catalog),
         exports=Exports(readers),
+        stock=stock,
+        owed_refunds=owed_refunds,
     )
 
 
 def _jobs(
-    settings: Settings, database: Database, reconciler: Reconciler, reminders: Reminders
+    settings: Settings,
+    database: Database,
+    reconciler: Reconciler,
+    reminders: Reminders,
+    stock: StockKeeper,
+    owed_refunds: OwedRefunds,
 ) -> Jobs:
     """Reconciliation (at start, then every RECONCILE_INTERVAL), reminders (at start, for what
-    fell due while the bot was down, then every few minutes) and retention (at start, then
-    daily; none with RETENTION_DAYS=0)."""
+    fell due while the bot was down, then every few minutes), retention (at start, then
+    daily; none with RETENTION_DAYS=0), and limited stock's count and owed refunds (every few
+    seconds)."""
     writer, readers = database.writer, database.readers
     days = settings.retention_days
 
@@ -143,6 +165,8 @@ def _jobs(
     jobs = [
         Every(settings.reconcile_interval, reconciler.run, name="reconciliation"),
         Every(REMINDER_INTERVAL_SECONDS, reminders.queue_due, name="looking for due reminders"),
+        Every(STOCK_REFRESH_SECONDS, stock.refresh, name="counting limited stock"),
+        Every(OWED_REFUNDS_SECONDS, owed_refunds.run, name="making owed refunds"),
     ]
     if days > 0:
         jobs.append(Every(RETENTION_INTERVAL_SECONDS, delete_old_rows, name="retention"))

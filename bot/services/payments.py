@@ -31,6 +31,16 @@ from bot.catalog import Catalog, Product
 from bot.services.offers import PayloadSigner
 from bot.services.ownership import Holdings, holdings_of, owns
 from bot.services.retry import with_db_retry
+from bot.services.stock import (
+    DEFAULT_LOW_STOCK,
+    StockKeeper,
+    Unit,
+    owed_sold_out_refund,
+    queue_stock_alerts,
+    sold_out_apology,
+    stock_lock,
+    take_unit,
+)
 from bot.services.subscriptions import SubscriptionPayment, place_payments, store_subscriptions
 from entitlements import Grant, GrantedKey, grant_many
 from storage import (
@@ -42,7 +52,13 @@ from storage import (
     utcnow,
 )
 from storage.locks import buyer_lock, hold_advisory_locks
-from storage.repositories import Row, audit_row, insert_many_ignoring_conflict, outbox_row
+from storage.repositories import (
+    OwedRefundRepository,
+    Row,
+    audit_row,
+    insert_many_ignoring_conflict,
+    outbox_row,
+)
 
 
 class PaymentSource(StrEnum):
@@ -72,6 +88,8 @@ class PaymentFacts:
 class PaymentOutcome:
     recorded: bool  # False: this charge was already stored, nothing changed
     product: Product | None
+    took_unit: bool = False  # a code or a unit of a limited product's stock
+    sold_out: bool = False  # a limited product with nothing left: stored, refunded, no grant
 
 
 @dataclass(frozen=True)
@@ -90,11 +108,14 @@ class PaymentRecorder:
         catalog: Catalog,
         signer: PayloadSigner,
         admin_ids: Collection[int] = (),
+        stock: StockKeeper | None = None,
     ) -> None:
         self.writer = writer
         self.catalog = catalog
         self.signer = signer
         self.admin_ids = sorted(admin_ids)
+        self.stock = stock  # the counts pre-checkout reserves from, told of each sale
+        self.low_stock = stock.low_stock if stock is not None else DEFAULT_LOW_STOCK
 
     async def record(
         self,
@@ -113,6 +134,9 @@ class PaymentRecorder:
             lambda: self.writer.write_many(self.store, reported),
             what=f"record payment {facts.telegram_payment_charge_id}",
         )
+        if self.stock is not None and outcome.recorded and outcome.product is not None:
+            took, sold_out = outcome.took_unit, outcome.sold_out
+            self.stock.settle(outcome.product.id, facts.user_id, took=took, sold_out=sold_out)
         logger.info(
             "payment {} charge={} user={} product={} amount={} {} source={}",
             "recorded" if outcome.recorded else "duplicate ignored",
@@ -146,44 +170,78 @@ class PaymentRecorder:
         # Two processes (PostgreSQL) may store payments of one buyer at once: each decides what
         # to grant from what the buyer holds, so those decisions take turns.
         buyers = {p.facts.user_id for p in payments if p.facts.telegram_payment_charge_id in new}
-        await hold_advisory_locks(session, [buyer_lock(user_id) for user_id in buyers])
+        limited = {p.id for p in products if p is not None and p.limited}
+        locks = [buyer_lock(user_id) for user_id in buyers] + [stock_lock(p) for p in limited]
+        await hold_advisory_locks(session, locks)
         holdings = await self._holdings(session, payments, products, new, placed)
         await store_subscriptions(session, [rows[c] for c in new], now)
         outcomes: list[PaymentOutcome] = []
         grants: list[tuple[_Reported, Product, Grant]] = []
         messages: list[Row] = []
+        codes: dict[str, str] = {}  # the codes taken, by charge id: for their buyers only
+        owed: list[Row] = []
         for reported, product in zip(payments, products, strict=True):
             facts = reported.facts
             charge_id = facts.telegram_payment_charge_id
             row_id = new.pop(charge_id, None)  # a charge twice in one batch: the first stores
-            outcomes.append(PaymentOutcome(recorded=row_id is not None, product=product))
             if row_id is None:
+                outcomes.append(PaymentOutcome(recorded=False, product=product))
                 continue
             period = placed.get(charge_id)
             renewal = period is not None and not period.first
             user_holds = holdings.get(facts.user_id, Holdings())
+            unit: Unit | None = None
+            referred = False
             if product is None or (not renewal and owns(product, user_holds)):
                 # Money taken for nothing we can give: a product gone from the catalog, or a
                 # second payment for a one-time product or a subscription (two invoices paid
                 # back to back both passed pre-checkout before either was stored). Keep it; a
                 # person refunds it (which also cancels such a subscription's renewal).
                 messages += self._referral(Payment(id=row_id, **rows[charge_id]), product)
+                referred = True
+            elif (
+                product.limited
+                and (unit := await self._take(session, product, facts, now)) is None
+            ):
+                # Nothing left (a crash lost the count, or reconciliation found an old charge):
+                # kept, never granted, and refunded by the bot itself.
+                messages.append(
+                    sold_out_apology(product, facts.user_id, facts.total_amount, charge_id, now)
+                )
+                owed.append(
+                    owed_sold_out_refund(charge_id, facts.user_id, facts.total_amount, now)
+                )
             else:
+                if unit is not None and unit.code is not None:
+                    codes[charge_id] = unit.code
                 grant = Grant(facts.user_id, charge_id, product.grants, product.duration)
                 if period is not None:  # a subscription's period ends on Telegram's date
                     until = period.expiration
                     grant = Grant(facts.user_id, charge_id, product.grants, until=until)
                 grants.append((reported, product, grant))
                 holdings[facts.user_id] = user_holds.with_product(product)
+            sold_out = bool(product and product.limited and not unit and not referred)
+            outcomes.append(PaymentOutcome(True, product, bool(unit), sold_out))
         granted = await grant_many(session, [grant for *_, grant in grants], now=now)
         for (reported, product, _), keys in zip(grants, granted, strict=True):
             period = placed.get(reported.facts.telegram_payment_charge_id)
-            messages.append(self._confirmation(reported, product, keys, period, now))
+            code = codes.get(reported.facts.telegram_payment_charge_id)
+            messages.append(self._confirmation(reported, product, keys, period, now, code))
+        sold = [p for p in products if p is not None and p.id in limited]
+        messages += await queue_stock_alerts(session, sold, self.admin_ids, self.low_stock)
+        await OwedRefundRepository(session).owe_many(owed)
         await OutboxRepository(session).queue_many(messages)
         await AuditRepository(session).add_many(
             [_audit_row(p, o, now) for p, o in zip(payments, outcomes, strict=True)]
         )
         return outcomes
+
+    async def _take(
+        self, session: AsyncSession, product: Product, facts: PaymentFacts, now: datetime
+    ) -> Unit | None:
+        """One code or unit of a limited product for this payment; None when none is left."""
+        charge_id = facts.telegram_payment_charge_id
+        return await take_unit(session, product, charge_id, facts.user_id, now)
 
     def _product_id(
         self, facts: PaymentFacts, placed: dict[str, SubscriptionPayment]
@@ -251,12 +309,15 @@ class PaymentRecorder:
         granted: Sequence[GrantedKey],
         period: SubscriptionPayment | None,
         now: datetime,
+        code: str | None = None,
     ) -> Row:
         facts = reported.facts
         charge_id = facts.telegram_payment_charge_id
         recovered = reported.source is not PaymentSource.UPDATE
         if period is None:
-            text = texts.payment_confirmation(product, granted, charge_id, recovered=recovered)
+            text = texts.payment_confirmation(
+                product, granted, charge_id, recovered=recovered, secret=code
+            )
         else:
             text = texts.subscription_confirmation(
                 product,

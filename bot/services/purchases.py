@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from entitlements import ActiveEntitlement, list_active
@@ -17,6 +17,7 @@ from storage import (
     SubscriptionRepository,
     utcnow,
 )
+from storage.repositories import StockRepository
 
 RECEIPTS_SHOWN = 20
 
@@ -30,6 +31,7 @@ class PurchaseHistory:
     subscriptions: Sequence[Subscription]
     payments: Sequence[Payment]  # the newest RECEIPTS_SHOWN
     refunds: dict[str, Refund]  # of those payments, by charge id
+    codes: dict[str, str] = field(default_factory=dict)  # the codes they took, by charge id
 
 
 class Purchases:
@@ -46,7 +48,7 @@ class Purchases:
             payments = await PaymentRepository(session).list_for_user(
                 user_id, limit=RECEIPTS_SHOWN
             )
-            refunds = await RefundRepository(session).refunded_among(
-                [p.telegram_payment_charge_id for p in payments]
-            )
-        return PurchaseHistory(now, active, subscriptions, payments, refunds)
+            charge_ids = [p.telegram_payment_charge_id for p in payments]
+            refunds = await RefundRepository(session).refunded_among(charge_ids)
+            codes = await StockRepository(session).codes_of(charge_ids)
+        return PurchaseHistory(now, active, subscriptions, payments, refunds, codes)

@@ -37,6 +37,7 @@ from storage import (
     utcnow,
 )
 from storage.locks import Locks, buyer_lock, hold_advisory_locks
+from storage.repositories import StockRepository
 
 ALREADY_REFUNDED_ERROR = "CHARGE_ALREADY_REFUNDED"
 
@@ -48,6 +49,7 @@ class RefundSource(StrEnum):
     TELEGRAM = "telegram"  # a refunded_payment message
     RECONCILE = "reconcile"  # found among the Star transactions
     ELSEWHERE = "elsewhere"  # an admin's refund that Telegram said was done already
+    SOLD_OUT = "sold_out"  # the bot's own: the payment came when nothing was left to sell
 
 
 @dataclass(frozen=True)
@@ -116,9 +118,15 @@ class Refunds:
         self.catalog = catalog
 
     async def refund(
-        self, telegram_payment_charge_id: str, *, admin_id: int, reason: str | None = None
+        self,
+        telegram_payment_charge_id: str,
+        *,
+        admin_id: int | None,
+        reason: str | None = None,
+        source: RefundSource | None = None,
     ) -> AdminRefundResult:
-        """An admin's refund: look the charge up, ask Telegram, record only what it did."""
+        """An admin's refund (or, with `source`, one the bot owes by itself): look the charge
+        up, ask Telegram, record only what it did."""
         charge_id = telegram_payment_charge_id
         async with self.locks.hold(charge_lock(charge_id)):
             payment, refund = await self.find(charge_id)
@@ -130,7 +138,7 @@ class Refunds:
             if status not in (AdminRefundStatus.REFUNDED, AdminRefundStatus.REFUNDED_ELSEWHERE):
                 return AdminRefundResult(status, payment, error=error)
             done = status is AdminRefundStatus.REFUNDED
-            source = RefundSource.ADMIN if done else RefundSource.ELSEWHERE
+            source = source or (RefundSource.ADMIN if done else RefundSource.ELSEWHERE)
             try:
                 outcome = await self._record(
                     charge_id, source=source, admin_id=admin_id, reason=reason
@@ -274,6 +282,7 @@ async def _store_refund_and_revoke(
     if not await refunds.add(refund):
         return RefundOutcome(RefundStatus.ALREADY_RECORDED, payment, await refunds.get(charge_id))
     revoked = await revoke_for_charge(session, charge_id)
+    await StockRepository(session).release(charge_id, refund.refunded_at)
     product = catalog.get(payment.product_id)
     instead = await grant_a_waiting_payment(session, payment, product) if revoked else None
     await OutboxRepository(session).queue(

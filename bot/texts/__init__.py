@@ -17,5 +17,6 @@ from bot.texts.purchases import *  # noqa: F403
 from bot.texts.refunds import *  # noqa: F403
 from bot.texts.reminders import *  # noqa: F403
 from bot.texts.shop import *  # noqa: F403
+from bot.texts.stock import *  # noqa: F403
 from bot.texts.subscriptions import *  # noqa: F403
 from bot.texts.support import *  # noqa: F403

@@ -36,6 +36,7 @@ ADMIN_COMMANDS: dict[str, str] = {
     "revoke": "end a goodwill grant: /revoke <user_id> <product_id>",
     "balance": "the bot's Star balance",
     "export": "the last 30 days of payments as a CSV file",
+    "stock": "what is left of products with codes or a stock limit",
 }
 UNKNOWN_COMMAND = "I don't know that command. Send /help to see what I can do."
 OTHER_MESSAGE = "Send /shop to see what you can buy, or /help for the commands."

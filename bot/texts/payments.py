@@ -11,6 +11,7 @@ from bot.catalog import Product
 from bot.limits import fit_message
 from bot.outcomes import Refusal
 from bot.texts.common import code, holding, stars, when
+from bot.texts.stock import your_code
 from entitlements import GrantedKey
 from storage.models import Payment
 
@@ -43,14 +44,26 @@ REFUSAL_MESSAGES: dict[Refusal, str] = {
     Refusal.ALREADY_SUBSCRIBED: "You already have this subscription, so nothing was charged. "
     "See /subscriptions to resume or cancel it.",
     Refusal.TEMPORARY: "Temporary problem, please try again in a minute. Nothing was charged.",
+    Refusal.SOLD_OUT: "Sorry, this is sold out, so nothing was charged. "
+    "See /shop for what is available.",
 }
 
 
 def payment_confirmation(
-    product: Product, granted: Sequence[GrantedKey], charge_id: str, *, recovered: bool = False
+    product: Product,
+    granted: Sequence[GrantedKey],
+    charge_id: str,
+    *,
+    recovered: bool = False,
+    secret: str | None = None,
 ) -> str:
+    """`secret`: the code the payment took, for its buyer."""
     head = _RECOVERED if recovered else _THANK_YOU
     head += f"You bought <b>{escape(product.title)}</b> for {stars(product.price)}.\n"
+    if secret is not None:
+        head += your_code(secret)
+        if not granted:
+            return head + f"\nCharge id (quote it to /paysupport): {code(charge_id)}"
     return _confirmation(head, granted, charge_id)
 
 

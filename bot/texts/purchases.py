@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from bot.catalog import Catalog
@@ -13,6 +13,7 @@ from bot.texts.common import (
     refund_mark,
     title_of,
 )
+from bot.texts.stock import your_code
 from bot.texts.subscriptions import subscription_line
 from entitlements import ActiveEntitlement
 from storage.models import Payment, Refund, Subscription
@@ -29,14 +30,18 @@ def my_purchases(
     refunds: dict[str, Refund],
     catalog: Catalog,
     now: datetime,
+    codes: Mapping[str, str] | None = None,
 ) -> str:
+    """`codes`: the codes the payments took (not refunded), by charge id."""
     owned = [holding(a.key, a.expires_at) for a in active]
     if not owned and not payments:
         return "You have not bought anything yet. See /shop."
     receipts = []
     for p in payments:  # newest first
         refund = refunds.get(p.telegram_payment_charge_id)
-        receipts.append(payment_line(p, title_of(p.product_id, catalog), refund_mark(refund)))
+        line = payment_line(p, title_of(p.product_id, catalog), refund_mark(refund))
+        secret = (codes or {}).get(p.telegram_payment_charge_id)
+        receipts.append(line + (f"\n  {your_code(secret).strip()}" if secret else ""))
     # What the buyer holds comes first; the payments get the room it leaves.
     text = "You own:\n" + (fit_lines(owned, MESSAGE_LIMIT // 4) if owned else "nothing right now")
     if subscriptions:

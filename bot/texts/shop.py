@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from html import escape
 
 from bot.catalog import Catalog, Product, ProductKind
 from bot.limits import ASKED_LIMIT, fit_message, shorten
 from bot.texts.commands import command_list
 from bot.texts.common import price, product_line, with_product_ids
+from bot.texts.stock import SOLD_OUT_MARK
 
 __all__ = [
     "already_owned",
@@ -26,9 +28,11 @@ def welcome(catalog: Catalog) -> str:
     return fit_message(head, [escape(p.title) for p in catalog], tail + command_list(), ", ")
 
 
-def shop(catalog: Catalog) -> str:
+def shop(catalog: Catalog, sold_out: Collection[str] = frozenset()) -> str:
+    """`sold_out`: the ids of products with nothing left, marked so (and given no button)."""
     head, tail = "What you can buy:\n\n", "\n\nPress a button to get an invoice."
-    return fit_message(head, [product_line(p) for p in catalog], tail)
+    lines = [product_line(p) + (SOLD_OUT_MARK if p.id in sold_out else "") for p in catalog]
+    return fit_message(head, lines, tail)
 
 
 def unknown_product(catalog: Catalog, asked: str) -> str:

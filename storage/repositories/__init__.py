@@ -20,12 +20,14 @@ from storage.repositories.inbox import (
     mark_inbox_ignored,
 )
 from storage.repositories.outbox import OUTBOX_CHANGED, OutboxRepository, outbox_row
+from storage.repositories.owed_refunds import OwedRefundRepository, owed_refund_row
 from storage.repositories.payments import (
     PaidPeriod,
     PaymentRepository,
     RefundRepository,
     latest_paid_periods,
 )
+from storage.repositories.stock import StockCount, StockRepository
 from storage.repositories.subscriptions import SubscriptionRepository
 from storage.repositories.support import SupportRepository
 from storage.repositories.sync_state import SyncStateRepository
@@ -41,11 +43,14 @@ __all__ = [
     "AuditRepository",
     "InboxRepository",
     "OutboxRepository",
+    "OwedRefundRepository",
     "PaidPeriod",
     "PaymentRepository",
     "RefundRepository",
     "Repository",
     "Row",
+    "StockCount",
+    "StockRepository",
     "SubscriptionRepository",
     "SupportRepository",
     "SyncStateRepository",
@@ -63,6 +68,7 @@ __all__ = [
     "mark_inbox_ignored",
     "normalize_username",
     "outbox_row",
+    "owed_refund_row",
     "remember_users",
     "user_row",
 ]

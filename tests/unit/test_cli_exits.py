@@ -20,7 +20,7 @@ DATABASE_LOCKED = OperationalError("SELECT 1", {}, Exception("database is locked
 
 
 def test_every_command_the_parser_names_has_a_step_and_a_row_of_answers():
-    argv = {RUN: [], "export": ["export", "-"]}
+    argv = {RUN: [], "export": ["export", "-"], "codes": ["codes", "count"]}
     parser = build_parser()
     names = {parser.parse_args(argv.get(name, [name])).command or RUN for name in COMMANDS}
     assert names == set(COMMANDS) == set(ANSWERS)

@@ -112,6 +112,7 @@ def test_refund_sources_are_stored_as_before():
         "telegram",
         "reconcile",
         "elsewhere",
+        "sold_out",
     ]
 
 
