@@ -28,6 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.catalog import Catalog, Product
+from bot.services.deliveries import NewKeys
 from bot.services.offers import PayloadSigner
 from bot.services.ownership import Holdings, holdings_of, owns
 from bot.services.retry import with_db_retry
@@ -175,10 +176,13 @@ class PaymentRecorder:
                     grant = Grant(facts.user_id, charge_id, product.grants, until=until)
                 grants.append((reported, product, grant))
                 holdings[facts.user_id] = user_holds.with_product(product)
+        new_keys = await NewKeys.before(session, self.catalog, [grant for *_, grant in grants])
         granted = await grant_many(session, [grant for *_, grant in grants], now=now)
-        for (reported, product, _), keys in zip(grants, granted, strict=True):
+        for (reported, product, grant), keys in zip(grants, granted, strict=True):
             period = placed.get(reported.facts.telegram_payment_charge_id)
             messages.append(self._confirmation(reported, product, keys, period, now))
+            if period is None or period.first:  # a renewal delivers nothing again
+                messages += new_keys.owed(grant, now=now)
         await OutboxRepository(session).queue_many(messages)
         await AuditRepository(session).add_many(
             [_audit_row(p, o, now) for p, o in zip(payments, outcomes, strict=True)]
