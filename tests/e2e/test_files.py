@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from bot import texts
 from emulator import BotAPIEmulator, User
 from storage import Entitlement, OutboxMessage, utcnow
 from tests.helpers import ADMIN_ID, RunningBot, buy, eventually, say, wait_handled
@@ -113,7 +114,9 @@ def sent_by_file_id(emu: BotAPIEmulator, since: int) -> list[str]:
     return [
         r.params["document"]
         for r in emu.requests[since:]
-        if r.method == "sendDocument" and isinstance(r.params["document"], str)
+        if r.method == "sendDocument"
+        and isinstance(r.params["document"], str)
+        and not r.params["document"].startswith("attach://")  # an upload's part
     ]
 
 
@@ -198,7 +201,8 @@ async def press(
 async def test_send_my_files_again_works_while_the_key_is_held_and_never_after(
     emulator, start_bot, tmp_path
 ):
-    shop = await start_bot(catalog_path=write_catalog(tmp_path))
+    # No flood limit: the test presses faster than a person could.
+    shop = await start_bot(catalog_path=write_catalog(tmp_path), flood_limit=0)
     ann = emulator.user("Ann")
     paid = await buy(emulator, ann, "guide")
     await documents_reach(emulator, ann, 2)
@@ -227,6 +231,14 @@ async def test_send_my_files_again_works_while_the_key_is_held_and_never_after(
     mine = await say(emulator, bob, "/mypurchases")
     answer = await press(emulator, shop, bob, mine, data)
     assert answer["show_alert"] and "has ended" in answer["text"]
+
+    # Forged under the bot's line in a group: the private-chat alert, nothing sent.
+    group = emulator.group("Readers")
+    since = emulator.mark()
+    emulator.send_text(ann, "/mypurchases", chat=group)
+    line = await emulator.wait_for_message(group.id, since=since)
+    answer = await press(emulator, shop, ann, line, data)
+    assert answer["show_alert"] and answer["text"] == texts.PRIVATE_CHAT_ONLY_BUTTON
 
     # Refunded: the old button sends nothing any more.
     refunded = emulator.refund_outside_bot(paid.charge_id)
@@ -260,9 +272,12 @@ async def test_a_renewal_or_an_extension_sends_nothing_again(emulator, start_bot
     await documents_reach(emulator, ann, 1)
     # Bought again while held: the period is extended, nothing is sent again.
     await buy(emulator, ann, "course")
+    await outbox_settled(shop)
+    assert len(documents(emulator, ann)) == 1
     # A subscription's first payment sends its text; its renewal does not, even one that
     # arrives a moment after the period it continues has ended.
     first = await subscribe(emulator, ann, "digest")
+    assert first.charge_id is not None
     await texts_reach(emulator, ann, "digest is pinned", 1)
     await end_key(shop, "digest")
     await renew(emulator, shop, first.charge_id)
