@@ -1,7 +1,8 @@
 """Recording Stars payments and granting what they bought, many in one transaction.
 
 A payment is stored once (unique on telegram_payment_charge_id), together with its grants, the
-confirmation owed to the buyer and its audit row. Payments that reach the writer together are
+confirmation owed to the buyer (then the text and files of a key it newly gives, see
+`bot.services.deliveries`) and its audit row. Payments that reach the writer together are
 stored with a few statements for all of them (see `storage.writer`), with the same outcome as
 one after another: the first of two payments for a one-time product grants, the second is
 referred to a person.
