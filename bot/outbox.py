@@ -12,6 +12,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, Teleg
 from aiogram.types import InlineKeyboardMarkup
 from loguru import logger
 
+from bot.documents import DocumentSender, MissingFile
 from bot.telegram.failures import OUTBOX_BACKOFF, delay_after, describe_failure
 from storage import OutboxMessage, OutboxRepository, Writer, utcnow
 
@@ -50,6 +51,7 @@ class OutboxSender:
         self._bot = bot
         self._writer = writer
         self._limiter = RateLimiter(rate)
+        self._documents = DocumentSender(bot, writer)
         self._wake = asyncio.Event()
         self._stopping = False
         self._deadline = float("inf")
@@ -120,7 +122,20 @@ class OutboxSender:
             else None
         )
         try:
-            await self._bot.send_message(message.chat_id, message.text, reply_markup=markup)
+            if message.document is not None:
+                await self._documents.send(message, markup)
+            else:
+                protect = message.protect_content or None
+                await self._bot.send_message(
+                    message.chat_id, message.text, reply_markup=markup, protect_content=protect
+                )
+        except MissingFile as exc:
+            # The catalog's file went away after the start: a person must put it back; retrying
+            # would not help, and the admins are not told once per buyer.
+            logger.error(
+                "outbox: message {} to chat {} given up: {}", message.id, message.chat_id, exc
+            )
+            await self._give_up(message, str(exc))
         except TelegramRetryAfter as exc:
             # The request middleware already waited and retried; come back after the pause.
             await self._retry_later(message, timedelta(seconds=exc.retry_after), str(exc))

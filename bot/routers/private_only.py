@@ -16,14 +16,19 @@ from loguru import logger
 
 from bot import texts
 from bot.filters import InGroup, Magic
+from bot.keyboards.files import ResendFilesButton
 from bot.keyboards.refunds import RefundButton
 from bot.keyboards.subscriptions import SubscriptionButton
 from bot.telegram.failures import CALL_ERRORS, describe_failure
 
 # The buyer's commands that show their purchases, charge ids or support conversation.
 PRIVATE_COMMANDS = ("mypurchases", "subscriptions", "paysupport", "cancel")
-# The buttons that act on them: the admins' (refunds) and a buyer's subscriptions.
-BUTTONS = (f"{RefundButton.__prefix__}:", f"{SubscriptionButton.__prefix__}:")
+# The buttons that act on them: the admins' (refunds), a buyer's subscriptions and files.
+BUTTONS = (
+    f"{RefundButton.__prefix__}:",
+    f"{SubscriptionButton.__prefix__}:",
+    f"{ResendFilesButton.__prefix__}:",
+)
 
 
 def create_router() -> Router:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command
-from aiogram.types import Message
+from aiogram.types import InlineKeyboardMarkup, Message
 
 from bot import texts
 from bot.catalog import Catalog
 from bot.filters import InPrivateChat
+from bot.keyboards.files import resend_buttons
 from bot.services.purchases import Purchases
 
 
@@ -32,4 +33,7 @@ async def cmd_mypurchases(message: Message, purchases: Purchases, catalog: Catal
         bought.as_of,
         codes=bought.codes,
     )
-    await message.answer(text)
+    buttons = resend_buttons((a.key for a in bought.active), catalog)
+    await message.answer(
+        text, reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons) if buttons else None
+    )

@@ -20,6 +20,7 @@ from bot.lifecycle import Every, Jobs
 from bot.outbox import OutboxSender
 from bot.services.buyers import Buyers, UserDirectory
 from bot.services.checkout import Checkout
+from bot.services.deliveries import Deliveries
 from bot.services.exports import Exports
 from bot.services.goodwill import Goodwill
 from bot.services.offers import PayloadSigner
@@ -75,6 +76,7 @@ class Services:
     exports: Exports
     stock: StockKeeper  # what is left of limited products, and the units reserved
     owed_refunds: OwedRefunds
+    deliveries: Deliveries
 
     def workflow_data(self) -> dict[str, Any]:
         """Each service under its field's name, as handlers ask for them."""
@@ -132,13 +134,14 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
         reconciler=reconciler,
         support=Support(writer, readers, catalog, settings.admin_ids, cooldown),
         reminders=reminders,
-        goodwill=Goodwill(writer),
+        goodwill=Goodwill(writer, catalog),
         buyers=Buyers(readers),
         users=UserDirectory(writer),
         sales=Sales(readers, catalog),
         exports=Exports(readers),
         stock=stock,
         owed_refunds=owed_refunds,
+        deliveries=Deliveries(writer, catalog),
     )
 
 

@@ -23,10 +23,11 @@ from typing import Any
 from loguru import logger
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.catalog import Product, ProductKind
+from bot.catalog import Catalog, Product, ProductKind
 from bot.outcomes import GoodwillEvent, GrantResult, GrantStatus, RevokeResult
-from entitlements import grant_for_charge, list_active, revoke_for_charge
-from storage import AuditEvent, Writer, utcnow
+from bot.services.deliveries import NewKeys
+from entitlements import Grant, grant_for_charge, list_active, revoke_for_charge
+from storage import AuditEvent, OutboxRepository, Writer, utcnow
 from storage.reports import audit_events_of
 
 GRANT_KIND = "goodwill_grant"
@@ -84,8 +85,9 @@ def goodwill_term(product: Product, days: int | None) -> timedelta | None:
 class Goodwill:
     """Gives access without a payment, and takes such access back, on an admin's word."""
 
-    def __init__(self, writer: Writer) -> None:
+    def __init__(self, writer: Writer, catalog: Catalog | None = None) -> None:
         self.writer = writer
+        self.catalog = catalog or Catalog([])  # what the keys deliver (files, a text)
 
     async def grant(
         self, product: Product, user_id: int, days: int | None, *, admin_id: int, command: str
@@ -104,9 +106,12 @@ class Goodwill:
                 event.telegram_payment_charge_id = charge_id
                 session.add(event)
             # Granting one charge again changes nothing (the entitlements' unique constraint).
+            grant = Grant(user_id, charge_id, product.grants, term)
+            new_keys = await NewKeys.before(session, self.catalog, [grant])
             granted = await grant_for_charge(
                 session, user_id=user_id, charge_id=charge_id, keys=product.grants, duration=term
             )
+            await OutboxRepository(session).queue_many(new_keys.owed(grant, now=utcnow()))
             return GrantResult(GrantStatus.GRANTED, charge_id, tuple(granted))
 
         result = await self.writer.write(work)

@@ -1,7 +1,8 @@
 """Recording Stars payments and granting what they bought, many in one transaction.
 
 A payment is stored once (unique on telegram_payment_charge_id), together with its grants, the
-confirmation owed to the buyer and its audit row. Payments that reach the writer together are
+confirmation owed to the buyer (then the text and files of a key it newly gives, see
+`bot.services.deliveries`) and its audit row. Payments that reach the writer together are
 stored with a few statements for all of them (see `storage.writer`), with the same outcome as
 one after another: the first of two payments for a one-time product grants, the second is
 referred to a person.
@@ -28,6 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.catalog import Catalog, Product
+from bot.services.deliveries import NewKeys
 from bot.services.offers import PayloadSigner
 from bot.services.ownership import Holdings, holdings_of, owns
 from bot.services.retry import with_db_retry
@@ -222,11 +224,14 @@ class PaymentRecorder:
                 holdings[facts.user_id] = user_holds.with_product(product)
             sold_out = bool(product and product.limited and not unit and not referred)
             outcomes.append(PaymentOutcome(True, product, bool(unit), sold_out))
+        new_keys = await NewKeys.before(session, self.catalog, [grant for *_, grant in grants])
         granted = await grant_many(session, [grant for *_, grant in grants], now=now)
-        for (reported, product, _), keys in zip(grants, granted, strict=True):
+        for (reported, product, grant), keys in zip(grants, granted, strict=True):
             period = placed.get(reported.facts.telegram_payment_charge_id)
             code = codes.get(reported.facts.telegram_payment_charge_id)
             messages.append(self._confirmation(reported, product, keys, period, now, code))
+            if period is None or period.first:  # a renewal delivers nothing again
+                messages += new_keys.owed(grant, now=now)
         sold = [p for p in products if p is not None and p.id in limited]
         messages += await queue_stock_alerts(session, sold, self.admin_ids, self.low_stock)
         await OwedRefundRepository(session).owe_many(owed)

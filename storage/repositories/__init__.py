@@ -13,6 +13,7 @@ from storage.repositories.base import (
     insert_or_update,
     insert_statement,
 )
+from storage.repositories.files import TelegramFileRepository
 from storage.repositories.inbox import (
     InboxRepository,
     inbox_row,
@@ -54,6 +55,7 @@ __all__ = [
     "SubscriptionRepository",
     "SupportRepository",
     "SyncStateRepository",
+    "TelegramFileRepository",
     "UserRepository",
     "add_audit_events",
     "audit_row",

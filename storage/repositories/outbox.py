@@ -26,14 +26,19 @@ def outbox_row(
     dedupe_key: str | None = None,
     reply_markup: str | None = None,
     now: datetime | None = None,
+    document: str | None = None,
+    protect_content: bool = False,
 ) -> Row:
-    """A message owed to `chat_id`, due now, as a row for `OutboxRepository.queue_many`."""
+    """A message owed to `chat_id`, due now, as a row for `OutboxRepository.queue_many`; with
+    `document` (a file's absolute path), that file with `text` as its caption."""
     now = now or utcnow()
     return {
         "chat_id": chat_id,
         "priority": priority,
         "text": text,
         "reply_markup": reply_markup,
+        "document": document,
+        "protect_content": protect_content,
         "dedupe_key": dedupe_key,
         "attempts": 0,
         "created_at": now,
@@ -67,6 +72,21 @@ class OutboxRepository(Repository):
         if added:
             mark_changed(self.session, OUTBOX_CHANGED)
         return len(added)
+
+    async def queued_since(self, dedupe_prefix: str, since: datetime) -> bool:
+        """Whether a message whose dedupe_key starts with `dedupe_prefix` (which ends in ":")
+        was queued after `since`; a range on the unique index, not a scan."""
+        upper = dedupe_prefix[:-1] + chr(ord(dedupe_prefix[-1]) + 1)
+        statement = (
+            select(OutboxMessage.id)
+            .where(
+                col(OutboxMessage.dedupe_key) >= dedupe_prefix,
+                col(OutboxMessage.dedupe_key) < upper,
+                col(OutboxMessage.created_at) > since,
+            )
+            .limit(1)
+        )
+        return (await self.session.exec(statement)).first() is not None
 
     async def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[OutboxMessage]:
         """Take up to `limit` messages due by `now` to send: unsent, not given up, the most
