@@ -4,9 +4,10 @@ The bot talks real HTTP to it, exactly as to api.telegram.org; the test plays th
 (messages, button presses, Stars payments) and Telegram's failures, then asserts on the
 requests the bot made. Every request is checked against the published Bot API spec.
 
-BotAPIEmulator is put together from parts by what they play: users.py (chats), checkout.py
-(Stars payments), faults.py (failures), waiting.py (waits on the bot), over the state in
-core.py; Telegram's side of each method is in telegram/.
+BotAPIEmulator is put together from parts by what they play: users.py (chats), groups.py
+(members of groups and channels, join requests), checkout.py (Stars payments), faults.py
+(failures), waiting.py (waits on the bot), over the state in core.py; Telegram's side of each
+method is in telegram/.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from aiohttp import web
 from emulator.checkout import PaymentActions
 from emulator.core import DEFAULT_SPEC_PATH, DEFAULT_TOKEN
 from emulator.faults import FaultAnswer, FaultInjection
+from emulator.groups import ChatActions
 from emulator.models import JSON, ApiError, Request, UploadedFile, bad_request
 from emulator.spec import MethodSpec, aiogram_method_fields
 from emulator.telegram import SpecViolation
@@ -33,7 +35,7 @@ __all__ = ["DEFAULT_SPEC_PATH", "DEFAULT_TOKEN", "BotAPIEmulator"]
 ATTACH_PREFIX = "attach://"
 
 
-class BotAPIEmulator(UserActions, PaymentActions, FaultInjection, Waiting):
+class BotAPIEmulator(UserActions, ChatActions, PaymentActions, FaultInjection, Waiting):
     """Telegram's Bot API for one bot, served over HTTP on 127.0.0.1."""
 
     async def start(self) -> None:

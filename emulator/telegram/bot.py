@@ -1,8 +1,9 @@
 """Telegram's side of the Bot API: one bot's methods by name, and those of the bot itself.
 
 The methods live by what they play: messages.py (messages and buttons), payments.py (Stars),
-this module (getMe, the webhook and getUpdates, commands, getChat, and a plausible answer for
-the rest); world.py holds the state they share.
+members.py (groups and channels: invite links, join requests, bans), this module (getMe, the
+webhook and getUpdates, commands, getChat, and a plausible answer for the rest); world.py holds
+the state they share.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from emulator.models import JSON, ApiError, bad_request
 from emulator.spec import BotAPISpec
+from emulator.telegram.members import MemberMethods
 from emulator.telegram.messages import MessageMethods, media_content
 from emulator.telegram.payments import PaymentMethods
 
@@ -23,7 +25,7 @@ _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 Handler = Callable[[JSON], Any]
 
 
-class FakeTelegram(MessageMethods, PaymentMethods):
+class FakeTelegram(MessageMethods, PaymentMethods, MemberMethods):
     """The state of one bot's world on Telegram's side, and its Bot API methods."""
 
     def __init__(self, token: str, spec: BotAPISpec) -> None:
@@ -55,6 +57,14 @@ class FakeTelegram(MessageMethods, PaymentMethods):
             "getStarTransactions": self.get_star_transactions,
             "getMyStarBalance": lambda _: {"amount": self.ledger.balance},
             "getChat": self.get_chat,
+            "createChatInviteLink": self.create_chat_invite_link,
+            "revokeChatInviteLink": self.revoke_chat_invite_link,
+            "approveChatJoinRequest": self.approve_chat_join_request,
+            "declineChatJoinRequest": self.decline_chat_join_request,
+            "banChatMember": self.ban_chat_member,
+            "unbanChatMember": self.unban_chat_member,
+            "getChatMember": self.get_chat_member,
+            "getChatAdministrators": self.get_chat_administrators,
         }
 
     def handle(self, method: str, params: JSON) -> Any:
@@ -135,6 +145,8 @@ class FakeTelegram(MessageMethods, PaymentMethods):
         return True
 
     def get_chat(self, params: JSON) -> JSON:
+        if params["chat_id"] in self.chats.rosters:
+            return self.get_group_chat(self.chats.roster_of(params["chat_id"]).chat)
         user = self.chats.private_chat_of(params["chat_id"])
         return {
             **user.private_chat(),

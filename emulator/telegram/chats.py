@@ -1,5 +1,5 @@
-"""The bot's chats: private ones with users, and groups; who exists, who blocked us, what was
-said."""
+"""The bot's chats: private ones with users, and groups and channels; who exists, who blocked
+us, who asked to join, what was said."""
 
 from __future__ import annotations
 
@@ -8,21 +8,28 @@ import itertools
 import time
 
 from emulator.models import JSON, ApiError, Group, User, bad_request, chat_of, json_copy
+from emulator.telegram.rosters import Roster
 
 FIRST_USER_ID = 100_000_001
 # Telegram's chat ids of groups are negative; a supergroup's begin with -100.
 FIRST_GROUP_ID = -4_000_000_001
 FIRST_SUPERGROUP_ID = -1_000_000_000_001
+# How long the bot may write to someone who asked to join a chat, unless it answers first.
+JOIN_REQUEST_CHAT_SECONDS = 5 * 60
 
 
 class ChatStore:
-    """Users the bot can write to, the groups it is in, and the messages of these chats."""
+    """Users the bot can write to, the groups and channels it is in (with their members), and
+    the messages of these chats."""
 
     def __init__(self, bot_user: JSON) -> None:
         self.bot_user = bot_user
         self.users: dict[int, User] = {}
         self.blocked: set[int] = set()
         self.groups: dict[int, Group] = {}
+        self.rosters: dict[int, Roster] = {}
+        # Users with a pending join request, writable until the deadline (time.monotonic()).
+        self.join_requesters: dict[int, tuple[User, float]] = {}
         self.messages: dict[tuple[int, int], JSON] = {}
         self._last_message_id: dict[int, int] = {}
         self._user_ids = itertools.count(FIRST_USER_ID)
@@ -37,6 +44,7 @@ class ChatStore:
 
     def add_group(self, group: Group) -> Group:
         self.groups[group.id] = group
+        self.rosters[group.id] = Roster(group)
         return group
 
     def new_group_id(self, *, supergroup: bool = False) -> int:
@@ -44,17 +52,36 @@ class ChatStore:
         return next(first - n for n in self._group_ids if first - n not in self.groups)
 
     def private_chat_of(self, chat_id: object) -> User:
-        """The user whose private chat this is; 400 "chat not found" as Telegram says."""
+        """The user whose private chat this is; 400 "chat not found" as Telegram says.
+
+        Someone who asked to join a chat of the bot counts for 5 minutes, or until the bot
+        answers the request (Telegram's ChatJoinRequest.user_chat_id)."""
         user = self.users.get(chat_id) if isinstance(chat_id, int) else None
+        if user is None and isinstance(chat_id, int) and chat_id in self.join_requesters:
+            requester, deadline = self.join_requesters[chat_id]
+            user = requester if time.monotonic() < deadline else None
         if user is None:
             raise bad_request("chat not found")
         return user
 
+    def roster_of(self, chat_id: object) -> Roster:
+        """The members of a group or channel the bot is in: 400 "chat not found" for one that
+        does not exist (or was deleted), 403 once the bot was kicked from it."""
+        roster = self.rosters.get(chat_id) if isinstance(chat_id, int) else None
+        if roster is None:
+            raise bad_request("chat not found")
+        if roster.bot_status == "kicked":
+            raise ApiError(403, f"Forbidden: bot was kicked from the {roster.chat.type} chat")
+        return roster
+
     def writable_chat(self, chat_id: object) -> User | Group:
         """The chat the bot is sending to, unless it does not exist, blocked the bot, or is a
         group where the bot may not write."""
-        group = self.groups.get(chat_id) if isinstance(chat_id, int) else None
-        if group is not None:
+        if isinstance(chat_id, int) and chat_id in self.rosters:
+            roster = self.roster_of(chat_id)
+            group = roster.chat
+            if group.type == "channel" and roster.bot_status != "administrator":
+                raise bad_request("need administrator rights in the channel chat")
             if not group.can_send:
                 raise bad_request("not enough rights to send text messages to the chat")
             return group
