@@ -27,6 +27,7 @@ class Refusal(StrEnum):
     ALREADY_OWNED = "already_owned"
     ALREADY_SUBSCRIBED = "already_subscribed"
     TEMPORARY = "temporary"
+    CHAT_UNAVAILABLE = "chat_unavailable"  # the bot cannot let the buyer into its private chat
 
 
 # -- subscriptions -------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from aiogram.types import Message
 from bot import texts
 from bot.catalog import Catalog
 from bot.filters import InPrivateChat
+from bot.keyboards.access import join_keyboard
+from bot.services.chat_setup import ManagedChats
 from bot.services.purchases import Purchases
 
 
@@ -19,11 +21,15 @@ def create_router() -> Router:
     return router
 
 
-async def cmd_mypurchases(message: Message, purchases: Purchases, catalog: Catalog) -> None:
+async def cmd_mypurchases(
+    message: Message, purchases: Purchases, catalog: Catalog, chats: ManagedChats
+) -> None:
     if message.from_user is None:
         return
     bought = await purchases.of(message.from_user.id)
     text = texts.my_purchases(
         bought.active, bought.subscriptions, bought.payments, bought.refunds, catalog, bought.as_of
     )
-    await message.answer(text)
+    # A Join button per private chat a held key unlocks: a buyer who left can come back.
+    links = await chats.links_for_keys(a.key for a in bought.active)
+    await message.answer(text, reply_markup=join_keyboard(links))

@@ -9,6 +9,7 @@ from loguru import logger
 
 from bot.catalog import Catalog, ProductKind
 from bot.outcomes import Refusal
+from bot.services.chat_setup import ManagedChats
 from bot.services.offers import OfferCheck, PayloadSigner, check_offer
 from bot.services.ownership import OwnershipLookup
 from storage import AUDIT_PRE_CHECKOUT, Writer, add_audit_events
@@ -39,12 +40,14 @@ class Checkout:
         signer: PayloadSigner,
         *,
         db_budget: float = DB_BUDGET_SECONDS,
+        chats: ManagedChats | None = None,
     ) -> None:
         self.writer = writer
         self.ownership = ownership
         self.catalog = catalog
         self.signer = signer
         self.db_budget = db_budget
+        self.chats = chats  # a product whose private chat the bot cannot manage is not sold
 
     async def decide(self, query: PreCheckout) -> OfferCheck:
         """Accept or refuse a pre-checkout; a slow or failing database refuses as temporary."""
@@ -58,6 +61,8 @@ class Checkout:
         product = check.product
         if check.refusal is not None or product is None:
             return check
+        if self.chats is not None and self.chats.unusable_chats_of(product):
+            return OfferCheck(product, Refusal.CHAT_UNAVAILABLE)
         try:
             async with asyncio.timeout(self.db_budget):
                 owned = await self.ownership.already_owns(query.user_id, product)

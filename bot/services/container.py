@@ -18,7 +18,9 @@ from bot.catalog import Catalog
 from bot.config import Settings
 from bot.lifecycle import Every, Jobs
 from bot.outbox import OutboxSender
+from bot.services.access import JoinRequests
 from bot.services.buyers import Buyers, UserDirectory
+from bot.services.chat_setup import ManagedChats
 from bot.services.checkout import Checkout
 from bot.services.exports import Exports
 from bot.services.goodwill import Goodwill
@@ -29,6 +31,7 @@ from bot.services.purchases import Purchases
 from bot.services.reconcile import Reconciler
 from bot.services.refunds import Refunds
 from bot.services.reminders import Reminders
+from bot.services.removals import Removals
 from bot.services.renewals import Renewals
 from bot.services.sales import Sales
 from bot.services.shop import Shop
@@ -40,6 +43,7 @@ from storage.repositories import OUTBOX_CHANGED
 
 RETENTION_INTERVAL_SECONDS = 24 * 3600
 REMINDER_INTERVAL_SECONDS = 300
+CHAT_CHECK_INTERVAL_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,9 @@ class Services:
     users: UserDirectory
     sales: Sales
     exports: Exports
+    chats: ManagedChats  # the private chats of the catalog: can the bot manage them?
+    join_requests: JoinRequests
+    removals: Removals
 
     def workflow_data(self) -> dict[str, Any]:
         """Each service under its field's name, as handlers ask for them."""
@@ -92,7 +99,13 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
     )
     signer = create_signer(settings)
     ownership = OwnershipLookup(readers)
-    payments = PaymentRecorder(writer, catalog, signer, settings.admin_ids)
+    chats = ManagedChats(bot, catalog)
+    grace = timedelta(seconds=settings.access_grace)
+    removals = Removals(
+        bot, writer, readers, catalog, chats, grace=grace, admin_ids=settings.admin_ids
+    )
+    writer.after_commit.append(removals.on_commit)
+    payments = PaymentRecorder(writer, catalog, signer, settings.admin_ids, chats=chats)
     refunds = Refunds(bot, writer, readers, locks, catalog)
     settle = timedelta(seconds=settings.reconcile_settle)
     reconciler = Reconciler(bot, writer, readers, locks, payments, refunds, settle=settle)
@@ -107,10 +120,10 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
         locks=locks,
         signer=signer,
         outbox=outbox,
-        jobs=_jobs(settings, database, reconciler, reminders),
+        jobs=_jobs(settings, database, reconciler, reminders, [removals.job, _chat_checks(chats)]),
         ownership=ownership,
         shop=Shop(bot, catalog, signer, ownership),
-        checkout=Checkout(writer, ownership, catalog, signer),
+        checkout=Checkout(writer, ownership, catalog, signer, chats=chats),
         payments=payments,
         purchases=Purchases(readers),
         renewals=Renewals(bot, writer, readers),
@@ -118,16 +131,29 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
         reconciler=reconciler,
         support=Support(writer, readers, catalog, settings.admin_ids, cooldown),
         reminders=reminders,
-        goodwill=Goodwill(writer),
+        goodwill=Goodwill(writer, catalog),
         buyers=Buyers(readers),
         users=UserDirectory(writer),
         sales=Sales(readers, catalog),
         exports=Exports(readers),
+        chats=chats,
+        join_requests=JoinRequests(bot, writer, readers, catalog, chats),
+        removals=removals,
     )
 
 
+def _chat_checks(chats: ManagedChats) -> Every:
+    """The managed chats the start found unusable are looked at again, so that one fixed since
+    is sold again without a restart."""
+    return Every(CHAT_CHECK_INTERVAL_SECONDS, chats.recheck_unusable, name="checking chats")
+
+
 def _jobs(
-    settings: Settings, database: Database, reconciler: Reconciler, reminders: Reminders
+    settings: Settings,
+    database: Database,
+    reconciler: Reconciler,
+    reminders: Reminders,
+    more: list[Every],
 ) -> Jobs:
     """Reconciliation (at start, then every RECONCILE_INTERVAL), reminders (at start, for what
     fell due while the bot was down, then every few minutes) and retention (at start, then
@@ -146,4 +172,4 @@ def _jobs(
     ]
     if days > 0:
         jobs.append(Every(RETENTION_INTERVAL_SECONDS, delete_old_rows, name="retention"))
-    return Jobs(jobs)
+    return Jobs(jobs + more)

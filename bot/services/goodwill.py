@@ -23,8 +23,9 @@ from typing import Any
 from loguru import logger
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.catalog import Product, ProductKind
+from bot.catalog import Catalog, Product, ProductKind
 from bot.outcomes import GoodwillEvent, GrantResult, GrantStatus, RevokeResult
+from bot.services.access import RemovalReason, owe_removals_after_revoke
 from entitlements import grant_for_charge, list_active, revoke_for_charge
 from storage import AuditEvent, Writer, utcnow
 from storage.reports import audit_events_of
@@ -84,8 +85,9 @@ def goodwill_term(product: Product, days: int | None) -> timedelta | None:
 class Goodwill:
     """Gives access without a payment, and takes such access back, on an admin's word."""
 
-    def __init__(self, writer: Writer) -> None:
+    def __init__(self, writer: Writer, catalog: Catalog | None = None) -> None:
         self.writer = writer
+        self.catalog = catalog  # its private chats: a revocation removes the member at once
 
     async def grant(
         self, product: Product, user_id: int, days: int | None, *, admin_id: int, command: str
@@ -147,6 +149,9 @@ class Goodwill:
             revoked = tuple(
                 [c for c in granted if c and await revoke_for_charge(session, c, now=now)]
             )
+            if revoked and self.catalog is not None:
+                reason = RemovalReason.REVOKED
+                await owe_removals_after_revoke(session, self.catalog, user_id, reason, now)
             if revoked:
                 details = {"grants": list(revoked), "command": command}
                 session.add(_event(REVOKE_KIND, admin_id, user_id, product, "revoked", **details))

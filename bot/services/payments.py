@@ -28,6 +28,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.catalog import Catalog, Product
+from bot.keyboards.access import join_markup
+from bot.services.access import drop_removals_for_grants
+from bot.services.chat_setup import ManagedChats
 from bot.services.offers import PayloadSigner
 from bot.services.ownership import Holdings, holdings_of, owns
 from bot.services.retry import with_db_retry
@@ -90,11 +93,14 @@ class PaymentRecorder:
         catalog: Catalog,
         signer: PayloadSigner,
         admin_ids: Collection[int] = (),
+        *,
+        chats: ManagedChats | None = None,
     ) -> None:
         self.writer = writer
         self.catalog = catalog
         self.signer = signer
         self.admin_ids = sorted(admin_ids)
+        self.chats = chats  # the confirmation carries a Join button per private chat unlocked
 
     async def record(
         self,
@@ -176,6 +182,9 @@ class PaymentRecorder:
                 grants.append((reported, product, grant))
                 holdings[facts.user_id] = user_holds.with_product(product)
         granted = await grant_many(session, [grant for *_, grant in grants], now=now)
+        # Held again before a removal owed ran (a renewal within ACCESS_GRACE): it is dropped.
+        regranted = [(grant.user_id, grant.keys) for *_, grant in grants]
+        await drop_removals_for_grants(session, self.catalog, regranted, now)
         for (reported, product, _), keys in zip(grants, granted, strict=True):
             period = placed.get(reported.facts.telegram_payment_charge_id)
             messages.append(self._confirmation(reported, product, keys, period, now))
@@ -272,8 +281,12 @@ class PaymentRecorder:
             text,
             priority=OutboxPriority.PAYMENT_NOTICE,
             dedupe_key=f"payment:{charge_id}",
+            reply_markup=join_markup(self._join_links(product)),
             now=now,
         )
+
+    def _join_links(self, product: Product) -> list[tuple[str, str]]:
+        return self.chats.join_links_for_keys(product.grants) if self.chats else []
 
 
 def _payment_row(

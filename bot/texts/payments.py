@@ -10,6 +10,7 @@ from html import escape
 from bot.catalog import Product
 from bot.limits import fit_message
 from bot.outcomes import Refusal
+from bot.texts.access import CHAT_UNAVAILABLE
 from bot.texts.common import code, holding, stars, when
 from entitlements import GrantedKey
 from storage.models import Payment
@@ -43,6 +44,7 @@ REFUSAL_MESSAGES: dict[Refusal, str] = {
     Refusal.ALREADY_SUBSCRIBED: "You already have this subscription, so nothing was charged. "
     "See /subscriptions to resume or cancel it.",
     Refusal.TEMPORARY: "Temporary problem, please try again in a minute. Nothing was charged.",
+    Refusal.CHAT_UNAVAILABLE: CHAT_UNAVAILABLE,
 }
 
 
