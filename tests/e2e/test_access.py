@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from bot import texts
+from bot.cli.check import check_readiness
 from emulator import BotAPIEmulator, User
 from emulator.models import Group
 from storage import (
@@ -21,7 +22,7 @@ from storage import (
     upgrade_schema,
     utcnow,
 )
-from tests.e2e.process import BotProcess, run_command
+from tests.e2e.process import BotProcess
 from tests.helpers import ADMIN_ID, RunningBot, buy, eventually, request_invoice, say
 
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
@@ -312,19 +313,16 @@ async def test_check_and_start_name_each_chat_where_the_bot_lacks_a_right(
     catalog = write_catalog(tmp_path, good, weak, basic)
     await upgrade_schema(database_url)
 
-    code, stdout, _ = await run_command(
-        tmp_path,
-        "check",
+    found = await check_readiness(
         bot_token=emulator.token,
         telegram_api_base=emulator.base_url,
         database_url=database_url,
-        admin_ids=ADMIN_ID,
+        admin_ids=str(ADMIN_ID),
         catalog_path=catalog,
     )
 
-    assert code == 1
-    lines = stdout.splitlines()
-    assert f"✓ chat {good.id} (Good channel): the bot is an administrator" in stdout
+    lines = [check.line() for check in found]  # as `python -m bot check` prints them
+    assert f"✓ chat {good.id} (Good channel): the bot is an administrator" in "\n".join(lines)
     lacks = "the bot lacks the right to ban users (can_restrict_members)"
     assert f"✗ chat {weak.id} (Weak group): {lacks}" in lines
     [refused] = [line for line in lines if str(basic.id) in line]
