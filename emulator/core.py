@@ -22,6 +22,7 @@ from emulator.models import (
     Request,
     SentInvoice,
     StarSubscription,
+    UploadedFile,
     User,
 )
 from emulator.spec import BotAPISpec
@@ -122,6 +123,16 @@ class EmulatorCore:
     @property
     def pending_updates(self) -> list[JSON]:
         return copy.deepcopy(self.telegram.updates.pending)
+
+    @property
+    def uploads(self) -> list[UploadedFile]:
+        """The files the bot uploaded (sendDocument), in order; a file sent again by its
+        file_id is not uploaded again."""
+        return list(self.telegram.uploads)
+
+    def forget_file_ids(self) -> None:
+        """Telegram no longer knows any file_id given so far: sending by one answers 400."""
+        self.telegram.documents.clear()
 
     @property
     def callback_answers(self) -> dict[str, JSON]:

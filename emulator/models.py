@@ -53,12 +53,13 @@ class User:
 
 @dataclass(frozen=True)
 class Group:
-    """A group or supergroup with the bot in it: its members write there, and the bot may
-    answer unless it was not allowed to (`can_send=False`, a member without that right)."""
+    """A group, supergroup or channel with the bot in it: its members write there, and the bot
+    may answer unless it was not allowed to (`can_send=False`, a member without that right).
+    Who its members are is Telegram's state (telegram/rosters.py)."""
 
     id: int
     title: str
-    type: str = "group"  # or "supergroup"
+    type: str = "group"  # or "supergroup", "channel"
     can_send: bool = True
 
     def to_chat(self) -> JSON:

@@ -37,24 +37,39 @@ class MessageMethods(TelegramWorld):
         return self._send(chat, params, content)
 
     def send_document(self, params: JSON) -> JSON:
-        """A file: uploaded (the bytes are in the request's `files`) or named by file_id/URL."""
+        """A file: uploaded (the bytes are in the request's `files`), named by the file_id of
+        one sent before, or by URL. An upload gets a new file_id that names it from then on."""
         chat = self.chats.writable_chat(params["chat_id"])
         document = params["document"]
         content = media_content("sendDocument", params)
         if isinstance(document, UploadedFile):
-            if document.size == 0:
-                raise bad_request("file must be non-empty")
-            if document.size > MAX_UPLOAD_BYTES:
-                raise ApiError(413, "Request Entity Too Large")
-            guessed, _ = mimetypes.guess_type(document.filename or "")
-            content["document"].update(
-                file_name=document.filename or "document",
-                mime_type=guessed or document.content_type,
-                file_size=document.size,
-            )
+            content["document"] = self._uploaded_document(document)
+        elif not str(document).startswith(("http://", "https://")):
+            known = self.documents.get(str(document))
+            if known is None:
+                raise bad_request("wrong file identifier/HTTP URL specified")
+            content["document"] = copy.deepcopy(known)
         if utf16_len(content.get("caption", "")) > MAX_CAPTION_LENGTH:
             raise bad_request("message caption is too long")
         return self._send(chat, params, content)
+
+    def _uploaded_document(self, upload: UploadedFile) -> JSON:
+        """The Document of a new upload, remembered under its new file_id."""
+        if upload.size == 0:
+            raise bad_request("file must be non-empty")
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise ApiError(413, "Request Entity Too Large")
+        guessed, _ = mimetypes.guess_type(upload.filename or "")
+        document: JSON = {
+            "file_id": "BQAC" + secrets.token_urlsafe(24),
+            "file_unique_id": "AgAD" + secrets.token_urlsafe(8),
+            "file_name": upload.filename or "document",
+            "mime_type": guessed or upload.content_type,
+            "file_size": upload.size,
+        }
+        self.uploads.append(upload)
+        self.documents[document["file_id"]] = document
+        return copy.deepcopy(document)
 
     def send_chat_action(self, params: JSON) -> bool:
         self.chats.writable_chat(params["chat_id"])

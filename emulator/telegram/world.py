@@ -12,7 +12,16 @@ import copy
 import dataclasses
 import secrets
 
-from emulator.models import JSON, ApiError, Group, InvoiceLink, SentInvoice, User, bad_request
+from emulator.models import (
+    JSON,
+    ApiError,
+    Group,
+    InvoiceLink,
+    SentInvoice,
+    UploadedFile,
+    User,
+    bad_request,
+)
 from emulator.spec import BotAPISpec
 from emulator.telegram.chats import ChatStore
 from emulator.telegram.ledger import StarsLedger
@@ -75,10 +84,15 @@ class TelegramWorld:
         self.callback_answers: dict[str, JSON] = {}
         self.pre_checkouts: dict[str, PendingCheckout] = {}
         self.webhook_url = ""
+        # Files the bot uploaded, in order, and the Document each file_id names.
+        self.uploads: list[UploadedFile] = []
+        self.documents: dict[str, JSON] = {}
 
     def _send(self, chat: User | Group, params: JSON, content: JSON) -> JSON:
         """A new message of the bot in the chat, as the send* methods answer it."""
         content = {**content, **self._reply_to(chat, params), **inline_markup(params)}
+        if params.get("protect_content"):
+            content["has_protected_content"] = True
         return self.chats.add_message(chat, from_bot=True, content=content)
 
     def _from_user(self, user: User, content: JSON) -> int:

@@ -1,9 +1,11 @@
 """The emulator's groups and channels behave like Telegram's, seen through a real aiogram Bot:
-members, invite links, join requests, bans, and the chat_member updates they make."""
+members, invite links, join requests, bans, and the chat_member updates they make; and files
+sent once are sent again by file_id."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +13,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-from aiogram.types import Update
+from aiogram.types import BufferedInputFile, FSInputFile, Update
 
 from emulator import BotAPIEmulator, Group, User
 
@@ -302,4 +304,54 @@ async def test_chat_member_updates_come_only_to_a_bot_that_asks_for_them(
     assert change is not None and change.from_user.id == kate.id
     assert (change.old_chat_member.status, change.new_chat_member.status) == ("member", "left")
     assert emu.member_status(group, kate.id) == "left"
+    assert_correct_use(emu)
+
+
+# -- files -----------------------------------------------------------------------------------
+
+
+async def test_an_upload_gets_a_file_id_that_sends_the_same_document_again(
+    emu: BotAPIEmulator, bot: Bot, tmp_path: Path
+) -> None:
+    alice, bob = emu.user("Alice"), emu.user("Bob")
+    guide = tmp_path / "guide.pdf"
+    guide.write_bytes(b"%PDF-1.4 the guide")
+
+    first = await bot.send_document(alice.id, FSInputFile(guide), caption="Your guide")
+    assert first.document is not None
+    again = await bot.send_document(bob.id, first.document.file_id)
+
+    assert again.document == first.document
+    assert (first.document.file_name, first.document.file_size) == ("guide.pdf", 18)
+    assert [upload.content for upload in emu.uploads] == [b"%PDF-1.4 the guide"]
+    assert [len(request.files) for request in emu.calls("sendDocument")] == [1, 0]
+    assert_correct_use(emu)
+
+
+async def test_an_unknown_or_forgotten_file_id_is_refused(emu: BotAPIEmulator, bot: Bot) -> None:
+    alice = emu.user("Alice")
+    sent = await bot.send_document(alice.id, BufferedInputFile(b"key: 42", "key.txt"))
+    assert sent.document is not None
+
+    with pytest.raises(TelegramBadRequest, match="wrong file identifier/HTTP URL specified"):
+        await bot.send_document(alice.id, "BQACnot-a-file-we-sent")
+    emu.forget_file_ids()
+    with pytest.raises(TelegramBadRequest, match="wrong file identifier/HTTP URL specified"):
+        await bot.send_document(alice.id, sent.document.file_id)
+
+    assert len(emu.chat_history(alice.id)) == 1
+    assert emu.violations == []
+
+
+async def test_protected_content_shows_on_the_message(emu: BotAPIEmulator, bot: Bot) -> None:
+    alice = emu.user("Alice")
+
+    protected = await bot.send_document(
+        alice.id, BufferedInputFile(b"secret", "secret.txt"), protect_content=True
+    )
+    plain = await bot.send_message(alice.id, "not protected")
+
+    assert protected.has_protected_content is True
+    assert plain.has_protected_content is None
+    assert [m.get("has_protected_content") for m in emu.chat_history(alice.id)] == [True, None]
     assert_correct_use(emu)
