@@ -89,7 +89,7 @@ async def removals(bot: RunningBot, user_id: int) -> list[AccessRemoval]:
         return list((await session.exec(statement.order_by(col(AccessRemoval.id)))).all())
 
 
-async def refund(emu: BotAPIEmulator, charge_id: str, buyer: User) -> None:
+async def refund(emu: BotAPIEmulator, charge_id: str | None, buyer: User) -> None:
     """An admin's /refund, once the buyer was told."""
     since = emu.mark()
     await say(emu, ADMIN, f"/refund {charge_id}")
