@@ -72,7 +72,9 @@ async def owe_removals(
         return 0
     repository = AccessRepository(session)
     users = {user_id for _, user_id in pairs}
-    admitted = await repository.admitted(users, {chat_id for chat_id, _ in pairs}) & set(pairs)
+    chats = {chat_id for chat_id, _ in pairs}
+    admitted = await repository.admitted(users, chats) & set(pairs)
+    admitted -= await repository.parked_among(users, chats)  # given up on: not owed again
     keys = {key for chat_id, _ in admitted for key in catalog.keys_for_chat(chat_id)}
     held = await held_keys(session, users, keys, now=now)
     rows = [

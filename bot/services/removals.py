@@ -84,6 +84,7 @@ class Removals:
         self.keys = {key for chat_id in catalog.chats for key in catalog.keys_for_chat(chat_id)}
         self.job = Every(INTERVAL_SECONDS, self.run, name="access removals")
         self._timer: asyncio.TimerHandle | None = None
+        self.lost: dict[int, str] = {}  # chats gone (or the bot removed), with Telegram's words
 
     def on_commit(self, changed: set[str]) -> None:
         """The writer's listener: a transaction recorded removals, so run now."""
@@ -137,6 +138,8 @@ class Removals:
         for removal in due:
             if self.catalog.keys_for_chat(removal.chat_id) & held.get(removal.user_id, set()):
                 await self._settle(removal, dropped_at=now)  # holds a key for the chat again
+            elif removal.chat_id in self.lost:  # Telegram said so already: not asked again
+                await self._chat_lost(removal, self.lost[removal.chat_id])
             else:
                 await self._remove(removal)
         return len(due)
@@ -203,6 +206,7 @@ class Removals:
         chat_id = removal.chat_id
         title = self.chats.title(chat_id)
         self.chats.setups[chat_id] = ChatSetup(chat_id, title, (error,))
+        self.lost[chat_id] = error
         notice = texts.admin_chat_lost(chat_id, title if title != str(chat_id) else None, error)
 
         async def work(session: AsyncSession) -> int:

@@ -52,6 +52,22 @@ class AccessRepository(Repository):
         )
         return {(chat_id, user_id) for chat_id, user_id in (await self.session.exec(statement))}
 
+    async def parked_among(
+        self, user_ids: Collection[int], chat_ids: Collection[int]
+    ) -> set[tuple[int, int]]:
+        """The (chat_id, user_id) pairs among these whose removal was given up on: a person
+        looks at those, and none is owed again."""
+        if not user_ids or not chat_ids:
+            return set()
+        statement = select(AccessRemoval.chat_id, AccessRemoval.user_id).where(
+            col(AccessRemoval.user_id).in_(set(user_ids)),
+            col(AccessRemoval.chat_id).in_(set(chat_ids)),
+            col(AccessRemoval.parked_at).is_not(None),
+            col(AccessRemoval.done_at).is_(None),
+            col(AccessRemoval.dropped_at).is_(None),
+        )
+        return {(chat_id, user_id) for chat_id, user_id in (await self.session.exec(statement))}
+
     async def first_admitted_at(self) -> datetime | None:
         """When the bot first let anyone in: no key that ended before matters."""
         statement = select(AdmittedMember.admitted_at).order_by(col(AdmittedMember.admitted_at))

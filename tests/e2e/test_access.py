@@ -4,6 +4,7 @@ checks that say which right the bot lacks where."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -192,6 +193,10 @@ async def test_members_from_before_the_bot_and_admins_are_never_removed(
     assert emulator.member_status(chat, promoted.id) == "administrator"
 
 
+def settled(bot: RunningBot, user_id: int) -> Callable[[], Awaitable[list[AccessRemoval]]]:
+    return lambda: _settled(bot, user_id)
+
+
 async def _settled(bot: RunningBot, user_id: int) -> list[AccessRemoval]:
     found = await removals(bot, user_id)
     return found if found and all(r.done_at or r.dropped_at or r.parked_at for r in found) else []
@@ -336,3 +341,26 @@ async def test_check_and_start_name_each_chat_where_the_bot_lacks_a_right(
     assert not refused_payment.ok
     assert refused_payment.error_message == texts.CHAT_UNAVAILABLE
     await buy(emulator, buyer, "gold")  # the rest is still sold
+
+
+async def test_removals_in_a_chat_the_bot_was_removed_from_are_parked_and_admins_told_once(
+    emulator, start_bot, tmp_path
+):
+    chat = emulator.channel("Club channel")
+    shop = await start_bot(catalog_path=write_catalog(tmp_path, chat))
+    [link] = emulator.invite_links(chat)
+    members = [emulator.user(name) for name in ("First", "Second")]
+    paid = {}
+    for member in members:
+        paid[member] = (await buy(emulator, member, "pass")).charge_id
+        await join(emulator, member, chat, link["invite_link"])
+    emulator.remove_bot(chat, notify=False)
+
+    for member, charge_id in paid.items():
+        await refund(emulator, charge_id, member)
+        [removal] = await eventually(settled(shop, member.id))
+        assert removal.parked_at is not None and removal.done_at is None
+
+    told = [m for m in emulator.sent_messages(ADMIN_ID) if "can no longer remove" in m["text"]]
+    assert len(told) == 1 and "Club channel" in told[0]["text"]
+    assert [c.params["user_id"] for c in emulator.calls("unbanChatMember")] == [members[0].id]
