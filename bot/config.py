@@ -121,6 +121,9 @@ class Settings(OfflineSettings):
     # Days that sent messages and pre-checkout records are kept (other handled updates that are
     # not payments: 2 days at most); 0: forever. Payments, refunds and grants are always kept.
     retention_days: int = Field(default=90, ge=0)
+    # Seconds a member whose key expired stays in the private chats it unlocked, so that a
+    # renewal a little late does not throw them out; a refund or a revocation removes at once.
+    access_grace: float = Field(default=3600.0, ge=0)
     # Handlers' share of the 10 s a stop may take; the rest confirms updates and drains the outbox.
     shutdown_grace: float = Field(default=8.0, gt=0, le=8.0)
 

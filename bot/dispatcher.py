@@ -10,11 +10,12 @@ from loguru import logger
 
 from bot import lifecycle
 from bot.middlewares.flood import FloodGate, FloodLimitMiddleware
+from bot.middlewares.managed_chats import ManagedChatsMiddleware
 from bot.middlewares.remember_users import RememberUsersMiddleware
 from bot.routers import create_routers
 from bot.services.container import Services
 from bot.telegram.failures import describe_failure
-from storage.update_kinds import is_payment_update
+from storage.update_kinds import retried_on_failure
 
 
 def create_dispatcher(services: Services, routers: Sequence[Router] | None = None) -> Dispatcher:
@@ -25,6 +26,8 @@ def create_dispatcher(services: Services, routers: Sequence[Router] | None = Non
     dispatcher = Dispatcher(disable_fsm=True, **services.workflow_data())
     lifecycle.register(dispatcher)
     settings = services.settings
+    # Before the flood limit: the managed chats' messages reach nothing (not even the limit).
+    dispatcher.update.outer_middleware(ManagedChatsMiddleware(services.catalog.chats))
     if settings.flood_limit:
         gate = FloodGate(settings.flood_limit, settings.flood_window, settings.flood_pause)
         dispatcher.update.outer_middleware(FloodLimitMiddleware(gate, settings.admin_ids))
@@ -43,9 +46,9 @@ async def on_error(event: ErrorEvent, bot: Bot) -> bool:
     """Apologise for a failed command; re-raise for payments so that they are delivered again."""
     update = event.update
     message, query = update.message, update.callback_query
-    # A payment's loss would lose money or access: when its handler fails, the inbox hands it
-    # to it again (and at last parks it, with its JSON), instead of apologising.
-    if is_payment_update(update):
+    # A payment's loss would lose money or access (a join request's, a member let in): when its
+    # handler fails, the inbox hands it to it again (and at last parks it, with its JSON).
+    if retried_on_failure(update):
         raise event.exception
     logger.opt(exception=event.exception).error("update {} failed", update.update_id)
     try:

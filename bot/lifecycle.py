@@ -13,6 +13,7 @@ left of the stop's time budget.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -36,7 +37,9 @@ class Every:
     """Runs `job` at start and then `interval` seconds after each run ends, until stopped.
 
     An `interval` of 0 runs it at start only. A run that fails is logged, once, and the next
-    one comes on time: periodic work must outlive any one failure.
+    one comes on time: periodic work must outlive any one failure. `wake` starts the next run
+    at once (or right after the one in progress), for work that is owed sooner than the
+    interval.
     """
 
     def __init__(self, interval: float, job: Callable[[], Awaitable[object]], *, name: str):
@@ -44,6 +47,7 @@ class Every:
         self.job = job
         self.name = name
         self._task: asyncio.Task[None] | None = None
+        self._woken = asyncio.Event()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=self.name)
@@ -60,15 +64,22 @@ class Every:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
 
+    def wake(self) -> None:
+        """Run the job now rather than at the end of the interval."""
+        self._woken.set()
+
     async def _run(self) -> None:
         while True:
+            self._woken.clear()
             try:
                 await self.job()
             except Exception as exc:
                 logger.error("{} failed: {}", self.name, describe_failure(exc))
             if self.interval <= 0:
                 return
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.interval):
+                    await self._woken.wait()
 
 
 class Jobs:

@@ -28,6 +28,7 @@ class Refusal(StrEnum):
     ALREADY_SUBSCRIBED = "already_subscribed"
     TEMPORARY = "temporary"
     SOLD_OUT = "sold_out"  # a limited product with nothing left (or all held by other buyers)
+    CHAT_UNAVAILABLE = "chat_unavailable"  # the bot cannot let the buyer into its private chat
 
 
 # -- subscriptions -------------------------------------------------------------------------

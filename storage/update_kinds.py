@@ -5,6 +5,8 @@
 - A payment update (a message with `successful_payment` or `refunded_payment`) means money has
   moved: it is never dropped by the flood limit, its handler's failure is retried rather than
   apologised for, and retention keeps its inbox row with the accounting record.
+- A join request or a member change in a managed chat is never dropped by the flood limit
+  (removals come in bursts, all from the bot), and a join request's failure is retried.
 
 The same rule is asked of an update as Telegram sent it (JSON, in the inbox), of an aiogram
 object (in middlewares and the error handler), and in SQL (retention): all three are here, on
@@ -24,6 +26,8 @@ from storage.models import InboxUpdate
 PRE_CHECKOUT = "pre_checkout_query"
 # The Message fields that make an update a payment.
 PAYMENT_MESSAGE_FIELDS = ("successful_payment", "refunded_payment")
+JOIN_REQUEST = "chat_join_request"
+MEMBER_UPDATES = (JOIN_REQUEST, "chat_member")
 
 
 def kind_of(raw: Mapping[str, Any]) -> str:
@@ -63,9 +67,18 @@ def is_payment_update(update: Any) -> bool:
 
 
 def never_throttled(update: Any) -> bool:
-    """An aiogram `Update` the flood limit always lets through: a payment, a refund, or a
-    pre-checkout query (money has moved, or Telegram waits for an answer)."""
+    """An aiogram `Update` the flood limit always lets through: a payment, a refund, a
+    pre-checkout query (money has moved, or Telegram waits for an answer), a join request or a
+    member change."""
+    if any(getattr(update, kind, None) is not None for kind in MEMBER_UPDATES):
+        return True
     return getattr(update, PRE_CHECKOUT, None) is not None or is_payment_update(update)
+
+
+def retried_on_failure(update: Any) -> bool:
+    """An aiogram `Update` whose failed handler is given it again rather than apologised for:
+    a payment, or a join request (Telegram keeps it waiting until the bot answers)."""
+    return is_payment_update(update) or getattr(update, JOIN_REQUEST, None) is not None
 
 
 def is_payment_row() -> ColumnElement[bool]:

@@ -22,6 +22,7 @@ from bot.config import (
     load_settings,
 )
 from bot.redaction import Redactor
+from bot.services.chat_setup import inspect_chat
 from bot.telegram import create_bot
 from bot.telegram.failures import CALL_ERRORS, describe_failure
 from storage.db import DatabaseNotFound
@@ -53,8 +54,9 @@ class Check:
 
 
 async def check_readiness(**overrides: object) -> list[Check]:
-    """Every check, in order: settings, catalog, database, token, webhook, admins, payload
-    secret, files. `overrides` take the place of environment variables (for tests)."""
+    """Every check, in order: settings, catalog, database, token, webhook, admins, the private
+    chats of the catalog, payload secret, files. `overrides` take the place of environment
+    variables (for tests)."""
     settings: Settings | None = None
     offline: OfflineSettings | None = None
     try:
@@ -125,7 +127,8 @@ async def _check_telegram(settings: Settings | None) -> list[Check]:
         token = await _check_token(bot)
         if not token.ok:
             return [token, Check("webhook", False, NO_TOKEN), Check("admins", False, NO_TOKEN)]
-        return [token, await _check_webhook(bot), await _check_admins(bot, settings)]
+        checks = [token, await _check_webhook(bot), await _check_admins(bot, settings)]
+        return checks + await _check_chats(bot, settings)
     finally:
         await bot.session.close()
 
@@ -178,6 +181,23 @@ async def _check_admins(bot: Bot, settings: Settings) -> Check:
             "and press Start",
         )
     return Check("admins", True, f"all {len(settings.admin_ids)} can be messaged")
+
+
+async def _check_chats(bot: Bot, settings: Settings) -> list[Check]:
+    """Each private chat of the catalog: the bot is an administrator there with the right to
+    invite users and to ban them; one ✗ line per missing right."""
+    try:
+        chat_ids = sorted(load_catalog(settings.catalog_path).chats, reverse=True)
+    except CatalogError:
+        return []  # the catalog's own check says why
+    checks = []
+    for chat_id in chat_ids:
+        setup = await inspect_chat(bot, chat_id)
+        detail = "the bot is an administrator that can invite and ban users"
+        checks += [Check(setup.name, False, problem) for problem in setup.problems] or [
+            Check(setup.name, True, detail)
+        ]
+    return checks
 
 
 def _check_payload_secret(settings: Settings | None) -> Check:

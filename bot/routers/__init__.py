@@ -9,6 +9,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.routers import (
+    access,
     admin,
     checkout,
     fallback,
@@ -30,6 +31,7 @@ def create_routers() -> list[Router]:
     return [
         checkout.create_router(),
         refunds.create_router(),
+        access.create_router(),
         private_only.create_router(),
         admin.create_router(),
         start.create_router(),

@@ -9,7 +9,9 @@ from aiogram.types import InlineKeyboardMarkup, Message
 from bot import texts
 from bot.catalog import Catalog
 from bot.filters import InPrivateChat
+from bot.keyboards.access import join_buttons
 from bot.keyboards.files import resend_buttons
+from bot.services.chat_setup import ManagedChats
 from bot.services.purchases import Purchases
 
 
@@ -20,7 +22,9 @@ def create_router() -> Router:
     return router
 
 
-async def cmd_mypurchases(message: Message, purchases: Purchases, catalog: Catalog) -> None:
+async def cmd_mypurchases(
+    message: Message, purchases: Purchases, catalog: Catalog, chats: ManagedChats
+) -> None:
     if message.from_user is None:
         return
     bought = await purchases.of(message.from_user.id)
@@ -33,7 +37,10 @@ async def cmd_mypurchases(message: Message, purchases: Purchases, catalog: Catal
         bought.as_of,
         codes=bought.codes,
     )
-    buttons = resend_buttons((a.key for a in bought.active), catalog)
+    # A Join button per private chat a held key unlocks (a buyer who left can come back), and
+    # a "Send my files again" per held key with files.
+    links = await chats.links_for_keys(a.key for a in bought.active)
+    buttons = join_buttons(links) + resend_buttons((a.key for a in bought.active), catalog)
     await message.answer(
         text, reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons) if buttons else None
     )

@@ -9,6 +9,7 @@ from loguru import logger
 
 from bot.catalog import Catalog, ProductKind
 from bot.outcomes import Refusal
+from bot.services.chat_setup import ManagedChats
 from bot.services.offers import OfferCheck, PayloadSigner, check_offer
 from bot.services.ownership import OwnershipLookup
 from bot.services.stock import StockKeeper
@@ -41,6 +42,7 @@ class Checkout:
         *,
         db_budget: float = DB_BUDGET_SECONDS,
         stock: StockKeeper | None = None,
+        chats: ManagedChats | None = None,
     ) -> None:
         self.writer = writer
         self.ownership = ownership
@@ -48,6 +50,7 @@ class Checkout:
         self.signer = signer
         self.db_budget = db_budget
         self.stock = stock  # limited products: a unit is reserved in memory, or sold out
+        self.chats = chats  # a product whose private chat the bot cannot manage is not sold
 
     async def decide(self, query: PreCheckout) -> OfferCheck:
         """Accept or refuse a pre-checkout; a slow or failing database refuses as temporary."""
@@ -61,6 +64,8 @@ class Checkout:
         product = check.product
         if check.refusal is not None or product is None:
             return check
+        if self.chats is not None and self.chats.unusable_chats_of(product):
+            return OfferCheck(product, Refusal.CHAT_UNAVAILABLE)
         try:
             async with asyncio.timeout(self.db_budget):
                 owned = await self.ownership.already_owns(query.user_id, product)

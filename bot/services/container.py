@@ -18,7 +18,9 @@ from bot.catalog import Catalog
 from bot.config import Settings
 from bot.lifecycle import Every, Jobs
 from bot.outbox import OutboxSender
+from bot.services.access import JoinRequests
 from bot.services.buyers import Buyers, UserDirectory
+from bot.services.chat_setup import ManagedChats
 from bot.services.checkout import Checkout
 from bot.services.deliveries import Deliveries
 from bot.services.exports import Exports
@@ -32,6 +34,7 @@ from bot.services.purchases import Purchases
 from bot.services.reconcile import Reconciler
 from bot.services.refunds import Refunds
 from bot.services.reminders import Reminders
+from bot.services.removals import Removals
 from bot.services.renewals import Renewals
 from bot.services.sales import Sales
 from bot.services.shop import Shop
@@ -45,6 +48,7 @@ from storage.repositories import OUTBOX_CHANGED
 
 RETENTION_INTERVAL_SECONDS = 24 * 3600
 REMINDER_INTERVAL_SECONDS = 300
+CHAT_CHECK_INTERVAL_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,9 @@ class Services:
     stock: StockKeeper  # what is left of limited products, and the units reserved
     owed_refunds: OwedRefunds
     deliveries: Deliveries
+    chats: ManagedChats  # the private chats of the catalog: can the bot manage them?
+    join_requests: JoinRequests
+    removals: Removals
 
     def workflow_data(self) -> dict[str, Any]:
         """Each service under its field's name, as handlers ask for them."""
@@ -107,7 +114,13 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
         reservation_seconds=settings.reservation_seconds,
         low_stock=settings.low_stock,
     )
-    payments = PaymentRecorder(writer, catalog, signer, settings.admin_ids, stock)
+    chats = ManagedChats(bot, catalog)
+    grace = timedelta(seconds=settings.access_grace)
+    removals = Removals(
+        bot, writer, readers, catalog, chats, grace=grace, admin_ids=settings.admin_ids
+    )
+    writer.after_commit.append(removals.on_commit)
+    payments = PaymentRecorder(writer, catalog, signer, settings.admin_ids, stock, chats=chats)
     refunds = Refunds(bot, writer, readers, locks, catalog)
     owed_refunds = OwedRefunds(writer, readers, refunds)
     settle = timedelta(seconds=settings.reconcile_settle)
@@ -123,10 +136,21 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
         locks=locks,
         signer=signer,
         outbox=outbox,
-        jobs=_jobs(settings, database, reconciler, reminders, stock, owed_refunds),
+        jobs=_jobs(
+            settings,
+            database,
+            reconciler,
+            reminders,
+            [
+                Every(STOCK_REFRESH_SECONDS, stock.refresh, name="counting limited stock"),
+                Every(OWED_REFUNDS_SECONDS, owed_refunds.run, name="making owed refunds"),
+                removals.job,
+                _chat_checks(chats),
+            ],
+        ),
         ownership=ownership,
         shop=Shop(bot, catalog, signer, ownership),
-        checkout=Checkout(writer, ownership, catalog, signer, stock=stock),
+        checkout=Checkout(writer, ownership, catalog, signer, stock=stock, chats=chats),
         payments=payments,
         purchases=Purchases(readers),
         renewals=Renewals(bot, writer, readers),
@@ -142,7 +166,16 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
         stock=stock,
         owed_refunds=owed_refunds,
         deliveries=Deliveries(writer, catalog),
+        chats=chats,
+        join_requests=JoinRequests(bot, writer, readers, catalog, chats),
+        removals=removals,
     )
+
+
+def _chat_checks(chats: ManagedChats) -> Every:
+    """The managed chats the start found unusable are looked at again, so that one fixed since
+    is sold again without a restart."""
+    return Every(CHAT_CHECK_INTERVAL_SECONDS, chats.recheck_unusable, name="checking chats")
 
 
 def _jobs(
@@ -150,13 +183,12 @@ def _jobs(
     database: Database,
     reconciler: Reconciler,
     reminders: Reminders,
-    stock: StockKeeper,
-    owed_refunds: OwedRefunds,
+    more: list[Every],
 ) -> Jobs:
     """Reconciliation (at start, then every RECONCILE_INTERVAL), reminders (at start, for what
     fell due while the bot was down, then every few minutes), retention (at start, then
-    daily; none with RETENTION_DAYS=0), and limited stock's count and owed refunds (every few
-    seconds)."""
+    daily; none with RETENTION_DAYS=0), and the features' own (`more`): limited stock's count
+    and owed refunds (every few seconds), removals from private chats, the chats' set-up."""
     writer, readers = database.writer, database.readers
     days = settings.retention_days
 
@@ -168,9 +200,7 @@ def _jobs(
     jobs = [
         Every(settings.reconcile_interval, reconciler.run, name="reconciliation"),
         Every(REMINDER_INTERVAL_SECONDS, reminders.queue_due, name="looking for due reminders"),
-        Every(STOCK_REFRESH_SECONDS, stock.refresh, name="counting limited stock"),
-        Every(OWED_REFUNDS_SECONDS, owed_refunds.run, name="making owed refunds"),
     ]
     if days > 0:
         jobs.append(Every(RETENTION_INTERVAL_SECONDS, delete_old_rows, name="retention"))
-    return Jobs(jobs)
+    return Jobs(jobs + more)

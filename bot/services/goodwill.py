@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.catalog import Catalog, Product, ProductKind
 from bot.outcomes import GoodwillEvent, GrantResult, GrantStatus, RevokeResult
+from bot.services.access import RemovalReason, owe_removals_after_revoke
 from bot.services.deliveries import NewKeys
 from entitlements import Grant, grant_for_charge, list_active, revoke_for_charge
 from storage import AuditEvent, OutboxRepository, Writer, utcnow
@@ -87,7 +88,9 @@ class Goodwill:
 
     def __init__(self, writer: Writer, catalog: Catalog | None = None) -> None:
         self.writer = writer
-        self.catalog = catalog or Catalog([])  # what the keys deliver (files, a text)
+        # What the keys unlock: files and a text to deliver on a grant, private chats to
+        # remove the member from on a revocation.
+        self.catalog = catalog or Catalog([])
 
     async def grant(
         self, product: Product, user_id: int, days: int | None, *, admin_id: int, command: str
@@ -152,6 +155,9 @@ class Goodwill:
             revoked = tuple(
                 [c for c in granted if c and await revoke_for_charge(session, c, now=now)]
             )
+            if revoked:
+                reason = RemovalReason.REVOKED
+                await owe_removals_after_revoke(session, self.catalog, user_id, reason, now)
             if revoked:
                 details = {"grants": list(revoked), "command": command}
                 session.add(_event(REVOKE_KIND, admin_id, user_id, product, "revoked", **details))

@@ -29,6 +29,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.catalog import Catalog, Product
+from bot.keyboards.access import join_markup
+from bot.services.access import drop_removals_for_grants
+from bot.services.chat_setup import ManagedChats
 from bot.services.deliveries import NewKeys
 from bot.services.offers import PayloadSigner
 from bot.services.ownership import Holdings, holdings_of, owns
@@ -111,6 +114,8 @@ class PaymentRecorder:
         signer: PayloadSigner,
         admin_ids: Collection[int] = (),
         stock: StockKeeper | None = None,
+        *,
+        chats: ManagedChats | None = None,
     ) -> None:
         self.writer = writer
         self.catalog = catalog
@@ -118,6 +123,7 @@ class PaymentRecorder:
         self.admin_ids = sorted(admin_ids)
         self.stock = stock  # the counts pre-checkout reserves from, told of each sale
         self.low_stock = stock.low_stock if stock is not None else DEFAULT_LOW_STOCK
+        self.chats = chats  # the confirmation carries a Join button per private chat unlocked
 
     async def record(
         self,
@@ -226,6 +232,9 @@ class PaymentRecorder:
             outcomes.append(PaymentOutcome(True, product, bool(unit), sold_out))
         new_keys = await NewKeys.before(session, self.catalog, [grant for *_, grant in grants])
         granted = await grant_many(session, [grant for *_, grant in grants], now=now)
+        # Held again before a removal owed ran (a renewal within ACCESS_GRACE): it is dropped.
+        regranted = [(grant.user_id, grant.keys) for *_, grant in grants]
+        await drop_removals_for_grants(session, self.catalog, regranted, now)
         for (reported, product, grant), keys in zip(grants, granted, strict=True):
             period = placed.get(reported.facts.telegram_payment_charge_id)
             code = codes.get(reported.facts.telegram_payment_charge_id)
@@ -338,8 +347,12 @@ class PaymentRecorder:
             text,
             priority=OutboxPriority.PAYMENT_NOTICE,
             dedupe_key=f"payment:{charge_id}",
+            reply_markup=join_markup(self._join_links(product)),
             now=now,
         )
+
+    def _join_links(self, product: Product) -> list[tuple[str, str]]:
+        return self.chats.join_links_for_keys(product.grants) if self.chats else []
 
 
 def _payment_row(

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import texts
 from bot.catalog import Catalog, Product, ProductKind
 from bot.outcomes import AdminRefundResult, AdminRefundStatus
+from bot.services.access import RemovalReason, owe_removals_after_revoke
 from bot.services.retry import with_db_retry
 from bot.telegram.failures import CALL_ERRORS, describe_failure, outcome_unknown
 from entitlements import grant_for_charge, has_all, revoke_for_charge
@@ -285,6 +286,8 @@ async def _store_refund_and_revoke(
     await StockRepository(session).release(charge_id, refund.refunded_at)
     product = catalog.get(payment.product_id)
     instead = await grant_a_waiting_payment(session, payment, product) if revoked else None
+    if revoked:  # out of the private chats that no key they still hold unlocks
+        await owe_removals_after_revoke(session, catalog, payment.user_id, RemovalReason.REFUNDED)
     await OutboxRepository(session).queue(
         payment.user_id,
         texts.refund_notice(payment, product, revoked=revoked, granted_instead=instead),
