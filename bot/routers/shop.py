@@ -23,7 +23,7 @@ def create_router() -> Router:
 
 
 async def cmd_shop(message: Message, catalog: Catalog, stock: StockKeeper) -> None:
-    sold_out = stock.sold_out()
+    sold_out = await stock.sold_out_once_counted()
     await message.answer(
         texts.shop(catalog, sold_out), reply_markup=shop_keyboard(catalog, sold_out)
     )

@@ -12,6 +12,7 @@ count in memory is enough.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from storage.repositories import (
 
 REFRESH_SECONDS = 5.0
 DEFAULT_LOW_STOCK = 10
+# How long /shop waits for the first count at start before listing without it.
+COUNT_PATIENCE_SECONDS = 3.0
 SOLD_OUT_REASON = "sold_out"
 # Admin alerts per product, as a SyncState counter: the most severe one sent since the stock
 # was last above it.
@@ -216,6 +219,16 @@ class StockKeeper:
     def sold_out(self) -> frozenset[str]:
         """The limited products with nothing left for sale now."""
         return frozenset(p.id for p in self.products if self.left(p.id) == 0)
+
+    async def sold_out_once_counted(
+        self, patience: float = COUNT_PATIENCE_SECONDS
+    ) -> frozenset[str]:
+        """`sold_out`, after the first count at start if it comes within `patience`: a shop
+        listed before it would offer what is gone (pre-checkout would still refuse it)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(patience):
+                await self._loaded.wait()
+        return self.sold_out()
 
     async def report(self) -> list[StockLine]:
         """Each limited product as the database has it now, with the units held in memory."""
