@@ -149,7 +149,7 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
             ],
         ),
         ownership=ownership,
-        shop=Shop(bot, catalog, signer, ownership),
+        shop=Shop(bot, catalog, signer, ownership, stock),
         checkout=Checkout(writer, ownership, catalog, signer, stock=stock, chats=chats),
         payments=payments,
         purchases=Purchases(readers),

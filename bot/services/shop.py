@@ -11,18 +11,25 @@ from bot.catalog import SUBSCRIPTION_PERIOD, Catalog, Product, ProductKind
 from bot.keyboards.shop import subscribe_keyboard
 from bot.services.offers import STARS, PayloadSigner
 from bot.services.ownership import OwnershipLookup
+from bot.services.stock import StockKeeper
 
 
 class Shop:
     """Sends a buyer what lets them pay for a product: from /buy, a Buy button or a deep link."""
 
     def __init__(
-        self, bot: Bot, catalog: Catalog, signer: PayloadSigner, ownership: OwnershipLookup
+        self,
+        bot: Bot,
+        catalog: Catalog,
+        signer: PayloadSigner,
+        ownership: OwnershipLookup,
+        stock: StockKeeper | None = None,
     ) -> None:
         self.bot = bot
         self.catalog = catalog
         self.signer = signer
         self.ownership = ownership
+        self.stock = stock  # no invoice for a product sold out (pre-checkout refuses it anyway)
 
     async def offer(self, chat_id: int, buyer_id: int, product_id: str) -> None:
         """Send `buyer_id` the invoice for `product_id` in `chat_id`, or say why not."""
@@ -32,6 +39,9 @@ class Shop:
             return
         if await self.ownership.already_owns(buyer_id, product):
             await self.bot.send_message(chat_id, texts.already_owned(product))
+            return
+        if self.stock is not None and product.id in await self.stock.sold_out_once_counted():
+            await self.bot.send_message(chat_id, texts.sold_out_now(product))
             return
         if product.kind is ProductKind.SUBSCRIPTION:
             await self._send_subscription_link(chat_id, product)

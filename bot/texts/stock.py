@@ -14,6 +14,7 @@ from bot.texts.common import code, stars
 __all__ = [
     "SOLD_OUT_MARK",
     "sold_out_apology",
+    "sold_out_now",
     "stock_low_notice",
     "stock_out_notice",
     "stock_report",
@@ -26,6 +27,13 @@ SOLD_OUT_MARK = " — <b>sold out</b>"
 def your_code(secret: str) -> str:
     """The code a payment took, tap to copy: shown to its buyer only."""
     return f"Your code: {code(secret)}\n"
+
+
+def sold_out_now(product: Product) -> str:
+    """Asked for an invoice of a product with nothing left."""
+    return (
+        f"Sorry, <b>{escape(product.title)}</b> is sold out. See /shop for what is available."
+    )
 
 
 def sold_out_apology(product: Product, amount: int, charge_id: str) -> str:

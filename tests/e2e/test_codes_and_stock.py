@@ -79,16 +79,19 @@ async def test_codes_each_sold_once_then_sold_out(emulator, start_bot, database_
     try:
         bot = await start_bot(catalog_path=catalog)
         buyers = [emulator.user(name) for name in ("Ann", "Ben", "Cid", "Dee")]
+        # The fourth asked for an invoice while codes were left, and pays once they are gone.
+        invoice = await request_invoice(emulator, buyers[3], "vpn")
         sold = []
         for buyer in buyers[:3]:
             await buy(emulator, buyer, "vpn")
             sold.append(code_in(emulator.sent_messages(buyer.id)[-1]))
         assert sorted(sold) == ["KEY-AAA", "KEY-BBB", "KEY-CCC"]
 
-        # The fourth is refused before paying; /shop says so and offers no button.
-        invoice = await request_invoice(emulator, buyers[3], "vpn")
+        # The fourth is refused before paying; /buy and /shop say so, with no button.
         refused = await emulator.pay(buyers[3], invoice)
         assert (refused.ok, refused.error_message, refused.charge_id) == (False, SOLD_OUT, None)
+        asked = await say(emulator, buyers[3], "/buy vpn")
+        assert asked["text"] == "Sorry, VPN key is sold out. See /shop for what is available."
         shop_message = await say(emulator, buyers[3], "/shop")
         assert (
             "VPN key: 150 ⭐, gives a code (forever, buy as often as you like) — sold out"
