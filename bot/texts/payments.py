@@ -64,8 +64,8 @@ def payment_confirmation(
     head += f"You bought <b>{escape(product.title)}</b> for {stars(product.price)}.\n"
     if secret is not None:
         head += your_code(secret)
-        if not granted:
-            return head + f"\nCharge id (quote it to /paysupport): {code(charge_id)}"
+    if not granted:  # a code, or a consumable that gives nothing to hold (a tip, a unit)
+        return head + f"\nCharge id (quote it to /paysupport): {code(charge_id)}"
     return _confirmation(head, granted, charge_id)
 
 

@@ -562,3 +562,11 @@ def _source_of(module: str) -> Path | None:
         if path.is_file():
             return path
     return None
+
+
+def test_a_confirmation_of_something_with_nothing_to_hold_lists_no_empty_holdings():
+    tip = Product(id="tip", title="Tip", description="d", price=5, kind=ProductKind.CONSUMABLE)
+    shown = visible(texts.payment_confirmation(tip, [], charge_id(1)))
+    assert "You bought Tip for 5 ⭐." in shown and "You now have" not in shown
+    coded = visible(texts.payment_confirmation(tip, [], charge_id(1), secret="K<1>"))
+    assert "Your code: K<1>" in coded and "You now have" not in coded
