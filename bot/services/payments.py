@@ -104,6 +104,18 @@ class _Reported:
     raw: dict[str, Any] | None
 
 
+@dataclass
+class _Batch:
+    """What storing one batch of payments decided, written together at its end."""
+
+    now: datetime
+    outcomes: list[PaymentOutcome] = field(default_factory=list)
+    grants: list[tuple[_Reported, Product, Grant]] = field(default_factory=list)
+    messages: list[Row] = field(default_factory=list)  # owed to buyers and admins
+    codes: dict[str, str] = field(default_factory=dict)  # codes taken, by charge id
+    owed: list[Row] = field(default_factory=list)  # refunds the bot owes (nothing left)
+
+
 class PaymentRecorder:
     """Stores payments through the writer; one per process, shared by every path."""
 
@@ -176,79 +188,96 @@ class PaymentRecorder:
         )
         new = {charge_id: row_id for row_id, charge_id in added}
         # Two processes (PostgreSQL) may store payments of one buyer at once: each decides what
-        # to grant from what the buyer holds, so those decisions take turns.
+        # to grant from what the buyer holds, so those decisions take turns; and so do the
+        # sales of one limited product.
         buyers = {p.facts.user_id for p in payments if p.facts.telegram_payment_charge_id in new}
         limited = {p.id for p in products if p is not None and p.limited}
         locks = [buyer_lock(user_id) for user_id in buyers] + [stock_lock(p) for p in limited]
         await hold_advisory_locks(session, locks)
         holdings = await self._holdings(session, payments, products, new, placed)
         await store_subscriptions(session, [rows[c] for c in new], now)
-        outcomes: list[PaymentOutcome] = []
-        grants: list[tuple[_Reported, Product, Grant]] = []
-        messages: list[Row] = []
-        codes: dict[str, str] = {}  # the codes taken, by charge id: for their buyers only
-        owed: list[Row] = []
+        batch = _Batch(now)
         for reported, product in zip(payments, products, strict=True):
-            facts = reported.facts
-            charge_id = facts.telegram_payment_charge_id
+            charge_id = reported.facts.telegram_payment_charge_id
             row_id = new.pop(charge_id, None)  # a charge twice in one batch: the first stores
             if row_id is None:
-                outcomes.append(PaymentOutcome(recorded=False, product=product))
+                batch.outcomes.append(PaymentOutcome(recorded=False, product=product))
                 continue
-            period = placed.get(charge_id)
-            renewal = period is not None and not period.first
-            user_holds = holdings.get(facts.user_id, Holdings())
-            unit: Unit | None = None
-            referred = False
-            if product is None or (not renewal and owns(product, user_holds)):
-                # Money taken for nothing we can give: a product gone from the catalog, or a
-                # second payment for a one-time product or a subscription (two invoices paid
-                # back to back both passed pre-checkout before either was stored). Keep it; a
-                # person refunds it (which also cancels such a subscription's renewal).
-                messages += self._referral(Payment(id=row_id, **rows[charge_id]), product)
-                referred = True
-            elif (
-                product.limited
-                and (unit := await self._take(session, product, facts, now)) is None
-            ):
-                # Nothing left (a crash lost the count, or reconciliation found an old charge):
-                # kept, never granted, and refunded by the bot itself.
-                messages.append(
-                    sold_out_apology(product, facts.user_id, facts.total_amount, charge_id, now)
-                )
-                owed.append(
-                    owed_sold_out_refund(charge_id, facts.user_id, facts.total_amount, now)
-                )
-            else:
-                if unit is not None and unit.code is not None:
-                    codes[charge_id] = unit.code
-                grant = Grant(facts.user_id, charge_id, product.grants, product.duration)
-                if period is not None:  # a subscription's period ends on Telegram's date
-                    until = period.expiration
-                    grant = Grant(facts.user_id, charge_id, product.grants, until=until)
-                grants.append((reported, product, grant))
-                holdings[facts.user_id] = user_holds.with_product(product)
-            sold_out = bool(product and product.limited and not unit and not referred)
-            outcomes.append(PaymentOutcome(True, product, bool(unit), sold_out))
-        new_keys = await NewKeys.before(session, self.catalog, [grant for *_, grant in grants])
-        granted = await grant_many(session, [grant for *_, grant in grants], now=now)
-        # Held again before a removal owed ran (a renewal within ACCESS_GRACE): it is dropped.
-        regranted = [(grant.user_id, grant.keys) for *_, grant in grants]
-        await drop_removals_for_grants(session, self.catalog, regranted, now)
-        for (reported, product, grant), keys in zip(grants, granted, strict=True):
-            period = placed.get(reported.facts.telegram_payment_charge_id)
-            code = codes.get(reported.facts.telegram_payment_charge_id)
-            messages.append(self._confirmation(reported, product, keys, period, now, code))
-            if period is None or period.first:  # a renewal delivers nothing again
-                messages += new_keys.owed(grant, now=now)
+            payment = Payment(id=row_id, **rows[charge_id])
+            await self._decide(session, batch, reported, product, payment, placed, holdings)
+        await self._grant(session, batch, placed)
         sold = [p for p in products if p is not None and p.id in limited]
-        messages += await queue_stock_alerts(session, sold, self.admin_ids, self.low_stock)
-        await OwedRefundRepository(session).owe_many(owed)
-        await OutboxRepository(session).queue_many(messages)
+        batch.messages += await queue_stock_alerts(session, sold, self.admin_ids, self.low_stock)
+        await OwedRefundRepository(session).owe_many(batch.owed)
+        await OutboxRepository(session).queue_many(batch.messages)
         await AuditRepository(session).add_many(
-            [_audit_row(p, o, now) for p, o in zip(payments, outcomes, strict=True)]
+            [_audit_row(p, o, now) for p, o in zip(payments, batch.outcomes, strict=True)]
         )
-        return outcomes
+        return batch.outcomes
+
+    async def _decide(
+        self,
+        session: AsyncSession,
+        batch: _Batch,
+        reported: _Reported,
+        product: Product | None,
+        payment: Payment,
+        placed: dict[str, SubscriptionPayment],
+        holdings: dict[int, Holdings],
+    ) -> None:
+        """What a new payment gets: its grant (and a unit of a limited product), or a referral
+        to a person, or, with nothing left to sell, a refund the bot owes."""
+        facts, now = reported.facts, batch.now
+        charge_id = facts.telegram_payment_charge_id
+        period = placed.get(charge_id)
+        renewal = period is not None and not period.first
+        user_holds = holdings.get(facts.user_id, Holdings())
+        if product is None or (not renewal and owns(product, user_holds)):
+            # Money taken for nothing we can give: a product gone from the catalog, or a second
+            # payment for a one-time product or a subscription (two invoices paid back to back
+            # both passed pre-checkout before either was stored). Keep it; a person refunds it
+            # (which also cancels such a subscription's renewal).
+            batch.messages += self._referral(payment, product)
+            batch.outcomes.append(PaymentOutcome(True, product))
+            return
+        unit = await self._take(session, product, facts, now) if product.limited else None
+        if product.limited and unit is None:
+            # Nothing left (a crash lost the count, or reconciliation found an old charge):
+            # kept, never granted, and refunded by the bot itself.
+            amount = facts.total_amount
+            batch.messages.append(sold_out_apology(product, facts.user_id, amount, charge_id, now))
+            batch.owed.append(owed_sold_out_refund(charge_id, facts.user_id, amount, now))
+            batch.outcomes.append(PaymentOutcome(True, product, took_unit=False, sold_out=True))
+            return
+        if unit is not None and unit.code is not None:
+            batch.codes[charge_id] = unit.code
+        grant = Grant(facts.user_id, charge_id, product.grants, product.duration)
+        if period is not None:  # a subscription's period ends on Telegram's date
+            grant = Grant(facts.user_id, charge_id, product.grants, until=period.expiration)
+        batch.grants.append((reported, product, grant))
+        holdings[facts.user_id] = user_holds.with_product(product)
+        batch.outcomes.append(PaymentOutcome(True, product, took_unit=unit is not None))
+
+    async def _grant(
+        self, session: AsyncSession, batch: _Batch, placed: dict[str, SubscriptionPayment]
+    ) -> None:
+        """Grant the batch's grants, and owe each buyer the confirmation and what the keys they
+        did not hold before deliver (a renewal delivers nothing again)."""
+        grants = [grant for *_, grant in batch.grants]
+        new_keys = await NewKeys.before(session, self.catalog, grants)
+        granted = await grant_many(session, grants, now=batch.now)
+        # Held again before a removal owed ran (a renewal within ACCESS_GRACE): it is dropped.
+        regranted = [(grant.user_id, grant.keys) for grant in grants]
+        await drop_removals_for_grants(session, self.catalog, regranted, batch.now)
+        for (reported, product, grant), keys in zip(batch.grants, granted, strict=True):
+            charge_id = reported.facts.telegram_payment_charge_id
+            period = placed.get(charge_id)
+            code = batch.codes.get(charge_id)
+            batch.messages.append(
+                self._confirmation(reported, product, keys, period, batch.now, code)
+            )
+            if period is None or period.first:
+                batch.messages += new_keys.owed(grant, now=batch.now)
 
     async def _take(
         self, session: AsyncSession, product: Product, facts: PaymentFacts, now: datetime
