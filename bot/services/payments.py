@@ -27,14 +27,13 @@ from typing import Any
 from loguru import logger
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import texts
 from bot.catalog import Catalog, Product
-from bot.keyboards.access import join_markup
 from bot.services.access import drop_removals_for_grants
 from bot.services.chat_setup import ManagedChats
 from bot.services.deliveries import NewKeys
 from bot.services.offers import PayloadSigner
 from bot.services.ownership import Holdings, holdings_of, owns
+from bot.services.payment_notices import confirmation, referral
 from bot.services.retry import with_db_retry
 from bot.services.stock import (
     DEFAULT_LOW_STOCK,
@@ -47,10 +46,9 @@ from bot.services.stock import (
     take_unit,
 )
 from bot.services.subscriptions import SubscriptionPayment, place_payments, store_subscriptions
-from entitlements import Grant, GrantedKey, grant_many
+from entitlements import Grant, grant_many
 from storage import (
     AuditRepository,
-    OutboxPriority,
     OutboxRepository,
     Payment,
     Writer,
@@ -62,7 +60,6 @@ from storage.repositories import (
     Row,
     audit_row,
     insert_many_ignoring_conflict,
-    outbox_row,
 )
 
 
@@ -237,7 +234,7 @@ class PaymentRecorder:
             # payment for a one-time product or a subscription (two invoices paid back to back
             # both passed pre-checkout before either was stored). Keep it; a person refunds it
             # (which also cancels such a subscription's renewal).
-            batch.messages += self._referral(payment, product)
+            batch.messages += referral(payment, product, self.admin_ids)
             batch.outcomes.append(PaymentOutcome(True, product))
             return
         unit = await self._take(session, product, facts, now) if product.limited else None
@@ -272,9 +269,20 @@ class PaymentRecorder:
         for (reported, product, grant), keys in zip(batch.grants, granted, strict=True):
             charge_id = reported.facts.telegram_payment_charge_id
             period = placed.get(charge_id)
-            code = batch.codes.get(charge_id)
+            join_links = self.chats.join_links_for_keys(product.grants) if self.chats else []
             batch.messages.append(
-                self._confirmation(reported, product, keys, period, batch.now, code)
+                confirmation(
+                    reported.facts.user_id,
+                    charge_id,
+                    product,
+                    reported.facts.total_amount,
+                    keys,
+                    period,
+                    recovered=reported.source is not PaymentSource.UPDATE,
+                    code=batch.codes.get(charge_id),
+                    join_links=join_links,
+                    now=batch.now,
+                )
             )
             if period is None or period.first:
                 batch.messages += new_keys.owed(grant, now=batch.now)
@@ -316,72 +324,6 @@ class PaymentRecorder:
             if product is not None and charge_id in new and (period is None or period.first):
                 asked.append((reported.facts.user_id, product))
         return await holdings_of(session, {u for u, _ in asked}, [p for _, p in asked])
-
-    def _referral(self, payment: Payment, product: Product | None) -> list[Row]:
-        """A payment that granted nothing: tell the buyer, and every admin how to refund it."""
-        charge_id = payment.telegram_payment_charge_id
-        if product is None:
-            to_buyer = texts.payment_without_product(payment.total_amount, charge_id)
-            to_admins = texts.admin_payment_without_product(payment.user_id, payment)
-        else:
-            to_buyer = texts.payment_already_owned(product, charge_id)
-            to_admins = texts.admin_payment_already_owned(payment, product)
-        messages = [
-            outbox_row(
-                payment.user_id,
-                to_buyer,
-                priority=OutboxPriority.PAYMENT_NOTICE,
-                dedupe_key=f"payment:{charge_id}",
-            )
-        ]
-        messages += [
-            outbox_row(
-                admin,
-                to_admins,
-                priority=OutboxPriority.ADMIN_NOTICE,
-                dedupe_key=f"payment-alert:{charge_id}:{admin}",
-            )
-            for admin in self.admin_ids
-        ]
-        return messages
-
-    def _confirmation(
-        self,
-        reported: _Reported,
-        product: Product,
-        granted: Sequence[GrantedKey],
-        period: SubscriptionPayment | None,
-        now: datetime,
-        code: str | None = None,
-    ) -> Row:
-        facts = reported.facts
-        charge_id = facts.telegram_payment_charge_id
-        recovered = reported.source is not PaymentSource.UPDATE
-        if period is None:
-            text = texts.payment_confirmation(
-                product, granted, charge_id, recovered=recovered, secret=code
-            )
-        else:
-            text = texts.subscription_confirmation(
-                product,
-                facts.total_amount,
-                granted,
-                charge_id,
-                first=period.first,
-                renews_on=period.expiration,
-                recovered=recovered,
-            )
-        return outbox_row(
-            reported.facts.user_id,
-            text,
-            priority=OutboxPriority.PAYMENT_NOTICE,
-            dedupe_key=f"payment:{charge_id}",
-            reply_markup=join_markup(self._join_links(product)),
-            now=now,
-        )
-
-    def _join_links(self, product: Product) -> list[tuple[str, str]]:
-        return self.chats.join_links_for_keys(product.grants) if self.chats else []
 
 
 def _payment_row(
