@@ -55,23 +55,6 @@ TOKEN = "123456:TEST-token"
 
 
 @pytest.fixture
-async def emu() -> AsyncIterator[BotAPIEmulator]:
-    emulator = BotAPIEmulator(token=TOKEN)
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
-    assert emulator.emulator_errors == []
-
-
-@pytest.fixture
-async def bot(emu: BotAPIEmulator) -> AsyncIterator[Bot]:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(emu.base_url))
-    telegram_bot = Bot(TOKEN, session=session)
-    yield telegram_bot
-    await telegram_bot.session.close()
-
-
-@pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session

@@ -4,14 +4,11 @@ sent once are sent again by file_id."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BufferedInputFile, FSInputFile, Update
 
@@ -19,23 +16,6 @@ from emulator import BotAPIEmulator, Group, User
 
 TOKEN = "123456:TEST-token"
 BOT_ID = 123456
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[BotAPIEmulator]:
-    emulator = BotAPIEmulator(token=TOKEN)
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
-    assert emulator.emulator_errors == []
-
-
-@pytest.fixture
-async def bot(emu: BotAPIEmulator) -> AsyncIterator[Bot]:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(emu.base_url))
-    telegram_bot = Bot(TOKEN, session=session)
-    yield telegram_bot
-    await telegram_bot.session.close()
 
 
 def stranger(emu: BotAPIEmulator, first_name: str) -> User:
