@@ -11,7 +11,6 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from bot import texts
-from bot.cli.check import check_readiness
 from emulator import BotAPIEmulator, User
 from emulator.models import Group
 from storage import (
@@ -23,7 +22,7 @@ from storage import (
     upgrade_schema,
     utcnow,
 )
-from tests.e2e.process import BotProcess
+from tests.e2e.process import BotProcess, run_command
 from tests.helpers import ADMIN_ID, RunningBot, buy, eventually, request_invoice, say
 
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
@@ -318,7 +317,9 @@ async def test_check_and_start_name_each_chat_where_the_bot_lacks_a_right(
     catalog = write_catalog(tmp_path, good, weak, basic)
     await upgrade_schema(database_url)
 
-    found = await check_readiness(
+    code, stdout, stderr = await run_command(
+        tmp_path,
+        "check",
         bot_token=emulator.token,
         telegram_api_base=emulator.base_url,
         database_url=database_url,
@@ -326,7 +327,8 @@ async def test_check_and_start_name_each_chat_where_the_bot_lacks_a_right(
         catalog_path=catalog,
     )
 
-    lines = [check.line() for check in found]  # as `python -m bot check` prints them
+    assert (code, stderr) == (1, ""), stdout
+    lines = stdout.splitlines()
     assert f"✓ chat {good.id} (Good channel): the bot is an administrator" in "\n".join(lines)
     lacks = "the bot lacks the right to ban users (can_restrict_members)"
     assert f"✗ chat {weak.id} (Weak group): {lacks}" in lines
