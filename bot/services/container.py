@@ -44,7 +44,7 @@ from bot.services.support import Support
 from storage import SessionFactory, Writer, delete_expired, utcnow
 from storage.database import Database
 from storage.locks import Locks
-from storage.repositories import OUTBOX_CHANGED
+from storage.repositories import OUTBOX_CHANGED, REFUNDS_OWED, STOCK_RETURNED
 
 RETENTION_INTERVAL_SECONDS = 24 * 3600
 REMINDER_INTERVAL_SECONDS = 300
@@ -127,6 +127,15 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
     reconciler = Reconciler(bot, writer, readers, locks, payments, refunds, settle=settle)
     reminders = Reminders(writer, readers, catalog)
     cooldown = timedelta(seconds=settings.support_cooldown)
+    # Both also run as soon as a commit gives them work: a unit back on sale, a refund owed.
+    counting = Every(STOCK_REFRESH_SECONDS, stock.refresh, name="counting limited stock")
+    refunding = Every(OWED_REFUNDS_SECONDS, owed_refunds.run, name="making owed refunds")
+    writer.after_commit.append(
+        lambda changed: counting.wake() if STOCK_RETURNED in changed else None
+    )
+    writer.after_commit.append(
+        lambda changed: refunding.wake() if REFUNDS_OWED in changed else None
+    )
     return Services(
         settings=settings,
         catalog=catalog,
@@ -142,8 +151,8 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
             reconciler,
             reminders,
             [
-                Every(STOCK_REFRESH_SECONDS, stock.refresh, name="counting limited stock"),
-                Every(OWED_REFUNDS_SECONDS, owed_refunds.run, name="making owed refunds"),
+                counting,
+                refunding,
                 removals.job,
                 _chat_checks(chats),
             ],

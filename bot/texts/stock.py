@@ -31,9 +31,7 @@ def your_code(secret: str) -> str:
 
 def sold_out_now(product: Product) -> str:
     """Asked for an invoice of a product with nothing left."""
-    return (
-        f"Sorry, <b>{escape(product.title)}</b> is sold out. See /shop for what is available."
-    )
+    return f"Sorry, <b>{escape(product.title)}</b> is sold out. See /shop for what is available."
 
 
 def sold_out_apology(product: Product, amount: int, charge_id: str) -> str:

@@ -21,14 +21,18 @@ from storage.repositories.inbox import (
     mark_inbox_ignored,
 )
 from storage.repositories.outbox import OUTBOX_CHANGED, OutboxRepository, outbox_row
-from storage.repositories.owed_refunds import OwedRefundRepository, owed_refund_row
+from storage.repositories.owed_refunds import (
+    REFUNDS_OWED,
+    OwedRefundRepository,
+    owed_refund_row,
+)
 from storage.repositories.payments import (
     PaidPeriod,
     PaymentRepository,
     RefundRepository,
     latest_paid_periods,
 )
-from storage.repositories.stock import StockCount, StockRepository
+from storage.repositories.stock import STOCK_RETURNED, StockCount, StockRepository
 from storage.repositories.subscriptions import SubscriptionRepository
 from storage.repositories.support import SupportRepository
 from storage.repositories.sync_state import SyncStateRepository
@@ -41,6 +45,8 @@ from storage.repositories.users import (
 
 __all__ = [
     "OUTBOX_CHANGED",
+    "REFUNDS_OWED",
+    "STOCK_RETURNED",
     "AuditRepository",
     "InboxRepository",
     "OutboxRepository",

@@ -11,6 +11,10 @@ from sqlmodel import col, select
 
 from storage.goods import REFUND_PENDING, OwedRefund
 from storage.repositories.base import Repository, Row, insert_many_ignoring_conflict
+from storage.writer import mark_changed
+
+# What the writer reports after a commit that owed a refund: the refund job runs at once.
+REFUNDS_OWED = "owed_refunds"
 
 
 def owed_refund_row(
@@ -34,7 +38,10 @@ class OwedRefundRepository(Repository):
     async def owe_many(self, rows: Sequence[Row]) -> int:
         """Record refunds owed; one already owed for a charge is not recorded again."""
         table = OwedRefund.__table__  # type: ignore[attr-defined]
-        return len(await insert_many_ignoring_conflict(self.session, table, rows, table.c.id))
+        added = await insert_many_ignoring_conflict(self.session, table, rows, table.c.id)
+        if added:
+            mark_changed(self.session, REFUNDS_OWED)
+        return len(added)
 
     async def due(self, now: datetime, limit: int = 20) -> list[OwedRefund]:
         """Owed refunds whose next attempt is due, the oldest first."""

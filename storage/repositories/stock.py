@@ -16,6 +16,10 @@ from sqlmodel import col, select
 from storage.goods import CODE_UNSOLD, Code, StockSale
 from storage.models import utcnow
 from storage.repositories.base import Repository, insert_statement
+from storage.writer import mark_changed
+
+# What the writer reports after a commit that put units back on sale: they are counted at once.
+STOCK_RETURNED = "stock_returned"
 
 
 @dataclass(frozen=True)
@@ -96,11 +100,13 @@ class StockRepository(Repository):
             .where(codes.c.telegram_payment_charge_id == charge_id, codes.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
-        await self.session.exec(
+        returned = await self.session.exec(
             update(sales)
             .where(sales.c.telegram_payment_charge_id == charge_id, sales.c.returned_at.is_(None))
             .values(returned_at=now)
         )
+        if returned.rowcount:
+            mark_changed(self.session, STOCK_RETURNED)
 
     async def counts(self, product_ids: Iterable[str] | None = None) -> dict[str, StockCount]:
         """Codes and units per product (of `product_ids`, or all), in two queries."""
