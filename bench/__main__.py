@@ -206,7 +206,8 @@ def report(bench: Bench) -> None:
     print(
         '\nBaseline: a bare aiogram bot answering every pre-checkout "ok" with no checks and no '
         "database, run here against the same emulator; for the 1,000,000-payment rows, the shop "
-        "bot on an empty database; in process, a naive writer with one commit per payment. "
+        "bot on an empty database; in process, a naive writer with one commit per payment; "
+        "for the limited edition, the shop bot selling the same product without a stock limit. "
         "Ratios above 1 mean the shop bot is slower or bigger; the machine is shared, so compare "
         "ratios within one run."
     )
