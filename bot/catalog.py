@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -175,10 +175,17 @@ class Catalog:
         """The keys any one of which lets a member into `chat_id`."""
         return frozenset(self._chat_keys.get(chat_id, ()))
 
+    def chats_of_key(self, key: str) -> tuple[int, ...]:
+        """The private chats holding `key` makes one a member of."""
+        return self._content(key).chats
+
+    def chats_of_keys(self, keys: Iterable[str]) -> tuple[int, ...]:
+        """The private chats any of `keys` unlocks, each once, in catalog order."""
+        return tuple(dict.fromkeys(chat for key in keys for chat in self.chats_of_key(key)))
+
     def chats_of(self, product: Product) -> tuple[int, ...]:
         """The private chats that `product`'s keys unlock, in catalog order."""
-        chats = (chat for key in product.grants for chat in self._content(key).chats)
-        return tuple(dict.fromkeys(chats))
+        return self.chats_of_keys(product.grants)
 
     def products_for_chat(self, chat_id: int) -> list[Product]:
         """The products that grant a key unlocking `chat_id`: what a stranger could buy."""

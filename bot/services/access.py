@@ -63,8 +63,7 @@ async def owe_removals(
     new (one already owed stays as it is)."""
     pairs: dict[tuple[int, int], EndedKey] = {}
     for end in ended:
-        content = catalog.unlocks(end.key)
-        for chat_id in content.chats if content else ():
+        for chat_id in catalog.chats_of_key(end.key):
             earlier = pairs.get((chat_id, end.user_id))
             if earlier is None or end.due_at < earlier.due_at:
                 pairs[(chat_id, end.user_id)] = end
@@ -117,15 +116,13 @@ async def drop_removals_for_grants(
 ) -> None:
     """In a transaction that grants keys: the removals still owed to these members in the
     chats the keys unlock are dropped (a renewal within ACCESS_GRACE keeps them in)."""
-    chats: dict[int, set[int]] = {}
-    for user_id, keys in grants:
-        for key in keys:
-            content = catalog.unlocks(key)
-            if content and content.chats:
-                chats.setdefault(user_id, set()).update(content.chats)
-    repository = AccessRepository(session)
-    for user_id, chat_ids in chats.items():
-        await repository.drop_pending(user_id, chat_ids, now)
+    pairs = {
+        (user_id, chat_id)
+        for user_id, keys in grants
+        for key in keys
+        for chat_id in catalog.chats_of_key(key)
+    }
+    await AccessRepository(session).drop_pending_pairs(pairs, now)
 
 
 class JoinDecision(StrEnum):

@@ -116,17 +116,15 @@ class ManagedChats:
 
     def join_links_for_keys(self, keys: Iterable[str]) -> list[tuple[str, str]]:
         """(title, invite link) of each chat these keys unlock."""
-        contents = [self.catalog.unlocks(key) for key in keys]
-        return self.join_links(c for content in contents if content for c in content.chats)
+        return self.join_links(self.catalog.chats_of_keys(keys))
 
     async def links_for_keys(self, keys: Iterable[str]) -> list[tuple[str, str]]:
         """`join_links_for_keys`, creating the links still missing of the usable chats."""
-        keys = list(keys)
-        contents = [self.catalog.unlocks(key) for key in keys]
-        for chat_id in {c for content in contents if content for c in content.chats}:
+        chat_ids = self.catalog.chats_of_keys(keys)
+        for chat_id in chat_ids:
             if chat_id not in self.links and self.usable(chat_id):
                 await self.ensure_link(chat_id)
-        return self.join_links_for_keys(keys)
+        return self.join_links(chat_ids)
 
     async def check(self, chat_ids: Iterable[int] | None = None) -> list[ChatSetup]:
         """Inspect these chats (every managed one by default) and create the invite link of

@@ -81,7 +81,7 @@ class Removals:
         self.chats = chats
         self.grace = grace
         self.admin_ids = sorted(admin_ids)
-        self.keys = {key for chat_id in catalog.chats for key in catalog.keys_for_chat(chat_id)}
+        self.keys = {key for key, content in catalog.keys.items() if content.chats}
         self.job = Every(INTERVAL_SECONDS, self.run, name="access removals")
         self._timer: asyncio.TimerHandle | None = None
         self.lost: dict[int, str] = {}  # chats gone (or the bot removed), with Telegram's words

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, or_, text, update
+from sqlalchemy import and_, or_, text, tuple_, update
 from sqlmodel import col, select
 
 from storage.goods import REMOVAL_PENDING, AccessRemoval, AdmittedMember
@@ -108,6 +108,21 @@ class AccessRepository(Repository):
                 text(REMOVAL_PENDING),
             )
             .values(closed or {"dropped_at": now})
+        )
+        return int((await self.session.exec(statement)).rowcount or 0)
+
+    async def drop_pending_pairs(self, pairs: Collection[tuple[int, int]], now: datetime) -> int:
+        """Drop the removals still owed for these (user_id, chat_id) pairs, in one statement:
+        the payment path calls it for a whole batch of buyers."""
+        if not pairs:
+            return 0
+        statement = (
+            update(AccessRemoval)
+            .where(
+                tuple_(col(AccessRemoval.user_id), col(AccessRemoval.chat_id)).in_(set(pairs)),
+                text(REMOVAL_PENDING),
+            )
+            .values(dropped_at=now)
         )
         return int((await self.session.exec(statement)).rowcount or 0)
 
