@@ -144,7 +144,7 @@ def _warn_about_weak_settings(settings: Settings) -> None:
         logger.warning(
             "PAYLOAD_SECRET is not set: invoice payloads are signed with a key derived from "
             "BOT_TOKEN, so a new token turns open invoices invalid; set PAYLOAD_SECRET "
-            "(README, Security)"
+            "(docs/security.md)"
         )
     base = settings.telegram_api_base
     if settings.telegram_api_insecure and base is not None and base.scheme == "http":

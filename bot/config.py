@@ -86,10 +86,10 @@ class OfflineSettings(DatabaseSettings):
 
 
 class Settings(OfflineSettings):
-    """Everything the bot reads from its environment; see the README's table."""
+    """Everything the bot reads from its environment; see docs/configuration.md."""
 
     bot_token: SecretStr
-    # Signs invoice payloads; unset, a key derived from the token does (see the README).
+    # Signs invoice payloads; unset, a key derived from the token does (docs/security.md).
     payload_secret: SecretStr | None = None
     # Earlier payload secrets: invoices they signed are still accepted, never signed any more.
     payload_secrets_old: Annotated[tuple[SecretStr, ...], NoDecode] = ()

@@ -29,7 +29,7 @@ from emulator.spec import BotAPISpec
 from emulator.telegram import FakeTelegram
 
 DEFAULT_TOKEN = "123456:TEST-token"
-# The published Bot API as data (see the README's "Tests" section for its source and refresh).
+# The published Bot API as data (see docs/development.md, "Tests", for its source and refresh).
 DEFAULT_SPEC_PATH = Path(__file__).resolve().parent / "telegram-bot-api.json"
 EDIT_METHODS = frozenset({"editMessageText", "editMessageCaption", "editMessageReplyMarkup"})
 

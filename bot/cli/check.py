@@ -208,7 +208,7 @@ def _check_payload_secret(settings: Settings | None) -> Check:
             "payload secret",
             False,
             "PAYLOAD_SECRET is not set: invoices are signed with a key derived from BOT_TOKEN, "
-            "so a new token would invalidate every open invoice (README, Security)",
+            "so a new token would invalidate every open invoice (docs/security.md)",
         )
     return Check("payload secret", True, "PAYLOAD_SECRET is set")
 

@@ -14,7 +14,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m bot",
         usage="%(prog)s [-h] [COMMAND]",
         description="A Telegram shop for Stars. Without a command: run the bot. Settings come "
-        "from the environment or .env (see README.md).",
+        "from the environment or .env (see docs/configuration.md).",
     )
     commands = parser.add_subparsers(
         dest="command", title="commands", metavar="COMMAND", prog="python -m bot"

@@ -32,7 +32,7 @@ CONFLICT_BACKOFF = BackoffConfig(min_delay=5.0, max_delay=60.0, factor=2.0, jitt
 # An owed message that failed: 1 s after the first failure, doubling, up to 5 minutes.
 OUTBOX_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=300.0, factor=2.0, jitter=0.0)
 # A handler that failed is given its update again after these pauses (its chat waits), then the
-# update is parked in the inbox as failed (the README documents this schedule).
+# update is parked in the inbox as failed (docs/guarantees.md documents this schedule).
 HANDLER_RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
 # A pre-checkout answer that failed (5xx, network) is sent again after this pause while
 # Telegram's 10 s allow.
