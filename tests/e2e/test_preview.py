@@ -90,7 +90,7 @@ async def preview(tmp_path: Path) -> AsyncIterator[Preview]:
                 raise AssertionError(f"the preview stopped: {child.output()}")
             return found.group(0) if found else None
 
-        yield Preview(child, await eventually(url, timeout=60), owner_database, temp)
+        yield Preview(child, await eventually(url, timeout=120), owner_database, temp)
     finally:
         child.kill()
 
