@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo test lint bench clean
+.PHONY: help install run demo preview test lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -23,6 +23,9 @@ run: $(STAMP) ## run the bot (reads .env; needs BOT_TOKEN)
 
 demo: $(STAMP) ## offline tour: the bot against a Telegram emulator, a buyer and an admin
 	@$(BIN)/python -m demo
+
+preview: $(STAMP) ## your shop in a browser, offline: your catalog and texts, a throwaway database
+	@$(BIN)/python -m preview
 
 # The suite waits on sockets and child processes more than it computes: 4 workers fill 2 cores.
 TEST_WORKERS ?= 4

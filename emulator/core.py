@@ -66,6 +66,8 @@ class EmulatorCore:
         self._activity = asyncio.Event()
         self._chat_instances: dict[int, str] = {}
         self._runner: web.AppRunner | None = None
+        # More routes on the same server, added by `start()`: the preview page's.
+        self.extra_routes: list[web.AbstractRouteDef] = []
         self.telegram.updates.listeners.append(self._notify)
         self._sending_methods = frozenset(
             name

@@ -49,6 +49,7 @@ class BotAPIEmulator(UserActions, ChatActions, PaymentActions, FaultInjection, W
         for path in ("/bot{token}/test/{method}", "/bot{token}/{method}"):
             app.router.add_get(path, self._handle, allow_head=False)
             app.router.add_post(path, self._handle)
+        app.add_routes(self.extra_routes)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)

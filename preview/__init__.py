@@ -1,0 +1,1 @@
+"""`make preview`: the shop in a browser, offline (see __main__.py)."""
