@@ -20,13 +20,13 @@ from typing import TextIO
 from loguru import logger
 
 from bot.catalog import Catalog, CatalogError, load_catalog
+from bot.cli.exits import EXIT_CONFIG
 from bot.config import ConfigError, Settings, load_settings
 from bot.logging import setup_logging
 from bot.redaction import redact_known_secrets
 from emulator import BotAPIEmulator, Group
 from emulator.preview import PreviewPage
 
-EXIT_CONFIG = 2  # as `python -m bot`: the set-up is wrong
 BUYER_NAME = "Ann"
 STARTUP_TIMEOUT = 60.0
 NOT_STARTED = f"the bot did not start polling within {STARTUP_TIMEOUT:.0f} s; see the lines above"
