@@ -21,7 +21,7 @@ install: $(STAMP) ## create .venv and install the bot with its test and lint too
 run: $(STAMP) ## run the bot (reads .env; needs BOT_TOKEN)
 	@$(BIN)/python -m bot
 
-demo: $(STAMP) ## offline tour: the bot against a Telegram emulator, a buyer and an admin
+demo: $(STAMP) ## offline tour against a Telegram emulator (CATALOG_PATH=x.toml: your catalog)
 	@$(BIN)/python -m demo
 
 preview: $(STAMP) ## your shop in a browser, offline: your catalog and texts, a throwaway database

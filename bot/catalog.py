@@ -3,6 +3,8 @@ what holding a key unlocks, validated at start."""
 
 from __future__ import annotations
 
+import difflib
+import json
 import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
@@ -34,6 +36,8 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_KEY_TEXT = 4096
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+# The tables a catalog holds; the fields of each are those of Product and KeyContent.
+TABLES = ["product", "keys"]
 
 
 class ProductKind(StrEnum):
@@ -82,9 +86,10 @@ class Product(BaseModel):
     # Telegram's sendInvoice limits: title 1-32, description 1-255 characters.
     title: str = Field(min_length=1, max_length=32)
     description: str = Field(min_length=1, max_length=255)
-    price: int = Field(ge=1, le=100_000)
+    # Counts are TOML integers only: "40", 40.0 or true is a mistake to name, not to convert.
+    price: StrictInt = Field(ge=1, le=100_000)
     kind: ProductKind
-    duration_days: int | None = Field(default=None, ge=1, le=3650)
+    duration_days: StrictInt | None = Field(default=None, ge=1, le=3650)
     grants: tuple[Name, ...] = ()
     codes: StrictBool = False  # each sale hands out one code from this product's stock of codes
     stock: StrictInt | None = Field(default=None, ge=1, le=10_000_000)  # at most this many sold
@@ -134,6 +139,10 @@ class Product(BaseModel):
     def limited(self) -> bool:
         """Whether a sale takes a unit that can run out: a code, or one of `stock`."""
         return self.codes or self.stock is not None
+
+
+PRODUCT_FIELDS = list(Product.model_fields)
+KEY_FIELDS = [field for field in KeyContent.model_fields if field != "name"]  # the table's name
 
 
 class CatalogError(Exception):
@@ -208,12 +217,10 @@ def load_catalog(path: Path) -> Catalog:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"{path}: not valid TOML ({exc})") from None
-    products = _products(path, data.get("product"))
-    unknown = sorted(set(data) - {"product", "keys"})
+    unknown = _unknown(data, TABLES, "table", "a catalog has [[product]] and [keys.NAME]")
     if unknown:
-        raise CatalogError(
-            f"{path}: {unknown[0]}: unknown table (a catalog has [[product]] and [keys.NAME])"
-        )
+        raise CatalogError(f"{path}: {unknown}")
+    products = _products(path, data.get("product"))
     keys = _keys(path, data.get("keys", {}))
     granted = {key for product in products for key in product.grants}
     for name in keys:
@@ -228,6 +235,8 @@ def _products(path: Path, raw_products: object) -> list[Product]:
     products: list[Product] = []
     for index, raw in enumerate(raw_products, start=1):
         name = raw.get("id", f"#{index}") if isinstance(raw, dict) else f"#{index}"
+        if isinstance(raw, dict) and (unknown := _unknown(raw, PRODUCT_FIELDS, "field")):
+            raise CatalogError(f"{path}: product {name!s}: {unknown}")
         try:
             product = Product.model_validate(raw)
         except ValidationError as exc:
@@ -247,6 +256,8 @@ def _keys(path: Path, raw_keys: object) -> dict[str, KeyContent]:
             raise CatalogError(f"{path}: key {name}: write it as a table, [keys.{name}]")
         if not re.fullmatch(NAME_PATTERN, name):
             raise CatalogError(f"{path}: key {name}: name: use 1-32 of a-z, 0-9 and _")
+        if unknown := _unknown(raw, KEY_FIELDS, "field"):
+            raise CatalogError(f"{path}: key {name}: {unknown}")
         try:
             content = KeyContent.model_validate({**raw, "name": name})
         except ValidationError as exc:
@@ -276,8 +287,23 @@ def _checked_file(path: Path, key: str, index: int, file: Path) -> Path:
     return resolved
 
 
+def _unknown(raw: Mapping[str, object], known: list[str], what: str, otherwise: str = "") -> str:
+    """`unknown field "prise" (did you mean "price"?)` for the first name in `raw` that is not
+    `known`, "" when there is none. Checked before the model's own errors: a misspelt field
+    would otherwise show as the real one missing, and never be named."""
+    for name in raw:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f'did you mean "{close[0]}"?' if close else otherwise
+            return f'unknown {what} "{name}"' + (f" ({hint})" if hint else "")
+    return ""
+
+
 def _first_error(exc: ValidationError) -> str:
     error: Any = exc.errors()[0]
     field = ".".join(str(part) for part in error["loc"]) or "product"
+    if error["type"] == "int_type":
+        got = json.dumps(error["input"], ensure_ascii=False, default=str)
+        return f"{field}: write a whole number, without quotes or a decimal point (not {got})"
     message = error["msg"].removeprefix("Value error, ")
     return f"{field}: {message}"

@@ -12,7 +12,7 @@ from bot import lifecycle
 from bot.middlewares.flood import FloodGate, FloodLimitMiddleware
 from bot.middlewares.managed_chats import ManagedChatsMiddleware
 from bot.middlewares.remember_users import RememberUsersMiddleware
-from bot.routers import create_routers
+from bot.routers import create_routers, ids
 from bot.services.container import Services
 from bot.telegram.failures import describe_failure
 from storage.update_kinds import retried_on_failure
@@ -27,7 +27,9 @@ def create_dispatcher(services: Services, routers: Sequence[Router] | None = Non
     lifecycle.register(dispatcher)
     settings = services.settings
     # Before the flood limit: the managed chats' messages reach nothing (not even the limit).
-    dispatcher.update.outer_middleware(ManagedChatsMiddleware(services.catalog.chats))
+    dispatcher.update.outer_middleware(
+        ManagedChatsMiddleware(services.catalog.chats, settings.admin_ids, ids.COMMAND)
+    )
     if settings.flood_limit:
         gate = FloodGate(settings.flood_limit, settings.flood_window, settings.flood_pause)
         dispatcher.update.outer_middleware(FloodLimitMiddleware(gate, settings.admin_ids))

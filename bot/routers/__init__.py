@@ -14,6 +14,7 @@ from bot.routers import (
     checkout,
     fallback,
     files,
+    ids,
     private_only,
     purchases,
     refunds,
@@ -27,11 +28,13 @@ from bot.routers import (
 def create_routers() -> list[Router]:
     # Payments and refunds first: they must never be shadowed by a catch-all (nor by a support
     # conversation). Then the private commands typed in a group, answered with one short line.
-    # Admin commands next, so that a refused one is answered once. Fallback last.
+    # /id answers anyone in any chat. Admin commands next, so that a refused one is answered
+    # once. Fallback last.
     return [
         checkout.create_router(),
         refunds.create_router(),
         access.create_router(),
+        ids.create_router(),
         private_only.create_router(),
         admin.create_router(),
         start.create_router(),

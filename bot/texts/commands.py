@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "subscriptions": "your subscriptions: cancel or resume them",
     "paysupport": "help with a payment",
     "terms": "terms of sale",
+    "id": "your user id; in a group, the group's id too",
     "help": "list the commands",
 }
 ADMIN_COMMANDS: dict[str, str] = {

@@ -46,16 +46,20 @@ async def test_invalid_variable_exits_2_naming_it(tmp_path, variable, value):
     assert TOKEN not in stderr and "hunter2" not in stderr
 
 
-async def test_bad_catalog_exits_2_naming_file_product_and_field(tmp_path):
+@pytest.mark.parametrize(
+    ("price", "said"),
+    [("price = -5", "price"), ("prise = 40", 'unknown field "prise" (did you mean "price"?)')],
+)
+async def test_bad_catalog_exits_2_naming_file_product_and_field(tmp_path, price, said):
     catalog = tmp_path / "shop.toml"
     catalog.write_text(
-        '[[product]]\nid = "gold"\ntitle = "Gold"\ndescription = "d"\nprice = -5\n'
+        f'[[product]]\nid = "gold"\ntitle = "Gold"\ndescription = "d"\n{price}\n'
         'kind = "one_time"\ngrants = ["gold"]\n'
     )
     code, stderr = await run_to_exit(tmp_path, bot_token=TOKEN, catalog_path=catalog)
     assert code == 2
     [line] = stderr.strip().splitlines()
-    assert str(catalog) in line and "product gold" in line and "price" in line
+    assert str(catalog) in line and "product gold" in line and said in line
 
 
 async def test_help_lists_the_commands_without_a_token(tmp_path):

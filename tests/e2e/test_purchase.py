@@ -193,6 +193,7 @@ async def test_command_menu_is_registered_at_start(emulator, shop):
         "subscriptions",
         "paysupport",
         "terms",
+        "id",
         "help",
     ]
     admin_menus = [c for c in calls if c.params.get("scope", {}).get("type") == "chat"]

@@ -51,7 +51,7 @@ def test_valid_catalog_keeps_file_order(tmp_path):
         (('grants = ["gold"]', 'grants = ["gold", "<b>"]'), "product gold: grants.1:"),
         (('grants = ["gold"]', 'grants = ["R&D"]'), "product gold: grants.0:"),
         (('grants = ["gold"]', f'grants = ["{"k" * 33}"]'), "product gold: grants.0:"),
-        (("price = 25", 'price = 25\ncolour = "red"'), "product gold: colour:"),
+        (("price = 25", 'price = 25\nflavour = "red"'), 'product gold: unknown field "flavour"'),
         (('kind = "one_time"', 'kind = "one_time"\nduration_days = 30'), "only for timed"),
         (
             ('kind = "one_time"', 'kind = "subscription"\nduration_days = 30'),
@@ -89,7 +89,7 @@ def test_missing_file_and_bad_toml_are_refused(tmp_path):
     with pytest.raises(CatalogError, match="not valid TOML"):
         load_catalog(write(tmp_path, "[[product]\n"))
     with pytest.raises(CatalogError, match="no \\[\\[product\\]\\] tables"):
-        load_catalog(write(tmp_path, "title = 'x'\n"))
+        load_catalog(write(tmp_path, "# nothing for sale yet\n"))
 
 
 def test_catalog_that_is_not_utf8_is_refused_with_the_byte(tmp_path):
@@ -142,15 +142,21 @@ def test_a_consumable_may_grant_nothing_and_sells_codes_or_stock(tmp_path):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (KEYS.replace("-1001234567890,", '"my group",'), "key gold: chats.0: Input should be"),
+        (KEYS.replace("-1001234567890,", '"my group",'), "chats.0: write a whole number"),
         (KEYS.replace("-1001234567890,", "1001234567890,"), "key gold: chats: 1001234567890 is"),
         (KEYS.replace("guide.pdf", "missing.pdf"), "key gold: files.0: content/missing.pdf: no"),
         (KEYS.replace('"content/guide.pdf"', '"content"'), "files.0: content: not a file"),
-        (KEYS.replace("text =", "colour = 1\ntext ="), "key gold: colour: Extra inputs"),
+        (KEYS.replace("text =", "colour = 1\ntext ="), 'key gold: unknown field "colour"'),
+        (
+            KEYS.replace("chats =", "chat ="),
+            'key gold: unknown field "chat" (did you mean "chats"?)',
+        ),
+        (KEYS.replace("text =", "name = 'x'\ntext ="), 'key gold: unknown field "name"'),
         (KEYS.replace('text = "Thank you!"', 'text = ""'), "key gold: text: String should"),
         (KEYS.replace("[keys.gold]", "[keys.Gold]"), "key Gold: name: use 1-32"),
         (KEYS.replace("[keys.gold]", "[keys.silver]"), "key silver: no product grants"),
-        (KEYS.replace("[keys.gold]", "[extra]"), "extra: unknown table"),
+        (KEYS.replace("[keys.gold]", "[extra]"), 'unknown table "extra" (a catalog has [[product'),
+        (KEYS.replace("[keys.gold]", "[key.gold]"), 'unknown table "key" (did you mean "keys"?)'),
     ],
 )
 def test_bad_keys_name_file_key_and_field(tmp_path, text, expected):
@@ -196,3 +202,66 @@ def test_codes_and_stock_only_on_kinds_that_carry_them(tmp_path, change, expecte
     with pytest.raises(CatalogError) as error:
         load_catalog(path)
     assert f"product gold: {expected}" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("price = 25", "prise = 25"), 'unknown field "prise" (did you mean "price"?)'),
+        (("kind =", "knid ="), 'unknown field "knid" (did you mean "kind"?)'),
+        (("grants =", "grant ="), 'unknown field "grant" (did you mean "grants"?)'),
+        (("price = 25", 'price = 25\ncolour = "red"'), 'unknown field "colour"'),
+    ],
+)
+def test_an_unknown_field_is_named_with_the_closest_known_one(tmp_path, change, expected):
+    path = write(tmp_path, VALID.replace(*change))
+    with pytest.raises(CatalogError) as error:
+        load_catalog(path)
+    # The misspelt field, not the real one it leaves missing ("price: Field required").
+    assert str(error.value) == f"{path}: product gold: {expected}"
+
+
+def test_an_unknown_field_like_nothing_known_gets_no_guess(tmp_path):
+    path = write(tmp_path, VALID.replace("price = 25", "price = 25\nwarehouse = 3"))
+    with pytest.raises(CatalogError) as error:
+        load_catalog(path)
+    assert str(error.value) == f'{path}: product gold: unknown field "warehouse"'
+
+
+def test_a_misspelt_top_level_table_is_named_before_the_products_it_hides(tmp_path):
+    path = write(tmp_path, VALID.replace("[[product]]", "[[products]]"))
+    with pytest.raises(CatalogError) as error:
+        load_catalog(path)
+    assert str(error.value) == f'{path}: unknown table "products" (did you mean "product"?)'
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("price = 25", 'price = "40"'),
+            'price: write a whole number, without quotes or a decimal point (not "40")',
+        ),
+        (
+            ("price = 25", "price = true"),
+            "price: write a whole number, without quotes or a decimal point (not true)",
+        ),
+        (
+            ("price = 25", "price = 40.0"),
+            "price: write a whole number, without quotes or a decimal point (not 40.0)",
+        ),
+        (
+            ('kind = "one_time"', 'kind = "timed"\nduration_days = "30"'),
+            'duration_days: write a whole number, without quotes or a decimal point (not "30")',
+        ),
+        (
+            ('kind = "one_time"', 'kind = "one_time"\nstock = 5.0'),
+            "stock: write a whole number, without quotes or a decimal point (not 5.0)",
+        ),
+    ],
+)
+def test_counts_are_toml_integers_only(tmp_path, change, expected):
+    path = write(tmp_path, VALID.replace(*change))
+    with pytest.raises(CatalogError) as error:
+        load_catalog(path)
+    assert str(error.value) == f"{path}: product gold: {expected}"
