@@ -72,7 +72,7 @@ async def restore(
     server: PostgresServer = request.getfixturevalue("postgres_server")
     name = "restored_" + backup.stem
     where = ["-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres"]
-    await program("createdb", *where, name)
+    await program("createdb", *where, "--owner", "postgres", name)
     names.append(name)
     await program("pg_restore", "--no-owner", *where, "-d", name, backup)
     return server.url(name)
