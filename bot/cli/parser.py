@@ -64,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a consistent copy of the database while the bot runs (no token needed)",
         description="Copy DATABASE_URL's database into FILE while the bot runs and writes: "
         "SQLite's online backup, or pg_dump -Fc (from PATH) for PostgreSQL. Prints the size "
-        "and the payments in the copy. FILE appears only once complete. README.md, Backups, "
-        "says how to restore it.",
+        "and the payments in the copy. FILE appears only once complete. How to restore it: "
+        "docs/operations.md, Backups.",
     )
     backup.add_argument("file", metavar="FILE", help="where to write the copy")
     backup.add_argument("--force", action="store_true", help="replace FILE if it exists")

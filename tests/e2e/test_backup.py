@@ -1,6 +1,6 @@
-"""`python -m bot backup`: a copy of a running bot's database, taken while it sells and restored
-with the README's commands, holds every payment and grant; every way a backup cannot be made is
-one line and exit 2, and leaves no file under FILE's name."""
+"""`python -m bot backup`: a copy of a running bot's database, taken while it sells and
+restored with docs/operations.md's commands, holds every payment and grant; every way a backup
+cannot be made is one line and exit 2, and leaves no file under FILE's name."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ async def sell_until(emulator: BotAPIEmulator, stop: asyncio.Event) -> list[Chec
 
 
 async def program(*command: str | Path) -> None:
-    """Run an operator's command (createdb, pg_restore, cp) as the README writes it."""
+    """Run an operator's command (createdb, pg_restore, cp) as docs/operations.md writes it."""
     process = await asyncio.create_subprocess_exec(
         *map(str, command), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
@@ -63,7 +63,7 @@ async def restored_names(request: pytest.FixtureRequest) -> AsyncIterator[list[s
 async def restore(
     backup: Path, backend: str, request: pytest.FixtureRequest, names: list[str]
 ) -> str:
-    """The backup restored into a new database, as README.md's Backups section says; its URL."""
+    """The backup restored into a new database, as docs/operations.md, Backups, says; its URL."""
     if backend == "sqlite":
         restored = backup.parent / "restored" / "bot.db"
         restored.parent.mkdir()
