@@ -16,16 +16,20 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from bot import texts
 from bot.catalog import Catalog, load_catalog
 from bot.cli.exits import EXIT_FAILED, EXIT_OK
 from bot.config import load_database_settings, load_offline_settings, load_settings
 from bot.logging import setup_logging
 from bot.progress import ProgressBar
+from bot.redaction import remember_secrets
 from bot.services.codes import add_codes, count_codes
 from bot.services.exports import Exports, day_bounds
 from bot.services.sales import Sales
 from storage import upgrade_schema
+from storage.backup import back_up
 from storage.db import read_only_sessions
 from storage.files import create_private_text
 from storage.locks import active_holder
@@ -155,6 +159,26 @@ async def _status(url: str) -> list[str]:
     ]
 
 
+def backup(args: argparse.Namespace) -> int:
+    settings = load_database_settings()
+    password = make_url(settings.database_url).password
+    remember_secrets([str(password)] if password else [])  # masked in any line it reaches
+    done = asyncio.run(back_up(settings.database_url, Path(args.file), force=args.force))
+    print(f"{done.path}: {_size(done.size)}, {done.payments} payment(s)")
+    return EXIT_OK
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    scaled, unit = size / 1024, "KiB"
+    for larger in ("MiB", "GiB", "TiB"):
+        if scaled < 1024:
+            break
+        scaled, unit = scaled / 1024, larger
+    return f"{scaled:.1f} {unit} ({size} bytes)"
+
+
 def codes(args: argparse.Namespace) -> int:
     settings = load_offline_settings()
     catalog = load_catalog(settings.catalog_path)
@@ -180,4 +204,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "stats": stats,
     "status": status,
     "codes": codes,
+    "backup": backup,
 }

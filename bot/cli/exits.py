@@ -19,6 +19,7 @@ from bot.config import ConfigError
 from bot.redaction import redact_known_secrets
 from bot.services.codes import CodesError
 from bot.services.exports import ExportRangeError
+from storage.backup import BackupError
 from storage.db import DatabaseNotFound
 from storage.locks import DatabaseBusy
 from storage.migrate import SchemaError
@@ -72,6 +73,11 @@ ANSWERS: dict[str, tuple[Answer, ...]] = {
         SET_UP,
         Answer((CodesError,), EXIT_CONFIG),
         Answer((SQLAlchemyError,), EXIT_FAILED, "cannot use the database"),
+    ),
+    "backup": (
+        SET_UP,
+        Answer((BackupError,), EXIT_CONFIG),
+        Answer((SQLAlchemyError, OSError), EXIT_CONFIG, "the backup failed"),
     ),
 }
 

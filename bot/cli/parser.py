@@ -59,6 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
         "one; others stand by), the schema version, and how many updates wait in the inbox "
         "and messages in the outbox. Writes nothing.",
     )
+    backup = commands.add_parser(
+        "backup",
+        help="write a consistent copy of the database while the bot runs (no token needed)",
+        description="Copy DATABASE_URL's database into FILE while the bot runs and writes: "
+        "SQLite's online backup, or pg_dump -Fc (from PATH) for PostgreSQL. Prints the size "
+        "and the payments in the copy. FILE appears only once complete. How to restore it: "
+        "docs/operations.md, Backups.",
+    )
+    backup.add_argument("file", metavar="FILE", help="where to write the copy")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
     _add_codes_commands(commands)
     return parser
 

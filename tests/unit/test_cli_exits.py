@@ -20,12 +20,17 @@ DATABASE_LOCKED = OperationalError("SELECT 1", {}, Exception("database is locked
 
 
 def test_every_command_the_parser_names_has_a_step_and_a_row_of_answers():
-    argv = {RUN: [], "export": ["export", "-"], "codes": ["codes", "count"]}
+    argv = {
+        RUN: [],
+        "export": ["export", "-"],
+        "codes": ["codes", "count"],
+        "backup": ["backup", "shop.backup"],
+    }
     parser = build_parser()
     names = {parser.parse_args(argv.get(name, [name])).command or RUN for name in COMMANDS}
     assert names == set(COMMANDS) == set(ANSWERS)
     with pytest.raises(SystemExit):
-        parser.parse_args(["backup"])  # an unknown name never reaches the table
+        parser.parse_args(["restore"])  # an unknown name never reaches the table
 
 
 def test_errors_named_by_module_are_exceptions_there():
