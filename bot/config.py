@@ -259,7 +259,7 @@ def load_offline_settings(**overrides: object) -> OfflineSettings:
     return _load(OfflineSettings, overrides)
 
 
-AnySettings = TypeVar("AnySettings", bound=DatabaseSettings)
+AnySettings = TypeVar("AnySettings", bound=BaseSettings)
 
 
 def _load(cls: type[AnySettings], overrides: dict[str, object]) -> AnySettings:

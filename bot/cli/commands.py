@@ -171,7 +171,7 @@ def codes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# Every command by name (bot.cli.parser names them; bot.cli.exits.ANSWERS has a row for each).
+# Every command by name (bot.cli.parser names them; bot.cli.exits answers their errors).
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": run,
     "migrate": migrate,
