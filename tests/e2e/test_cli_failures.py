@@ -79,3 +79,15 @@ async def test_a_command_that_cannot_use_its_database_says_so_in_one_line_and_ex
     else:
         assert str(tmp_path) in stderr  # names where it looked
 
+
+async def test_export_into_a_missing_folder_names_the_path_given_not_its_temporary_file(
+    database_url, tmp_path
+):
+    code, stdout, stderr = await run_command(
+        tmp_path, "export", "out/x.csv", database_url=database_url
+    )
+
+    assert (code, stdout) == (2, "")
+    assert stderr.startswith("cannot use out/x.csv: No such file or directory")
+    assert stderr.count("\n") == 1 and "partial" not in stderr
+    assert not (tmp_path / "out").exists()
