@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo preview test lint bench clean
+.PHONY: help install run demo preview test lint bench clean check migrate status stats export codes backup
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -20,6 +20,35 @@ install: $(STAMP) ## create .venv and install the bot with its test and lint too
 
 run: $(STAMP) ## run the bot (reads .env; needs BOT_TOKEN)
 	@$(BIN)/python -m bot
+
+# The operator's commands (docs/operations.md): each runs python -m bot in the venv.
+BOT := $(BIN)/python -m bot
+# A missing FILE or ARGS stops make with one line, before Python is started.
+need = $(if $($(1)),,$(error make $@ needs $(1)=..., e.g. make $@ $(1)=$(2)))
+
+check: $(STAMP) ## is this set-up ready for production? one line per check, writes nothing
+	@$(BOT) check
+
+migrate: $(STAMP) ## upgrade the database schema to this release (needs only DATABASE_URL)
+	@$(BOT) migrate
+
+status: $(STAMP) ## which process polls, the schema version, the inbox and outbox backlogs
+	@$(BOT) status
+
+stats: $(STAMP) ## the sales figures /stats shows
+	@$(BOT) stats
+
+export: $(STAMP) ## payments as CSV: make export FILE=payments.csv [ARGS="--since 2026-01-01"]
+	$(call need,FILE,payments.csv)
+	@$(BOT) export $(ARGS) "$(FILE)"
+
+codes: $(STAMP) ## load or count codes: make codes ARGS="add vpn_key codes.txt" (or "count")
+	$(call need,ARGS,"add vpn_key codes.txt")
+	@$(BOT) codes $(ARGS)
+
+backup: $(STAMP) ## copy the database to FILE: make backup FILE=shop-backup.db
+	$(call need,FILE,shop-backup.db)
+	@$(BOT) backup "$(FILE)"
 
 demo: $(STAMP) ## offline tour against a Telegram emulator (CATALOG_PATH=x.toml: your catalog)
 	@$(BIN)/python -m demo

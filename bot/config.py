@@ -85,14 +85,43 @@ class OfflineSettings(DatabaseSettings):
     catalog_path: Path = DEFAULT_CATALOG
 
 
-class Settings(OfflineSettings):
-    """Everything the bot reads from its environment; see docs/configuration.md."""
+class PayloadSecrets(BaseSettings):
+    """The keys that sign invoice payloads: `check` reads them even without a token."""
 
-    bot_token: SecretStr
+    model_config = DatabaseSettings.model_config
+
     # Signs invoice payloads; unset, a key derived from the token does (docs/security.md).
     payload_secret: SecretStr | None = None
     # Earlier payload secrets: invoices they signed are still accepted, never signed any more.
     payload_secrets_old: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+
+    @field_validator("payload_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _check_secret_length(value.get_secret_value(), "must be")
+        return value
+
+    @field_validator("payload_secrets_old", mode="before")
+    @classmethod
+    def _split_secrets(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+
+    @field_validator("payload_secrets_old")
+    @classmethod
+    def _old_ones_long_enough(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        # An old secret still makes invoices valid: it must be as hard to guess as a new one.
+        for number, secret in enumerate(value, start=1):
+            _check_secret_length(secret.get_secret_value(), f"secret {number} must be")
+        return value
+
+
+class Settings(PayloadSecrets, OfflineSettings):
+    """Everything the bot reads from its environment; see docs/configuration.md."""
+
+    bot_token: SecretStr
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     # Declared before telegram_api_base, whose check reads it.
     telegram_api_insecure: bool = False
@@ -133,28 +162,6 @@ class Settings(OfflineSettings):
         bot_id, _, secret = value.get_secret_value().partition(":")
         if not bot_id.isdigit() or not secret:
             raise ValueError("must look like 123456789:AA... (the token @BotFather gave you)")
-        return value
-
-    @field_validator("payload_secret")
-    @classmethod
-    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            _check_secret_length(value.get_secret_value(), "must be")
-        return value
-
-    @field_validator("payload_secrets_old", mode="before")
-    @classmethod
-    def _split_secrets(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        return tuple(part.strip() for part in value.split(",") if part.strip())
-
-    @field_validator("payload_secrets_old")
-    @classmethod
-    def _old_ones_long_enough(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
-        # An old secret still makes invoices valid: it must be as hard to guess as a new one.
-        for number, secret in enumerate(value, start=1):
-            _check_secret_length(secret.get_secret_value(), f"secret {number} must be")
         return value
 
     @field_validator("telegram_api_base")
@@ -242,12 +249,17 @@ def load_database_settings(**overrides: object) -> DatabaseSettings:
     return _load(DatabaseSettings, overrides)
 
 
+def load_payload_secrets(**overrides: object) -> PayloadSecrets:
+    """Build only PAYLOAD_SECRET and PAYLOAD_SECRETS_OLD: no BOT_TOKEN needed."""
+    return _load(PayloadSecrets, overrides)
+
+
 def load_offline_settings(**overrides: object) -> OfflineSettings:
     """Build the database and catalog settings: no BOT_TOKEN needed."""
     return _load(OfflineSettings, overrides)
 
 
-AnySettings = TypeVar("AnySettings", bound=DatabaseSettings)
+AnySettings = TypeVar("AnySettings", bound=BaseSettings)
 
 
 def _load(cls: type[AnySettings], overrides: dict[str, object]) -> AnySettings:

@@ -106,3 +106,8 @@ def _create_read_only_engine(url: str) -> AsyncEngine:
         parsed.set(database=uri, query={"uri": "true"}),
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
     )
+
+
+def shown_url(url: str) -> str:
+    """`url` as it may be printed or logged: its password masked (`user:***@host`)."""
+    return make_url(url).render_as_string(hide_password=True)

@@ -14,8 +14,9 @@ import fcntl
 import hashlib
 import os
 import socket
+import time
 import weakref
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import shown_url
 from storage.files import private_file
 
 # How often a standby asks for the active lock, and the active one checks it still holds it.
@@ -42,6 +44,8 @@ KEEPALIVE = {
 # machine) of a few seconds is not taken for a lost connection.
 LOST_AFTER_SECONDS = 6.0
 ACTIVE_LOCK = "active poller"
+# A process waiting for a database it cannot reach says so once, then this often while it lasts.
+UNREACHABLE_REMINDER_SECONDS = 60.0
 
 
 def lock_key(name: str) -> int:
@@ -152,8 +156,9 @@ class ActiveLock:
     process refuses to start and says which process holds it.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.url = url
+        self._clock = clock  # seconds, for how often an unreachable database is told of
         self._connection: AsyncConnection | None = None
         self._engine: AsyncEngine | None = None
         self._file: Any = None
@@ -171,19 +176,23 @@ class ActiveLock:
             connect_args={"server_settings": {**KEEPALIVE, "application_name": f"bot {whoami()}"}},
         )
         waiting_for: str | None = None
+        outage = _Outage(shown_url(self.url), self._clock)
         while not stop.is_set():
             try:
-                if await self._try_lock():
+                locked = await self._try_lock()
+                holder = None if locked else await self.holder() or "another process"
+            except Exception as exc:  # down, refusing, or not answering: try again
+                outage.failed(exc)
+                await self._drop_connection()
+            else:
+                outage.answered()
+                if holder is None:
                     if waiting_for is not None:
                         logger.warning("taking over: {} polls Telegram now", whoami())
                     return True
-                holder = await self.holder() or "another process"
-                if holder != waiting_for:
+                if holder != waiting_for:  # a standby only while another process holds it
                     logger.warning("standby: {} polls Telegram for this database; waiting", holder)
                     waiting_for = holder
-            except Exception as exc:
-                logger.warning("standby: cannot reach the database ({!r}); trying again", exc)
-                await self._drop_connection()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), ACTIVE_CHECK_SECONDS)
         await self.release()
@@ -257,6 +266,38 @@ class ActiveLock:
         handle.write(f"{whoami()}\n")
         handle.flush()
         self._file = handle
+
+
+class _Outage:
+    """A database that does not answer, told of in the log: once, then at most once every
+    UNREACHABLE_REMINDER_SECONDS while it lasts, and once when it answers again."""
+
+    def __init__(self, where: str, clock: Callable[[], float]) -> None:
+        self._where = where  # the URL, its password masked
+        self._clock = clock
+        self._since: float | None = None
+        self._told: float | None = None
+
+    def failed(self, error: Exception) -> None:
+        now = self._clock()
+        if self._since is None:
+            self._since = now
+        if self._told is None or now - self._told >= UNREACHABLE_REMINDER_SECONDS:
+            self._told = now
+            reason = str(error).splitlines()[0] if str(error).strip() else type(error).__name__
+            logger.warning(
+                "cannot reach the database at {} ({}); trying again every {:g} s",
+                self._where,
+                reason,
+                ACTIVE_CHECK_SECONDS,
+            )
+
+    def answered(self) -> None:
+        if self._since is None:
+            return
+        lasted = self._clock() - self._since
+        logger.warning("the database at {} answers again, after {:.0f} s", self._where, lasted)
+        self._since = self._told = None
 
 
 async def active_holder(url: str) -> str | None:

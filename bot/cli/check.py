@@ -19,6 +19,7 @@ from bot.config import (
     OfflineSettings,
     Settings,
     load_offline_settings,
+    load_payload_secrets,
     load_settings,
 )
 from bot.redaction import Redactor
@@ -71,7 +72,7 @@ async def check_readiness(**overrides: object) -> list[Check]:
     checks.append(_check_catalog(offline))
     checks.append(await _check_database(offline))
     checks += await _check_telegram(settings)
-    checks.append(_check_payload_secret(settings))
+    checks.append(_check_payload_secret(overrides))
     checks.append(_check_files(offline))
     if settings is None:
         return checks
@@ -200,10 +201,12 @@ async def _check_chats(bot: Bot, settings: Settings) -> list[Check]:
     return checks
 
 
-def _check_payload_secret(settings: Settings | None) -> Check:
-    if settings is None:
-        return Check("payload secret", False, NO_SETTINGS)
-    if settings.payload_secret is None:
+def _check_payload_secret(overrides: dict[str, object]) -> Check:
+    try:  # needs no token: checked whatever the rest of the settings say
+        secrets = load_payload_secrets(**overrides)
+    except ConfigError as exc:
+        return Check("payload secret", False, str(exc))
+    if secrets.payload_secret is None:
         return Check(
             "payload secret",
             False,

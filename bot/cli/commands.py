@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import os
 import sys
@@ -109,13 +110,19 @@ async def _export_to_file(
     """Into a temporary file beside `path`, renamed to it once complete: a failed export
     leaves no half file behind."""
     partial = path.with_name(f".{path.name}.partial")
-    partial.unlink(missing_ok=True)  # left by an export that was killed
     try:
+        partial.unlink(missing_ok=True)  # left by an export that was killed
         with create_private_text(partial) as out:  # buyers' ids: for the owner only
             rows = await exports.write_csv(out, since, until, on_row=on_row)
         os.replace(partial, path)
+    except OSError as error:
+        if error.filename != str(partial):
+            raise
+        # The operator named `path`: the temporary file is ours to know about.
+        raise OSError(error.errno, error.strerror, str(path)) from None
     finally:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
     return rows
 
 
@@ -195,7 +202,7 @@ def codes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# Every command by name (bot.cli.parser names them; bot.cli.exits.ANSWERS has a row for each).
+# Every command by name (bot.cli.parser names them; bot.cli.exits answers their errors).
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": run,
     "migrate": migrate,

@@ -181,7 +181,21 @@ async def test_check_with_bad_settings_still_checks_the_catalog_and_database(rea
 
     assert found["settings"][1].startswith("invalid ADMIN_IDS:")
     assert found["catalog"][0] and found["database"][0]
-    assert failed(found) == ["settings", "token", "webhook", "admins", "payload secret"]
+    assert failed(found) == ["settings", "token", "webhook", "admins"]
+
+
+async def test_check_without_a_token_still_checks_the_payload_secret(ready, database_url):
+    await upgrade_schema(database_url)
+    no_token = {**ready, "bot_token": ""}
+
+    with_secret = await findings(**no_token)
+    without = await findings(**{**no_token, "payload_secret": None})
+    too_short = await findings(**{**no_token, "payload_secret": "short"})
+
+    assert with_secret["settings"][1].startswith("BOT_TOKEN is not set")
+    assert with_secret["payload secret"] == (True, "PAYLOAD_SECRET is set")
+    assert without["payload secret"][1].startswith("PAYLOAD_SECRET is not set")
+    assert too_short["payload secret"][1].startswith("invalid PAYLOAD_SECRET: must be at least")
 
 
 async def test_export_writes_a_file_without_a_token(database_url, tmp_path):
