@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LINT_STAMP := $(VENV)/.installed-lint
 
 .DEFAULT_GOAL := help
 .PHONY: help install run demo preview test lint bench clean check migrate status stats export codes backup
@@ -10,13 +11,19 @@ STAMP := $(VENV)/.installed
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
+# The bot with what its tests need; the lint tools come on their own, as only make lint uses
+# them (a fresh clone's make test is 10-20 s shorter without mypy). The venv's own pip will do:
+# upgrading it first cost another 5-10 s.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the bot with its test and lint tools
+$(LINT_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[lint]'
+	touch $(LINT_STAMP)
+
+install: $(LINT_STAMP) ## create .venv and install the bot with its test and lint tools
 
 run: $(STAMP) ## run the bot (reads .env; needs BOT_TOKEN)
 	@$(BIN)/python -m bot
@@ -62,7 +69,7 @@ TEST_WORKERS ?= 4
 test: $(STAMP) ## run the whole test suite, in parallel (TEST_WORKERS=0 runs it in one process)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
-lint: $(STAMP) ## ruff and mypy over the whole tree
+lint: $(LINT_STAMP) ## ruff and mypy over the whole tree
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
