@@ -148,7 +148,11 @@ def hold_write_lock(db_path, release: threading.Event, locked: threading.Event) 
 class RunningBot:
     settings: Settings
     catalog: Catalog
+    # The test's own sessions on the bot's database. On SQLite `sessions` take the write lock
+    # up front, as the bot's writer does; `reads` read a snapshot and never wait for the writer,
+    # so a test that looks while the bot writes a lot (a sale) neither waits nor holds it up.
     sessions: SessionFactory
+    reads: SessionFactory
     stop_event: asyncio.Event
     task: asyncio.Task[None]
 

@@ -58,6 +58,7 @@ async def start_bot(
 ) -> AsyncIterator[Callable[..., Awaitable[RunningBot]]]:
     """Start the real bot in this process (as `python -m bot` does, without signals)."""
     engine = create_engine(database_url)
+    reader = create_engine(database_url, read_only=True)
     running: list[RunningBot] = []
 
     async def start(
@@ -71,7 +72,8 @@ async def start_bot(
         since = emulator.mark()
         serve = run_bot(settings, catalog, stop, handle_signals=False, routers=routers)
         task = asyncio.create_task(serve)
-        bot = RunningBot(settings, catalog, create_session_factory(engine), stop, task)
+        sessions, reads = create_session_factory(engine), create_session_factory(reader)
+        bot = RunningBot(settings, catalog, sessions, reads, stop, task)
         running.append(bot)
         # A bot starts in well under a second; a machine shared with other work may take
         # many times that, and waiting longer costs a passing test nothing.
@@ -86,6 +88,7 @@ async def start_bot(
         if bot.task.done() and not bot.task.cancelled() and bot.task.exception():
             raise bot.task.exception()  # type: ignore[misc]
     await engine.dispose()
+    await reader.dispose()
 
 
 @pytest.fixture
