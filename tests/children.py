@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import runpy
 import signal
@@ -132,6 +133,13 @@ def start(
     )
     process.start()
     return Child(process, stdout, stderr)
+
+
+def warm_up() -> None:
+    """Start the fork server now, without waiting for it. It imports PRELOAD (seconds of CPU)
+    while other tests run; otherwise the first child's start waits for those imports with the
+    test's event loop stopped, and an in-process bot with it."""
+    multiprocessing.forkserver.ensure_running()
 
 
 def pipe() -> tuple[Connection, Connection]:

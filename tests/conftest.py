@@ -19,6 +19,7 @@ import asyncio
 import os
 import shutil
 import ssl
+import sys
 import types
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -48,6 +49,16 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{EMPTY_DATABASE}: the test's database starts without the schema (a SQLite file that "
         "is not there yet, an empty PostgreSQL database)",
     )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A run with tests that start `python -m bot` children (their modules import
+    tests.children) starts the fork server they come from now, so that it imports the bot while
+    the first tests run."""
+    if session.items and "tests.children" in sys.modules:
+        from tests import children
+
+        children.warm_up()
 
 
 def wants_empty(request: pytest.FixtureRequest) -> bool:
