@@ -51,16 +51,20 @@ class ChatActions(EmulatorCore):
             return None
         return self._queue_bot_change(roster, old, roster.bot_member(json_copy(bot)), by)
 
-    def remove_bot(self, chat: Group, *, by: User | None = None, notify: bool = True) -> None:
+    def remove_bot(
+        self, chat: Group, *, by: User | None = None, notify: bool = True
+    ) -> int | None:
         """An administrator (`by`, else the chat's creator) bans the bot: every method on the
-        chat answers 403 from now on; with `notify` the bot gets its `my_chat_member`."""
+        chat answers 403 from now on; with `notify` the bot gets its `my_chat_member` (its
+        update_id is returned)."""
         roster = self._roster(chat)
         bot = self.telegram.bot_user
         old = roster.bot_member(json_copy(bot))
         roster.bot_status = "kicked"
-        if notify:
-            new = {"status": "kicked", "user": json_copy(bot), "until_date": 0}
-            self._queue_bot_change(roster, old, new, by)
+        if not notify:
+            return None
+        new = {"status": "kicked", "user": json_copy(bot), "until_date": 0}
+        return self._queue_bot_change(roster, old, new, by)
 
     def _queue_bot_change(self, roster: Roster, old: JSON, new: JSON, by: User | None) -> int:
         """Queue the bot's `my_chat_member` update: `by` (else the chat's creator) changed the
