@@ -69,7 +69,8 @@ class KeyContent(BaseModel):
             if chat_id >= 0:
                 raise ValueError(
                     f"{chat_id} is not a group or channel id (those are negative, such as "
-                    "-1001234567890; send /id in the chat to get it)"
+                    "-1001234567890; add the bot to the chat as an administrator: it messages "
+                    "the admins the chat's id; in a group, /id works too)"
                 )
         return tuple(dict.fromkeys(chats))
 

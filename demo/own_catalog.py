@@ -25,9 +25,8 @@ def open_chats(tour: Tour, catalog: Catalog, owner: User) -> dict[int, Group]:
     allowed to let people in and out, as the set-up in README.md asks."""
     chats = {}
     for chat_id in sorted(catalog.chats, reverse=True):
-        channel = Group(id=chat_id, title=f"Channel {chat_id}", type="channel")
-        chats[chat_id] = tour.emulator.telegram.chats.add_group(channel)
-        tour.emulator.add_member(chats[chat_id], owner, status="creator")
+        channel = chats[chat_id] = tour.emulator.channel(f"Channel {chat_id}", id=chat_id)
+        tour.emulator.add_member(channel, owner, status="creator")
         tour.chats[chat_id] = channel.title
     return chats
 

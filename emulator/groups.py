@@ -17,11 +17,16 @@ ADDABLE = frozenset({"creator", "administrator", "member", "restricted"})
 class ChatActions(EmulatorCore):
     """Groups and channels: their members, the bot's rights there, join requests."""
 
-    def channel(self, title: str = "Test channel") -> Group:
-        """A new channel with the bot in it as an administrator."""
-        chats = self.telegram.chats
-        group = Group(id=chats.new_group_id(supergroup=True), title=title, type="channel")
-        return chats.add_group(group)
+    def channel(
+        self, title: str = "Test channel", *, id: int | None = None, bot_added: bool = True
+    ) -> Group:
+        """A new channel with the bot in it as an administrator; `id`: a chosen one (negative),
+        else the next free one. `bot_added=False`: the bot is not in it yet (Telegram answers
+        403 there) until `set_bot_rights` adds it."""
+        channel = self.telegram.chats.new_group(title, "channel", id=id)
+        if not bot_added:
+            self._roster(channel).bot_status = "left"
+        return channel
 
     def set_bot_rights(
         self,
@@ -30,34 +35,54 @@ class ChatActions(EmulatorCore):
         admin: bool = True,
         can_invite_users: bool = True,
         can_restrict_members: bool = True,
-    ) -> None:
+        by: User | None = None,
+        notify: bool = False,
+    ) -> int | None:
         """The bot's membership of the chat: an administrator with these rights, or (with
-        `admin=False`) a plain member."""
+        `admin=False`) a plain member. With `notify`, `by` (else the chat's creator) did it and
+        the bot gets its `my_chat_member` (old status -> new); returns that update's id."""
         roster = self._roster(chat)
+        bot = self.telegram.bot_user
+        old = roster.bot_member(json_copy(bot))
         roster.bot_status = "administrator" if admin else "member"
         roster.can_invite_users = can_invite_users
         roster.can_restrict_members = can_restrict_members
+        if not notify:
+            return None
+        return self._queue_bot_change(roster, old, roster.bot_member(json_copy(bot)), by)
 
-    def remove_bot(self, chat: Group, *, by: User | None = None, notify: bool = True) -> None:
+    def remove_bot(
+        self, chat: Group, *, by: User | None = None, notify: bool = True
+    ) -> int | None:
         """An administrator (`by`, else the chat's creator) bans the bot: every method on the
-        chat answers 403 from now on; with `notify` the bot gets its `my_chat_member`."""
+        chat answers 403 from now on; with `notify` the bot gets its `my_chat_member` (its
+        update_id is returned)."""
         roster = self._roster(chat)
         bot = self.telegram.bot_user
         old = roster.bot_member(json_copy(bot))
         roster.bot_status = "kicked"
-        remover = by or roster.users.get(roster.creator_id() or 0)
-        if notify:
-            self.telegram.updates.queue(
-                {
-                    "my_chat_member": {
-                        "chat": chat.to_chat(),
-                        "from": remover.to_dict() if remover else json_copy(bot),
-                        "date": int(time.time()),
-                        "old_chat_member": old,
-                        "new_chat_member": {"status": "kicked", "user": bot, "until_date": 0},
-                    }
+        if not notify:
+            return None
+        new = {"status": "kicked", "user": json_copy(bot), "until_date": 0}
+        return self._queue_bot_change(roster, old, new, by)
+
+    def _queue_bot_change(self, roster: Roster, old: JSON, new: JSON, by: User | None) -> int:
+        """Queue the bot's `my_chat_member` update: `by` (else the chat's creator) changed the
+        bot's ChatMember from `old` to `new`."""
+        if old["status"] == "kicked":
+            old = {**old, "until_date": 0}
+        changer = by or roster.users.get(roster.creator_id() or 0)
+        return self.telegram.updates.queue(
+            {
+                "my_chat_member": {
+                    "chat": roster.chat.to_chat(),
+                    "from": changer.to_dict() if changer else json_copy(self.telegram.bot_user),
+                    "date": int(time.time()),
+                    "old_chat_member": old,
+                    "new_chat_member": new,
                 }
-            )
+            }
+        )
 
     def delete_chat(self, chat: Group) -> None:
         """The chat is deleted: Telegram answers "chat not found" for it from now on."""

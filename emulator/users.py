@@ -40,19 +40,17 @@ class UserActions(EmulatorCore):
         )
 
     def group(
-        self, title: str = "Test group", *, supergroup: bool = False, can_send: bool = True
+        self,
+        title: str = "Test group",
+        *,
+        supergroup: bool = False,
+        can_send: bool = True,
+        id: int | None = None,
     ) -> Group:
         """A new group (or supergroup) the bot is in; `can_send=False`: the bot may read it but
-        not write there."""
-        chats = self.telegram.chats
-        return chats.add_group(
-            Group(
-                id=chats.new_group_id(supergroup=supergroup),
-                title=title,
-                type="supergroup" if supergroup else "group",
-                can_send=can_send,
-            )
-        )
+        not write there; `id`: a chosen one (negative), else the next free one."""
+        kind = "supergroup" if supergroup else "group"
+        return self.telegram.chats.new_group(title, kind, id=id, can_send=can_send)
 
     def send_text(self, user: User, text: str, *, chat: Group | None = None) -> int:
         """The user writes `text` to the bot, or in `chat`, a group the bot is in; returns the

@@ -24,7 +24,7 @@ from bot.cli.exits import EXIT_CONFIG
 from bot.config import ConfigError, Settings, load_settings
 from bot.logging import setup_logging
 from bot.redaction import redact_known_secrets
-from emulator import BotAPIEmulator, Group
+from emulator import BotAPIEmulator
 from emulator.preview import PreviewPage
 
 BUYER_NAME = "Ann"
@@ -57,8 +57,10 @@ def open_private_chats(
     and the first admin as their creator."""
     chats = emulator.telegram.chats
     for number, chat_id in enumerate(sorted(catalog.chats, reverse=True), start=1):
-        kind = "channel" if str(chat_id).startswith("-100") else "group"
-        group = chats.add_group(Group(id=chat_id, title=f"Private {kind} {number}", type=kind))
+        if str(chat_id).startswith("-100"):
+            group = emulator.channel(f"Private channel {number}", id=chat_id)
+        else:
+            group = emulator.group(f"Private group {number}", id=chat_id)
         if admin_ids:
             emulator.add_member(group, chats.users[min(admin_ids)], status="creator")
 

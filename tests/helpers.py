@@ -161,6 +161,16 @@ class RunningBot:
         await asyncio.wait_for(self.task, timeout)
 
 
+def codes(message: dict[str, Any]) -> list[str]:
+    """The parts of the message's text shown as code (a tap copies them)."""
+    text = message["text"].encode("utf-16-le")
+    return [
+        text[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")
+        for e in message.get("entities", [])
+        if e["type"] == "code"
+    ]
+
+
 async def say(emu: BotAPIEmulator, user: User, text: str, **wait: Any) -> dict[str, Any]:
     """The user sends `text`; returns the bot's first message back."""
     since = emu.mark()

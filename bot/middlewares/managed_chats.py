@@ -1,7 +1,8 @@
 """In the private chats the bot manages, as an administrator it receives every message; there
-it handles only join requests and member changes, and says nothing. This outer middleware,
-before the flood limit, drops the rest of those chats' updates, so that no fallback reply,
-support flow or flood warning ever acts on them.
+it handles only join requests, member changes and its own (`my_chat_member`: the admins are
+told, never the chat), and says nothing. This outer middleware, before the flood limit, drops
+those chats' messages and button presses, so that no fallback reply, support flow or flood
+warning ever acts on them; every other update goes on.
 
 One exception: an admin's `admin_command` (/id) goes on, so that an admin can ask there what
 the bot would tell anyone in a chat it does not manage. A paid chat hears the bot only then."""

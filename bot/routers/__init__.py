@@ -11,6 +11,7 @@ from aiogram import Router
 from bot.routers import (
     access,
     admin,
+    chat_admin,
     checkout,
     fallback,
     files,
@@ -27,13 +28,14 @@ from bot.routers import (
 
 def create_routers() -> list[Router]:
     # Payments and refunds first: they must never be shadowed by a catch-all (nor by a support
-    # conversation). Then the private commands typed in a group, answered with one short line.
-    # /id answers anyone in any chat. Admin commands next, so that a refused one is answered
-    # once. Fallback last.
+    # conversation). The bot's own membership changes. Then the private commands typed in a
+    # group, answered with one short line. /id answers anyone in any chat. Admin commands next,
+    # so that a refused one is answered once. Fallback last.
     return [
         checkout.create_router(),
         refunds.create_router(),
         access.create_router(),
+        chat_admin.create_router(),
         ids.create_router(),
         private_only.create_router(),
         admin.create_router(),

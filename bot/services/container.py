@@ -20,6 +20,7 @@ from bot.lifecycle import Every, Jobs
 from bot.outbox import OutboxSender
 from bot.services.access import JoinRequests
 from bot.services.buyers import Buyers, UserDirectory
+from bot.services.chat_admin import ChatAdminNotices
 from bot.services.chat_setup import ManagedChats
 from bot.services.checkout import Checkout
 from bot.services.deliveries import Deliveries
@@ -84,6 +85,7 @@ class Services:
     chats: ManagedChats  # the private chats of the catalog: can the bot manage them?
     join_requests: JoinRequests
     removals: Removals
+    chat_admin: ChatAdminNotices  # the bot made an administrator: the admins learn the chat's id
 
     def workflow_data(self) -> dict[str, Any]:
         """Each service under its field's name, as handlers ask for them."""
@@ -178,6 +180,7 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
         chats=chats,
         join_requests=JoinRequests(bot, writer, readers, catalog, chats),
         removals=removals,
+        chat_admin=ChatAdminNotices(writer, catalog, chats, settings.admin_ids),
     )
 
 

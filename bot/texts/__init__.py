@@ -10,6 +10,7 @@ Button labels and alerts are plain text. Callers use the package as one namespac
 from bot.limits import *  # noqa: F403
 from bot.texts.access import *  # noqa: F403
 from bot.texts.admin import *  # noqa: F403
+from bot.texts.chat_admin import *  # noqa: F403
 from bot.texts.commands import *  # noqa: F403
 from bot.texts.common import *  # noqa: F403
 from bot.texts.files import *  # noqa: F403

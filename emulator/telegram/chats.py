@@ -47,6 +47,17 @@ class ChatStore:
         self.rosters[group.id] = Roster(group)
         return group
 
+    def new_group(
+        self, title: str, kind: str, *, id: int | None = None, can_send: bool = True
+    ) -> Group:
+        """A new group, supergroup or channel (`kind`), with the bot in it as an administrator;
+        `id`: a chosen one (negative, as Telegram's are), else the next free one."""
+        if id is None:
+            id = self.new_group_id(supergroup=kind != "group")
+        elif id >= 0 or id in self.groups:
+            raise ValueError(f"{id} is not a free group or channel id (those are negative)")
+        return self.add_group(Group(id=id, title=title, type=kind, can_send=can_send))
+
     def new_group_id(self, *, supergroup: bool = False) -> int:
         first = FIRST_SUPERGROUP_ID if supergroup else FIRST_GROUP_ID
         return next(first - n for n in self._group_ids if first - n not in self.groups)
@@ -66,12 +77,15 @@ class ChatStore:
 
     def roster_of(self, chat_id: object) -> Roster:
         """The members of a group or channel the bot is in: 400 "chat not found" for one that
-        does not exist (or was deleted), 403 once the bot was kicked from it."""
+        does not exist (or was deleted), 403 once the bot was kicked from it or while it is not
+        in it."""
         roster = self.rosters.get(chat_id) if isinstance(chat_id, int) else None
         if roster is None:
             raise bad_request("chat not found")
         if roster.bot_status == "kicked":
             raise ApiError(403, f"Forbidden: bot was kicked from the {roster.chat.type} chat")
+        if roster.bot_status == "left":
+            raise ApiError(403, f"Forbidden: bot is not a member of the {roster.chat.type} chat")
         return roster
 
     def writable_chat(self, chat_id: object) -> User | Group:

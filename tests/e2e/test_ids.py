@@ -8,19 +8,9 @@ from pathlib import Path
 
 from emulator import BotAPIEmulator, User
 from emulator.models import Group
-from tests.helpers import ADMIN_ID, RunningBot, say, wait_handled
+from tests.helpers import ADMIN_ID, RunningBot, codes, say, wait_handled
 
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
-
-
-def codes(message: dict) -> list[str]:
-    """The parts of the message's text shown as code (a tap copies them)."""
-    text = message["text"].encode("utf-16-le")
-    return [
-        text[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")
-        for e in message.get("entities", [])
-        if e["type"] == "code"
-    ]
 
 
 def sent_since(emulator: BotAPIEmulator, since: int) -> list[dict]:

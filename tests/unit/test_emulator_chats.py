@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-from aiogram.types import BufferedInputFile, FSInputFile, Update
+from aiogram.types import BufferedInputFile, ChatMemberAdministrator, FSInputFile, Update
 
 from emulator import BotAPIEmulator, Group, User
 
@@ -206,7 +206,8 @@ async def test_banning_needs_an_administrator_with_the_right_to_restrict(
     hank = emu.user("Hank")
     emu.add_member(group, hank)
 
-    for rights in ({"can_restrict_members": False}, {"admin": False}):
+    lesser: list[dict[str, Any]] = [{"can_restrict_members": False}, {"admin": False}]
+    for rights in lesser:
         emu.set_bot_rights(group, **rights)
         for remove in (bot.ban_chat_member, bot.unban_chat_member):
             with pytest.raises(TelegramBadRequest, match="not enough rights to restrict/unrest"):
@@ -263,6 +264,61 @@ async def test_a_deleted_chat_is_not_found(emu: BotAPIEmulator, bot: Bot) -> Non
         with pytest.raises(TelegramBadRequest, match="Bad Request: chat not found"):
             await refused
     assert emu.violations == []
+
+
+async def test_a_bot_made_administrator_of_a_new_channel_hears_it_with_its_rights(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    owner = emu.user("Owner")
+    channel = emu.channel("New channel", id=-1001234567890, bot_added=False)
+    emu.add_member(channel, owner, "creator")
+    with pytest.raises(TelegramForbiddenError, match="bot is not a member of the channel chat"):
+        await bot.get_chat(channel.id)
+
+    update_id = emu.set_bot_rights(channel, can_restrict_members=False, notify=True)
+
+    [update] = pending(emu, "my_chat_member")
+    change = update.my_chat_member
+    assert update.update_id == update_id and change is not None
+    assert (change.chat.id, change.chat.type, change.from_user.id) == (
+        channel.id,
+        "channel",
+        owner.id,
+    )
+    assert (change.old_chat_member.status, change.new_chat_member.status) == (
+        "left",
+        "administrator",
+    )
+    rights = await bot.get_chat_member(channel.id, BOT_ID)
+    for member in (change.new_chat_member, rights):
+        assert isinstance(member, ChatMemberAdministrator)
+        assert (member.can_invite_users, member.can_restrict_members) == (True, False)
+    assert_correct_use(emu)
+
+
+async def test_the_bots_rights_changed_by_someone_come_as_old_and_new_status(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    group = emu.group("Club", supergroup=True, id=-1009876543210)
+    admin = emu.user("Admin")
+    emu.add_member(group, admin, "administrator")
+
+    assert emu.set_bot_rights(group, admin=False) is None  # silent unless asked
+    emu.set_bot_rights(group, by=admin, notify=True)
+    emu.remove_bot(group, by=admin)
+    emu.set_bot_rights(group, admin=False, by=admin, notify=True)
+
+    changes = [u.my_chat_member for u in pending(emu, "my_chat_member")]
+    assert [(c.old_chat_member.status, c.new_chat_member.status) for c in changes if c] == [
+        ("member", "administrator"),
+        ("administrator", "kicked"),
+        ("kicked", "member"),
+    ]
+    assert {c.from_user.id for c in changes if c} == {admin.id}
+    assert group.id == -1009876543210
+    with pytest.raises(ValueError, match="not a free group or channel id"):
+        emu.channel(id=group.id)
+    assert_correct_use(emu)
 
 
 async def test_chat_member_updates_come_only_to_a_bot_that_asks_for_them(

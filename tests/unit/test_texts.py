@@ -407,6 +407,20 @@ def test_operator_texts_fit(text):
     assert_fits(text)
 
 
+def test_the_bot_made_admin_notice_fits_escapes_and_keeps_the_id_whole():
+    notice = texts.admin_bot_made_admin(
+        -1001234567890,
+        "<b>" * 60,
+        "channel",
+        missing=["invite users via link (can_invite_users)"],
+        keys=[f"key_{k:028d}" for k in range(500)],
+        by="&" * 200,
+    )
+
+    shown = assert_fits(notice)
+    assert "<b><b>" in shown and "&&&" in shown and "-1001234567890" in shown
+
+
 def test_the_export_caption_fits_a_document_caption():
     caption = texts.export_caption(10**9, PAID_AT, PAID_AT)
     assert utf16_len(visible(caption)) <= 1024
