@@ -2,7 +2,7 @@
 -shm files the database file's permissions), its lock file, and exports of payments.
 
 They are created with these modes whatever the umask. Files that exist already keep theirs:
-an operator may have chosen them (`python -m bot check` warns when others may read them).
+an operator may have chosen them (`make check` warns when others may read them).
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ TOKEN_REJECTED = (
 )
 NO_SETTINGS = "not checked: the settings do not parse"
 NO_TOKEN = "not checked: getMe did not succeed"
-CREATE_IT = "start the bot or run `python -m bot migrate` to create it"
+CREATE_IT = "start the bot or run `make migrate` to create it"
 ENV_FILE = str(OfflineSettings.model_config.get("env_file"))  # in the working directory
 
 
@@ -114,7 +114,7 @@ async def _check_database(settings: OfflineSettings | None) -> Check:
         "database",
         False,
         f"schema at {state.current}, this release needs {state.head}: run "
-        "`python -m bot migrate` (the bot also upgrades it at start)",
+        "`make migrate` (the bot also upgrades it at start)",
     )
 
 

@@ -156,7 +156,7 @@ async def _status(url: str) -> list[str]:
         version = f"{schema.current} (current)"
     else:
         version = f"{schema.current or 'none'} (this release's is {schema.head}: the bot upgrades"
-        version += " it at start, or run python -m bot migrate)"
+        version += " it at start, or run make migrate)"
     return [
         f"active poller: {holder or 'none (no bot process polls Telegram for this database)'}",
         f"schema version: {version}",

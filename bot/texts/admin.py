@@ -185,7 +185,7 @@ def export_empty(since: datetime) -> str:
 
 
 def export_too_large(megabytes: float) -> str:
-    command = code("python -m bot export --since YYYY-MM-DD payments.csv")
+    command = code('make export FILE=payments.csv ARGS="--since YYYY-MM-DD"')
     return (
         f"The export is {megabytes:.0f} MB, more than a bot may send (50 MB). On the server, run "
         f"{command} instead."

@@ -59,7 +59,8 @@ def stock_out_notice(product: Product) -> str:
 
 def _restock(product: Product) -> str:
     if product.codes:
-        return f"Load more with {code(f'python -m bot codes add {product.id} FILE')}."
+        command = code(f'make codes ARGS="add {product.id} FILE"')
+        return f"Load more with {command}."
     return "Raise its stock in the catalog to sell more."
 
 

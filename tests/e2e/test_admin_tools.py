@@ -310,7 +310,7 @@ async def test_export_too_large_to_send_points_to_the_command_line(emulator, sho
     reply = await say(emulator, ADMIN, "/export")
 
     assert reply["text"].startswith("The export is 0 MB, more than a bot may send (50 MB).")
-    assert "python -m bot export --since YYYY-MM-DD payments.csv" in reply["text"]
+    assert 'make export FILE=payments.csv ARGS="--since YYYY-MM-DD"' in reply["text"]
     assert emulator.calls("sendDocument") == []
 
 
