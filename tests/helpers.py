@@ -11,6 +11,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from bot.inbox.intake import Intake
 from bot.inbox.polling import LongPoll
 from bot.inbox.runner import InboxRunner
 from emulator import BotAPIEmulator, CheckoutResult, User
+from emulator.models import Group
 from storage import (
     InboxStatus,
     InboxUpdate,
@@ -159,6 +161,26 @@ class RunningBot:
     async def stop(self, timeout: float = 15.0) -> None:
         self.stop_event.set()
         await asyncio.wait_for(self.task, timeout)
+
+
+def club_pass_catalog(tmp_path: Path, chat: Group) -> Path:
+    """A catalog of one product, a one-time club pass whose key unlocks `chat`."""
+    path = tmp_path / "catalog.toml"
+    path.write_text(
+        f"""
+[[product]]
+id = "pass"
+title = "Club pass"
+description = "The club, forever."
+price = 40
+kind = "one_time"
+grants = ["club"]
+
+[keys.club]
+chats = [{chat.id}]
+"""
+    )
+    return path
 
 
 def codes(message: dict[str, Any]) -> list[str]:

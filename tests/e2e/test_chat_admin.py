@@ -5,8 +5,6 @@ whether buyers can join now. Made a plain member or removed, the bot says nothin
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlmodel import col, select
 
 from bot import texts
@@ -18,6 +16,7 @@ from tests.helpers import (
     SECOND_ADMIN_ID,
     RunningBot,
     buy,
+    club_pass_catalog,
     codes,
     eventually,
     request_invoice,
@@ -27,25 +26,6 @@ from tests.helpers import (
 
 ADMINS = (ADMIN_ID, SECOND_ADMIN_ID)
 NOTICE = "The bot was made an administrator"
-
-
-def write_catalog(tmp_path: Path, chat: Group) -> Path:
-    path = tmp_path / "catalog.toml"
-    path.write_text(
-        f"""
-[[product]]
-id = "pass"
-title = "Club pass"
-description = "The club, forever."
-price = 40
-kind = "one_time"
-grants = ["club"]
-
-[keys.club]
-chats = [{chat.id}]
-"""
-    )
-    return path
 
 
 async def promote(
@@ -122,7 +102,7 @@ async def test_a_chat_of_the_catalog_names_its_key_and_is_sold_once_the_rights_a
     channel = emulator.channel("Club channel")
     emulator.add_member(channel, owner, "creator")
     emulator.set_bot_rights(channel, can_invite_users=False)
-    bot = await start_bot(catalog_path=write_catalog(tmp_path, channel))
+    bot = await start_bot(catalog_path=club_pass_catalog(tmp_path, channel))
     await emulator.wait_for_message(ADMIN_ID, text_contains="cannot manage")
     buyer = emulator.user("Buyer")
     refused = await emulator.pay(buyer, await request_invoice(emulator, buyer, "pass"))

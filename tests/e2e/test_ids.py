@@ -4,11 +4,9 @@ In a managed chat the bot stays silent but for an admin's /id."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from emulator import BotAPIEmulator, User
 from emulator.models import Group
-from tests.helpers import ADMIN_ID, RunningBot, codes, say, wait_handled
+from tests.helpers import ADMIN_ID, RunningBot, club_pass_catalog, codes, say, wait_handled
 
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
 
@@ -68,28 +66,9 @@ async def test_id_in_a_basic_group_says_its_membership_cannot_be_sold_until_a_su
     assert "Only a supergroup" in answer["text"] and "send /id again" in answer["text"]
 
 
-def write_catalog(tmp_path: Path, chat: Group) -> Path:
-    path = tmp_path / "catalog.toml"
-    path.write_text(
-        f"""
-[[product]]
-id = "pass"
-title = "Club pass"
-description = "The club, forever."
-price = 40
-kind = "one_time"
-grants = ["club"]
-
-[keys.club]
-chats = [{chat.id}]
-"""
-    )
-    return path
-
-
 async def test_in_a_managed_chat_only_an_admins_id_is_answered(emulator, start_bot, tmp_path):
     chat = emulator.group("Paid club", supergroup=True)
-    bot = await start_bot(catalog_path=write_catalog(tmp_path, chat))
+    bot = await start_bot(catalog_path=club_pass_catalog(tmp_path, chat))
     member = emulator.user("Member")
     emulator.add_member(chat, member)
 
