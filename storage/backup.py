@@ -26,7 +26,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from storage.db import BUSY_TIMEOUT_MS, DatabaseNotFound
+from storage.db import BUSY_TIMEOUT_MS, DatabaseNotFound, shown_url
 
 COUNT_PAYMENTS = "SELECT count(*) FROM payments"
 
@@ -161,7 +161,7 @@ async def _dump_postgres(url: str, out: int) -> int:
     """`pg_dump -Fc` of the database at `url` into the file descriptor `out`; returns the
     payments in the dump."""
     parsed = make_url(url)
-    where = parsed.render_as_string(hide_password=True)
+    where = shown_url(url)
     engine = create_async_engine(
         url, poolclass=NullPool, connect_args={"timeout": CONNECT_TIMEOUT}
     )

@@ -26,7 +26,7 @@ from bot.redaction import Redactor
 from bot.services.chat_setup import inspect_chat
 from bot.telegram import create_bot
 from bot.telegram.failures import CALL_ERRORS, describe_failure
-from storage.db import DatabaseNotFound
+from storage.db import DatabaseNotFound, shown_url
 from storage.files import readable_by_others
 from storage.migrate import read_schema_state
 
@@ -93,7 +93,7 @@ def _check_catalog(settings: OfflineSettings | None) -> Check:
 async def _check_database(settings: OfflineSettings | None) -> Check:
     if settings is None:
         return Check("database", False, NO_SETTINGS)
-    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    where = shown_url(settings.database_url)
     try:
         async with asyncio.timeout(DATABASE_TIMEOUT):
             state = await read_schema_state(settings.database_url)
