@@ -8,7 +8,7 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.types import ErrorEvent
 from loguru import logger
 
-from bot import lifecycle
+from bot import lifecycle, texts
 from bot.middlewares.flood import FloodGate, FloodLimitMiddleware
 from bot.middlewares.managed_chats import ManagedChatsMiddleware
 from bot.middlewares.remember_users import RememberUsersMiddleware
@@ -41,9 +41,6 @@ def create_dispatcher(services: Services, routers: Sequence[Router] | None = Non
     return dispatcher
 
 
-APOLOGY = "Sorry, something went wrong on our side. Please try again in a minute."
-
-
 async def on_error(event: ErrorEvent, bot: Bot) -> bool:
     """Apologise for a failed command; re-raise for payments so that they are delivered again."""
     update = event.update
@@ -55,9 +52,9 @@ async def on_error(event: ErrorEvent, bot: Bot) -> bool:
     logger.opt(exception=event.exception).error("update {} failed", update.update_id)
     try:
         if query is not None:  # stops the button's spinner, with the apology on it
-            await bot.answer_callback_query(query.id, text=APOLOGY, show_alert=True)
+            await bot.answer_callback_query(query.id, text=texts.apology(), show_alert=True)
         elif message is not None:
-            await bot.send_message(message.chat.id, APOLOGY)
+            await bot.send_message(message.chat.id, texts.apology())
     except Exception as exc:  # the apology is best effort
         logger.warning(
             "could not apologise for update {}: {}", update.update_id, describe_failure(exc)

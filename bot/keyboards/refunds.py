@@ -50,7 +50,7 @@ def confirm_keyboard(payment_id: int) -> InlineKeyboardMarkup:
         callback_data=RefundButton(step=RefundStep.CONFIRM, payment_id=payment_id),
     )
     builder.button(
-        text=texts.CANCEL_BUTTON,
+        text=texts.cancel_button(),
         callback_data=RefundButton(step=RefundStep.CANCEL, payment_id=payment_id),
     )
     return builder.as_markup()

@@ -10,5 +10,5 @@ CANCEL_DATA = "support:cancel"
 
 
 def cancel_keyboard() -> InlineKeyboardMarkup:
-    cancel = InlineKeyboardButton(text=texts.CANCEL_BUTTON, callback_data=CANCEL_DATA)
+    cancel = InlineKeyboardButton(text=texts.cancel_button(), callback_data=CANCEL_DATA)
     return InlineKeyboardMarkup(inline_keyboard=[[cancel]])

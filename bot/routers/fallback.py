@@ -17,8 +17,8 @@ def create_router() -> Router:
 
 
 async def unknown_command(message: Message) -> None:
-    await message.answer(texts.UNKNOWN_COMMAND)
+    await message.answer(texts.unknown_command())
 
 
 async def other_message(message: Message) -> None:
-    await message.answer(texts.OTHER_MESSAGE)
+    await message.answer(texts.other_message())

@@ -42,11 +42,11 @@ def create_router() -> Router:
 
 async def use_private_chat(message: Message) -> None:
     try:
-        await message.answer(texts.PRIVATE_CHAT_ONLY)
+        await message.answer(texts.private_chat_only())
     except CALL_ERRORS as exc:  # a group where the bot may not write: it says nothing
         logger.info("could not answer in chat {}: {}", message.chat.id, describe_failure(exc))
 
 
 async def use_private_chat_button(query: CallbackQuery) -> None:
     # Only the person who pressed sees an alert.
-    await query.answer(texts.PRIVATE_CHAT_ONLY_BUTTON, show_alert=True)
+    await query.answer(texts.private_chat_only_button(), show_alert=True)

@@ -140,7 +140,7 @@ def buyer_report(report: BuyerReport, catalog: Catalog) -> str:
         text += "\n\nGoodwill (not revenue):\n" + fit_lines(events, MESSAGE_LIMIT // 5)
     if report.payments:
         lines = [
-            payment_line(p, title_of(p.product_id, catalog), refund_mark(refund), label="")
+            payment_line(p, title_of(p.product_id, catalog), refund_mark(refund), labelled=False)
             for p, refund in report.payments
         ]
         text = fit_message(text + "\n\nPayments, newest first:\n", lines)

@@ -5,55 +5,108 @@ from __future__ import annotations
 
 from html import escape
 
+from bot.i18n import t
+
 __all__ = [
     "ADMIN_COMMANDS",
-    "COMMANDS",
-    "OTHER_MESSAGE",
-    "PRIVATE_CHAT_ONLY",
-    "PRIVATE_CHAT_ONLY_BUTTON",
-    "UNKNOWN_COMMAND",
+    "BUYER_COMMANDS",
+    "admin_commands",
+    "apology",
+    "buyer_commands",
     "command_list",
     "flood_warning",
+    "other_message",
+    "private_chat_only",
+    "private_chat_only_button",
+    "unknown_command",
 ]
 
+# The commands, in the menu's order; what each does is in the current language.
+BUYER_COMMANDS = (
+    "shop",
+    "buy",
+    "mypurchases",
+    "subscriptions",
+    "paysupport",
+    "terms",
+    "id",
+    "language",
+    "help",
+)
+ADMIN_COMMANDS = (
+    "refund",
+    "reconcile",
+    "stats",
+    "payments",
+    "user",
+    "grant",
+    "revoke",
+    "balance",
+    "export",
+    "stock",
+)
 
-COMMANDS: dict[str, str] = {
-    "shop": "browse the products",
-    "buy": "buy a product: /buy <product_id>",
-    "mypurchases": "what you own and your receipts",
-    "subscriptions": "your subscriptions: cancel or resume them",
-    "paysupport": "help with a payment",
-    "terms": "terms of sale",
-    "id": "your user id; in a group, the group's id too",
-    "help": "list the commands",
-}
-ADMIN_COMMANDS: dict[str, str] = {
-    "refund": "refund a payment: /refund <charge_id> [reason]",
-    "reconcile": "check Telegram's Star transactions for anything missed",
-    "stats": "sales, refunds and who holds what",
-    "payments": "the latest payments: /payments [n]",
-    "user": "a buyer's payments and access: /user <id or @username>",
-    "grant": "give a product without a payment: /grant <user_id> <product_id> [days]",
-    "revoke": "end a goodwill grant: /revoke <user_id> <product_id>",
-    "balance": "the bot's Star balance",
-    "export": "the last 30 days of payments as a CSV file",
-    "stock": "what is left of products with codes or a stock limit",
-}
-UNKNOWN_COMMAND = "I don't know that command. Send /help to see what I can do."
-OTHER_MESSAGE = "Send /shop to see what you can buy, or /help for the commands."
-# The same words for every command and everyone: a group learns nothing of who is an admin.
-PRIVATE_CHAT_ONLY = "Please send this command to me in a private chat, not in a group."
-PRIVATE_CHAT_ONLY_BUTTON = "Please use this in a private chat with me."
+
+def buyer_commands() -> dict[str, str]:
+    """Each buyer command with what it does, as the menu and /help show it."""
+    about = {
+        "shop": t("command-shop"),
+        "buy": t("command-buy"),
+        "mypurchases": t("command-mypurchases"),
+        "subscriptions": t("command-subscriptions"),
+        "paysupport": t("command-paysupport"),
+        "terms": t("command-terms"),
+        "id": t("command-id"),
+        "language": t("command-language"),
+        "help": t("command-help"),
+    }
+    return {name: about[name] for name in BUYER_COMMANDS}
+
+
+def admin_commands() -> dict[str, str]:
+    """Each admin command with what it does, for the admins' own menu."""
+    about = {
+        "refund": t("command-refund"),
+        "reconcile": t("command-reconcile"),
+        "stats": t("command-stats"),
+        "payments": t("command-payments"),
+        "user": t("command-user"),
+        "grant": t("command-grant"),
+        "revoke": t("command-revoke"),
+        "balance": t("command-balance"),
+        "export": t("command-export"),
+        "stock": t("command-stock"),
+    }
+    return {name: about[name] for name in ADMIN_COMMANDS}
 
 
 def command_list() -> str:
-    lines = [f"/{name}: {escape(about)}" for name, about in COMMANDS.items()]
-    return "Commands:\n" + "\n".join(lines)
+    lines = [f"/{name}: {escape(about)}" for name, about in buyer_commands().items()]
+    return t("commands-list") + "\n" + "\n".join(lines)
+
+
+def unknown_command() -> str:
+    return t("commands-unknown")
+
+
+def other_message() -> str:
+    return t("commands-other-message")
+
+
+def private_chat_only() -> str:
+    return t("commands-private-chat-only")
+
+
+def private_chat_only_button() -> str:
+    return t("commands-private-chat-only-button")
+
+
+def apology() -> str:
+    """A failed command's answer: plain text that also fits a button's alert."""
+    return t("commands-apology")
 
 
 def flood_warning(pause: float) -> str:
     """Plain text that also fits a button's alert (ALERT_LIMIT)."""
-    return (
-        f"You are sending messages faster than I can take them; I will ignore you for "
-        f"{pause:g} seconds. Then send one at a time, please."
-    )
+    seconds = int(pause) if float(pause).is_integer() else pause
+    return t("commands-flood-warning", seconds=seconds)

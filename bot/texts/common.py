@@ -3,15 +3,16 @@ how something quoted or tap-to-copy is shown."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 
 from bot.catalog import Catalog, Product, ProductKind
+from bot.i18n import t
 from bot.limits import QUOTE_LIMIT, fit_message, shorten
 from storage.models import Payment, Refund
 
 __all__ = [
-    "CANCEL_BUTTON",
+    "cancel_button",
     "code",
     "entitlement_term",
     "holding",
@@ -27,15 +28,18 @@ __all__ = [
     "with_product_ids",
 ]
 
-CANCEL_BUTTON = "Cancel"  # under /paysupport's prompt, and beside Confirm refund
+def cancel_button() -> str:
+    """Under /paysupport's prompt, and beside Confirm refund."""
+    return t("common-cancel-button")
 
 
 def stars(amount: int) -> str:
-    return f"{amount} ⭐"
+    return t("common-stars", amount=amount)
 
 
 def when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    """A moment in the language's form, in UTC."""
+    return t("common-when", moment=moment.replace(tzinfo=moment.tzinfo or UTC))
 
 
 def code(text: str) -> str:
@@ -51,7 +55,7 @@ def quote(text: str) -> str:
 def price(product: Product) -> str:
     """Plain text: what the product costs (a subscription, each month)."""
     if product.kind is ProductKind.SUBSCRIPTION:
-        return f"{stars(product.price)} a month"
+        return t("common-price-monthly", amount=product.price)
     return stars(product.price)
 
 
@@ -59,23 +63,24 @@ def product_line(product: Product) -> str:
     gives = ", ".join(escape(key) for key in product.grants)
     match product.kind:
         case ProductKind.TIMED:
-            term = f"for {product.duration_days} days"
+            term = t("common-term-timed", days=product.duration_days or 0)
         case ProductKind.SUBSCRIPTION:
-            term = "renews every 30 days until you cancel"
+            term = t("common-term-subscription")
         case ProductKind.CONSUMABLE:
-            term = "forever, buy as often as you like"
+            term = t("common-term-consumable")
         case _:
-            term = "forever"
+            term = t("common-term-forever")
     if product.codes:
-        gives = f"a code, {gives}" if gives else "a code"
+        gives = t("common-gives-code-and", keys=gives) if gives else t("common-gives-code")
+    title = escape(product.title)
     if not gives:
-        return f"<b>{escape(product.title)}</b>: {price(product)} (buy as often as you like)"
-    return f"<b>{escape(product.title)}</b>: {price(product)}, gives {gives} ({term})"
+        return t("common-product-line-nothing-held", title=title, price=price(product))
+    return t("common-product-line", title=title, price=price(product), gives=gives, term=term)
 
 
 def product_title(product: Product | None, product_id: str | None) -> str:
     """Plain text: the product's title, or its id once the catalog no longer has it."""
-    return product.title if product else product_id or "unknown product"
+    return product.title if product else product_id or t("common-unknown-product")
 
 
 def title_of(product_id: str | None, catalog: Catalog) -> str:
@@ -88,21 +93,29 @@ def with_product_ids(head: str, catalog: Catalog) -> str:
 
 
 def entitlement_term(expires_at: datetime | None) -> str:
-    return "forever" if expires_at is None else f"until {when(expires_at)}"
+    if expires_at is None:
+        return t("common-term-forever")
+    return t("common-until", when=when(expires_at))
 
 
 def holding(key: str, expires_at: datetime | None) -> str:
     """A line for an entitlement key held: until when."""
-    return f"• {escape(key)}, {entitlement_term(expires_at)}"
+    return t("common-holding", key=escape(key), term=entitlement_term(expires_at))
 
 
 def refund_mark(refund: Refund | None) -> str:
-    return f", refunded {when(refund.refunded_at)}" if refund else ""
+    return t("common-refunded", when=when(refund.refunded_at)) if refund else ""
 
 
-def payment_line(payment: Payment, title: str, status: str, *, label: str = "charge id ") -> str:
-    """A receipt: the product's title, the amount, when and `status`; under it the charge id."""
-    return (
-        f"• {title}, {stars(payment.total_amount)}, {when(payment.paid_at)}{status}\n"
-        f"  {label}{code(payment.telegram_payment_charge_id)}"
+def payment_line(payment: Payment, title: str, status: str, *, labelled: bool = True) -> str:
+    """A receipt: the product's title, the amount, when and `status`; under it the charge id
+    (`labelled` as one, or alone)."""
+    return t(
+        "common-payment-line",
+        title=title,
+        amount=stars(payment.total_amount),
+        when=when(payment.paid_at),
+        status=status,
+        label=t("common-charge-label") if labelled else "",
+        charge=code(payment.telegram_payment_charge_id),
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from bot.dispatcher import APOLOGY
 from emulator import Fault
 from entitlements import has
 from storage import PaymentRepository
@@ -91,7 +90,7 @@ async def test_a_command_that_fails_gets_an_apology_not_a_traceback(emulator, sh
         await wait_handled(shop, update_id)  # a failed command is answered, not retried
     finally:
         await raw_sql(database_url, "ALTER TABLE entitlements_away RENAME TO entitlements")
-    assert reply["text"] == APOLOGY
+    assert reply["text"] == texts.apology()
     assert "Traceback" not in reply["text"]
 
 

@@ -238,7 +238,7 @@ async def test_send_my_files_again_works_while_the_key_is_held_and_never_after(
     emulator.send_text(ann, "/mypurchases", chat=group)
     line = await emulator.wait_for_message(group.id, since=since)
     answer = await press(emulator, shop, ann, line, data)
-    assert answer["show_alert"] and answer["text"] == texts.PRIVATE_CHAT_ONLY_BUTTON
+    assert answer["show_alert"] and answer["text"] == texts.private_chat_only_button()
 
     # Refunded: the old button sends nothing any more.
     refunded = emulator.refund_outside_bot(paid.charge_id)

@@ -49,7 +49,7 @@ async def test_admin_commands_in_a_group_get_only_the_short_line(emulator, shop)
     sent = await in_group(emulator, shop, ADMIN, group, commands)
 
     assert [(m["chat"]["id"], m.get("text")) for m in sent] == [
-        (group.id, texts.PRIVATE_CHAT_ONLY)
+        (group.id, texts.private_chat_only())
     ] * len(commands)
     assert emulator.calls("sendDocument") == []
     assert not emulator.charges[charge].refunded
@@ -72,7 +72,7 @@ async def test_anyone_else_in_a_group_gets_the_same_line_and_no_hint_of_admins(e
     sent = await in_group(emulator, shop, mallory, group, ["/export", "/grant 1 gold"])
 
     assert [(m["chat"]["id"], m["text"]) for m in sent] == [
-        (group.id, texts.PRIVATE_CHAT_ONLY)
+        (group.id, texts.private_chat_only())
     ] * 2
 
 
@@ -84,7 +84,7 @@ async def test_a_buyers_own_data_stays_out_of_groups(emulator, shop):
     sent = await in_group(emulator, shop, buyer, group, BUYER_COMMANDS)
 
     assert [(m["chat"]["id"], m["text"]) for m in sent] == [
-        (group.id, texts.PRIVATE_CHAT_ONLY)
+        (group.id, texts.private_chat_only())
     ] * len(BUYER_COMMANDS)
     async with shop.sessions() as session:
         assert await session.get(SupportRequest, buyer.id) is None
@@ -133,6 +133,6 @@ async def test_a_subscription_button_pressed_in_a_group_gets_an_alert_and_change
     emulator.press_button(buyer, line, cancel["callback_data"], check=False)
 
     answer = await emulator.wait_for("answerCallbackQuery", since=since)
-    assert answer.params["text"] == texts.PRIVATE_CHAT_ONLY_BUTTON
+    assert answer.params["text"] == texts.private_chat_only_button()
     assert emulator.calls("editUserStarSubscription") == []
     assert bot_messages(emulator, since) == []  # the group's message is not edited

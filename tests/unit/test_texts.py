@@ -13,7 +13,6 @@ import pytest
 from bot import texts
 from bot.catalog import Catalog, Product, ProductKind, load_catalog
 from bot.config import DEFAULT_CATALOG
-from bot.dispatcher import APOLOGY
 from bot.outcomes import (
     AdminRefundResult,
     AdminRefundStatus,
@@ -286,7 +285,7 @@ def test_plain_drops_telegrams_tags_and_keeps_broken_markup_readable():
         texts.NOT_ALLOWED_BUTTON,
         texts.SUPPORT_NOTHING_TO_CANCEL,
         texts.REFUNDING,
-        APOLOGY,
+        texts.apology(),
     ],
     ids=[
         "refunded-long-reason",
@@ -427,7 +426,7 @@ def test_the_export_caption_fits_a_document_caption():
 
 
 def test_every_admin_command_fits_the_menu():
-    for name, about in texts.ADMIN_COMMANDS.items():
+    for name, about in texts.admin_commands().items():
         assert re.fullmatch(r"[a-z0-9_]{1,32}", name) and 1 <= len(about) <= 256
 
 
