@@ -91,9 +91,7 @@ class _Fixed(BaseManager):
 def speaking(language: str) -> Iterator[None]:
     """Messages rendered inside are in `language` (for a recipient other than the user whose
     update this is, or outside any update)."""
-    context = I18nContext(
-        locale=language, core=fluent_core(), manager=_Fixed(language), data={}
-    )
+    context = I18nContext(locale=language, core=fluent_core(), manager=_Fixed(language), data={})
     token = I18nContext.set_current(context)
     try:
         yield

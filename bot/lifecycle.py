@@ -137,7 +137,9 @@ async def stop_jobs(jobs: Jobs) -> None:
 async def register_commands(bot: Bot, settings: Settings) -> None:
     """The command menu: the buyers' for everyone, with the admin commands for each admin."""
     buyer = [BotCommand(command=c, description=d) for c, d in texts.buyer_commands().items()]
-    admin = buyer + [BotCommand(command=c, description=d) for c, d in texts.admin_commands().items()]
+    admin = buyer + [
+        BotCommand(command=c, description=d) for c, d in texts.admin_commands().items()
+    ]
     menus: list[tuple[list[BotCommand], BotCommandScopeDefault | BotCommandScopeChat]] = [
         (buyer, BotCommandScopeDefault())
     ]

@@ -28,6 +28,7 @@ __all__ = [
     "with_product_ids",
 ]
 
+
 def cancel_button() -> str:
     """Under /paysupport's prompt, and beside Confirm refund."""
     return t("common-cancel-button")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
+from bot import texts
 from emulator import Fault
 from entitlements import has
 from storage import PaymentRepository
