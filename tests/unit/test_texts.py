@@ -186,8 +186,8 @@ def test_shop_escapes_what_a_product_gives():
     # The catalog refuses such keys; the text escapes them anyway.
     odd = Product.model_construct(
         id="odd",
-        title="Odd",
-        description="d",
+        titles=(("en", "Odd"),),
+        descriptions=(("en", "d"),),
         price=1,
         kind=ProductKind.ONE_TIME,
         grants=("<b>", "R&D"),

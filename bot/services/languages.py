@@ -1,0 +1,98 @@
+"""Which language the bot speaks to whom: aiogram-i18n's locale manager for the update being
+handled, /language's choice kept in the `users` table, and the language of someone a message is
+queued for.
+
+A user's language is the first that the bot offers of: the one they chose with /language, their
+Telegram app's language by its primary subtag (`ru-RU` is `ru`), and DEFAULT_LANGUAGE.
+
+The choices are remembered in memory as they are read, so an update costs a read only the first
+time this process hears from its user. A choice made through another process (several
+processes on one PostgreSQL) is seen by this one once it forgets the user or restarts.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from aiogram.types import User
+from aiogram_i18n.managers import BaseManager
+from loguru import logger
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.i18n import speaking
+from bot.locales import choose_language, offered_languages
+from storage import SessionFactory, Writer
+from storage.repositories import UserRepository, user_row
+
+
+class UserLanguages(BaseManager):
+    """Chooses each update's language, and keeps what users choose with /language."""
+
+    default_locale: str
+
+    def __init__(
+        self, writer: Writer, readers: SessionFactory, default: str, capacity: int = 100_000
+    ) -> None:
+        super().__init__(default_locale=default)
+        self._writer = writer
+        self._readers = readers
+        self._capacity = capacity
+        self._chosen: OrderedDict[int, str | None] = OrderedDict()
+        self.offered = offered_languages()
+
+    @property
+    def default(self) -> str:
+        return self.default_locale
+
+    async def get_locale(self, event_from_user: User | None = None, **_: Any) -> str:
+        """The language of an update from `event_from_user` (aiogram's own data); the default
+        for an update from no one."""
+        if event_from_user is None:
+            return self.default
+        chosen = await self._chosen_by(event_from_user.id)
+        return choose_language(chosen, event_from_user.language_code, self.offered, self.default)
+
+    async def set_locale(self, locale: str, event_from_user: User, **_: Any) -> None:
+        """Keep `locale`, chosen with /language, for every later message to this user."""
+        user = event_from_user
+        row = user_row(user.id, user.username, user.full_name, user.language_code)
+
+        async def store(session: AsyncSession) -> None:
+            await UserRepository(session).choose_language(row, locale)
+
+        await self._writer.write(store)
+        self._remember(user.id, locale)
+
+    async def of(self, session: AsyncSession, user_id: int) -> str:
+        """The language of `user_id` for a message queued for them now, read in `session` (the
+        transaction that queues it)."""
+        chosen, language_code = await UserRepository(session).languages_of(user_id)
+        return choose_language(chosen, language_code, self.offered, self.default)
+
+    @contextmanager
+    def speaking_to(self, language: str | None) -> Iterator[None]:
+        """Texts rendered inside are in `language`, or in the default one."""
+        with speaking(language if language in self.offered else self.default):
+            yield
+
+    async def _chosen_by(self, user_id: int) -> str | None:
+        if user_id in self._chosen:
+            self._chosen.move_to_end(user_id)
+            return self._chosen[user_id]
+        try:
+            async with self._readers() as session:
+                chosen, _ = await UserRepository(session).languages_of(user_id)
+        except Exception as exc:  # the language never costs an update: the app's, this time
+            logger.warning("could not read the language of user {}: {!r}", user_id, exc)
+            return None
+        self._remember(user_id, chosen)
+        return chosen
+
+    def _remember(self, user_id: int, chosen: str | None) -> None:
+        self._chosen[user_id] = chosen
+        self._chosen.move_to_end(user_id)
+        if len(self._chosen) > self._capacity:
+            self._chosen.popitem(last=False)
