@@ -19,17 +19,18 @@ datetimes, written with `DATETIME()`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from fluent.runtime import FluentBundle, FluentResource
 
 from bot.locales import LOCALES, SOURCE_LANGUAGE, offered_languages
 
-__all__ = ["MessageError", "bundles", "current_language", "speaking", "t"]
+__all__ = ["MessageError", "bundles", "current_language", "load_bundles", "speaking", "t"]
 
 _language: ContextVar[str] = ContextVar("language", default=SOURCE_LANGUAGE)
 
@@ -42,11 +43,16 @@ class MessageError(Exception):
 @cache
 def bundles() -> dict[str, FluentBundle]:
     """Every language's messages, loaded once per process: they are part of the package."""
+    return load_bundles(LOCALES, offered_languages())
+
+
+def load_bundles(root: Path, languages: Iterable[str]) -> dict[str, FluentBundle]:
+    """The messages of each of `languages`, from the `.ftl` files in `root/<language>/`."""
     loaded = {}
-    for language in offered_languages():
+    for language in languages:
         # No Unicode isolation marks around arguments: Telegram's clients lay out the text.
         bundle = FluentBundle([language], use_isolating=False)
-        for path in sorted((LOCALES / language).glob("*.ftl")):
+        for path in sorted((root / language).glob("*.ftl")):
             bundle.add_resource(FluentResource(path.read_text(encoding="utf-8")))
         loaded[language] = bundle
     return loaded

@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiogram_i18n.cores import FluentRuntimeCore
 from fluent.runtime import FluentBundle
 from fluent.syntax import FluentParser, Visitor
 from fluent.syntax import ast as fluent
 
-from bot.i18n import SOURCE_LANGUAGE
+from bot.i18n import load_bundles
 from bot.limits import MESSAGE_LIMIT, plain, utf16_len
+from bot.locales import SOURCE_LANGUAGE
 from emulator import EntityParseError, format_text
 
 BUTTON_LIMIT = 64  # what Telegram shows of a button's label, in UTF-16 units
@@ -255,9 +255,8 @@ def _compare(ours: Message, theirs: Message, english: Language, language: Langua
 
 
 def bundles(root: Path) -> dict[str, FluentBundle]:
-    """Every language's messages, loaded as `bot.i18n.fluent_core()` loads the bot's."""
-    core = FluentRuntimeCore(root, default_locale=SOURCE_LANGUAGE, use_td=False)
-    return core.find_locales()
+    """Every language's messages in `root`, loaded as the bot loads its own."""
+    return load_bundles(root, sorted({path.parent.name for path in root.glob("*/*.ftl")}))
 
 
 def _kinds(languages: Mapping[str, Language], message_id: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import LOCALES, SOURCE_LANGUAGE, speaking, t
+from bot.locales import LOCALES, SOURCE_LANGUAGE, speaking, t
 from tests.locales import (
     call_problems,
     limit_problems,
