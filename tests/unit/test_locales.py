@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.locales import LOCALES, SOURCE_LANGUAGE, speaking, t
+from bot.i18n import speaking, t
+from bot.locales import LOCALES, SOURCE_LANGUAGE
 from tests.locales import (
     call_problems,
     limit_problems,
