@@ -9,7 +9,7 @@ from bot.catalog import Catalog, Product, ProductKind
 from bot.limits import ASKED_LIMIT, fit_message, shorten
 from bot.texts.commands import command_list
 from bot.texts.common import price, product_line, with_product_ids
-from bot.texts.stock import SOLD_OUT_MARK
+from bot.texts.stock import sold_out_mark
 
 __all__ = [
     "already_owned",
@@ -31,7 +31,7 @@ def welcome(catalog: Catalog) -> str:
 def shop(catalog: Catalog, sold_out: Collection[str] = frozenset()) -> str:
     """`sold_out`: the ids of products with nothing left, marked so (and given no button)."""
     head, tail = "What you can buy:\n\n", "\n\nPress a button to get an invoice."
-    lines = [product_line(p) + (SOLD_OUT_MARK if p.id in sold_out else "") for p in catalog]
+    lines = [product_line(p) + (sold_out_mark() if p.id in sold_out else "") for p in catalog]
     return fit_message(head, lines, tail)
 
 

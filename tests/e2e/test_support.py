@@ -300,7 +300,7 @@ async def test_forged_admin_button_from_a_buyer_is_refused(emulator, shop, step)
     await wait_handled(shop, update_id)
 
     [answer] = [r for r in emulator.requests[since:] if r.method == "answerCallbackQuery"]
-    assert answer.params["text"] == texts.NOT_ALLOWED_BUTTON and answer.params["show_alert"]
+    assert answer.params["text"] == texts.not_allowed_button() and answer.params["show_alert"]
     assert emulator.calls("refundStarPayment") == []
     assert [r.method for r in emulator.requests[since:] if r.method.startswith("send")] == []
     assert await holds(shop, buyer.id, "gold")
