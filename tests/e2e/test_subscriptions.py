@@ -118,7 +118,7 @@ async def test_a_subscription_is_bought_through_an_invoice_link_and_runs_to_tele
     )
     ends = expiration(emulator, paid.charge_id)
     assert "You subscribed to Club membership for 75 ⭐ a month" in confirmation["text"]
-    assert f"Next renewal on {ends:%Y-%m-%d %H:%M} UTC" in confirmation["text"]
+    assert f"Next renewal on {texts.when(ends)}" in confirmation["text"]
 
     async with shop.sessions() as session:
         payment = await PaymentRepository(session).get(paid.charge_id)
@@ -159,7 +159,7 @@ async def test_a_renewal_extends_access_to_its_new_date_and_is_confirmed_with_th
     ends = expiration(emulator, first.charge_id)
     note = await emulator.wait_for_message(buyer.id, text_contains="renewed for", since=since)
     assert "Your subscription to Club membership renewed for 75 ⭐" in note["text"]
-    assert f"Next renewal on {ends:%Y-%m-%d %H:%M} UTC" in note["text"]
+    assert f"Next renewal on {texts.when(ends)}" in note["text"]
     assert renewed.charge_id and renewed.charge_id in note["text"]
 
     assert await access_ends(shop, buyer.id, "club") == ends
@@ -308,7 +308,7 @@ async def test_mypurchases_shows_the_subscription_and_its_state(emulator, shop):
     ends = expiration(emulator, first.charge_id)
     shown = await say(emulator, buyer, "/mypurchases")
     assert f"Club membership: renews on {ends:%Y-%m-%d %H:%M} UTC" in shown["text"]
-    assert f"club, until {ends:%Y-%m-%d %H:%M} UTC" in shown["text"]
+    assert f"club, until {texts.when(ends)}" in shown["text"]
 
 
 # -- refunds ----------------------------------------------------------------------------------

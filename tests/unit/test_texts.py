@@ -120,19 +120,37 @@ PAYMENTS = [payment(n) for n in range(20)]  # what /mypurchases reads at most, n
 REFUNDS = {r.telegram_payment_charge_id: r for r in map(refund, range(0, 20, 2))}
 
 
-def test_mypurchases_with_twenty_long_payments_fits_and_says_how_many_more():
+# Moments as CLDR writes them, with narrow no-break spaces (U+202F).
+REFUNDED_AT_PAID_AT = {
+    "en": "refunded Jan 2, 2026, 12:00\u202fAM UTC",
+    "ru": "возврат 2 янв. 2026\u202fг., 00:00 UTC",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_mypurchases_with_twenty_long_payments_fits_and_says_how_many_more(language):
     active = [ActiveEntitlement(f"key_{k:028d}", None, ("c",)) for k in range(10)]
 
-    shown = assert_fits(texts.my_purchases(active, [], PAYMENTS, REFUNDS, BIG_CATALOG, PAID_AT))
+    with speaking(language):
+        purchases = texts.my_purchases(active, [], PAYMENTS, REFUNDS, BIG_CATALOG, PAID_AT)
+    shown = assert_fits(purchases)
 
     assert charge_id(0) in shown  # the newest first
-    assert charge_id(19) not in shown and is_cut(shown.rstrip().split("\n")[-1])
-    assert "key_" + "0" * 28 in shown and "refunded 2026-01-02 00:00 UTC" in shown
+    listed = sum(charge_id(n) in shown for n in range(20))
+    more = shown.rstrip().split("\n")[-1]
+    assert (
+        charge_id(19) not in shown and re.fullmatch(rf"…\D* {20 - listed}\b\D*", more) is not None
+    )
+    assert "key_" + "0" * 28 in shown and REFUNDED_AT_PAID_AT[language] in shown
 
 
-def test_mypurchases_that_fits_lists_everything():
-    shown = assert_fits(texts.my_purchases([], [], PAYMENTS[:3], {}, BIG_CATALOG, PAID_AT))
-    assert all(charge_id(n) in shown for n in range(3)) and "more" not in shown
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_mypurchases_that_fits_lists_everything(language):
+    with speaking(language):
+        purchases = texts.my_purchases([], [], PAYMENTS[:3], {}, BIG_CATALOG, PAID_AT)
+    shown = assert_fits(purchases)
+    # Newest first, down to the last one's charge id: no "…and N more".
+    assert all(charge_id(n) in shown for n in range(3)) and shown.endswith(charge_id(2))
 
 
 @pytest.mark.parametrize(
@@ -191,25 +209,40 @@ def confirmation_of_many_keys(catalog: Catalog) -> str:
     return texts.payment_confirmation(product(grants=tuple(keys)), granted, charge_id(1))
 
 
+@pytest.mark.parametrize("language", ["en", "ru"])
 @pytest.mark.parametrize(
-    ("build", "ending"),
+    ("build", "endings"),
     [
-        (texts.shop, "Press a button to get an invoice."),
-        (texts.welcome, "/help: list the commands"),
-        (texts.buy_usage, "p99."),
-        (lambda catalog: texts.unknown_product(catalog, "<b>" * 1500), "p99."),
-        (confirmation_of_many_keys, charge_id(1)),
+        (
+            texts.shop,
+            {
+                "en": "Press a button to get an invoice.",
+                "ru": "Нажмите кнопку, чтобы получить счёт.",
+            },
+        ),
+        (texts.welcome, {"en": "/help: list the commands", "ru": "/help: список команд"}),
+        (texts.buy_usage, {"en": "p99.", "ru": "p99."}),
+        (
+            lambda catalog: texts.unknown_product(catalog, "<b>" * 1500),
+            {"en": "p99.", "ru": "p99."},
+        ),
+        (confirmation_of_many_keys, {"en": charge_id(1), "ru": charge_id(1)}),
     ],
     ids=["shop", "welcome", "buy_usage", "unknown_product", "payment_confirmation"],
 )
-def test_catalog_texts_fit_with_a_hundred_products(build, ending):
-    shown = assert_fits(build(BIG_CATALOG))
-    assert shown.endswith(ending)
+def test_catalog_texts_fit_with_a_hundred_products(build, endings, language):
+    with speaking(language):
+        text = build(BIG_CATALOG)
+    shown = assert_fits(text)
+    assert shown.endswith(endings[language])
 
 
-def test_unknown_product_echoes_at_most_forty_characters_escaped():
-    shown = visible(texts.unknown_product(load_catalog(DEFAULT_CATALOG), "<&>" + "z" * 4000))
-    assert "'<&>" + "z" * (texts.ASKED_LIMIT - 4) + "…'" in shown
+@pytest.mark.parametrize(("language", "quotes"), [("en", "''"), ("ru", "«»")])
+def test_unknown_product_echoes_at_most_forty_characters_escaped(language, quotes):
+    with speaking(language):
+        text = texts.unknown_product(load_catalog(DEFAULT_CATALOG), "<&>" + "z" * 4000)
+    shown = visible(text)
+    assert quotes[0] + "<&>" + "z" * (texts.ASKED_LIMIT - 4) + "…" + quotes[1] in shown
     assert "z" * texts.ASKED_LIMIT not in shown
 
 
@@ -605,15 +638,22 @@ def test_a_hundred_subscriptions_fit_their_list_and_mypurchases_with_their_state
     assert charge_id(0) in shown  # the newest payment still shows
 
 
-def test_a_subscription_confirmation_with_many_keys_fits_and_keeps_the_renewal_date():
+NEXT_RENEWAL_AT_PAID_AT = {
+    "en": "Next renewal on Jan 2, 2026, 12:00\u202fAM UTC",
+    "ru": "Следующее продление — 2 янв. 2026\u202fг., 00:00 UTC",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_a_subscription_confirmation_with_many_keys_fits_and_keeps_the_renewal_date(language):
     granted = [GrantedKey(f"key_{k:028d}", PAID_AT, PAID_AT) for k in range(500)]
     for first in (True, False):
-        shown = assert_fits(
-            texts.subscription_confirmation(
+        with speaking(language):
+            confirmation = texts.subscription_confirmation(
                 product(), 10_000, granted, charge_id(1), first=first, renews_on=PAID_AT
             )
-        )
-        assert "Next renewal on 2026-01-02 00:00 UTC" in shown and charge_id(1) in shown
+        shown = assert_fits(confirmation)
+        assert NEXT_RENEWAL_AT_PAID_AT[language] in shown and charge_id(1) in shown
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
@@ -652,9 +692,27 @@ def test_reminders_and_the_subscription_offer_fit():
         kind=ProductKind.SUBSCRIPTION,
         grants=("club",),
     )
-    assert "10000 ⭐ a month" in assert_fits(texts.subscription_offer(club))
+    assert "10,000 ⭐ a month" in assert_fits(texts.subscription_offer(club))
     assert_fits(texts.reminder_subscription(club, PAID_AT))
     assert "3650 more days" in assert_fits(texts.reminder_timed(product(), PAID_AT))
+
+
+@pytest.mark.parametrize(
+    ("language", "price"), [("en", "10,000 ⭐ a month"), ("ru", "10\u00a0000 ⭐ в месяц")]
+)
+def test_the_subscription_offer_fits_with_the_longest_title_and_description(language, price):
+    club = Product(
+        id="club",
+        title=TITLE,
+        description="<" * 255,
+        price=10_000,
+        kind=ProductKind.SUBSCRIPTION,
+        grants=("club",),
+    )
+    with speaking(language):
+        offer = texts.subscription_offer(club)
+    shown = assert_fits(offer)
+    assert f"{TITLE}, {price}\n" + "<" * 255 + "\n\n" in shown
 
 
 @pytest.mark.parametrize(
