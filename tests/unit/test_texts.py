@@ -13,6 +13,7 @@ import pytest
 from bot import texts
 from bot.catalog import Catalog, Product, ProductKind, load_catalog
 from bot.config import DEFAULT_CATALOG
+from bot.i18n import speaking
 from bot.outcomes import (
     AdminRefundResult,
     AdminRefundStatus,
@@ -451,11 +452,30 @@ SUBSCRIPTIONS = [
 ]
 
 
-def test_a_hundred_subscriptions_fit_their_list_and_mypurchases_with_their_states():
-    shown = assert_fits(texts.subscriptions_list(SUBSCRIPTIONS, BIG_CATALOG, PAID_AT))
-    assert shown.split("\n")[-3].endswith(" more")  # the note on cancelling comes after
-    for state in ("renews on 2026-02-01 00:00 UTC", "cancelled, ends on", "ended on 2026-01-02"):
+SUBSCRIPTION_STATES = {
+    "en": (
+        "renews on Feb 1, 2026, 12:00\u202fAM UTC",
+        "cancelled, ends on Feb 1, 2026",
+        "ended on Jan 2, 2026",
+    ),
+    "ru": (
+        "продлится 1 февр. 2026\u202fг., 00:00 UTC",
+        "отменена, действует до 1 февр. 2026",
+        "закончилась 2 янв. 2026",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_a_hundred_subscriptions_fit_their_list_with_their_states(language):
+    with speaking(language):
+        shown = assert_fits(texts.subscriptions_list(SUBSCRIPTIONS, BIG_CATALOG, PAID_AT))
+    assert shown.split("\n")[-3].startswith("…")  # how many more; the note on cancelling after
+    for state in SUBSCRIPTION_STATES[language]:
         assert state in shown
+
+
+def test_a_hundred_subscriptions_fit_mypurchases():
     active = [ActiveEntitlement(f"key_{k:028d}", None, ("c",)) for k in range(100)]
     purchases = texts.my_purchases(active, SUBSCRIPTIONS, PAYMENTS, REFUNDS, BIG_CATALOG, PAID_AT)
     shown = assert_fits(purchases)
@@ -486,7 +506,8 @@ def test_what_a_refund_did_to_a_subscription_is_one_short_line(outcome, ended):
     assert len(shown) < 500 and "\n" not in shown
 
 
-def test_renewal_alerts_are_plain_text_of_at_most_200():
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_renewal_alerts_are_plain_text_of_at_most_200(language):
     results = [
         ChangeResult(ChangeStatus.DONE, subscription(1, is_canceled=True)),
         ChangeResult(ChangeStatus.DONE, subscription(1)),
@@ -495,22 +516,33 @@ def test_renewal_alerts_are_plain_text_of_at_most_200():
         ChangeResult(ChangeStatus.NOT_FOUND),
     ]
     for result in results:
-        alert = texts.renewal_changed(result)
+        with speaking(language):
+            alert = texts.renewal_changed(result)
         assert utf16_len(alert) <= texts.ALERT_LIMIT and "&lt;" not in alert
 
 
-def test_reminders_and_the_subscription_offer_fit():
-    club = Product(
-        id="club",
-        title=TITLE,
-        description="<" * 255,
-        price=10_000,
-        kind=ProductKind.SUBSCRIPTION,
-        grants=("club",),
-    )
-    assert "10000 ⭐ a month" in assert_fits(texts.subscription_offer(club))
-    assert_fits(texts.reminder_subscription(club, PAID_AT))
-    assert "3650 more days" in assert_fits(texts.reminder_timed(product(), PAID_AT))
+CLUB = Product(
+    id="club",
+    title=TITLE,
+    description="<" * 255,
+    price=10_000,
+    kind=ProductKind.SUBSCRIPTION,
+    grants=("club",),
+)
+
+
+def test_the_subscription_offer_fits():
+    assert "10000 ⭐ a month" in assert_fits(texts.subscription_offer(CLUB))
+
+
+@pytest.mark.parametrize(
+    ("language", "more_days"),
+    [("en", "add 3,650 more days"), ("ru", "ещё на 3\xa0650 дней")],
+)
+def test_reminders_fit(language, more_days):
+    with speaking(language):
+        assert_fits(texts.reminder_subscription(CLUB, PAID_AT))
+        assert more_days in assert_fits(texts.reminder_timed(product(), PAID_AT))
 
 
 @pytest.mark.parametrize(
