@@ -10,7 +10,7 @@ from html import escape
 from bot.catalog import Product
 from bot.limits import fit_message
 from bot.outcomes import Refusal
-from bot.texts.access import CHAT_UNAVAILABLE
+from bot.texts.access import chat_unavailable
 from bot.texts.common import code, holding, stars, when
 from bot.texts.stock import your_code
 from entitlements import GrantedKey
@@ -47,7 +47,7 @@ REFUSAL_MESSAGES: dict[Refusal, str] = {
     Refusal.TEMPORARY: "Temporary problem, please try again in a minute. Nothing was charged.",
     Refusal.SOLD_OUT: "Sorry, this is sold out, so nothing was charged. "
     "See /shop for what is available.",
-    Refusal.CHAT_UNAVAILABLE: CHAT_UNAVAILABLE,
+    Refusal.CHAT_UNAVAILABLE: chat_unavailable(),  # English until payments' texts convert
 }
 
 
