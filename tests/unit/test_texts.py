@@ -115,28 +115,69 @@ def test_mypurchases_that_fits_lists_everything():
     assert all(charge_id(n) in shown for n in range(3)) and "more" not in shown
 
 
+SUPPORT_PAYMENTS = {
+    "en": ("Recent payments:", "No payments."),
+    "ru": ("Последние платежи:", "Платежей нет."),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
 @pytest.mark.parametrize(
     "description",
     ["x" * 2000, "<&>" * 3000, "😀" * 2500, "short"],
     ids=["2000", "escaped", "utf16", "short"],
 )
-def test_support_request_with_ten_payments_fits_and_keeps_the_description(description):
-    text = texts.support_request(
-        7, "u" * 32, "N" * 64 + " " + "<" * 64, description, PAYMENTS[:10], REFUNDS, BIG_CATALOG
-    )
+def test_support_request_with_ten_payments_fits_and_keeps_the_description(description, language):
+    with speaking(language):
+        text = texts.support_request(
+            7,
+            "u" * 32,
+            "N" * 64 + " " + "<" * 64,
+            description,
+            PAYMENTS[:10],
+            REFUNDS,
+            BIG_CATALOG,
+        )
 
     shown = assert_fits(text)
 
     assert ("N" * 64 + " " + "<" * 64) in shown and "@" + "u" * 32 in shown
     start = description[: texts.SUPPORT_DESCRIPTION_KEPT // 2]
     assert start in shown  # the buyer's words are never crowded out by the payments
-    assert charge_id(0) in shown and "Recent payments:" in shown
+    assert charge_id(0) in shown and SUPPORT_PAYMENTS[language][0] in shown
 
 
-def test_support_request_shows_a_description_up_to_its_limit():
-    text = texts.support_request(7, None, "Ann", "y" * 5000, [], {}, BIG_CATALOG)
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_support_request_shows_a_description_up_to_its_limit(language):
+    with speaking(language):
+        text = texts.support_request(7, None, "Ann", "y" * 5000, [], {}, BIG_CATALOG)
     shown = assert_fits(text)
-    assert "y" * (texts.SUPPORT_DESCRIPTION_LIMIT - 1) + "…" in shown and "No payments." in shown
+    assert "y" * (texts.SUPPORT_DESCRIPTION_LIMIT - 1) + "…" in shown
+    assert SUPPORT_PAYMENTS[language][1] in shown
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_support_prompt_is_shortened_before_escaping(language):
+    with speaking(language):
+        shown = assert_fits(texts.support_prompt("&" * 5000))
+        assert shown.endswith("\n\n" + texts.support_describe())
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize(
+    "alert",
+    [
+        texts.support_nothing_to_cancel,
+        texts.files_queued,
+        texts.files_too_soon,
+        texts.files_not_held,
+        texts.files_nothing,
+    ],
+)
+def test_support_and_files_alerts_are_plain_text_of_at_most_200(alert, language):
+    with speaking(language):
+        text = alert()
+    assert utf16_len(text) <= texts.ALERT_LIMIT and "&" not in text and "<" not in text
 
 
 def test_recovered_summary_with_many_charges_fits_and_shows_both_lists():
@@ -204,7 +245,6 @@ def test_shop_escapes_what_a_product_gives():
         texts.refund_outcome_unknown(">" * 4090),
         texts.refund_gave_up("<" * 4090),
         texts.reconcile_failed("<" * 4090),
-        texts.support_prompt("&" * 5000),
         texts.refund_already(
             Refund(
                 telegram_payment_charge_id="c",
@@ -217,7 +257,7 @@ def test_shop_escapes_what_a_product_gives():
             )
         ),
     ],
-    ids=["unknown", "failed", "outcome_unknown", "gave_up", "reconcile", "prompt", "already"],
+    ids=["unknown", "failed", "outcome_unknown", "gave_up", "reconcile", "already"],
 )
 def test_texts_that_quote_someone_are_shortened_before_escaping(text):
     assert_fits(text)
@@ -284,7 +324,6 @@ def test_plain_drops_telegrams_tags_and_keeps_broken_markup_readable():
         texts.refund_already_alert(refund(1)),
         texts.PAYMENT_GONE,
         texts.NOT_ALLOWED_BUTTON,
-        texts.SUPPORT_NOTHING_TO_CANCEL,
         texts.REFUNDING,
         texts.apology(),
     ],
@@ -293,7 +332,6 @@ def test_plain_drops_telegrams_tags_and_keeps_broken_markup_readable():
         "refunded",
         "gone",
         "not-allowed",
-        "nothing-to-cancel",
         "refunding",
         "sorry",
     ],
