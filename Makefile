@@ -6,10 +6,10 @@ STAMP := $(VENV)/.installed
 LINT_STAMP := $(VENV)/.installed-lint
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo preview test lint bench clean check migrate status stats export codes backup
+.PHONY: help install run demo preview test check-locales lint bench clean check migrate status stats export codes backup
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 # The bot with what its tests need; the lint tools come on their own, as only make lint uses
 # them (a fresh clone's make test is 10-20 s shorter without mypy). The venv's own pip will do:
@@ -68,6 +68,10 @@ TEST_WORKERS ?= 4
 
 test: $(STAMP) ## run the whole test suite, in parallel (TEST_WORKERS=0 runs it in one process)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
+
+# The one check for adding a language (docs/development.md#adding-a-language).
+check-locales: $(STAMP) ## every language has every message, with its variables, and fits Telegram
+	$(BIN)/python -m pytest -q tests/unit/test_locales.py
 
 lint: $(LINT_STAMP) ## ruff and mypy over the whole tree
 	$(BIN)/ruff check .

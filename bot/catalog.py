@@ -25,6 +25,9 @@ from pydantic import (
     model_validator,
 )
 
+from bot.i18n import current_language
+from bot.locales import SOURCE_LANGUAGE, offered_languages
+
 # Product ids and entitlement keys: they appear in commands, payloads and messages as they are.
 NAME_PATTERN = r"^[a-z0-9_]{1,32}$"
 # Telegram's Stars subscriptions: the one period it allows (2592000 s), and the highest price.
@@ -80,13 +83,19 @@ class KeyContent(BaseModel):
         return bool(self.files or self.text)
 
 
+# A text the buyer reads, by language, the catalog's default language first: written as one
+# string (the default language's) or as a table, `title = { en = "Gold badge", ru = "..." }`.
+Localized = tuple[tuple[str, str], ...]
+# Telegram's sendInvoice limits: title 1-32, description 1-255 characters.
+TEXT_LENGTHS = {"titles": 32, "descriptions": 255}
+
+
 class Product(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(pattern=NAME_PATTERN)
-    # Telegram's sendInvoice limits: title 1-32, description 1-255 characters.
-    title: str = Field(min_length=1, max_length=32)
-    description: str = Field(min_length=1, max_length=255)
+    titles: Localized = Field(alias="title")
+    descriptions: Localized = Field(alias="description")
     # Counts are TOML integers only: "40", 40.0 or true is a mistake to name, not to convert.
     price: StrictInt = Field(ge=1, le=100_000)
     kind: ProductKind
@@ -94,6 +103,30 @@ class Product(BaseModel):
     grants: tuple[Name, ...] = ()
     codes: StrictBool = False  # each sale hands out one code from this product's stock of codes
     stock: StrictInt | None = Field(default=None, ge=1, le=10_000_000)  # at most this many sold
+
+    @field_validator("titles", "descriptions", mode="before")
+    @classmethod
+    def _by_language(cls, value: object, info: ValidationInfo) -> object:
+        default = (info.context or {}).get("default_language", SOURCE_LANGUAGE)
+        if isinstance(value, str):
+            value = {default: value}
+        if isinstance(value, tuple):
+            value = dict(value)
+        if not isinstance(value, dict) or not all(isinstance(t, str) for t in value.values()):
+            raise ValueError('write a text, or one per language: { en = "...", ru = "..." }')
+        offered = offered_languages()
+        for language in value:
+            if language not in offered:
+                raise ValueError(
+                    f'"{language}" is not a language the bot speaks ({", ".join(offered)})'
+                )
+        if default not in value:
+            raise ValueError(f'give the default language\'s text too ({default} = "...")')
+        limit = TEXT_LENGTHS[info.field_name or ""]
+        for language, text in value.items():
+            if not 1 <= len(text) <= limit:
+                raise ValueError(f"{language}: write 1-{limit} characters (not {len(text)})")
+        return ((default, value[default]), *((k, v) for k, v in value.items() if k != default))
 
     @field_validator("grants")
     @classmethod
@@ -128,6 +161,15 @@ class Product(BaseModel):
         return self
 
     @property
+    def title(self) -> str:
+        """In the current language (`bot.i18n`), or the catalog's default one."""
+        return in_language(self.titles)
+
+    @property
+    def description(self) -> str:
+        return in_language(self.descriptions)
+
+    @property
     def duration(self) -> timedelta | None:
         """How long one payment gives access: None (forever) for a one-time product or a
         consumable; a subscription's payment runs to the date Telegram gives, which is one
@@ -142,7 +184,13 @@ class Product(BaseModel):
         return self.codes or self.stock is not None
 
 
-PRODUCT_FIELDS = list(Product.model_fields)
+def in_language(texts: Localized) -> str:
+    """The text in the current language, or in the default one (the first)."""
+    language = current_language()
+    return next((text for lang, text in texts if lang == language), texts[0][1])
+
+
+PRODUCT_FIELDS = [field.alias or name for name, field in Product.model_fields.items()]
 KEY_FIELDS = [field for field in KeyContent.model_fields if field != "name"]  # the table's name
 
 
@@ -206,8 +254,9 @@ class Catalog:
         return self.keys.get(key) or KeyContent(name=key)
 
 
-def load_catalog(path: Path) -> Catalog:
-    """Read and validate the catalog at `path`, or raise CatalogError saying what is wrong."""
+def load_catalog(path: Path, default_language: str = SOURCE_LANGUAGE) -> Catalog:
+    """Read and validate the catalog at `path`, or raise CatalogError saying what is wrong. A
+    product's text given in one string is in `default_language` (DEFAULT_LANGUAGE)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -221,7 +270,7 @@ def load_catalog(path: Path) -> Catalog:
     unknown = _unknown(data, TABLES, "table", "a catalog has [[product]] and [keys.NAME]")
     if unknown:
         raise CatalogError(f"{path}: {unknown}")
-    products = _products(path, data.get("product"))
+    products = _products(path, data.get("product"), default_language)
     keys = _keys(path, data.get("keys", {}))
     granted = {key for product in products for key in product.grants}
     for name in keys:
@@ -230,7 +279,7 @@ def load_catalog(path: Path) -> Catalog:
     return Catalog(products, keys)
 
 
-def _products(path: Path, raw_products: object) -> list[Product]:
+def _products(path: Path, raw_products: object, default_language: str) -> list[Product]:
     if not isinstance(raw_products, list) or not raw_products:
         raise CatalogError(f"{path}: no [[product]] tables")
     products: list[Product] = []
@@ -239,7 +288,7 @@ def _products(path: Path, raw_products: object) -> list[Product]:
         if isinstance(raw, dict) and (unknown := _unknown(raw, PRODUCT_FIELDS, "field")):
             raise CatalogError(f"{path}: product {name!s}: {unknown}")
         try:
-            product = Product.model_validate(raw)
+            product = Product.model_validate(raw, context={"default_language": default_language})
         except ValidationError as exc:
             raise CatalogError(f"{path}: product {name!s}: {_first_error(exc)}") from None
         if any(p.id == product.id for p in products):

@@ -19,29 +19,26 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.limits import utf16_len
+from bot.locales import offered_languages
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG = REPO_ROOT / "catalog.example.toml"
-
-DEFAULT_PAYSUPPORT_TEXT = (
-    "Problem with a payment? A person reads every request. Say what you bought and what went "
-    "wrong, and quote the charge id from your receipt (see /mypurchases). Refunds go back to "
-    "your Stars balance."
-)
-DEFAULT_TERMS_TEXT = (
-    "Terms of sale\n"
-    "1. Prices are in Telegram Stars and include everything; there are no hidden fees.\n"
-    "2. What you buy is a digital item inside this bot, delivered right after payment.\n"
-    "3. Timed items run for the stated number of days from purchase; buying again extends them.\n"
-    "4. If something does not work, use /paysupport: we refund purchases that could not be "
-    "delivered, and may refund others at our discretion.\n"
-    "5. A refund ends access to what was refunded."
-)
 
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"]
 # Telegram's limit on a message's text, in UTF-16 code units; /paysupport adds a line to its text.
 PAYSUPPORT_TEXT_LIMIT = 3500
 TERMS_TEXT_LIMIT = 4096
+# setMyDescription and setMyShortDescription's limits.
+DESCRIPTION_LIMIT = 512
+SHORT_DESCRIPTION_LIMIT = 120
+# The texts a shop may give per language: NAME for every language, NAME_RU for Russian only.
+TEXT_LIMITS = {
+    "paysupport_text": PAYSUPPORT_TEXT_LIMIT,
+    "terms_text": TERMS_TEXT_LIMIT,
+    "bot_description": DESCRIPTION_LIMIT,
+    "bot_short_description": SHORT_DESCRIPTION_LIMIT,
+}
+ShopText = Literal["paysupport_text", "terms_text", "bot_description", "bot_short_description"]
 PAYLOAD_SECRET_MIN_LENGTH = 16
 
 
@@ -83,6 +80,17 @@ class OfflineSettings(DatabaseSettings):
     """What the commands that read the shop's data without Telegram read (export, stats)."""
 
     catalog_path: Path = DEFAULT_CATALOG
+    # The language of a user who chose none that the bot offers (bot/locales/), and the
+    # catalog's texts written as one string.
+    default_language: str = "en"
+
+    @field_validator("default_language")
+    @classmethod
+    def _offered(cls, value: str) -> str:
+        offered = offered_languages()
+        if value not in offered:
+            raise ValueError(f"must be one of the languages the bot speaks: {', '.join(offered)}")
+        return value
 
 
 class PayloadSecrets(BaseSettings):
@@ -129,8 +137,15 @@ class Settings(PayloadSecrets, OfflineSettings):
     telegram_test_env: bool = False
     log_level: LogLevel = "INFO"
     log_json: bool = False
-    paysupport_text: str = Field(default=DEFAULT_PAYSUPPORT_TEXT, min_length=1)
-    terms_text: str = Field(default=DEFAULT_TERMS_TEXT, min_length=1)
+    # Unset: the bot's own text in each language (the descriptions: what @BotFather holds).
+    paysupport_text: str | None = Field(default=None, min_length=1)
+    paysupport_text_ru: str | None = Field(default=None, min_length=1)
+    terms_text: str | None = Field(default=None, min_length=1)
+    terms_text_ru: str | None = Field(default=None, min_length=1)
+    bot_description: str | None = Field(default=None, min_length=1)
+    bot_description_ru: str | None = Field(default=None, min_length=1)
+    bot_short_description: str | None = Field(default=None, min_length=1)
+    bot_short_description_ru: str | None = Field(default=None, min_length=1)
     outbox_rate: float = Field(default=25.0, gt=0, le=30)
     reconcile_interval: float = Field(default=600.0, ge=0)
     reconcile_settle: float = Field(default=60.0, ge=0)
@@ -177,11 +192,11 @@ class Settings(PayloadSecrets, OfflineSettings):
             "https://, or set TELEGRAM_API_INSECURE=true if the network to it is private"
         )
 
-    @field_validator("paysupport_text", "terms_text")
+    @field_validator(*(f"{name}{suffix}" for name in TEXT_LIMITS for suffix in ("", "_ru")))
     @classmethod
-    def _fits_a_message(cls, value: str, info: ValidationInfo) -> str:
-        limit = PAYSUPPORT_TEXT_LIMIT if info.field_name == "paysupport_text" else TERMS_TEXT_LIMIT
-        if utf16_len(value) > limit:
+    def _fits(cls, value: str | None, info: ValidationInfo) -> str | None:
+        limit = TEXT_LIMITS[(info.field_name or "").removesuffix("_ru")]
+        if value is not None and utf16_len(value) > limit:
             raise ValueError(
                 f"is {utf16_len(value)} characters as Telegram counts them (UTF-16 code units; "
                 f"an emoji counts 2); at most {limit}"
@@ -202,6 +217,12 @@ class Settings(PayloadSecrets, OfflineSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    def text_in(self, name: ShopText, language: str) -> str | None:
+        """The shop's `name` text in `language`: NAME_<LANGUAGE>, else NAME; None: neither."""
+        own: str | None = getattr(self, f"{name}_{language}", None)
+        general: str | None = getattr(self, name)
+        return own or general
 
     @property
     def secrets(self) -> list[str]:

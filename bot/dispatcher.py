@@ -9,11 +9,14 @@ from aiogram.types import ErrorEvent
 from loguru import logger
 
 from bot import lifecycle, texts
+from bot.i18n import speaking
 from bot.middlewares.flood import FloodGate, FloodLimitMiddleware
+from bot.middlewares.language import LanguageMiddleware
 from bot.middlewares.managed_chats import ManagedChatsMiddleware
 from bot.middlewares.remember_users import RememberUsersMiddleware
 from bot.routers import create_routers, ids
 from bot.services.container import Services
+from bot.services.languages import UserLanguages
 from bot.telegram.failures import describe_failure
 from storage.update_kinds import retried_on_failure
 
@@ -26,6 +29,8 @@ def create_dispatcher(services: Services, routers: Sequence[Router] | None = Non
     dispatcher = Dispatcher(disable_fsm=True, **services.workflow_data())
     lifecycle.register(dispatcher)
     settings = services.settings
+    # First: every answer, even the flood limit's, is in the user's language.
+    dispatcher.update.outer_middleware(LanguageMiddleware(services.languages))
     # Before the flood limit: the managed chats' messages reach nothing (not even the limit).
     dispatcher.update.outer_middleware(
         ManagedChatsMiddleware(services.catalog.chats, settings.admin_ids, ids.COMMAND)
@@ -41,7 +46,7 @@ def create_dispatcher(services: Services, routers: Sequence[Router] | None = Non
     return dispatcher
 
 
-async def on_error(event: ErrorEvent, bot: Bot) -> bool:
+async def on_error(event: ErrorEvent, bot: Bot, languages: UserLanguages) -> bool:
     """Apologise for a failed command; re-raise for payments so that they are delivered again."""
     update = event.update
     message, query = update.message, update.callback_query
@@ -50,11 +55,14 @@ async def on_error(event: ErrorEvent, bot: Bot) -> bool:
     if retried_on_failure(update):
         raise event.exception
     logger.opt(exception=event.exception).error("update {} failed", update.update_id)
+    user = query.from_user if query else message.from_user if message else None
+    with speaking(await languages.get_locale(event_from_user=user)):
+        apology = texts.apology()
     try:
         if query is not None:  # stops the button's spinner, with the apology on it
-            await bot.answer_callback_query(query.id, text=texts.apology(), show_alert=True)
+            await bot.answer_callback_query(query.id, text=apology, show_alert=True)
         elif message is not None:
-            await bot.send_message(message.chat.id, texts.apology())
+            await bot.send_message(message.chat.id, apology)
     except Exception as exc:  # the apology is best effort
         logger.warning(
             "could not apologise for update {}: {}", update.update_id, describe_failure(exc)

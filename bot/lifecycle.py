@@ -18,14 +18,12 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from aiogram import Bot, Dispatcher, Router
-from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from aiogram import Dispatcher, Router
 from loguru import logger
 
-from bot import texts
-from bot.config import Settings
+from bot.menus import register_menus
 from bot.outbox import OutboxSender
-from bot.telegram.failures import CALL_ERRORS, describe_failure
+from bot.telegram.failures import describe_failure
 from storage.database import Database
 
 # Whatever a shutdown handler's share of the budget, it gets at least this long, so that the
@@ -102,7 +100,7 @@ def register(dispatcher: Dispatcher) -> None:
     dispatcher.startup.register(start_database)
     dispatcher.startup.register(start_outbox)
     dispatcher.startup.register(start_jobs)
-    dispatcher.startup.register(register_commands)
+    dispatcher.startup.register(register_menus)
     # In the order of the startup above: `emit_shutdown` runs them from the last.
     dispatcher.shutdown.register(close_database)
     dispatcher.shutdown.register(stop_outbox)
@@ -132,27 +130,6 @@ async def start_jobs(jobs: Jobs) -> None:
 
 async def stop_jobs(jobs: Jobs) -> None:
     await jobs.stop()
-
-
-async def register_commands(bot: Bot, settings: Settings) -> None:
-    """The command menu: the buyers' for everyone, with the admin commands for each admin."""
-    buyer = [BotCommand(command=c, description=d) for c, d in texts.buyer_commands().items()]
-    admin = buyer + [
-        BotCommand(command=c, description=d) for c, d in texts.admin_commands().items()
-    ]
-    menus: list[tuple[list[BotCommand], BotCommandScopeDefault | BotCommandScopeChat]] = [
-        (buyer, BotCommandScopeDefault())
-    ]
-    menus += [(admin, BotCommandScopeChat(chat_id=a)) for a in sorted(settings.admin_ids)]
-    for commands, scope in menus:
-        try:
-            await bot.set_my_commands(commands, scope=scope)
-        except CALL_ERRORS as exc:
-            # The menu is a convenience; the bot works without it. An admin who never opened
-            # the bot ("chat not found") must not cost the others their menu.
-            logger.warning(
-                "could not register the command menu for {}: {}", scope, describe_failure(exc)
-            )
 
 
 async def emit_shutdown(root: Router, /, stop_deadline: float, **kwargs: Any) -> None:

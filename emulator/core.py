@@ -144,6 +144,15 @@ class EmulatorCore:
     def commands(self) -> dict[tuple[str, str], list[JSON]]:
         return self.telegram.commands
 
+    @property
+    def descriptions(self) -> dict[str, str]:
+        """The bot's descriptions by language code ("": every language without its own)."""
+        return self.telegram.descriptions
+
+    @property
+    def short_descriptions(self) -> dict[str, str]:
+        return self.telegram.short_descriptions
+
     def calls(self, method: str) -> list[Request]:
         """Requests of one method (any spelling), in arrival order."""
         canonical = self._canonical(method)

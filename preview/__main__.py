@@ -83,7 +83,7 @@ async def serve(stop: asyncio.Event, out: TextIO) -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="shop-preview-") as workdir:
             settings = preview_settings(emulator, Path(workdir))
-            catalog = load_catalog(settings.catalog_path)
+            catalog = load_catalog(settings.catalog_path, settings.default_language)
             setup_logging("WARNING", settings.log_json, secrets=settings.secrets)
             page.admin_ids = settings.admin_ids
             cast(emulator, settings.admin_ids)

@@ -327,3 +327,7 @@ class KnownUser(SQLModel, table=True):
     full_name: str
     # When this name was last stored: of two users who held one username, the later one has it.
     updated_at: datetime = timestamp()
+    # The language they chose with /language; None: never chose.
+    language: str | None = None
+    # Their Telegram app's language (IETF tag, e.g. "ru" or "pt-br") when last heard from.
+    language_code: str | None = None

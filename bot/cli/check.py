@@ -84,7 +84,7 @@ def _check_catalog(settings: OfflineSettings | None) -> Check:
     if settings is None:
         return Check("catalog", False, NO_SETTINGS)
     try:
-        catalog = load_catalog(settings.catalog_path)
+        catalog = load_catalog(settings.catalog_path, settings.default_language)
     except CatalogError as exc:
         return Check("catalog", False, str(exc))
     return Check("catalog", True, f"{len(catalog)} products from {settings.catalog_path}")
@@ -188,7 +188,9 @@ async def _check_chats(bot: Bot, settings: Settings) -> list[Check]:
     """Each private chat of the catalog: the bot is an administrator there with the right to
     invite users and to ban them; one ✗ line per missing right."""
     try:
-        chat_ids = sorted(load_catalog(settings.catalog_path).chats, reverse=True)
+        chat_ids = sorted(
+            load_catalog(settings.catalog_path, settings.default_language).chats, reverse=True
+        )
     except CatalogError:
         return []  # the catalog's own check says why
     checks = []

@@ -23,6 +23,7 @@ from bot import texts
 from bot.catalog import Catalog, load_catalog
 from bot.cli.exits import EXIT_FAILED, EXIT_OK
 from bot.config import load_database_settings, load_offline_settings, load_settings
+from bot.i18n import speaking
 from bot.logging import setup_logging
 from bot.progress import ProgressBar
 from bot.redaction import remember_secrets
@@ -44,7 +45,7 @@ PROGRESS_MIN_ROWS = 1000
 
 def run(_: argparse.Namespace) -> int:
     settings = load_settings()
-    catalog = load_catalog(settings.catalog_path)
+    catalog = load_catalog(settings.catalog_path, settings.default_language)
     setup_logging(settings.log_level, settings.log_json, secrets=settings.secrets)
     from bot.app import run_bot  # aiogram, only now: a bad set-up stops it without the wait
 
@@ -128,8 +129,9 @@ async def _export_to_file(
 
 def stats(_: argparse.Namespace) -> int:
     settings = load_offline_settings()
-    catalog = load_catalog(settings.catalog_path)
-    report = asyncio.run(_stats(settings.database_url, catalog))
+    catalog = load_catalog(settings.catalog_path, settings.default_language)
+    with speaking(settings.default_language):
+        report = asyncio.run(_stats(settings.database_url, catalog))
     sys.stdout.write(report.rstrip("\n") + "\n")
     return EXIT_OK
 
@@ -188,7 +190,7 @@ def _size(size: int) -> str:
 
 def codes(args: argparse.Namespace) -> int:
     settings = load_offline_settings()
-    catalog = load_catalog(settings.catalog_path)
+    catalog = load_catalog(settings.catalog_path, settings.default_language)
     if args.action == "add":
         added = asyncio.run(
             add_codes(settings.database_url, catalog, args.product, Path(args.file))

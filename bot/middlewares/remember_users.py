@@ -1,4 +1,5 @@
-"""Remembers who writes to the bot (id, @username, name), so an admin can `/user @username`."""
+"""Remembers who writes to the bot (id, @username, name, Telegram language), so an admin can
+`/user @username`, and a message queued for them is in their language."""
 
 from __future__ import annotations
 
@@ -25,5 +26,5 @@ class RememberUsersMiddleware(BaseMiddleware):
     ) -> Any:
         user = getattr(event, "from_user", None)
         if isinstance(user, User) and not user.is_bot:
-            self.directory.saw(user.id, user.username, user.full_name)
+            self.directory.saw(user.id, user.username, user.full_name, user.language_code)
         return await handler(event, data)

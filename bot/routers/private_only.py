@@ -22,7 +22,7 @@ from bot.keyboards.subscriptions import SubscriptionButton
 from bot.telegram.failures import CALL_ERRORS, describe_failure
 
 # The buyer's commands that show their purchases, charge ids or support conversation.
-PRIVATE_COMMANDS = ("mypurchases", "subscriptions", "paysupport", "cancel")
+PRIVATE_COMMANDS = ("mypurchases", "subscriptions", "paysupport", "cancel", "language")
 # The buttons that act on them: the admins' (refunds), a buyer's subscriptions and files.
 BUTTONS = (
     f"{RefundButton.__prefix__}:",

@@ -9,6 +9,7 @@ from aiogram.types import Message
 from bot import texts
 from bot.catalog import Catalog
 from bot.config import Settings
+from bot.i18n import current_language
 from bot.services.shop import Shop
 
 
@@ -38,4 +39,5 @@ async def cmd_help(message: Message) -> None:
 
 
 async def cmd_terms(message: Message, settings: Settings) -> None:
-    await message.answer(settings.terms_text, parse_mode=None)
+    terms = settings.text_in("terms_text", current_language()) or texts.default_terms_text()
+    await message.answer(terms, parse_mode=None)

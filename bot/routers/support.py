@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import texts
 from bot.config import Settings
 from bot.filters import InPrivateChat
+from bot.i18n import current_language
 from bot.keyboards.support import CANCEL_DATA, cancel_keyboard
 from bot.services.support import Support, SupportMessage, SupportOutcome
 
@@ -37,7 +38,7 @@ async def cmd_paysupport(message: Message, support: Support, settings: Settings)
     prompt = (
         texts.support_already_open(open_since)
         if open_since is not None
-        else texts.support_prompt(settings.paysupport_text)
+        else texts.support_prompt(paysupport_text(settings))
     )
     await message.answer(prompt, reply_markup=cancel_keyboard())
 
@@ -80,3 +81,9 @@ async def on_cancel_button(query: CallbackQuery, support: Support) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(texts.support_cancelled())
+
+
+def paysupport_text(settings: Settings) -> str:
+    """The shop's PAYSUPPORT_TEXT in the buyer's language, or the bot's own."""
+    own = settings.text_in("paysupport_text", current_language())
+    return own or texts.default_paysupport_text()

@@ -19,7 +19,7 @@ from bot.services.goodwill import goodwill_history
 from entitlements import list_active
 from storage import PaymentRepository, RefundRepository, SessionFactory, Writer
 from storage.reports import sales_totals
-from storage.repositories import UserRepository, remember_users, user_row
+from storage.repositories import Row, UserRepository, remember_users, user_row
 
 USER_PAYMENTS_SHOWN = 20
 _USERNAME = re.compile(r"[A-Za-z0-9_]{1,32}")
@@ -80,24 +80,28 @@ class UserDirectory:
     def __init__(self, writer: Writer, capacity: int = 100_000) -> None:
         self._writer = writer
         self._capacity = capacity
-        self._stored: OrderedDict[int, tuple[str | None, str]] = OrderedDict()
+        self._stored: OrderedDict[int, tuple[str | None, str, str | None]] = OrderedDict()
         self._pending: set[asyncio.Task[None]] = set()
 
-    def saw(self, user_id: int, username: str | None, full_name: str) -> None:
-        seen = (username, full_name)
+    def saw(
+        self, user_id: int, username: str | None, full_name: str, language_code: str | None
+    ) -> None:
+        """`language_code`: their Telegram app's language, for messages queued for them."""
+        seen = (username, full_name, language_code)
         if self._stored.get(user_id) == seen:
             self._stored.move_to_end(user_id)
             return
         self._stored[user_id] = seen
         if len(self._stored) > self._capacity:
             self._stored.popitem(last=False)
-        task = asyncio.create_task(self._store(user_id, username, full_name))
+        task = asyncio.create_task(self._store(user_row(user_id, *seen)))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _store(self, user_id: int, username: str | None, full_name: str) -> None:
+    async def _store(self, row: Row) -> None:
+        user_id = row["user_id"]
         try:
-            await self._writer.write_many(remember_users, user_row(user_id, username, full_name))
+            await self._writer.write_many(remember_users, row)
         except Exception as exc:  # only a name for /user: never worth failing an update
             self._stored.pop(user_id, None)  # so that the next message tries again
             logger.warning("could not store user {}: {!r}", user_id, exc)

@@ -26,6 +26,7 @@ from bot.services.checkout import Checkout
 from bot.services.deliveries import Deliveries
 from bot.services.exports import Exports
 from bot.services.goodwill import Goodwill
+from bot.services.languages import UserLanguages
 from bot.services.offers import PayloadSigner
 from bot.services.owed_refunds import INTERVAL_SECONDS as OWED_REFUNDS_SECONDS
 from bot.services.owed_refunds import OwedRefunds
@@ -86,6 +87,7 @@ class Services:
     join_requests: JoinRequests
     removals: Removals
     chat_admin: ChatAdminNotices  # the bot made an administrator: the admins learn the chat's id
+    languages: UserLanguages  # each update's language, /language's choice, a recipient's
 
     def workflow_data(self) -> dict[str, Any]:
         """Each service under its field's name, as handlers ask for them."""
@@ -108,6 +110,7 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
         lambda changed: outbox.wake() if OUTBOX_CHANGED in changed else None
     )
     signer = create_signer(settings)
+    languages = UserLanguages(writer, readers, settings.default_language)
     ownership = OwnershipLookup(readers)
     stock = StockKeeper(
         writer,
@@ -181,6 +184,7 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
         join_requests=JoinRequests(bot, writer, readers, catalog, chats),
         removals=removals,
         chat_admin=ChatAdminNotices(writer, catalog, chats, settings.admin_ids),
+        languages=languages,
     )
 
 

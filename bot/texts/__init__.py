@@ -16,6 +16,7 @@ from bot.texts.common import *  # noqa: F403
 from bot.texts.files import *  # noqa: F403
 from bot.texts.goodwill import *  # noqa: F403
 from bot.texts.ids import *  # noqa: F403
+from bot.texts.languages import *  # noqa: F403
 from bot.texts.payments import *  # noqa: F403
 from bot.texts.purchases import *  # noqa: F403
 from bot.texts.refunds import *  # noqa: F403

@@ -51,6 +51,10 @@ class FakeTelegram(MessageMethods, PaymentMethods, MemberMethods):
             "setMyCommands": self.set_my_commands,
             "getMyCommands": self.get_my_commands,
             "deleteMyCommands": self.delete_my_commands,
+            "setMyDescription": self.set_my_description,
+            "getMyDescription": self.get_my_description,
+            "setMyShortDescription": self.set_my_short_description,
+            "getMyShortDescription": self.get_my_short_description,
             "answerPreCheckoutQuery": self.answer_pre_checkout_query,
             "refundStarPayment": self.refund_star_payment,
             "editUserStarSubscription": self.edit_user_star_subscription,
@@ -131,6 +135,7 @@ class FakeTelegram(MessageMethods, PaymentMethods, MemberMethods):
                 raise bad_request("BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+        _check_language_code(params)
         scope = params.get("scope") or {}
         if "chat_id" in scope:  # as Telegram: a chat the bot has never seen is unknown
             self.chats.private_chat_of(scope["chat_id"])
@@ -142,6 +147,32 @@ class FakeTelegram(MessageMethods, PaymentMethods, MemberMethods):
 
     def delete_my_commands(self, params: JSON) -> bool:
         self.commands.pop(_commands_key(params), None)
+        return True
+
+    def set_my_description(self, params: JSON) -> bool:
+        return self._describe(self.descriptions, params, "description", 512)
+
+    def get_my_description(self, params: JSON) -> JSON:
+        return {"description": self.descriptions.get(str(params.get("language_code", "")), "")}
+
+    def set_my_short_description(self, params: JSON) -> bool:
+        return self._describe(self.short_descriptions, params, "short_description", 120)
+
+    def get_my_short_description(self, params: JSON) -> JSON:
+        language = str(params.get("language_code", ""))
+        return {"short_description": self.short_descriptions.get(language, "")}
+
+    @staticmethod
+    def _describe(held: dict[str, str], params: JSON, field: str, limit: int) -> bool:
+        """As Telegram: an empty text removes the language's own; at most `limit` characters."""
+        _check_language_code(params)
+        text, language = str(params.get(field, "")), str(params.get("language_code", ""))
+        if len(text) > limit:
+            raise bad_request(f"{field.upper()}_INVALID")
+        if text:
+            held[language] = text
+        else:
+            held.pop(language, None)
         return True
 
     def get_chat(self, params: JSON) -> JSON:
@@ -179,6 +210,13 @@ class FakeTelegram(MessageMethods, PaymentMethods, MemberMethods):
             ids = params.get("message_ids", [])
             return [{"message_id": self._send(chat, params, {})["message_id"]} for _ in ids]
         return True
+
+
+def _check_language_code(params: JSON) -> None:
+    """A two-letter ISO 639-1 code, or none: every language without its own."""
+    language = params.get("language_code")
+    if language is not None and not re.fullmatch(r"[a-z]{2}|", str(language)):
+        raise bad_request("LANG_CODE_INVALID")
 
 
 def _commands_key(params: JSON) -> tuple[str, str]:

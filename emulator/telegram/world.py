@@ -80,6 +80,9 @@ class TelegramWorld:
         self.invoices: list[SentInvoice] = []
         self.invoice_links: dict[str, InvoiceLink] = {}
         self.commands: dict[tuple[str, str], list[JSON]] = {}
+        # setMyDescription and setMyShortDescription, by language code ("": every other).
+        self.descriptions: dict[str, str] = {}
+        self.short_descriptions: dict[str, str] = {}
         self.callback_queries: dict[str, JSON] = {}
         self.callback_answers: dict[str, JSON] = {}
         self.pre_checkouts: dict[str, PendingCheckout] = {}

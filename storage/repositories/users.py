@@ -18,23 +18,30 @@ def normalize_username(username: str) -> str:
 
 
 def user_row(
-    user_id: int, username: str | None, full_name: str, *, now: datetime | None = None
+    user_id: int,
+    username: str | None,
+    full_name: str,
+    language_code: str | None = None,
+    *,
+    now: datetime | None = None,
 ) -> Row:
     """A user as last seen, as a row for `remember_users`."""
     return {
         "user_id": user_id,
         "username": normalize_username(username) if username else None,
         "full_name": full_name,
+        "language_code": language_code,
         "updated_at": now or utcnow(),
     }
 
 
 async def remember_users(session: AsyncSession, rows: Sequence[Row]) -> list[None]:
-    """Batch function for the writer: store each user's current username and name."""
+    """Batch function for the writer: store each user's current username, name and Telegram
+    language (never the language they chose, which only `choose_language` sets)."""
     # One statement may not update a row twice (PostgreSQL refuses): the last sighting wins.
     latest = list({row["user_id"]: row for row in rows}.values())
     table = KnownUser.__table__  # type: ignore[attr-defined]
-    changed = ("username", "full_name", "updated_at")
+    changed = ("username", "full_name", "language_code", "updated_at")
     await insert_or_update(session, table, latest, key="user_id", update=changed)
     return [None] * len(rows)
 
@@ -56,3 +63,29 @@ class UserRepository(Repository):
             .limit(1)
         )
         return (await self.session.exec(statement)).first()
+
+    async def languages_of(self, user_id: int) -> tuple[str | None, str | None]:
+        """The language the user chose with /language and their Telegram app's language, as
+        last seen; (None, None) for someone who never wrote to the bot."""
+        statement = select(KnownUser.language, KnownUser.language_code).where(
+            KnownUser.user_id == user_id
+        )
+        row = (await self.session.exec(statement)).first()
+        return (row[0], row[1]) if row else (None, None)
+
+    async def chosen_languages(self) -> dict[int, str]:
+        """The language of each user who chose one with /language."""
+        statement = select(KnownUser.user_id, KnownUser.language).where(
+            col(KnownUser.language).is_not(None)
+        )
+        rows = await self.session.exec(statement)
+        return {user_id: language for user_id, language in rows if language is not None}
+
+    async def choose_language(self, row: Row, language: str) -> None:
+        """Store the language the user (a `user_row`) chose, and who they are, in one
+        statement whether or not the bot stored them before."""
+        table = KnownUser.__table__  # type: ignore[attr-defined]
+        changed = ("username", "full_name", "language_code", "updated_at", "language")
+        await insert_or_update(
+            self.session, table, {**row, "language": language}, key="user_id", update=changed
+        )

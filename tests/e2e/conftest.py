@@ -67,7 +67,7 @@ async def start_bot(
         **overrides: Any,
     ) -> RunningBot:
         settings = make_settings(catalog_path=catalog_path, **overrides)
-        catalog = load_catalog(settings.catalog_path)
+        catalog = load_catalog(settings.catalog_path, settings.default_language)
         stop = asyncio.Event()
         since = emulator.mark()
         serve = run_bot(settings, catalog, stop, handle_signals=False, routers=routers)

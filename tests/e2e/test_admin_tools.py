@@ -92,7 +92,9 @@ async def test_anyone_but_an_admin_is_refused_once(emulator, shop, command):
 
 async def test_the_admin_menu_lists_every_admin_command(emulator, shop):
     [menu] = [
-        c for c in emulator.calls("setMyCommands") if c.params["scope"].get("chat_id") == ADMIN_ID
+        c
+        for c in emulator.calls("setMyCommands")
+        if c.params["scope"].get("chat_id") == ADMIN_ID and "language_code" not in c.params
     ]
     listed = [c["command"] for c in menu.params["commands"]]
     for command in ("stats", "payments", "user", "grant", "revoke", "balance", "export"):
@@ -200,8 +202,7 @@ async def test_grant_gives_access_without_revenue_and_revoke_ends_it(emulator, s
     revoked = await say(emulator, ADMIN, f"/revoke {buyer.id} gold")
 
     assert (
-        revoked["text"]
-        == f"Ended the goodwill grant(s) of Gold badge for user {buyer.id}: {charge}."
+        revoked["text"] == f"Ended the goodwill grant of Gold badge for user {buyer.id}: {charge}."
     )
     assert not await holds(shop, buyer.id, "gold")
     again = await say(emulator, ADMIN, f"/revoke {buyer.id} gold")

@@ -182,23 +182,38 @@ async def test_mypurchases_lists_what_is_owned_with_end_dates_and_charge_ids(emu
     assert "Gold badge, 25 ⭐" in text
 
 
-async def test_command_menu_is_registered_at_start(emulator, shop):
+async def test_command_menus_are_registered_at_start_in_every_language(emulator, shop):
     calls = emulator.calls("setMyCommands")
-    scopes = {str(c.params.get("scope", {}).get("type")): c.params for c in calls}
-    default = [c["command"] for c in scopes["default"]["commands"]]
-    assert default == [
-        "shop",
-        "buy",
-        "mypurchases",
-        "subscriptions",
-        "paysupport",
-        "terms",
-        "id",
-        "help",
-    ]
-    admin_menus = [c for c in calls if c.params.get("scope", {}).get("type") == "chat"]
-    assert {c.params["scope"]["chat_id"] for c in admin_menus} == set(shop.settings.admin_ids)
+    menus = {
+        (c.params["scope"]["type"], c.params.get("language_code")): c.params["commands"]
+        for c in calls
+        if c.params["scope"]["type"] == "default"
+    }
+    # The default language's without a language code: it serves every language without its own.
+    assert set(menus) == {("default", None), ("default", "ru")}
+    english, russian = menus["default", None], menus["default", "ru"]
+    names = ["shop", "buy", "mypurchases", "subscriptions", "paysupport", "terms", "id"]
+    assert [c["command"] for c in english] == [*names, "language", "help"]
+    assert [c["command"] for c in russian] == [c["command"] for c in english]
+    assert english[0]["description"] == "browse the products"
+    assert russian[0]["description"] == "посмотреть товары"
+    admin_menus = [c for c in calls if c.params["scope"]["type"] == "chat"]
+    assert {
+        (c.params["scope"]["chat_id"], c.params.get("language_code")) for c in admin_menus
+    } == {(admin, language) for admin in shop.settings.admin_ids for language in (None, "ru")}
     assert all("refund" in [x["command"] for x in c.params["commands"]] for c in admin_menus)
+
+
+async def test_a_shop_in_russian_first_sets_its_menu_without_a_language_in_russian(
+    emulator, start_bot
+):
+    await start_bot(default_language="ru")
+    menus = {
+        c.params.get("language_code"): c.params["commands"][0]["description"]
+        for c in emulator.calls("setMyCommands")
+        if c.params["scope"]["type"] == "default"
+    }
+    assert menus == {None: "посмотреть товары", "en": "browse the products"}
 
 
 async def test_an_admin_who_never_opened_the_bot_does_not_cost_others_their_menu(
@@ -207,11 +222,11 @@ async def test_an_admin_who_never_opened_the_bot_does_not_cost_others_their_menu
     stranger, admin = 111, 900_001  # 111 never talked to the bot: "chat not found"
     await start_bot(admin_ids={stranger, admin})
     answered = {
-        c.params["scope"].get("chat_id"): c.status
+        (c.params["scope"].get("chat_id"), c.status)
         for c in emulator.calls("setMyCommands")
         if c.params["scope"]["type"] == "chat"
     }
-    assert answered == {stranger: 400, admin: 200}
+    assert answered == {(stranger, 400), (admin, 200)}
 
 
 async def test_second_payment_for_an_owned_one_time_product_is_kept_and_sent_to_a_person(

@@ -201,16 +201,16 @@ async def stored_users(sessions) -> dict[int, tuple[str | None, str]]:
 
 async def test_users_are_stored_once_and_again_when_their_name_changes(sessions, writer, commits):
     directory = UserDirectory(writer)
-    directory.saw(7, "Ann_Buys", "Ann")
+    directory.saw(7, "Ann_Buys", "Ann", "en")
     await eventually(lambda: stored(sessions, {7: ("ann_buys", "Ann")}))
     before = commits.count
 
-    directory.saw(7, "Ann_Buys", "Ann")
-    directory.saw(8, None, "Bob")
+    directory.saw(7, "Ann_Buys", "Ann", "en")
+    directory.saw(8, None, "Bob", "en")
     await eventually(lambda: stored(sessions, {7: ("ann_buys", "Ann"), 8: (None, "Bob")}))
     assert commits.count == before + 1  # Ann again cost nothing
 
-    directory.saw(7, "ann_sells", "Ann S.")
+    directory.saw(7, "ann_sells", "Ann S.", "en")
     await eventually(lambda: stored(sessions, {7: ("ann_sells", "Ann S."), 8: (None, "Bob")}))
 
 
@@ -220,9 +220,9 @@ async def stored(sessions, expected) -> bool:
 
 async def test_a_username_finds_whoever_had_it_last_in_any_case(sessions, writer):
     directory = UserDirectory(writer)
-    directory.saw(7, "shared_name", "Ann")
+    directory.saw(7, "shared_name", "Ann", "en")
     await eventually(lambda: found(sessions, "shared_name", 7))
-    directory.saw(8, "Shared_Name", "Bob")  # Ann gave it up, Bob took it
+    directory.saw(8, "Shared_Name", "Bob", "en")  # Ann gave it up, Bob took it
 
     await eventually(lambda: found(sessions, "@SHARED_name", 8))
     assert await found(sessions, "nobody_here", None)

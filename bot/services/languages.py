@@ -1,0 +1,91 @@
+"""Which language the bot speaks to whom: aiogram-i18n's locale manager for the update being
+handled, /language's choice kept in the `users` table, and the language of someone a message is
+queued for.
+
+A user's language is the first that the bot offers of: the one they chose with /language, their
+Telegram app's language by its primary subtag (`ru-RU` is `ru`), and DEFAULT_LANGUAGE.
+
+Few users choose: the process reads every choice once, with its first update, and keeps them in
+memory, so that no update waits for a read (a pre-checkout query has 10 seconds, in a crowd).
+A choice made through another process (several processes on one PostgreSQL) is seen by this
+one once it restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from aiogram.types import User
+from aiogram_i18n.managers import BaseManager
+from loguru import logger
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.i18n import speaking
+from bot.locales import choose_language, offered_languages
+from storage import SessionFactory, Writer
+from storage.repositories import UserRepository, user_row
+
+
+class UserLanguages(BaseManager):
+    """Chooses each update's language, and keeps what users choose with /language."""
+
+    default_locale: str
+
+    def __init__(self, writer: Writer, readers: SessionFactory, default: str) -> None:
+        super().__init__(default_locale=default)
+        self._writer = writer
+        self._readers = readers
+        self._chosen: dict[int, str] | None = None  # read with the first update
+        self._reading = asyncio.Lock()
+        self.offered = offered_languages()
+
+    @property
+    def default(self) -> str:
+        return self.default_locale
+
+    async def get_locale(self, event_from_user: User | None = None, **_: Any) -> str:
+        """The language of an update from `event_from_user` (aiogram's own data); the default
+        for an update from no one."""
+        if event_from_user is None:
+            return self.default
+        chosen = (await self._choices()).get(event_from_user.id)
+        return choose_language(chosen, event_from_user.language_code, self.offered, self.default)
+
+    async def set_locale(self, locale: str, event_from_user: User, **_: Any) -> None:
+        """Keep `locale`, chosen with /language, for every later message to this user."""
+        user = event_from_user
+        row = user_row(user.id, user.username, user.full_name, user.language_code)
+
+        async def store(session: AsyncSession) -> None:
+            await UserRepository(session).choose_language(row, locale)
+
+        await self._writer.write(store)
+        (await self._choices())[user.id] = locale
+
+    async def of(self, session: AsyncSession, user_id: int) -> str:
+        """The language of `user_id` for a message queued for them now, read in `session` (the
+        transaction that queues it)."""
+        chosen, language_code = await UserRepository(session).languages_of(user_id)
+        return choose_language(chosen, language_code, self.offered, self.default)
+
+    @contextmanager
+    def speaking_to(self, language: str | None) -> Iterator[None]:
+        """Texts rendered inside are in `language`, or in the default one."""
+        with speaking(language if language in self.offered else self.default):
+            yield
+
+    async def _choices(self) -> dict[int, str]:
+        if self._chosen is not None:
+            return self._chosen
+        async with self._reading:
+            if self._chosen is None:
+                try:
+                    async with self._readers() as session:
+                        self._chosen = await UserRepository(session).chosen_languages()
+                except Exception as exc:  # the language never costs an update: the app's now
+                    logger.warning("could not read the languages users chose: {!r}", exc)
+                    return {}
+        return self._chosen
