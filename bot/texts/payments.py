@@ -11,7 +11,7 @@ from bot.catalog import Product
 from bot.i18n import t
 from bot.limits import fit_message
 from bot.outcomes import Refusal
-from bot.texts.access import CHAT_UNAVAILABLE
+from bot.texts.access import chat_unavailable
 from bot.texts.common import code, holding, stars, when
 from bot.texts.stock import your_code
 from entitlements import GrantedKey
@@ -51,7 +51,7 @@ def refusal_message(refusal: Refusal) -> str:
         case Refusal.SOLD_OUT:
             return t("payments-refused-sold-out")
         case Refusal.CHAT_UNAVAILABLE:
-            return CHAT_UNAVAILABLE
+            return chat_unavailable()
 
 
 def _opening(*, recovered: bool) -> str:

@@ -106,7 +106,7 @@ async def test_a_chat_of_the_catalog_names_its_key_and_is_sold_once_the_rights_a
     await emulator.wait_for_message(ADMIN_ID, text_contains="cannot manage")
     buyer = emulator.user("Buyer")
     refused = await emulator.pay(buyer, await request_invoice(emulator, buyer, "pass"))
-    assert refused.error_message == texts.CHAT_UNAVAILABLE
+    assert refused.error_message == texts.chat_unavailable()
 
     [still_lacking, _] = await promote(
         emulator, bot, channel, owner, can_invite_users=False, can_restrict_members=False

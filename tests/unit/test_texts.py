@@ -153,28 +153,69 @@ def test_mypurchases_that_fits_lists_everything(language):
     assert all(charge_id(n) in shown for n in range(3)) and shown.endswith(charge_id(2))
 
 
+SUPPORT_PAYMENTS = {
+    "en": ("Recent payments:", "No payments."),
+    "ru": ("Последние платежи:", "Платежей нет."),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
 @pytest.mark.parametrize(
     "description",
     ["x" * 2000, "<&>" * 3000, "😀" * 2500, "short"],
     ids=["2000", "escaped", "utf16", "short"],
 )
-def test_support_request_with_ten_payments_fits_and_keeps_the_description(description):
-    text = texts.support_request(
-        7, "u" * 32, "N" * 64 + " " + "<" * 64, description, PAYMENTS[:10], REFUNDS, BIG_CATALOG
-    )
+def test_support_request_with_ten_payments_fits_and_keeps_the_description(description, language):
+    with speaking(language):
+        text = texts.support_request(
+            7,
+            "u" * 32,
+            "N" * 64 + " " + "<" * 64,
+            description,
+            PAYMENTS[:10],
+            REFUNDS,
+            BIG_CATALOG,
+        )
 
     shown = assert_fits(text)
 
     assert ("N" * 64 + " " + "<" * 64) in shown and "@" + "u" * 32 in shown
     start = description[: texts.SUPPORT_DESCRIPTION_KEPT // 2]
     assert start in shown  # the buyer's words are never crowded out by the payments
-    assert charge_id(0) in shown and "Recent payments:" in shown
+    assert charge_id(0) in shown and SUPPORT_PAYMENTS[language][0] in shown
 
 
-def test_support_request_shows_a_description_up_to_its_limit():
-    text = texts.support_request(7, None, "Ann", "y" * 5000, [], {}, BIG_CATALOG)
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_support_request_shows_a_description_up_to_its_limit(language):
+    with speaking(language):
+        text = texts.support_request(7, None, "Ann", "y" * 5000, [], {}, BIG_CATALOG)
     shown = assert_fits(text)
-    assert "y" * (texts.SUPPORT_DESCRIPTION_LIMIT - 1) + "…" in shown and "No payments." in shown
+    assert "y" * (texts.SUPPORT_DESCRIPTION_LIMIT - 1) + "…" in shown
+    assert SUPPORT_PAYMENTS[language][1] in shown
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_support_prompt_is_shortened_before_escaping(language):
+    with speaking(language):
+        shown = assert_fits(texts.support_prompt("&" * 5000))
+        assert shown.endswith("\n\n" + texts.support_describe())
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize(
+    "alert",
+    [
+        texts.support_nothing_to_cancel,
+        texts.files_queued,
+        texts.files_too_soon,
+        texts.files_not_held,
+        texts.files_nothing,
+    ],
+)
+def test_support_and_files_alerts_are_plain_text_of_at_most_200(alert, language):
+    with speaking(language):
+        text = alert()
+    assert utf16_len(text) <= texts.ALERT_LIMIT and "&" not in text and "<" not in text
 
 
 @pytest.mark.parametrize(
@@ -259,17 +300,6 @@ def test_shop_escapes_what_a_product_gives():
     assert "gives <b>, R&D (forever)" in visible(texts.shop(Catalog([odd])))
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        texts.support_prompt("&" * 5000),
-    ],
-    ids=["prompt"],
-)
-def test_texts_that_quote_someone_are_shortened_before_escaping(text):
-    assert_fits(text)
-
-
 @pytest.mark.parametrize("language", ["en", "ru"])
 @pytest.mark.parametrize(
     "build",
@@ -344,11 +374,9 @@ def test_plain_drops_telegrams_tags_and_keeps_broken_markup_readable():
 @pytest.mark.parametrize(
     "alert",
     [
-        texts.SUPPORT_NOTHING_TO_CANCEL,
         texts.apology(),
     ],
     ids=[
-        "nothing-to-cancel",
         "sorry",
     ],
 )
@@ -626,11 +654,30 @@ SUBSCRIPTIONS = [
 ]
 
 
-def test_a_hundred_subscriptions_fit_their_list_and_mypurchases_with_their_states():
-    shown = assert_fits(texts.subscriptions_list(SUBSCRIPTIONS, BIG_CATALOG, PAID_AT))
-    assert is_cut(shown.split("\n")[-3])  # the note on cancelling comes after
-    for state in ("renews on 2026-02-01 00:00 UTC", "cancelled, ends on", "ended on 2026-01-02"):
+SUBSCRIPTION_STATES = {
+    "en": (
+        "renews on Feb 1, 2026, 12:00\u202fAM UTC",
+        "cancelled, ends on Feb 1, 2026",
+        "ended on Jan 2, 2026",
+    ),
+    "ru": (
+        "продлится 1 февр. 2026\u202fг., 00:00 UTC",
+        "отменена, действует до 1 февр. 2026",
+        "закончилась 2 янв. 2026",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_a_hundred_subscriptions_fit_their_list_with_their_states(language):
+    with speaking(language):
+        shown = assert_fits(texts.subscriptions_list(SUBSCRIPTIONS, BIG_CATALOG, PAID_AT))
+    assert shown.split("\n")[-3].startswith("…")  # how many more; the note on cancelling after
+    for state in SUBSCRIPTION_STATES[language]:
         assert state in shown
+
+
+def test_a_hundred_subscriptions_fit_mypurchases():
     active = [ActiveEntitlement(f"key_{k:028d}", None, ("c",)) for k in range(100)]
     purchases = texts.my_purchases(active, SUBSCRIPTIONS, PAYMENTS, REFUNDS, BIG_CATALOG, PAID_AT)
     shown = assert_fits(purchases)
@@ -670,7 +717,8 @@ def test_what_a_refund_did_to_a_subscription_is_one_short_line(outcome, ended, l
     assert len(shown) < 500 and "\n" not in shown
 
 
-def test_renewal_alerts_are_plain_text_of_at_most_200():
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_renewal_alerts_are_plain_text_of_at_most_200(language):
     results = [
         ChangeResult(ChangeStatus.DONE, subscription(1, is_canceled=True)),
         ChangeResult(ChangeStatus.DONE, subscription(1)),
@@ -679,22 +727,29 @@ def test_renewal_alerts_are_plain_text_of_at_most_200():
         ChangeResult(ChangeStatus.NOT_FOUND),
     ]
     for result in results:
-        alert = texts.renewal_changed(result)
+        with speaking(language):
+            alert = texts.renewal_changed(result)
         assert utf16_len(alert) <= texts.ALERT_LIMIT and "&lt;" not in alert
 
 
-def test_reminders_and_the_subscription_offer_fit():
-    club = Product(
-        id="club",
-        title=TITLE,
-        description="<" * 255,
-        price=10_000,
-        kind=ProductKind.SUBSCRIPTION,
-        grants=("club",),
-    )
-    assert "10,000 ⭐ a month" in assert_fits(texts.subscription_offer(club))
-    assert_fits(texts.reminder_subscription(club, PAID_AT))
-    assert "3650 more days" in assert_fits(texts.reminder_timed(product(), PAID_AT))
+CLUB = Product(
+    id="club",
+    title=TITLE,
+    description="<" * 255,
+    price=10_000,
+    kind=ProductKind.SUBSCRIPTION,
+    grants=("club",),
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "more_days"),
+    [("en", "add 3,650 more days"), ("ru", "ещё на 3\xa0650 дней")],
+)
+def test_reminders_fit(language, more_days):
+    with speaking(language):
+        assert_fits(texts.reminder_subscription(CLUB, PAID_AT))
+        assert more_days in assert_fits(texts.reminder_timed(product(), PAID_AT))
 
 
 @pytest.mark.parametrize(
