@@ -42,11 +42,16 @@ grants = ["club"]
 
 [[product]]
 id = "vpn_key"
-title = "VPN key, 1 year"
-description = "One personal key, shown in the chat. Buy as many as you need."
 price = 150
 kind = "consumable"
 codes = true
+# A text in several languages; each buyer reads their own.
+[product.title]
+en = "VPN key, 1 year"
+ru = "Ключ VPN на год"
+[product.description]
+en = "One personal key, shown in the chat. Buy as many as you need."
+ru = "Личный ключ, который придёт в чат. Покупайте сколько нужно."
 
 [keys.club]
 chats = [{channel}]
@@ -63,6 +68,7 @@ async def play(out: TextIO, own_catalog: Path | None = None) -> None:
     admin = tour.person("Alex (admin)", id=ADMIN_ID, username="shop_admin")
     ann = tour.person("Ann", username="ann_buys")
     bob = tour.person("Bob")
+    olya = tour.person("Olya", language_code="ru")  # her Telegram app is in Russian
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         script: Callable[[], Awaitable[None]]
@@ -73,7 +79,7 @@ async def play(out: TextIO, own_catalog: Path | None = None) -> None:
             catalog_path = workdir / "catalog.toml"
             catalog_path.write_text(CATALOG.format(channel=club.id), encoding="utf-8")
             catalog = load_catalog(catalog_path)
-            script = partial(_script, tour, club, ann, bob, admin)
+            script = partial(_script, tour, club, ann, bob, olya, admin)
         else:
             catalog_path, catalog = own_catalog, load_catalog(own_catalog)
             chats = own.open_chats(tour, catalog, admin)
@@ -120,10 +126,11 @@ async def _load_codes(database_url: str, catalog: Catalog, codes_path: Path) -> 
             await add_codes(database_url, catalog, product.id, codes_path)
 
 
-async def _script(tour: Tour, club: Group, ann: User, bob: User, admin: User) -> None:
+async def _script(tour: Tour, club: Group, ann: User, bob: User, olya: User, admin: User) -> None:
     tour.out.write(
-        "Stars shop demo: the real bot and a Telegram emulator, offline. Ann and Bob buy, Alex "
-        "is the shop's admin and owns the private channel Stars Club.\n\n"
+        "Stars shop demo: the real bot and a Telegram emulator, offline. Ann, Bob and Olya "
+        "(whose Telegram is in Russian) buy, Alex is the shop's admin and owns the private "
+        "channel Stars Club.\n\n"
     )
     await tour.says(ann, "/start")
     shop = await tour.says(ann, "/shop")
@@ -133,6 +140,9 @@ async def _script(tour: Tour, club: Group, ann: User, bob: User, admin: User) ->
     await tour.asks_to_join(bob, club, "declineChatJoinRequest", (bob, "Club pass"))
     invoice = await tour.says(bob, "/buy vpn_key")
     await tour.pays(bob, invoice, (bob, "Thank you"))
+    shop = await tour.says(olya, "/shop")
+    invoice = await tour.taps(olya, shop, "Ключ VPN на год: 150 ⭐", (olya, ""))
+    await tour.pays(olya, invoice, (olya, "Спасибо"))
     await tour.says(ann, "/paysupport", (ann, "Describe the problem"))
     request = await tour.says(
         ann,
