@@ -24,6 +24,7 @@ from bot.catalog import load_catalog
 from bot.config import DEFAULT_CATALOG
 from bot.keyboards.refunds import RefundButton, RefundStep, refund_keyboard
 from bot.outcomes import AdminRefundStatus
+from bot.services.languages import UserLanguages
 from bot.services.refunds import (
     RefundCommand,
     Refunds,
@@ -160,7 +161,9 @@ async def paid(sessions):
 
 
 def refunds_with(bot: FakeBot, writer, readers, locks) -> Refunds:
-    return Refunds(cast(Bot, bot), writer, readers, locks, load_catalog(DEFAULT_CATALOG))
+    languages = UserLanguages(writer, readers, default="en")
+    catalog = load_catalog(DEFAULT_CATALOG)
+    return Refunds(cast(Bot, bot), writer, readers, locks, catalog, languages=languages)
 
 
 async def refund_and_access(sessions) -> tuple[Refund | None, bool]:
