@@ -12,6 +12,8 @@ import re
 from collections.abc import Sequence
 from html import unescape
 
+from bot.i18n import t
+
 __all__ = [
     "ALERT_LIMIT",
     "ASKED_LIMIT",
@@ -64,14 +66,14 @@ def shorten(text: str, limit: int) -> str:
 
 def fit_lines(lines: Sequence[str], room: int, separator: str = "\n") -> str:
     """`lines` (whole HTML lines) joined, or if they pass `room` visible characters, the first
-    ones that fit with "…and K more" for the rest (which alone takes up to 13)."""
+    ones that fit with "…and K more" (`common-and-more`, in the current language) for the rest."""
     joined = separator.join(lines)
     if visible_length(joined) <= room:
         return joined
     shown, used = 0, 0
     for line in lines:
         used += visible_length(line) + len(separator)
-        if used + len(_more(len(lines) - shown - 1)) > room:
+        if used + utf16_len(_more(len(lines) - shown - 1)) > room:
             break
         shown += 1
     return separator.join([*lines[:shown], _more(len(lines) - shown)])
@@ -84,4 +86,4 @@ def fit_message(head: str, lines: Sequence[str], tail: str = "", separator: str 
 
 
 def _more(count: int) -> str:
-    return f"…and {count} more"
+    return t("common-and-more", count=count)

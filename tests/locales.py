@@ -23,10 +23,12 @@ from bot.limits import MESSAGE_LIMIT, plain, utf16_len
 from bot.locales import SOURCE_LANGUAGE
 from emulator import EntityParseError, format_text
 
-BUTTON_LIMIT = 64  # what Telegram shows of a button's label, in UTF-16 units
+# The Bot API sets no limit on a button's label; clients cut a long one. 64 UTF-16 units with
+# short arguments keeps a translation from adding much more than its arguments to a label.
+BUTTON_LIMIT = 64
 ALERT_LIMIT = 200  # answerCallbackQuery's text
 LONG = "Ж" * 300  # a string argument at its worst: QUOTE_LIMIT characters, none of them ASCII
-SHORT = "Ж" * 20  # a button's or an alert's string argument, which callers keep short
+SHORT = "Ж" * 16  # a button's or an alert's string argument, which callers keep short
 MOMENT = datetime(2026, 12, 31, 23, 59, tzinfo=UTC)
 NUMBER = 10**12
 # Variant keys that say the selector is a number: Fluent picks them by the language's plural

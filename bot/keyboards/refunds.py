@@ -46,7 +46,7 @@ def refund_keyboard(payments: Sequence[Payment], catalog: Catalog) -> InlineKeyb
 def confirm_keyboard(payment_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
-        text=texts.CONFIRM_REFUND_BUTTON,
+        text=texts.confirm_refund_button(),
         callback_data=RefundButton(step=RefundStep.CONFIRM, payment_id=payment_id),
     )
     builder.button(

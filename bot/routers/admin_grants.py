@@ -31,7 +31,7 @@ def create_router() -> Router:
 async def cmd_grant(
     message: Message, command: CommandObject, goodwill: Goodwill, catalog: Catalog
 ) -> None:
-    asked = await _asked(message, parse_grant_args(command.args), texts.GRANT_USAGE, catalog)
+    asked = await _asked(message, parse_grant_args(command.args), texts.grant_usage(), catalog)
     if asked is None:
         return
     request, product, admin_id = asked
@@ -48,7 +48,7 @@ async def cmd_grant(
 async def cmd_revoke(
     message: Message, command: CommandObject, goodwill: Goodwill, catalog: Catalog
 ) -> None:
-    asked = await _asked(message, parse_revoke_args(command.args), texts.REVOKE_USAGE, catalog)
+    asked = await _asked(message, parse_revoke_args(command.args), texts.revoke_usage(), catalog)
     if asked is None:
         return
     request, product, admin_id = asked

@@ -48,7 +48,7 @@ async def cmd_refund(
 ) -> None:
     request = parse_refund_args(command.args)
     if request is None or message.from_user is None:
-        await message.answer(texts.REFUND_USAGE)
+        await message.answer(texts.refund_usage())
         return
     charge_id, admin_id = request.telegram_payment_charge_id, message.from_user.id
     await message.answer(
@@ -62,7 +62,7 @@ async def on_refund_button(
     """The Refund button under a support request: ask first, the refund is not undone."""
     payment, refund = await refunds.find_by_id(callback_data.payment_id)
     if payment is None or refund is not None or not isinstance(query.message, Message):
-        text = texts.refund_already_alert(refund) if refund else texts.PAYMENT_GONE
+        text = texts.refund_already_alert(refund) if refund else texts.payment_gone()
         await query.answer(text, show_alert=True)
         return
     await query.answer()
@@ -80,10 +80,10 @@ async def on_refund_confirmed(
     renewals: Renewals,
     catalog: Catalog,
 ) -> None:
-    await query.answer(texts.REFUNDING)
+    await query.answer(texts.refunding())
     payment, _ = await refunds.find_by_id(callback_data.payment_id)
     if payment is None:
-        await _edit_or_send(query, bot, texts.PAYMENT_GONE)
+        await _edit_or_send(query, bot, texts.payment_gone())
         return
     charge_id, admin_id = payment.telegram_payment_charge_id, query.from_user.id
     text = await _refund(refunds, renewals, catalog, charge_id, admin_id, "support request")
@@ -92,7 +92,7 @@ async def on_refund_confirmed(
 
 async def on_refund_cancelled(query: CallbackQuery, bot: Bot) -> None:
     await query.answer()
-    await _edit_or_send(query, bot, texts.REFUND_CANCELLED)
+    await _edit_or_send(query, bot, texts.refund_cancelled())
 
 
 async def cmd_reconcile(message: Message, reconciler: Reconciler) -> None:

@@ -5,14 +5,15 @@ queued for.
 A user's language is the first that the bot offers of: the one they chose with /language, their
 Telegram app's language by its primary subtag (`ru-RU` is `ru`), and DEFAULT_LANGUAGE.
 
-The choices are remembered in memory as they are read, so an update costs a read only the first
-time this process hears from its user. A choice made through another process (several
-processes on one PostgreSQL) is seen by this one once it forgets the user or restarts.
+Few users choose: the process reads every choice once, with its first update, and keeps them in
+memory, so that no update waits for a read (a pre-checkout query has 10 seconds, in a crowd).
+A choice made through another process (several processes on one PostgreSQL) is seen by this
+one once it restarts.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import asyncio
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -52,14 +53,12 @@ class UserLanguages(BaseManager):
 
     default_locale: str
 
-    def __init__(
-        self, writer: Writer, readers: SessionFactory, default: str, capacity: int = 100_000
-    ) -> None:
+    def __init__(self, writer: Writer, readers: SessionFactory, default: str) -> None:
         super().__init__(default_locale=default)
         self._writer = writer
         self._readers = readers
-        self._capacity = capacity
-        self._chosen: OrderedDict[int, str | None] = OrderedDict()
+        self._chosen: dict[int, str] | None = None  # read with the first update
+        self._reading = asyncio.Lock()
         self.offered = offered_languages()
 
     @property
@@ -71,7 +70,7 @@ class UserLanguages(BaseManager):
         for an update from no one."""
         if event_from_user is None:
             return self.default
-        chosen = await self._chosen_by(event_from_user.id)
+        chosen = (await self._choices()).get(event_from_user.id)
         return choose_language(chosen, event_from_user.language_code, self.offered, self.default)
 
     async def set_locale(self, locale: str, event_from_user: User, **_: Any) -> None:
@@ -83,7 +82,7 @@ class UserLanguages(BaseManager):
             await UserRepository(session).choose_language(row, locale)
 
         await self._writer.write(store)
-        self._remember(user.id, locale)
+        (await self._choices())[user.id] = locale
 
     async def of(self, session: AsyncSession, user_id: int) -> str:
         """The language of `user_id` for a message queued for them now, read in `session` (the
@@ -117,21 +116,15 @@ class UserLanguages(BaseManager):
         with speaking(language if language in self.offered else self.default):
             yield
 
-    async def _chosen_by(self, user_id: int) -> str | None:
-        if user_id in self._chosen:
-            self._chosen.move_to_end(user_id)
-            return self._chosen[user_id]
-        try:
-            async with self._readers() as session:
-                chosen, _ = await UserRepository(session).languages_of(user_id)
-        except Exception as exc:  # the language never costs an update: the app's, this time
-            logger.warning("could not read the language of user {}: {!r}", user_id, exc)
-            return None
-        self._remember(user_id, chosen)
-        return chosen
-
-    def _remember(self, user_id: int, chosen: str | None) -> None:
-        self._chosen[user_id] = chosen
-        self._chosen.move_to_end(user_id)
-        if len(self._chosen) > self._capacity:
-            self._chosen.popitem(last=False)
+    async def _choices(self) -> dict[int, str]:
+        if self._chosen is not None:
+            return self._chosen
+        async with self._reading:
+            if self._chosen is None:
+                try:
+                    async with self._readers() as session:
+                        self._chosen = await UserRepository(session).chosen_languages()
+                except Exception as exc:  # the language never costs an update: the app's now
+                    logger.warning("could not read the languages users chose: {!r}", exc)
+                    return {}
+        return self._chosen

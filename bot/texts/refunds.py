@@ -7,6 +7,7 @@ from datetime import datetime
 from html import escape
 
 from bot.catalog import Catalog, Product
+from bot.i18n import t
 from bot.limits import ALERT_LIMIT, QUOTE_LIMIT, shorten
 from bot.outcomes import (
     AdminRefundResult,
@@ -21,14 +22,12 @@ from storage.models import Payment, Refund
 
 __all__ = [
     "ALERT_REASON_LIMIT",
-    "CONFIRM_REFUND_BUTTON",
-    "PAYMENT_GONE",
-    "REFUNDING",
-    "REFUND_CANCELLED",
-    "REFUND_USAGE",
+    "confirm_refund_button",
+    "payment_gone",
     "refund_already",
     "refund_already_alert",
     "refund_button_label",
+    "refund_cancelled",
     "refund_done",
     "refund_failed",
     "refund_gave_up",
@@ -38,51 +37,52 @@ __all__ = [
     "refund_outcome_unknown",
     "refund_question",
     "refund_unknown",
+    "refund_usage",
+    "refunding",
     "subscription_after_refund",
 ]
 
-
-REFUND_USAGE = (
-    "Usage: /refund &lt;telegram_payment_charge_id&gt; [reason]\n"
-    "The charge id is on the buyer's receipt and in their /paysupport request."
-)
-REFUND_CANCELLED = "Refund cancelled; nothing changed."
-PAYMENT_GONE = "There is no such payment any more; nothing was done."
 ALERT_REASON_LIMIT = 60  # the most of a refund's reason an alert shows
-CONFIRM_REFUND_BUTTON = "Confirm refund"
-REFUNDING = "Refunding…"  # the alert while Telegram is asked, after Confirm refund
-_NOTHING_CHANGED = "Nothing changed and the buyer keeps access; try again"
+
+
+def refund_usage() -> str:
+    return t("refunds-usage")
+
+
+def refund_cancelled() -> str:
+    return t("refunds-cancelled")
+
+
+def payment_gone() -> str:
+    """Plain text: a button's alert, or the message that replaces the confirmation."""
+    return t("refunds-payment-gone-alert")
+
+
+def confirm_refund_button() -> str:
+    return t("refunds-confirm-button")
+
+
+def refunding() -> str:
+    """The alert while Telegram is asked, after Confirm refund."""
+    return t("refunds-refunding-alert")
 
 
 def refund_notice(
     payment: Payment, product: Product | None, *, revoked: int, granted_instead: Payment | None
 ) -> str:
     """To the buyer: what the refund changed for what they own."""
-    title = escape(product.title) if product else "your purchase"
-    head = (
-        f"Your payment of {stars(payment.total_amount)} for <b>{title}</b> was refunded to your "
-        "Stars balance"
-    )
+    title = escape(product.title) if product else t("refunds-notice-your-purchase")
+    amount, charge = stars(payment.total_amount), code(payment.telegram_payment_charge_id)
     if granted_instead is not None:
         other = code(granted_instead.telegram_payment_charge_id)
-        change = (
-            f".\nYou keep <b>{title}</b>: your other payment for it (charge id {other}), which "
-            "we had said a person would refund, now gives it to you instead."
-        )
-    elif revoked:
-        change = ", and the access it gave has ended."
-    else:
-        change = ". It had not given you anything, so what you own stays as it is."
-    return f"{head}{change}\nCharge id: {code(payment.telegram_payment_charge_id)}"
-
-
-def _paid_for(payment: Payment, product: Product | None) -> str:
-    title = escape(product_title(product, payment.product_id))
-    return f"{stars(payment.total_amount)} for <b>{title}</b> to user {payment.user_id}"
+        return t("refunds-notice-kept", amount=amount, title=title, other=other, charge=charge)
+    if revoked:
+        return t("refunds-notice-ended", amount=amount, title=title, charge=charge)
+    return t("refunds-notice-nothing-held", amount=amount, title=title, charge=charge)
 
 
 def refund_unknown(charge_id: str) -> str:
-    return f"No payment with that charge id (<code>{quote(charge_id)}</code>); nothing was done."
+    return t("refunds-unknown", charge=quote(charge_id))
 
 
 def refund_already(refund: Refund) -> str:
@@ -96,12 +96,24 @@ def refund_already_alert(refund: Refund) -> str:
 
 def _refund_already(refund: Refund, reason_limit: int) -> str:
     """Plain text, with at most `reason_limit` of the reason."""
-    by = f" by admin {refund.admin_id}" if refund.admin_id is not None else ""
-    why = f", reason: {shorten(refund.reason, reason_limit)}" if refund.reason else ""
-    return (
-        f"Already refunded on {when(refund.refunded_at)} (source: {refund.source}{by}{why}). "
-        "Nothing was done."
-    )
+    moment, source = when(refund.refunded_at), refund.source
+    admin = str(refund.admin_id) if refund.admin_id is not None else None
+    reason = shorten(refund.reason, reason_limit) if refund.reason else None
+    match admin, reason:
+        case None, None:
+            return t("refunds-already", when=moment, source=source)
+        case str(), None:
+            return t("refunds-already-by-admin", when=moment, source=source, admin=admin)
+        case None, str():
+            return t("refunds-already-with-reason", when=moment, source=source, reason=reason)
+        case _:
+            return t(
+                "refunds-already-by-admin-with-reason",
+                when=moment,
+                source=source,
+                admin=admin,
+                reason=reason,
+            )
 
 
 def refund_done(
@@ -112,24 +124,25 @@ def refund_done(
     revoked: int,
     granted_instead: Payment | None,
 ) -> str:
-    head = (
-        f"Telegram says this charge was already refunded elsewhere; recorded the refund of "
-        f"{_paid_for(payment, product)}."
-        if elsewhere
-        else f"Refunded {_paid_for(payment, product)}."
-    )
-    if granted_instead is not None:
-        other = code(granted_instead.telegram_payment_charge_id)
-        change = (
-            f"The buyer keeps it: their other payment for it, {other}, had granted "
-            "nothing (already owned) and grants it now, so do not refund that one. The buyer "
-            "is told."
-        )
-    elif revoked:
-        change = "The access it gave has ended and the buyer is told."
+    amount, title, user = _paid_for(payment, product)
+    if elsewhere:
+        head = t("refunds-done-elsewhere", amount=amount, title=title, user=user)
     else:
-        change = "It had granted nothing, so the buyer's access is unchanged; the buyer is told."
-    return f"{head}\n{change}\nCharge id: {code(payment.telegram_payment_charge_id)}"
+        head = t("refunds-done", amount=amount, title=title, user=user)
+    if granted_instead is not None:
+        change = t("refunds-done-kept", other=code(granted_instead.telegram_payment_charge_id))
+    elif revoked:
+        change = t("refunds-done-ended")
+    else:
+        change = t("refunds-done-nothing-held")
+    charge = t("refunds-charge", charge=code(payment.telegram_payment_charge_id))
+    return f"{head}\n{change}\n{charge}"
+
+
+def _paid_for(payment: Payment, product: Product | None) -> tuple[str, str, str]:
+    """What names a payment to an admin: its amount, its product's title and its buyer."""
+    title = escape(product_title(product, payment.product_id))
+    return stars(payment.total_amount), title, str(payment.user_id)
 
 
 def subscription_after_refund(after: SubscriptionAfterRefund, now: datetime) -> str:
@@ -138,67 +151,58 @@ def subscription_after_refund(after: SubscriptionAfterRefund, now: datetime) -> 
     status = status_of(sub, now)
     match after.outcome:
         case AfterRefund.CANCELED if status.state is SubscriptionState.ENDED:
-            return "Its subscription is cancelled and has ended: Telegram will not renew it."
+            return t("refunds-subscription-cancelled-ended")
         case AfterRefund.CANCELED:
-            return (
-                "Its subscription is cancelled: Telegram will not renew it, and the buyer keeps "
-                f"the later periods paid for, until {when(status.on)}."
-            )
+            return t("refunds-subscription-cancelled", when=when(status.on))
         case AfterRefund.FAILED:
-            return (
-                "Telegram did not cancel its subscription's renewal "
-                f"(“{quote(after.error or 'no answer')}”): it renews on "
-                f"{when(sub.subscription_expiration_date)}. Send the same /refund again to "
-                "retry the cancellation; the refund is not repeated."
-            )
+            error = quote(after.error or t("refunds-error-no-answer"))
+            renews = when(sub.subscription_expiration_date)
+            return t("refunds-subscription-cancel-failed", error=error, when=renews)
     match status.state:
         case SubscriptionState.RENEWS:
-            return (
-                f"The subscription goes on: Telegram renews it on {when(status.on)} (the buyer "
-                "can cancel it in /subscriptions)."
-            )
+            return t("refunds-subscription-renews", when=when(status.on))
         case SubscriptionState.CANCELED:
-            return f"The subscription does not renew; it ends on {when(status.on)}."
+            return t("refunds-subscription-not-renewing", when=when(status.on))
         case _:
-            return f"The subscription ended on {when(status.on)}."
+            return t("refunds-subscription-ended", when=when(status.on))
 
 
 def refund_failed(error: str) -> str:
-    return f"The refund failed: Telegram said “{quote(error)}”. {_NOTHING_CHANGED} later."
+    return t("refunds-failed", error=quote(error))
 
 
 def refund_outcome_unknown(error: str) -> str:
-    return (
-        f"Unknown whether Telegram refunded it: {quote(error)}. Nothing was recorded, and the "
-        "buyer keeps access for now. If Telegram did refund, its refund notice or /reconcile "
-        "records it and ends the access: wait a minute and send /reconcile before trying again."
-    )
+    return t("refunds-outcome-unknown", error=quote(error))
 
 
 def refund_gave_up(error: str) -> str:
-    gave_up = f"Telegram kept answering “{quote(error)}”, so I gave up."
-    return f"{gave_up} {_NOTHING_CHANGED} in a few minutes."
+    return t("refunds-gave-up", error=quote(error))
 
 
 def refund_not_recorded(payment: Payment) -> str:
-    return (
-        f"Telegram refunded {stars(payment.total_amount)} to user {payment.user_id}, but the "
-        "database failed to record it. Telegram's refund notice or /reconcile will record it "
-        "and end the access."
-    )
+    return t("refunds-not-recorded", amount=stars(payment.total_amount), user=str(payment.user_id))
 
 
 def refund_question(payment: Payment, product: Product | None) -> str:
-    return (
-        f"Refund {_paid_for(payment, product)}, paid {when(payment.paid_at)}?\n"
-        f"Charge id: {code(payment.telegram_payment_charge_id)}"
+    amount, title, user = _paid_for(payment, product)
+    return t(
+        "refunds-question",
+        amount=amount,
+        title=title,
+        user=user,
+        when=when(payment.paid_at),
+        charge=code(payment.telegram_payment_charge_id),
     )
 
 
 def refund_button_label(payment: Payment, product: Product | None) -> str:
     """Plain text (buttons take no HTML)."""
-    title = product_title(product, payment.product_id)
-    return f"Refund {title}, {stars(payment.total_amount)}, {payment.paid_at:%Y-%m-%d}"
+    return t(
+        "refunds-button",
+        title=product_title(product, payment.product_id),
+        amount=stars(payment.total_amount),
+        paid=t("refunds-paid-on", day=payment.paid_at),
+    )
 
 
 def refund_outcome(result: AdminRefundResult, catalog: Catalog, charge_id: str) -> str:
@@ -217,12 +221,12 @@ def refund_outcome(result: AdminRefundResult, catalog: Catalog, charge_id: str) 
         case AdminRefundStatus.ALREADY_REFUNDED if result.refund:
             return refund_already(result.refund)
         case AdminRefundStatus.GAVE_UP:
-            return refund_gave_up(result.error or "too many requests")
+            return refund_gave_up(result.error or t("refunds-error-too-many-requests"))
         case AdminRefundStatus.NOT_RECORDED if payment:
             return refund_not_recorded(payment)
         case AdminRefundStatus.FAILED:
-            return refund_failed(result.error or "unknown error")
+            return refund_failed(result.error or t("refunds-error-unknown"))
         case AdminRefundStatus.OUTCOME_UNKNOWN:
-            return refund_outcome_unknown(result.error or "no answer")
+            return refund_outcome_unknown(result.error or t("refunds-error-no-answer"))
         case _:
             return refund_unknown(charge_id)

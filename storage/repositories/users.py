@@ -86,6 +86,14 @@ class UserRepository(Repository):
         rows = (await self.session.exec(statement)).all()
         return {user_id: (chosen, code) for user_id, chosen, code in rows}
 
+    async def chosen_languages(self) -> dict[int, str]:
+        """The language of each user who chose one with /language."""
+        statement = select(KnownUser.user_id, KnownUser.language).where(
+            col(KnownUser.language).is_not(None)
+        )
+        rows = await self.session.exec(statement)
+        return {user_id: language for user_id, language in rows if language is not None}
+
     async def choose_language(self, row: Row, language: str) -> None:
         """Store the language the user (a `user_row`) chose, and who they are, in one
         statement whether or not the bot stored them before."""

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from bot import texts
 from bot.services.offers import PayloadSigner
 from emulator import BotAPIEmulator, Fault, User
 from storage import (
@@ -331,7 +332,7 @@ async def test_refunding_a_renewal_ends_the_period_it_paid_for_and_the_subscript
     renewal_end = expiration(emulator, first.charge_id)
     text = await admin_refund(emulator, renewed.charge_id)
     assert text.startswith("Refunded 75 ⭐ for Club membership")
-    assert f"The subscription goes on: Telegram renews it on {renewal_end:%Y-%m-%d %H:%M}" in text
+    assert f"The subscription goes on: Telegram renews it on {texts.when(renewal_end)} (" in text
     assert emulator.calls("editUserStarSubscription") == []
     assert await access_ends(shop, buyer.id, "club") == first_end
     assert not (await subscription(shop, first.charge_id)).is_canceled

@@ -283,7 +283,7 @@ async def test_refund_button_cancelled_at_confirmation_changes_nothing(emulator,
     emulator.press_button(ADMIN, question, cancel)
     edit = await emulator.wait_for("editMessageText", since=since)
 
-    assert edit.params["text"] == texts.REFUND_CANCELLED
+    assert edit.params["text"] == texts.refund_cancelled()
     assert emulator.calls("refundStarPayment") == []
     assert await holds(shop, buyer.id, "gold")
 

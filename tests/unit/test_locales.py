@@ -226,9 +226,9 @@ def test_an_unknown_term_fails_to_render(tmp_path):
 
 
 def test_a_long_button_fails(tmp_path):
-    long_label = "Купить { $title } " + "о" * 50  # 7 + 20 + 1 + 50 characters
+    long_label = "Купить { $title } " + "о" * 50  # 7 + 16 + 1 + 50 characters
     root = _locales(tmp_path, russian=RUSSIAN.replace("Купить { $title }", long_label))
-    assert limit_problems(root) == ["ru/shop.ftl: shop-buy-button: 78 UTF-16 units, over 64"]
+    assert limit_problems(root) == ["ru/shop.ftl: shop-buy-button: 74 UTF-16 units, over 64"]
 
 
 def test_an_alert_with_html_or_too_long_fails(tmp_path):
@@ -236,7 +236,7 @@ def test_an_alert_with_html_or_too_long_fails(tmp_path):
     russian = RUSSIAN + "shop-sold-out-alert = { $title } распродан" + "!" * 180 + "\n"
     assert limit_problems(_locales(tmp_path, english, russian)) == [
         "en/shop.ftl: shop-sold-out-alert: holds HTML, but is shown as plain text",
-        "ru/shop.ftl: shop-sold-out-alert: 210 UTF-16 units, over 200",
+        "ru/shop.ftl: shop-sold-out-alert: 206 UTF-16 units, over 200",
     ]
 
 

@@ -22,6 +22,7 @@ from aiogram.methods import RefundStarPayment
 from bot import texts
 from bot.catalog import load_catalog
 from bot.config import DEFAULT_CATALOG
+from bot.i18n import speaking
 from bot.keyboards.refunds import RefundButton, RefundStep, refund_keyboard
 from bot.outcomes import AdminRefundStatus
 from bot.services.languages import UserLanguages
@@ -252,7 +253,11 @@ def test_refund_buttons_name_the_payment_row_within_64_bytes():
     keyboard = refund_keyboard([payment], load_catalog(DEFAULT_CATALOG))
     assert keyboard is not None
     [[button]] = keyboard.inline_keyboard
-    assert button.text == "Refund Gold badge, 25 ⭐, 2026-01-02"
+    assert button.text == "Refund Gold badge, 25 ⭐, Jan 2, 2026"
+    with speaking("ru"):
+        russian = refund_keyboard([payment], load_catalog(DEFAULT_CATALOG))
+    assert russian is not None
+    assert russian.inline_keyboard[0][0].text == "Вернуть Gold badge, 25 ⭐, 2 янв. 2026\u202fг."
     assert button.callback_data is not None and len(button.callback_data.encode()) <= 64
     assert button.callback_data.startswith("adm:")
     unpacked = RefundButton.unpack(button.callback_data)

@@ -13,6 +13,7 @@ import pytest
 from bot import texts
 from bot.catalog import Catalog, Product, ProductKind, load_catalog
 from bot.config import DEFAULT_CATALOG
+from bot.i18n import speaking
 from bot.outcomes import (
     AdminRefundResult,
     AdminRefundStatus,
@@ -198,13 +199,24 @@ def test_shop_escapes_what_a_product_gives():
 @pytest.mark.parametrize(
     "text",
     [
-        texts.refund_unknown("<" * 4090),
-        texts.refund_failed("&" * 4090),
-        texts.refund_outcome_unknown(">" * 4090),
-        texts.refund_gave_up("<" * 4090),
         texts.reconcile_failed("<" * 4090),
         texts.support_prompt("&" * 5000),
-        texts.refund_already(
+    ],
+    ids=["reconcile", "prompt"],
+)
+def test_texts_that_quote_someone_are_shortened_before_escaping(text):
+    assert_fits(text)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: texts.refund_unknown("<" * 4090),
+        lambda: texts.refund_failed("&" * 4090),
+        lambda: texts.refund_outcome_unknown(">" * 4090),
+        lambda: texts.refund_gave_up("<" * 4090),
+        lambda: texts.refund_already(
             Refund(
                 telegram_payment_charge_id="c",
                 user_id=7,
@@ -216,10 +228,11 @@ def test_shop_escapes_what_a_product_gives():
             )
         ),
     ],
-    ids=["unknown", "failed", "outcome_unknown", "gave_up", "reconcile", "prompt", "already"],
+    ids=["unknown", "failed", "outcome_unknown", "gave_up", "already"],
 )
-def test_texts_that_quote_someone_are_shortened_before_escaping(text):
-    assert_fits(text)
+def test_refund_texts_that_quote_someone_are_shortened_before_escaping(build, language):
+    with speaking(language):
+        assert_fits(build())
 
 
 @pytest.mark.parametrize(
@@ -269,7 +282,27 @@ def test_plain_drops_telegrams_tags_and_keeps_broken_markup_readable():
 @pytest.mark.parametrize(
     "alert",
     [
-        texts.refund_already_alert(
+        texts.NOT_ALLOWED_BUTTON,
+        texts.SUPPORT_NOTHING_TO_CANCEL,
+        texts.apology(),
+    ],
+    ids=[
+        "not-allowed",
+        "nothing-to-cancel",
+        "sorry",
+    ],
+)
+def test_button_alerts_are_plain_text_of_at_most_200(alert):
+    # answerCallbackQuery takes no parse mode: an entity would show as "&lt;".
+    assert utf16_len(alert) <= texts.ALERT_LIMIT
+    assert "&lt;" not in alert and "&amp;" not in alert
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: texts.refund_already_alert(
             Refund(
                 telegram_payment_charge_id="c",
                 user_id=7,
@@ -280,41 +313,37 @@ def test_plain_drops_telegrams_tags_and_keeps_broken_markup_readable():
                 refunded_at=PAID_AT,
             )
         ),
-        texts.refund_already_alert(refund(1)),
-        texts.PAYMENT_GONE,
-        texts.NOT_ALLOWED_BUTTON,
-        texts.SUPPORT_NOTHING_TO_CANCEL,
-        texts.REFUNDING,
-        texts.apology(),
+        lambda: texts.refund_already_alert(refund(1)),
+        texts.payment_gone,
+        texts.refunding,
     ],
-    ids=[
-        "refunded-long-reason",
-        "refunded",
-        "gone",
-        "not-allowed",
-        "nothing-to-cancel",
-        "refunding",
-        "sorry",
-    ],
+    ids=["refunded-long-reason", "refunded", "gone", "refunding"],
 )
-def test_button_alerts_are_plain_text_of_at_most_200(alert):
-    # answerCallbackQuery takes no parse mode: an entity would show as "&lt;".
+def test_refund_alerts_are_plain_text_of_at_most_200(build, language):
+    with speaking(language):
+        alert = build()
     assert utf16_len(alert) <= texts.ALERT_LIMIT
     assert "&lt;" not in alert and "&amp;" not in alert
 
 
+@pytest.mark.parametrize("language", ["en", "ru"])
 @pytest.mark.parametrize("revoked", [1, 0])
 @pytest.mark.parametrize("instead", [True, False])
-def test_refund_texts_say_what_changed_and_fit(revoked, instead):
+def test_refund_texts_say_what_changed_and_fit(revoked, instead, language):
     refunded, other = payment(1), (payment(2) if instead else None)
-    notice = assert_fits(
-        texts.refund_notice(refunded, product(), revoked=revoked, granted_instead=other)
-    )
-    done = assert_fits(
-        texts.refund_done(
-            refunded, product(), elsewhere=False, revoked=revoked, granted_instead=other
+    with speaking(language):
+        notice = assert_fits(
+            texts.refund_notice(refunded, product(), revoked=revoked, granted_instead=other)
         )
-    )
+        done = assert_fits(
+            texts.refund_done(
+                refunded, product(), elsewhere=False, revoked=revoked, granted_instead=other
+            )
+        )
+    assert charge_id(1) in notice and charge_id(1) in done
+    assert (charge_id(2) in notice and charge_id(2) in done) is instead
+    if language != "en":
+        return
     if instead:
         assert "You keep" in notice and charge_id(2) in notice
         assert "do not refund that one" in done and charge_id(2) in done
@@ -384,11 +413,24 @@ def test_a_buyer_with_everything_fits_and_keeps_room_for_each_part():
 @pytest.mark.parametrize(
     "text",
     [
-        texts.unknown_product_for_admin(BIG_CATALOG, "<" * 4000),
-        texts.revoke_done(
+        texts.balance_failed("<" * 5000),
+        texts.user_not_found("<" * 5000),
+    ],
+    ids=["balance", "user_not_found"],
+)
+def test_operator_texts_fit(text):
+    assert_fits(text)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: texts.unknown_product_for_admin(BIG_CATALOG, "<" * 4000),
+        lambda: texts.revoke_done(
             RevokeResult(("grant:1",), tuple(charge_id(n) for n in range(500))), product(), 7
         ),
-        texts.grant_done(
+        lambda: texts.grant_done(
             GrantResult(
                 GrantStatus.GRANTED,
                 "grant:1",
@@ -397,13 +439,12 @@ def test_a_buyer_with_everything_fits_and_keeps_room_for_each_part():
             product(),
             7,
         ),
-        texts.balance_failed("<" * 5000),
-        texts.user_not_found("<" * 5000),
     ],
-    ids=["unknown_product", "revoke", "grant", "balance", "user_not_found"],
+    ids=["unknown_product", "revoke", "grant"],
 )
-def test_operator_texts_fit(text):
-    assert_fits(text)
+def test_goodwill_texts_fit(build, language):
+    with speaking(language):
+        assert_fits(build())
 
 
 def test_the_bot_made_admin_notice_fits_escapes_and_keeps_the_id_whole():
@@ -474,15 +515,17 @@ def test_a_subscription_confirmation_with_many_keys_fits_and_keeps_the_renewal_d
         assert "Next renewal on 2026-01-02 00:00 UTC" in shown and charge_id(1) in shown
 
 
+@pytest.mark.parametrize("language", ["en", "ru"])
 @pytest.mark.parametrize(
     "outcome", [AfterRefund.CANCELED, AfterRefund.UNCHANGED, AfterRefund.FAILED]
 )
 @pytest.mark.parametrize("ended", [True, False])
-def test_what_a_refund_did_to_a_subscription_is_one_short_line(outcome, ended):
+def test_what_a_refund_did_to_a_subscription_is_one_short_line(outcome, ended, language):
     after = SubscriptionAfterRefund(
         outcome, subscription(1, ended_at=PAID_AT if ended else None), error="<" * 5000
     )
-    shown = assert_fits(texts.subscription_after_refund(after, PAID_AT))
+    with speaking(language):
+        shown = assert_fits(texts.subscription_after_refund(after, PAID_AT))
     assert len(shown) < 500 and "\n" not in shown
 
 
@@ -514,21 +557,48 @@ def test_reminders_and_the_subscription_offer_fit():
 
 
 @pytest.mark.parametrize(
-    ("status", "says"),
+    ("status", "says", "says_in_russian"),
     [
-        (AdminRefundStatus.REFUNDED, "Refunded 100000 ⭐ for"),
-        (AdminRefundStatus.REFUNDED_ELSEWHERE, "already refunded elsewhere"),
-        (AdminRefundStatus.ALREADY_REFUNDED, "Already refunded on"),
-        (AdminRefundStatus.GAVE_UP, "“too many requests”, so I gave up"),
-        (AdminRefundStatus.NOT_RECORDED, "the database failed to record it"),
-        (AdminRefundStatus.FAILED, "The refund failed: Telegram said “unknown error”"),
-        (AdminRefundStatus.OUTCOME_UNKNOWN, "Unknown whether Telegram refunded it: no answer"),
-        (AdminRefundStatus.UNKNOWN_PAYMENT, "No payment with that charge id"),
+        (AdminRefundStatus.REFUNDED, "Refunded 100,000 ⭐ for", "Возвращено 100\xa0000 ⭐ за"),
+        (
+            AdminRefundStatus.REFUNDED_ELSEWHERE,
+            "already refunded elsewhere",
+            "уже возвращён в другом месте",
+        ),
+        (AdminRefundStatus.ALREADY_REFUNDED, "Already refunded on", "Платёж уже возвращён"),
+        (
+            AdminRefundStatus.GAVE_UP,
+            "“too many requests”, so I gave up",
+            "«слишком много запросов», и я прекратил попытки",
+        ),
+        (
+            AdminRefundStatus.NOT_RECORDED,
+            "the database failed to record it",
+            "база данных не смогла это записать",
+        ),
+        (
+            AdminRefundStatus.FAILED,
+            "The refund failed: Telegram said “unknown error”",
+            "Возврат не удался: Telegram ответил «неизвестная ошибка»",
+        ),
+        (
+            AdminRefundStatus.OUTCOME_UNKNOWN,
+            "Unknown whether Telegram refunded it: no answer",
+            "Неизвестно, вернул ли Telegram платёж: нет ответа",
+        ),
+        (
+            AdminRefundStatus.UNKNOWN_PAYMENT,
+            "No payment with that charge id",
+            "Платежа с таким id",
+        ),
     ],
 )
-def test_an_admin_refund_reads_as_what_happened(status, says):
+def test_an_admin_refund_reads_as_what_happened(status, says, says_in_russian):
     result = AdminRefundResult(status, payment(1), refund(1))
     assert says in assert_fits(texts.refund_outcome(result, BIG_CATALOG, charge_id(1)))
+    with speaking("ru"):
+        shown = assert_fits(texts.refund_outcome(result, BIG_CATALOG, charge_id(1)))
+    assert says_in_russian in shown
 
 
 def test_texts_import_no_service_and_settings_import_no_texts():

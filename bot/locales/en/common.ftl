@@ -25,4 +25,6 @@ common-charge-label = charge id{" "}
 common-payment-line =
     • { $title }, { $amount }, { $when }{ $status }
     {"  "}{ $label }{ $charge }
+# The last line of a list cut to fit a message: how many lines were left out.
+common-and-more = …and { $count } more
 common-cancel-button = Cancel

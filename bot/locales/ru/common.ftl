@@ -26,4 +26,6 @@ common-charge-label = id платежа{" "}
 common-payment-line =
     • { $title }, { $amount }, { $when }{ $status }
     {"  "}{ $label }{ $charge }
+# The last line of a list cut to fit a message: how many lines were left out.
+common-and-more = …и ещё { $count }
 common-cancel-button = Отмена
