@@ -54,7 +54,7 @@ async def run_limited_sale(workdir: Path, progress: Progress, *, limited: bool) 
             "SELECT count(*) FROM stock_sales WHERE returned_at IS NULL"
         ).fetchone()
         (refunded,) = db.execute("SELECT count(*) FROM owed_refunds").fetchone()
-    sold_out = texts.REFUSAL_MESSAGES[Refusal.SOLD_OUT]
+    sold_out = texts.refusal_message(Refusal.SOLD_OUT)
     return LimitedSale(
         sold=sold if limited else len(answers) - len(crowd.refusals),
         refused_sold_out=sum(1 for r in crowd.refusals if r == sold_out),

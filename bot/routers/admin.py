@@ -51,9 +51,9 @@ def create_router() -> Router:
 async def refuse_command(message: Message) -> None:
     user_id = message.from_user.id if message.from_user else None
     logger.warning("user {} is not an admin: refused {!r}", user_id, message.text)
-    await message.answer(texts.NOT_ALLOWED)
+    await message.answer(texts.not_allowed())
 
 
 async def refuse_button(query: CallbackQuery) -> None:
     logger.warning("user {} is not an admin: refused button {!r}", query.from_user.id, query.data)
-    await query.answer(texts.NOT_ALLOWED_BUTTON, show_alert=True)
+    await query.answer(texts.not_allowed_button(), show_alert=True)

@@ -43,7 +43,7 @@ async def cmd_payments(
 ) -> None:
     count = parse_payments_count(command.args)
     if count is None:
-        await message.answer(texts.PAYMENTS_USAGE)
+        await message.answer(texts.payments_usage())
         return
     await message.answer(texts.payments_list(await sales.newest_payments(count), catalog))
 
@@ -53,7 +53,7 @@ async def cmd_user(
 ) -> None:
     ref = parse_user_ref(command.args)
     if ref is None:
-        await message.answer(texts.USER_USAGE)
+        await message.answer(texts.user_usage())
         return
     user_id = await buyers.find_user_id(ref)
     if user_id is None:

@@ -12,10 +12,10 @@ from bot.keyboards.files import ResendFilesButton
 from bot.services.deliveries import Deliveries, Resend
 
 ANSWERS = {
-    Resend.QUEUED: texts.FILES_QUEUED,
-    Resend.TOO_SOON: texts.FILES_TOO_SOON,
-    Resend.NOT_HELD: texts.FILES_NOT_HELD,
-    Resend.NOTHING: texts.FILES_NOTHING,
+    Resend.QUEUED: texts.files_queued,
+    Resend.TOO_SOON: texts.files_too_soon,
+    Resend.NOT_HELD: texts.files_not_held,
+    Resend.NOTHING: texts.files_nothing,
 }
 
 
@@ -30,4 +30,4 @@ async def on_resend_files(
     query: CallbackQuery, callback_data: ResendFilesButton, deliveries: Deliveries
 ) -> None:
     outcome = await deliveries.send_again(query.from_user.id, callback_data.key)
-    await query.answer(ANSWERS[outcome], show_alert=outcome is not Resend.QUEUED)
+    await query.answer(ANSWERS[outcome](), show_alert=outcome is not Resend.QUEUED)

@@ -47,11 +47,11 @@ async def on_description(message: Message, support: Support) -> None:
     description = (message.text or message.caption or "").strip()
     user = message.from_user
     if not description or description.startswith("/") or user is None:
-        await message.answer(texts.SUPPORT_WORDS_PLEASE)
+        await message.answer(texts.support_words_please())
         return
     if not support.available:
         await support.cancel(user.id)
-        await message.answer(texts.SUPPORT_UNAVAILABLE)
+        await message.answer(texts.support_unavailable())
         return
     request = SupportMessage(
         user_id=user.id,
@@ -64,23 +64,23 @@ async def on_description(message: Message, support: Support) -> None:
     if submitted.outcome is SupportOutcome.ADDED:
         await message.answer(texts.support_added(submitted.opened_at))
     else:
-        await message.answer(texts.SUPPORT_SENT)
+        await message.answer(texts.support_sent())
 
 
 async def cmd_cancel(message: Message, support: Support) -> None:
     if message.from_user is None or not await support.cancel(message.from_user.id):
-        await message.answer(texts.SUPPORT_NOTHING_TO_CANCEL)
+        await message.answer(texts.support_nothing_to_cancel())
         return
-    await message.answer(texts.SUPPORT_CANCELLED)
+    await message.answer(texts.support_cancelled())
 
 
 async def on_cancel_button(query: CallbackQuery, support: Support) -> None:
     if not await support.cancel(query.from_user.id):
-        await query.answer(texts.SUPPORT_NOTHING_TO_CANCEL)
+        await query.answer(texts.support_nothing_to_cancel())
         return
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_text(texts.SUPPORT_CANCELLED)
+        await query.message.edit_text(texts.support_cancelled())
 
 
 def paysupport_text(settings: Settings) -> str:

@@ -73,7 +73,7 @@ class OfferCheck:
 
     @property
     def error_message(self) -> str | None:
-        return texts.REFUSAL_MESSAGES[self.refusal] if self.refusal else None
+        return texts.refusal_message(self.refusal) if self.refusal else None
 
 
 def check_offer(

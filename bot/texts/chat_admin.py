@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from bot.i18n import t
 from bot.limits import shorten
 from bot.texts.access import TITLE_LIMIT
 from bot.texts.common import code
@@ -26,30 +27,29 @@ def admin_bot_made_admin(
 ) -> str:
     """To every admin: the chat's title, type and id to copy; whether the catalog sells it
     (`keys`) or how to; `missing`: the rights the bot lacks there, as a person finds them."""
-    name = f" <b>{escape(shorten(title, TITLE_LIMIT))}</b>" if title else ""
-    who = f" by {escape(shorten(by, TITLE_LIMIT))}" if by else ""
+    name = t("chat-admin-title", title=escape(shorten(title, TITLE_LIMIT))) if title else ""
+    who = t("chat-admin-by", by=escape(shorten(by, TITLE_LIMIT))) if by else ""
     lines = [
-        f"The bot was made an administrator of the {chat_type}{name}{who}.",
-        f"Its id: {code(str(chat_id))}",
+        t("chat-admin-made-admin", type=chat_type, title=name, by=who),
+        t("chat-admin-id", chat=code(str(chat_id))),
     ]
     if keys:
         names = escape(shorten(", ".join(keys), KEYS_LIMIT))
-        lines.append(f"The catalog sells access to it already, with the key(s) {names}.")
+        lines.append(t("chat-admin-sold", count=len(keys), keys=names))
     elif chat_type != "group":
-        lines.append(f"Put it in a key's {code('chats')} in the catalog to sell access to it.")
+        lines.append(t("chat-admin-how-to-sell"))
     if chat_type == "group":
-        lines.append(
-            "Only a supergroup's membership can be sold: convert this basic group first "
-            '(Telegram does when you set "Chat history for new members" to visible). Its id '
-            "changes then: send /id there for the new one."
-        )
+        lines.append(t("chat-admin-basic-group"))
     if missing:
-        lines.append(
-            "The bot still lacks the right to " + " and to ".join(missing) + ": give it in the "
-            "chat's administrator settings" + (", until then buyers cannot join." if keys else ".")
-        )
+        rights = missing[0]
+        for right in missing[1:]:
+            rights = t("chat-admin-right-and", rights=rights, right=right)
+        if keys:
+            lines.append(t("chat-admin-lacks-sold", rights=rights))
+        else:
+            lines.append(t("chat-admin-lacks", rights=rights))
     elif keys:
-        lines.append("The bot has both rights it needs there now: buyers can join.")
+        lines.append(t("chat-admin-rights-given-sold"))
     else:
-        lines.append("The bot has both rights it needs there.")
+        lines.append(t("chat-admin-rights-given"))
     return "\n".join(lines)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from html import escape
 
+from bot.i18n import t
 from bot.limits import MESSAGE_LIMIT, shorten
 
 __all__ = [
-    "FILES_NOTHING",
-    "FILES_NOT_HELD",
-    "FILES_QUEUED",
-    "FILES_TOO_SOON",
+    "files_not_held",
+    "files_nothing",
+    "files_queued",
+    "files_too_soon",
     "key_text",
     "resend_button",
 ]
@@ -24,13 +25,21 @@ def key_text(text: str) -> str:
 
 def resend_button(title: str) -> str:
     """Plain text (buttons take no HTML)."""
-    return f"📎 Send my files again: {title}"
+    return t("files-resend-button", title=title)
 
 
 # Answers to the button, shown as alerts: plain text, at most 200 characters.
-FILES_QUEUED = "Sending your files again now."
-FILES_TOO_SOON = "Your files were sent again less than a minute ago. Please wait a minute."
-FILES_NOT_HELD = (
-    "This purchase has ended, so I cannot send its files again. See /shop to buy it again."
-)
-FILES_NOTHING = "This purchase has no files to send any more. Write /paysupport if you miss one."
+def files_queued() -> str:
+    return t("files-queued-alert")
+
+
+def files_too_soon() -> str:
+    return t("files-too-soon-alert")
+
+
+def files_not_held() -> str:
+    return t("files-not-held-alert")
+
+
+def files_nothing() -> str:
+    return t("files-nothing-alert")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.i18n import t
 from bot.texts.common import code
 
 __all__ = ["ids_answer"]
@@ -12,25 +13,13 @@ def ids_answer(
 ) -> str:
     """Your id, for ADMIN_IDS (None: you wrote as a group or channel); in a group, the group's
     (None in a private chat), for the catalog's `chats`, which take supergroups only."""
-    lines: list[str] = []
-    if user_id is not None:
-        lines += [
-            f"Your user id: {code(str(user_id))}",
-            "If you run this bot, put it in ADMIN_IDS to be one of its admins.",
-        ]
-    else:
-        lines.append("You wrote as the group; send /id to me in a private chat for your own id.")
+    yours = t("ids-user", user=code(str(user_id))) if user_id is not None else t("ids-as-group")
     if chat_id is None:
-        return "\n".join(lines)
-    lines.append(f"\nThis group's id: {code(str(chat_id))}")
+        return yours
     if managed:
-        lines.append("The catalog sells membership of this group already (a key's chats).")
+        group = t("ids-group-sold", chat=code(str(chat_id)))
     elif supergroup:
-        lines.append("To sell membership of it, put it in a key's chats = [...] in the catalog.")
+        group = t("ids-supergroup", chat=code(str(chat_id)))
     else:
-        lines.append(
-            "Only a supergroup's membership can be sold. Telegram turns this group into one "
-            'when you set "Chat history for new members" to visible; its id changes then, so '
-            "send /id again."
-        )
-    return "\n".join(lines)
+        group = t("ids-basic-group", chat=code(str(chat_id)))
+    return f"{yours}\n\n{group}"

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from bot.catalog import Catalog
+from bot.i18n import t
 from bot.limits import MESSAGE_LIMIT, fit_lines, fit_message
 from bot.texts.common import (
     holding,
@@ -35,7 +36,7 @@ def my_purchases(
     """`codes`: the codes the payments took (not refunded), by charge id."""
     owned = [holding(a.key, a.expires_at) for a in active]
     if not owned and not payments:
-        return "You have not bought anything yet. See /shop."
+        return t("purchases-nothing-yet")
     receipts = []
     for p in payments:  # newest first
         refund = refunds.get(p.telegram_payment_charge_id)
@@ -43,11 +44,12 @@ def my_purchases(
         secret = (codes or {}).get(p.telegram_payment_charge_id)
         receipts.append(line + (f"\n  {your_code(secret).strip()}" if secret else ""))
     # What the buyer holds comes first; the payments get the room it leaves.
-    text = "You own:\n" + (fit_lines(owned, MESSAGE_LIMIT // 4) if owned else "nothing right now")
+    held = fit_lines(owned, MESSAGE_LIMIT // 4) if owned else t("purchases-owned-nothing")
+    text = t("purchases-owned") + "\n" + held
     if subscriptions:
         lines = [subscription_line(sub, catalog, now) for sub in subscriptions]
-        text += "\n\nSubscriptions (/subscriptions to cancel or resume):\n"
+        text += "\n\n" + t("purchases-subscriptions") + "\n"
         text += fit_lines(lines, MESSAGE_LIMIT // 4)
     if receipts:
-        text = fit_message(text + "\n\nYour payments:\n", receipts)
+        text = fit_message(text + "\n\n" + t("purchases-payments") + "\n", receipts)
     return text

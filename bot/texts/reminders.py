@@ -6,6 +6,7 @@ from datetime import datetime
 from html import escape
 
 from bot.catalog import Product
+from bot.i18n import t
 from bot.texts.common import price, when
 
 __all__ = [
@@ -16,19 +17,23 @@ __all__ = [
 
 
 def reminder_timed(product: Product, ends_at: datetime) -> str:
-    ends = _ends_soon(f"Your <b>{escape(product.title)}</b>", ends_at)
-    return f"{ends}.\nBuy it again to add {product.duration_days} more days from then."
+    return t(
+        "reminders-timed",
+        title=escape(product.title),
+        when=when(ends_at),
+        days=product.duration_days or 0,
+    )
 
 
 def reminder_subscription(product: Product, ends_at: datetime) -> str:
-    ends = _ends_soon(f"Your subscription to <b>{escape(product.title)}</b>", ends_at)
-    return f"{ends}: you cancelled its renewal. Resume it to keep it, for {price(product)}."
-
-
-def _ends_soon(what: str, ends_at: datetime) -> str:
-    return f"⏰ {what} ends on {when(ends_at)}, in about a day"
+    return t(
+        "reminders-subscription",
+        title=escape(product.title),
+        when=when(ends_at),
+        price=price(product),
+    )
 
 
 def buy_again_button(product: Product) -> str:
     """Plain text (buttons take no HTML)."""
-    return f"Buy again: {price(product)}"
+    return t("reminders-buy-again-button", price=price(product))

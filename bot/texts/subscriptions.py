@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.catalog import Catalog
+from bot.i18n import t
 from bot.limits import ALERT_LIMIT, fit_message, shorten
 from bot.outcomes import ChangeResult, ChangeStatus, SubscriptionState, status_of
 from bot.texts.common import title_of, when
 from storage.models import Subscription
 
 __all__ = [
-    "NO_SUBSCRIPTIONS",
+    "no_subscriptions",
     "renewal_button",
     "renewal_changed",
     "subscription_line",
@@ -26,15 +27,15 @@ def subscription_line(subscription: Subscription, catalog: Catalog, now: datetim
     status = status_of(subscription, now)
     match status.state:
         case SubscriptionState.RENEWS:
-            state = f"renews on {when(status.on)}"
+            return t("subscriptions-line-renews", title=title, when=when(status.on))
         case SubscriptionState.CANCELED:
-            state = f"cancelled, ends on {when(status.on)}"
+            return t("subscriptions-line-cancelled", title=title, when=when(status.on))
         case _:
-            state = f"ended on {when(status.on)}"
-    return f"• <b>{title}</b>: {state}"
+            return t("subscriptions-line-ended", title=title, when=when(status.on))
 
 
-NO_SUBSCRIPTIONS = "You have no subscriptions. See /shop for what you can subscribe to."
+def no_subscriptions() -> str:
+    return t("subscriptions-none")
 
 
 def subscriptions_list(
@@ -42,19 +43,17 @@ def subscriptions_list(
 ) -> str:
     """What /subscriptions shows; the buttons below it cancel or resume."""
     if not subscriptions:
-        return NO_SUBSCRIPTIONS
-    head = "Your subscriptions:\n"
-    tail = (
-        "\n\nCancelling stops the renewal; you keep what you paid for to the end of its "
-        "month. A subscription you cancel inside Telegram shows here as renewing until its "
-        "date, then as ended."
-    )
+        return no_subscriptions()
+    head = t("subscriptions-head") + "\n"
+    tail = "\n\n" + t("subscriptions-tail")
     return fit_message(head, [subscription_line(sub, catalog, now) for sub in subscriptions], tail)
 
 
 def renewal_button(title: str, *, cancel: bool) -> str:
     """Plain text (buttons take no HTML)."""
-    return f"{'Cancel' if cancel else 'Resume'} {title}"
+    if cancel:
+        return t("subscriptions-cancel-button", title=title)
+    return t("subscriptions-resume-button", title=title)
 
 
 def renewal_changed(result: ChangeResult) -> str:
@@ -62,19 +61,14 @@ def renewal_changed(result: ChangeResult) -> str:
     sub = result.subscription
     match result.status:
         case ChangeStatus.DONE if sub is not None and sub.is_canceled:
-            text = (
-                "Cancelled: it will not renew. You keep it until "
-                f"{when(sub.subscription_expiration_date)}."
-            )
+            text = t("subscriptions-cancelled-alert", when=when(sub.subscription_expiration_date))
         case ChangeStatus.DONE if sub is not None:
-            text = f"Resumed: it renews on {when(sub.subscription_expiration_date)}."
+            text = t("subscriptions-resumed-alert", when=when(sub.subscription_expiration_date))
         case ChangeStatus.FAILED:
-            text = (
-                f"Telegram did not accept it ({shorten(result.error or 'no answer', 80)}). "
-                "Nothing changed; please try again in a minute."
-            )
+            error = shorten(result.error or t("subscriptions-no-answer"), 80)
+            text = t("subscriptions-refused-alert", error=error)
         case ChangeStatus.UNCHANGED:
-            text = "Nothing to change: see the list as it is now."
+            text = t("subscriptions-unchanged-alert")
         case _:
-            text = "There is no such subscription of yours."
+            text = t("subscriptions-not-found-alert")
     return shorten(text, ALERT_LIMIT)

@@ -344,7 +344,7 @@ async def test_check_and_start_name_each_chat_where_the_bot_lacks_a_right(
     buyer = emulator.user("Buyer")
     refused_payment = await emulator.pay(buyer, await request_invoice(emulator, buyer, "pass"))
     assert not refused_payment.ok
-    assert refused_payment.error_message == texts.CHAT_UNAVAILABLE
+    assert refused_payment.error_message == texts.chat_unavailable()
     await buy(emulator, buyer, "gold")  # the rest is still sold
 
 

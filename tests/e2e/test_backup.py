@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from bot.outcomes import Refusal
-from bot.texts.payments import REFUSAL_MESSAGES
+from bot.texts.payments import refusal_message
 from emulator import BotAPIEmulator, CheckoutResult, User
 from storage import (
     Entitlement,
@@ -54,7 +54,7 @@ async def sell_until(emulator: BotAPIEmulator, stop: asyncio.Event) -> list[Chec
         result = await emulator.pay(buyer, invoice)
         if not result.ok:
             refused = result.error_message
-            assert refused == REFUSAL_MESSAGES[Refusal.TEMPORARY], refused
+            assert refused == refusal_message(Refusal.TEMPORARY), refused
             continue
         await emulator.wait_for_message(buyer.id, text_contains="Thank you", since=since)
         sold.append(result)

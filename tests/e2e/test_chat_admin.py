@@ -106,18 +106,18 @@ async def test_a_chat_of_the_catalog_names_its_key_and_is_sold_once_the_rights_a
     await emulator.wait_for_message(ADMIN_ID, text_contains="cannot manage")
     buyer = emulator.user("Buyer")
     refused = await emulator.pay(buyer, await request_invoice(emulator, buyer, "pass"))
-    assert refused.error_message == texts.CHAT_UNAVAILABLE
+    assert refused.error_message == texts.chat_unavailable()
 
     [still_lacking, _] = await promote(
         emulator, bot, channel, owner, can_invite_users=False, can_restrict_members=False
     )
     [complete, _] = await promote(emulator, bot, channel, owner)
 
-    assert "sells access to it already, with the key(s) club" in still_lacking["text"]
+    assert "sells access to it already, with the key club" in still_lacking["text"]
     assert "until then buyers cannot join" in still_lacking["text"]
     assert "can_invite_users" in still_lacking["text"]
     assert "can_restrict_members" in still_lacking["text"]
-    assert "key(s) club" in complete["text"] and "buyers can join" in complete["text"]
+    assert "the key club" in complete["text"] and "buyers can join" in complete["text"]
     assert codes(complete) == [str(channel.id)]
     # Looked at again at once: its invite link made, and access to it sold from now on.
     assert len(emulator.invite_links(channel)) == 1

@@ -21,7 +21,7 @@ from tests.e2e.process import run_command
 from tests.helpers import ADMIN_ID, buy, eventually, request_invoice, say
 
 ADMIN = User(id=ADMIN_ID, first_name="Admin", username="shop_admin")
-SOLD_OUT = texts.REFUSAL_MESSAGES[Refusal.SOLD_OUT]
+SOLD_OUT = texts.refusal_message(Refusal.SOLD_OUT)
 CATALOG = """
 [[product]]
 id = "vpn"

@@ -41,7 +41,8 @@ STORY = [
     "was refunded to your Stars balance, and the",
     "bot removes Ann from Stars Club",
     "Ann: /mypurchases",
-    "refunded 20",
+    " UTC, refunded ",
+    " UTC",  # then the moment of the refund, before the next command
     "Bob: /stats",
     "Not allowed: this command is for the shop's admins.",
     "Alex (admin): /stock",

@@ -22,7 +22,7 @@ async def audited(shop, decision: str | None = None):
 
 async def refused(emulator, shop, buyer, reason: Refusal, result) -> None:
     assert not result.ok
-    assert result.error_message == texts.REFUSAL_MESSAGES[reason]
+    assert result.error_message == texts.refusal_message(reason)
     assert result.charge_id is None  # no money taken
 
     # The audit row is written after the answer, so wait for the refusal itself: a bundle test
@@ -139,7 +139,7 @@ async def test_failing_database_refuses_as_temporary_instead_of_staying_silent(
     finally:
         await raw_sql(database_url, "ALTER TABLE entitlements_away RENAME TO entitlements")
     assert not result.ok
-    assert result.error_message == texts.REFUSAL_MESSAGES[Refusal.TEMPORARY]
+    assert result.error_message == texts.refusal_message(Refusal.TEMPORARY)
     assert emulator.unanswered_pre_checkouts == []
     retry = await emulator.pay(buyer, invoice)  # the database is back: the same invoice works
     assert retry.ok

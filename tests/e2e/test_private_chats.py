@@ -100,7 +100,7 @@ async def test_a_support_description_is_taken_from_the_private_chat_only(emulato
 
     assert sent == []  # neither "sent to a person" in the group nor a request to the admins
     reply = await say(emulator, buyer, "I was charged twice for gold")
-    assert reply["text"] == texts.SUPPORT_SENT
+    assert reply["text"] == texts.support_sent()
 
 
 async def test_a_group_where_the_bot_may_not_write_gets_nothing(emulator, shop):

@@ -6,6 +6,7 @@ import asyncio
 
 from sqlmodel import select
 
+from bot import texts
 from bot.services.offers import PayloadSigner
 from entitlements import has, has_all, list_active
 from storage import AuditRepository, Entitlement, OutboxMessage, Payment, PaymentRepository
@@ -95,7 +96,8 @@ async def test_timed_product_confirms_end_date_and_buying_again_extends_it(emula
         m["text"] for m in emulator.sent_messages(buyer.id) if "Thank you" in m.get("text", "")
     ]
     assert len(confirmations) == 2
-    assert all("pro, until 20" in text for text in confirmations)
+    assert all("pro, until " in text for text in confirmations)
+    assert f"pro, until {texts.when(active.expires_at)}" in confirmations[-1]  # extended
 
 
 async def test_buy_shows_valid_ids_for_an_unknown_product(emulator, shop):
@@ -176,8 +178,11 @@ async def test_mypurchases_lists_what_is_owned_with_end_dates_and_charge_ids(emu
     pro = await buy(emulator, buyer, "pro_month")
     listing = await say(emulator, buyer, "/mypurchases")
     text = listing["text"]
-    assert "gold, forever" in text
-    assert "pro, until 20" in text
+    async with shop.sessions() as session:
+        ends = {a.key: a.expires_at for a in await list_active(session, buyer.id)}
+    pro_ends = ends["pro"]
+    assert ends["gold"] is None and "gold, forever" in text
+    assert pro_ends is not None and f"pro, until {texts.when(pro_ends)}" in text
     assert gold.charge_id in text and pro.charge_id in text
     assert "Gold badge, 25 ⭐" in text
 

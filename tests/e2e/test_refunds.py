@@ -113,7 +113,7 @@ async def test_non_admin_is_refused_once_and_telegram_is_not_asked(emulator, sho
     update_id = emulator.send_text(buyer, command.format(charge=charge_id))
     await wait_handled(shop, update_id)
 
-    assert [m["text"] for m in messages_since(emulator, since, buyer.id)] == [texts.NOT_ALLOWED]
+    assert [m["text"] for m in messages_since(emulator, since, buyer.id)] == [texts.not_allowed()]
     assert [r for r in emulator.requests[since:] if r.method == "getStarTransactions"] == []
     assert emulator.calls("refundStarPayment") == []
     assert await refund_of(shop, charge_id) is None

@@ -118,7 +118,7 @@ async def test_a_subscription_is_bought_through_an_invoice_link_and_runs_to_tele
     )
     ends = expiration(emulator, paid.charge_id)
     assert "You subscribed to Club membership for 75 ⭐ a month" in confirmation["text"]
-    assert f"Next renewal on {ends:%Y-%m-%d %H:%M} UTC" in confirmation["text"]
+    assert f"Next renewal on {texts.when(ends)}" in confirmation["text"]
 
     async with shop.sessions() as session:
         payment = await PaymentRepository(session).get(paid.charge_id)
@@ -128,7 +128,7 @@ async def test_a_subscription_is_bought_through_an_invoice_link_and_runs_to_tele
     assert (await subscription(shop, paid.charge_id)).subscription_expiration_date == ends
     assert await access_ends(shop, buyer.id, "club") == ends
     listing = await say(emulator, buyer, "/subscriptions")
-    assert f"Club membership: renews on {ends:%Y-%m-%d %H:%M} UTC" in listing["text"]
+    assert f"Club membership: renews on {texts.when(ends)}" in listing["text"]
     assert [b["text"] for b in buttons(listing)] == ["Cancel Club membership"]
 
 
@@ -159,7 +159,7 @@ async def test_a_renewal_extends_access_to_its_new_date_and_is_confirmed_with_th
     ends = expiration(emulator, first.charge_id)
     note = await emulator.wait_for_message(buyer.id, text_contains="renewed for", since=since)
     assert "Your subscription to Club membership renewed for 75 ⭐" in note["text"]
-    assert f"Next renewal on {ends:%Y-%m-%d %H:%M} UTC" in note["text"]
+    assert f"Next renewal on {texts.when(ends)}" in note["text"]
     assert renewed.charge_id and renewed.charge_id in note["text"]
 
     assert await access_ends(shop, buyer.id, "club") == ends
@@ -226,7 +226,7 @@ async def test_cancel_and_resume_ask_telegram_with_the_first_charge_and_access_r
     }
     assert answer["text"].startswith("Cancelled: it will not renew.")
     edited = await emulator.wait_for("editMessageText", since=since)
-    assert f"cancelled, ends on {ends:%Y-%m-%d %H:%M} UTC" in edited.params["text"]
+    assert f"cancelled, ends on {texts.when(ends)}" in edited.params["text"]
     assert emulator.subscriptions[first.charge_id].canceled_by_bot
     assert (await subscription(shop, first.charge_id)).is_canceled
     assert await holds(shop, buyer.id, "club")
@@ -241,9 +241,9 @@ async def test_cancel_and_resume_ask_telegram_with_the_first_charge_and_access_r
     resumed = emulator.calls("editUserStarSubscription")[-1]
     assert resumed.params["telegram_payment_charge_id"] == first.charge_id
     assert resumed.params["is_canceled"] is False
-    assert answer["text"] == f"Resumed: it renews on {ends:%Y-%m-%d %H:%M} UTC."
+    assert answer["text"] == f"Resumed: it renews on {texts.when(ends)}."
     edited = await emulator.wait_for("editMessageText", since=since)
-    assert f"renews on {ends:%Y-%m-%d %H:%M} UTC" in edited.params["text"]
+    assert f"renews on {texts.when(ends)}" in edited.params["text"]
     assert not (await subscription(shop, first.charge_id)).is_canceled
     await renew(emulator, shop, first.charge_id)  # Telegram renews it again
 
@@ -307,8 +307,8 @@ async def test_mypurchases_shows_the_subscription_and_its_state(emulator, shop):
     assert first.charge_id
     ends = expiration(emulator, first.charge_id)
     shown = await say(emulator, buyer, "/mypurchases")
-    assert f"Club membership: renews on {ends:%Y-%m-%d %H:%M} UTC" in shown["text"]
-    assert f"club, until {ends:%Y-%m-%d %H:%M} UTC" in shown["text"]
+    assert f"Club membership: renews on {texts.when(ends)}" in shown["text"]
+    assert f"club, until {texts.when(ends)}" in shown["text"]
 
 
 # -- refunds ----------------------------------------------------------------------------------
@@ -445,7 +445,7 @@ async def test_a_cancelled_subscription_is_reminded_once_a_day_before_it_ends_ac
 
     shop = await restart(shop, start_bot)  # the reminder fell due while the bot was down
     reminder = await emulator.wait_for_message(buyer.id, text_contains="⏰")
-    assert f"Club membership ends on {soon:%Y-%m-%d %H:%M} UTC" in reminder["text"]
+    assert f"Club membership ends on {texts.when(soon)}" in reminder["text"]
     assert [b["text"] for b in buttons(reminder)] == ["Resume Club membership"]
 
     await pro_month_ends(shop, buyer.id, utcnow() + timedelta(hours=20))

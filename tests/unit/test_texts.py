@@ -13,7 +13,8 @@ import pytest
 from bot import texts
 from bot.catalog import Catalog, Product, ProductKind, load_catalog
 from bot.config import DEFAULT_CATALOG
-from bot.i18n import speaking
+from bot.i18n import speaking, t
+from bot.locales import offered_languages
 from bot.outcomes import (
     AdminRefundResult,
     AdminRefundStatus,
@@ -27,6 +28,7 @@ from bot.outcomes import (
     PeriodFigures,
     RevokeResult,
     SalesFigures,
+    StockLine,
     SubscriptionAfterRefund,
 )
 from emulator import format_text, utf16_len
@@ -37,6 +39,24 @@ from storage.reports import Totals
 
 PAID_AT = datetime(2026, 1, 2, tzinfo=UTC)
 TITLE = "T" * 31 + "&"  # 32 characters, the longest title, one of them escaped
+
+
+def is_cut(line: str) -> bool:
+    """Whether `line` is the "…and N more" of a list cut to fit, in any language."""
+    return any(_cut_pattern(language).fullmatch(line) for language in offered_languages())
+
+
+def _cut_pattern(language: str) -> re.Pattern[str]:
+    with speaking(language):
+        example = t("common-and-more", count=987654)
+    number = re.search(r"987\D?654", example)
+    assert number is not None
+    head, _, tail = example.partition(number.group())
+    return re.compile(re.escape(head) + r"[\d\s,.]+" + re.escape(tail))
+
+
+def cut_lines(text: str) -> list[str]:
+    return [line for line in text.split("\n") if is_cut(line)]
 
 
 def charge_id(n: int) -> str:
@@ -100,58 +120,127 @@ PAYMENTS = [payment(n) for n in range(20)]  # what /mypurchases reads at most, n
 REFUNDS = {r.telegram_payment_charge_id: r for r in map(refund, range(0, 20, 2))}
 
 
-def test_mypurchases_with_twenty_long_payments_fits_and_says_how_many_more():
+# Moments as CLDR writes them, with narrow no-break spaces (U+202F).
+REFUNDED_AT_PAID_AT = {
+    "en": "refunded Jan 2, 2026, 12:00\u202fAM UTC",
+    "ru": "возврат 2 янв. 2026\u202fг., 00:00 UTC",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_mypurchases_with_twenty_long_payments_fits_and_says_how_many_more(language):
     active = [ActiveEntitlement(f"key_{k:028d}", None, ("c",)) for k in range(10)]
 
-    shown = assert_fits(texts.my_purchases(active, [], PAYMENTS, REFUNDS, BIG_CATALOG, PAID_AT))
+    with speaking(language):
+        purchases = texts.my_purchases(active, [], PAYMENTS, REFUNDS, BIG_CATALOG, PAID_AT)
+    shown = assert_fits(purchases)
 
     assert charge_id(0) in shown  # the newest first
-    assert charge_id(19) not in shown and shown.rstrip().split("\n")[-1].endswith(" more")
-    assert "key_" + "0" * 28 in shown and "refunded 2026-01-02 00:00 UTC" in shown
+    listed = sum(charge_id(n) in shown for n in range(20))
+    more = shown.rstrip().split("\n")[-1]
+    assert (
+        charge_id(19) not in shown and re.fullmatch(rf"…\D* {20 - listed}\b\D*", more) is not None
+    )
+    assert "key_" + "0" * 28 in shown and REFUNDED_AT_PAID_AT[language] in shown
 
 
-def test_mypurchases_that_fits_lists_everything():
-    shown = assert_fits(texts.my_purchases([], [], PAYMENTS[:3], {}, BIG_CATALOG, PAID_AT))
-    assert all(charge_id(n) in shown for n in range(3)) and "more" not in shown
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_mypurchases_that_fits_lists_everything(language):
+    with speaking(language):
+        purchases = texts.my_purchases([], [], PAYMENTS[:3], {}, BIG_CATALOG, PAID_AT)
+    shown = assert_fits(purchases)
+    # Newest first, down to the last one's charge id: no "…and N more".
+    assert all(charge_id(n) in shown for n in range(3)) and shown.endswith(charge_id(2))
 
 
+SUPPORT_PAYMENTS = {
+    "en": ("Recent payments:", "No payments."),
+    "ru": ("Последние платежи:", "Платежей нет."),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
 @pytest.mark.parametrize(
     "description",
     ["x" * 2000, "<&>" * 3000, "😀" * 2500, "short"],
     ids=["2000", "escaped", "utf16", "short"],
 )
-def test_support_request_with_ten_payments_fits_and_keeps_the_description(description):
-    text = texts.support_request(
-        7, "u" * 32, "N" * 64 + " " + "<" * 64, description, PAYMENTS[:10], REFUNDS, BIG_CATALOG
-    )
+def test_support_request_with_ten_payments_fits_and_keeps_the_description(description, language):
+    with speaking(language):
+        text = texts.support_request(
+            7,
+            "u" * 32,
+            "N" * 64 + " " + "<" * 64,
+            description,
+            PAYMENTS[:10],
+            REFUNDS,
+            BIG_CATALOG,
+        )
 
     shown = assert_fits(text)
 
     assert ("N" * 64 + " " + "<" * 64) in shown and "@" + "u" * 32 in shown
     start = description[: texts.SUPPORT_DESCRIPTION_KEPT // 2]
     assert start in shown  # the buyer's words are never crowded out by the payments
-    assert charge_id(0) in shown and "Recent payments:" in shown
+    assert charge_id(0) in shown and SUPPORT_PAYMENTS[language][0] in shown
 
 
-def test_support_request_shows_a_description_up_to_its_limit():
-    text = texts.support_request(7, None, "Ann", "y" * 5000, [], {}, BIG_CATALOG)
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_support_request_shows_a_description_up_to_its_limit(language):
+    with speaking(language):
+        text = texts.support_request(7, None, "Ann", "y" * 5000, [], {}, BIG_CATALOG)
     shown = assert_fits(text)
-    assert "y" * (texts.SUPPORT_DESCRIPTION_LIMIT - 1) + "…" in shown and "No payments." in shown
+    assert "y" * (texts.SUPPORT_DESCRIPTION_LIMIT - 1) + "…" in shown
+    assert SUPPORT_PAYMENTS[language][1] in shown
 
 
-def test_recovered_summary_with_many_charges_fits_and_shows_both_lists():
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_support_prompt_is_shortened_before_escaping(language):
+    with speaking(language):
+        shown = assert_fits(texts.support_prompt("&" * 5000))
+        assert shown.endswith("\n\n" + texts.support_describe())
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize(
+    "alert",
+    [
+        texts.support_nothing_to_cancel,
+        texts.files_queued,
+        texts.files_too_soon,
+        texts.files_not_held,
+        texts.files_nothing,
+    ],
+)
+def test_support_and_files_alerts_are_plain_text_of_at_most_200(alert, language):
+    with speaking(language):
+        text = alert()
+    assert utf16_len(text) <= texts.ALERT_LIMIT and "&" not in text and "<" not in text
+
+
+@pytest.mark.parametrize(
+    ("language", "recovered"),
+    [
+        ("en", ("Recovered payments (500", "Recovered refunds (500")),
+        ("ru", ("Восстановлено платежей: 500", "Восстановлено возвратов: 500")),
+    ],
+)
+def test_recovered_summary_with_many_charges_fits_and_shows_both_lists(language, recovered):
     payments = [charge_id(n) for n in range(500)]
     refunds = [charge_id(n) for n in range(500, 1000)]
 
-    shown = assert_fits(texts.recovered_summary(payments, refunds, 1000))
+    with speaking(language):
+        shown = assert_fits(texts.recovered_summary(payments, refunds, 1000))
 
-    assert "Recovered payments (500" in shown and "Recovered refunds (500" in shown
+    assert all(head in shown for head in recovered)
     assert charge_id(0) in shown and charge_id(500) in shown
-    assert shown.count(" more") == 2
+    assert len(cut_lines(shown)) == 2
 
 
-def test_recovered_summary_escapes_charge_ids():
-    shown = assert_fits(texts.recovered_summary(["a<b&c"], [], 1))
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_recovered_summary_escapes_charge_ids(language):
+    with speaking(language):
+        shown = assert_fits(texts.recovered_summary(["a<b&c"], [], 1))
     assert "a<b&c" in shown
 
 
@@ -161,25 +250,40 @@ def confirmation_of_many_keys(catalog: Catalog) -> str:
     return texts.payment_confirmation(product(grants=tuple(keys)), granted, charge_id(1))
 
 
+@pytest.mark.parametrize("language", ["en", "ru"])
 @pytest.mark.parametrize(
-    ("build", "ending"),
+    ("build", "endings"),
     [
-        (texts.shop, "Press a button to get an invoice."),
-        (texts.welcome, "/help: list the commands"),
-        (texts.buy_usage, "p99."),
-        (lambda catalog: texts.unknown_product(catalog, "<b>" * 1500), "p99."),
-        (confirmation_of_many_keys, charge_id(1)),
+        (
+            texts.shop,
+            {
+                "en": "Press a button to get an invoice.",
+                "ru": "Нажмите кнопку, чтобы получить счёт.",
+            },
+        ),
+        (texts.welcome, {"en": "/help: list the commands", "ru": "/help: список команд"}),
+        (texts.buy_usage, {"en": "p99.", "ru": "p99."}),
+        (
+            lambda catalog: texts.unknown_product(catalog, "<b>" * 1500),
+            {"en": "p99.", "ru": "p99."},
+        ),
+        (confirmation_of_many_keys, {"en": charge_id(1), "ru": charge_id(1)}),
     ],
     ids=["shop", "welcome", "buy_usage", "unknown_product", "payment_confirmation"],
 )
-def test_catalog_texts_fit_with_a_hundred_products(build, ending):
-    shown = assert_fits(build(BIG_CATALOG))
-    assert shown.endswith(ending)
+def test_catalog_texts_fit_with_a_hundred_products(build, endings, language):
+    with speaking(language):
+        text = build(BIG_CATALOG)
+    shown = assert_fits(text)
+    assert shown.endswith(endings[language])
 
 
-def test_unknown_product_echoes_at_most_forty_characters_escaped():
-    shown = visible(texts.unknown_product(load_catalog(DEFAULT_CATALOG), "<&>" + "z" * 4000))
-    assert "'<&>" + "z" * (texts.ASKED_LIMIT - 4) + "…'" in shown
+@pytest.mark.parametrize(("language", "quotes"), [("en", "''"), ("ru", "«»")])
+def test_unknown_product_echoes_at_most_forty_characters_escaped(language, quotes):
+    with speaking(language):
+        text = texts.unknown_product(load_catalog(DEFAULT_CATALOG), "<&>" + "z" * 4000)
+    shown = visible(text)
+    assert quotes[0] + "<&>" + "z" * (texts.ASKED_LIMIT - 4) + "…" + quotes[1] in shown
     assert "z" * texts.ASKED_LIMIT not in shown
 
 
@@ -194,18 +298,6 @@ def test_shop_escapes_what_a_product_gives():
         grants=("<b>", "R&D"),
     )
     assert "gives <b>, R&D (forever)" in visible(texts.shop(Catalog([odd])))
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        texts.reconcile_failed("<" * 4090),
-        texts.support_prompt("&" * 5000),
-    ],
-    ids=["reconcile", "prompt"],
-)
-def test_texts_that_quote_someone_are_shortened_before_escaping(text):
-    assert_fits(text)
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
@@ -282,13 +374,9 @@ def test_plain_drops_telegrams_tags_and_keeps_broken_markup_readable():
 @pytest.mark.parametrize(
     "alert",
     [
-        texts.NOT_ALLOWED_BUTTON,
-        texts.SUPPORT_NOTHING_TO_CANCEL,
         texts.apology(),
     ],
     ids=[
-        "not-allowed",
-        "nothing-to-cancel",
         "sorry",
     ],
 )
@@ -365,27 +453,46 @@ def figures() -> SalesFigures:
     )
 
 
-def test_stats_with_a_hundred_products_and_huge_figures_fits():
-    shown = assert_fits(texts.sales_report(figures()))
-    assert "100000000000000" in shown and "100.0%" in shown
-    assert shown.rstrip().endswith(" more")
+@pytest.mark.parametrize(
+    ("language", "figure", "rate"),
+    [
+        ("en", "100,000,000,000,000", "100.0%"),
+        ("ru", "100\xa0000\xa0000\xa0000\xa0000", "100,0\xa0%"),
+    ],
+)
+def test_stats_with_a_hundred_products_and_huge_figures_fits(language, figure, rate):
+    with speaking(language):
+        shown = assert_fits(texts.sales_report(figures()))
+    assert figure in shown and rate in shown
+    assert is_cut(shown.rstrip().split("\n")[-1])
 
 
-def test_stats_table_lines_up_in_a_monospace_block():
-    html = texts.sales_report(figures())
+@pytest.mark.parametrize(("language", "first_column"), [("en", "period"), ("ru", "период")])
+def test_stats_table_lines_up_in_a_monospace_block(language, first_column):
+    with speaking(language):
+        html = texts.sales_report(figures())
     table = html.split("<pre>")[1].split("</pre>")[0].splitlines()
-    assert len({len(line) for line in table}) == 1 and table[0].startswith("period")
+    assert len({len(line) for line in table}) == 1 and table[0].startswith(first_column)
 
 
-def test_fifty_payments_with_long_charge_ids_fit_as_tap_to_copy_code():
+@pytest.mark.parametrize(("language", "refunded"), [("en", "refunded"), ("ru", "возврат")])
+def test_fifty_payments_with_long_charge_ids_fit_as_tap_to_copy_code(language, refunded):
     rows = [(payment(n), refund(n) if n % 2 else None) for n in range(50)]
-    html = texts.payments_list(rows, BIG_CATALOG)
+    with speaking(language):
+        html = texts.payments_list(rows, BIG_CATALOG)
     shown = assert_fits(html)
-    assert f"<code>{charge_id(0)}</code>" in html and "refunded" in shown
-    assert shown.rstrip().endswith(" more")
+    assert f"<code>{charge_id(0)}</code>" in html and refunded in shown
+    assert is_cut(shown.rstrip().split("\n")[-1])
 
 
-def test_a_buyer_with_everything_fits_and_keeps_room_for_each_part():
+@pytest.mark.parametrize(
+    ("language", "parts"),
+    [
+        ("en", ("Holds now:", "Goodwill (not revenue):", "(goodwill grant:0)")),
+        ("ru", ("Сейчас есть:", "Бесплатные выдачи (не выручка):", "(бесплатно: grant:0)")),
+    ],
+)
+def test_a_buyer_with_everything_fits_and_keeps_room_for_each_part(language, parts):
     history = tuple(
         GoodwillEvent(n % 2 == 0, "p1", 30, 10**15, PAID_AT, (f"grant:{10**12 + n}",))
         for n in range(200)
@@ -403,11 +510,11 @@ def test_a_buyer_with_everything_fits_and_keeps_room_for_each_part():
         goodwill=history,
     )
 
-    shown = assert_fits(texts.buyer_report(report, BIG_CATALOG))
+    with speaking(language):
+        shown = assert_fits(texts.buyer_report(report, BIG_CATALOG))
 
     assert "@" + "u" * 32 in shown and "<N>" in shown
-    assert "Holds now:" in shown and "Goodwill (not revenue):" in shown
-    assert charge_id(0) in shown and "(goodwill grant:0)" in shown
+    assert all(part in shown for part in parts) and charge_id(0) in shown
 
 
 @pytest.mark.parametrize(
@@ -447,22 +554,77 @@ def test_goodwill_texts_fit(build, language):
         assert_fits(build())
 
 
-def test_the_bot_made_admin_notice_fits_escapes_and_keeps_the_id_whole():
-    notice = texts.admin_bot_made_admin(
-        -1001234567890,
-        "<b>" * 60,
-        "channel",
-        missing=["invite users via link (can_invite_users)"],
-        keys=[f"key_{k:028d}" for k in range(500)],
-        by="&" * 200,
-    )
+def stock_line(n: int) -> StockLine:
+    return StockLine(product(n), left=10**9, sold=10**9, reserved=10**9)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: texts.balance_failed("<" * 5000),
+        lambda: texts.user_not_found("<" * 5000),
+        lambda: texts.reconcile_failed("<" * 4090),
+        lambda: texts.export_too_large(10.0**6),
+        lambda: texts.star_balance(10**15, 999_999_999),
+        lambda: texts.sold_out_apology(product(), 10**9, charge_id(1)),
+        lambda: texts.stock_low_notice(product().model_copy(update={"codes": True}), 1),
+        lambda: texts.stock_out_notice(product()),
+        lambda: texts.ids_answer(10**15, -(10**15), supergroup=False, managed=False),
+    ],
+    ids=[
+        "balance_failed",
+        "user_not_found",
+        "reconcile_failed",
+        "export_too_large",
+        "star_balance",
+        "sold_out_apology",
+        "stock_low",
+        "stock_out",
+        "ids",
+    ],
+)
+def test_admin_and_stock_texts_fit_in_both_languages(build, language):
+    with speaking(language):
+        assert_fits(build())
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_a_stock_report_of_a_thousand_products_fits_and_keeps_its_note(language):
+    lines = [stock_line(n) for n in range(1000)]
+    with speaking(language):
+        shown = assert_fits(texts.stock_report(lines))
+        note = texts.plain(texts.stock_report(lines[:1]).split("\n\n")[-1])
+    assert shown.endswith(note) and cut_lines(shown)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_not_allowed_alert_is_plain_text_of_at_most_200(language):
+    with speaking(language):
+        alert = texts.not_allowed_button()
+    assert utf16_len(alert) <= texts.ALERT_LIMIT and texts.plain(alert) == alert
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_bot_made_admin_notice_fits_escapes_and_keeps_the_id_whole(language):
+    with speaking(language):
+        notice = texts.admin_bot_made_admin(
+            -1001234567890,
+            "<b>" * 60,
+            "channel",
+            missing=["invite users via link (can_invite_users)"],
+            keys=[f"key_{k:028d}" for k in range(500)],
+            by="&" * 200,
+        )
 
     shown = assert_fits(notice)
     assert "<b><b>" in shown and "&&&" in shown and "-1001234567890" in shown
 
 
-def test_the_export_caption_fits_a_document_caption():
-    caption = texts.export_caption(10**9, PAID_AT, PAID_AT)
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_export_caption_fits_a_document_caption(language):
+    with speaking(language):
+        caption = texts.export_caption(10**9, PAID_AT, PAID_AT)
     assert utf16_len(visible(caption)) <= 1024
 
 
@@ -492,11 +654,30 @@ SUBSCRIPTIONS = [
 ]
 
 
-def test_a_hundred_subscriptions_fit_their_list_and_mypurchases_with_their_states():
-    shown = assert_fits(texts.subscriptions_list(SUBSCRIPTIONS, BIG_CATALOG, PAID_AT))
-    assert shown.split("\n")[-3].endswith(" more")  # the note on cancelling comes after
-    for state in ("renews on 2026-02-01 00:00 UTC", "cancelled, ends on", "ended on 2026-01-02"):
+SUBSCRIPTION_STATES = {
+    "en": (
+        "renews on Feb 1, 2026, 12:00\u202fAM UTC",
+        "cancelled, ends on Feb 1, 2026",
+        "ended on Jan 2, 2026",
+    ),
+    "ru": (
+        "продлится 1 февр. 2026\u202fг., 00:00 UTC",
+        "отменена, действует до 1 февр. 2026",
+        "закончилась 2 янв. 2026",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_a_hundred_subscriptions_fit_their_list_with_their_states(language):
+    with speaking(language):
+        shown = assert_fits(texts.subscriptions_list(SUBSCRIPTIONS, BIG_CATALOG, PAID_AT))
+    assert shown.split("\n")[-3].startswith("…")  # how many more; the note on cancelling after
+    for state in SUBSCRIPTION_STATES[language]:
         assert state in shown
+
+
+def test_a_hundred_subscriptions_fit_mypurchases():
     active = [ActiveEntitlement(f"key_{k:028d}", None, ("c",)) for k in range(100)]
     purchases = texts.my_purchases(active, SUBSCRIPTIONS, PAYMENTS, REFUNDS, BIG_CATALOG, PAID_AT)
     shown = assert_fits(purchases)
@@ -504,15 +685,22 @@ def test_a_hundred_subscriptions_fit_their_list_and_mypurchases_with_their_state
     assert charge_id(0) in shown  # the newest payment still shows
 
 
-def test_a_subscription_confirmation_with_many_keys_fits_and_keeps_the_renewal_date():
+NEXT_RENEWAL_AT_PAID_AT = {
+    "en": "Next renewal on Jan 2, 2026, 12:00\u202fAM UTC",
+    "ru": "Следующее продление — 2 янв. 2026\u202fг., 00:00 UTC",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_a_subscription_confirmation_with_many_keys_fits_and_keeps_the_renewal_date(language):
     granted = [GrantedKey(f"key_{k:028d}", PAID_AT, PAID_AT) for k in range(500)]
     for first in (True, False):
-        shown = assert_fits(
-            texts.subscription_confirmation(
+        with speaking(language):
+            confirmation = texts.subscription_confirmation(
                 product(), 10_000, granted, charge_id(1), first=first, renews_on=PAID_AT
             )
-        )
-        assert "Next renewal on 2026-01-02 00:00 UTC" in shown and charge_id(1) in shown
+        shown = assert_fits(confirmation)
+        assert NEXT_RENEWAL_AT_PAID_AT[language] in shown and charge_id(1) in shown
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
@@ -529,7 +717,8 @@ def test_what_a_refund_did_to_a_subscription_is_one_short_line(outcome, ended, l
     assert len(shown) < 500 and "\n" not in shown
 
 
-def test_renewal_alerts_are_plain_text_of_at_most_200():
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_renewal_alerts_are_plain_text_of_at_most_200(language):
     results = [
         ChangeResult(ChangeStatus.DONE, subscription(1, is_canceled=True)),
         ChangeResult(ChangeStatus.DONE, subscription(1)),
@@ -538,11 +727,35 @@ def test_renewal_alerts_are_plain_text_of_at_most_200():
         ChangeResult(ChangeStatus.NOT_FOUND),
     ]
     for result in results:
-        alert = texts.renewal_changed(result)
+        with speaking(language):
+            alert = texts.renewal_changed(result)
         assert utf16_len(alert) <= texts.ALERT_LIMIT and "&lt;" not in alert
 
 
-def test_reminders_and_the_subscription_offer_fit():
+CLUB = Product(
+    id="club",
+    title=TITLE,
+    description="<" * 255,
+    price=10_000,
+    kind=ProductKind.SUBSCRIPTION,
+    grants=("club",),
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "more_days"),
+    [("en", "add 3,650 more days"), ("ru", "ещё на 3\xa0650 дней")],
+)
+def test_reminders_fit(language, more_days):
+    with speaking(language):
+        assert_fits(texts.reminder_subscription(CLUB, PAID_AT))
+        assert more_days in assert_fits(texts.reminder_timed(product(), PAID_AT))
+
+
+@pytest.mark.parametrize(
+    ("language", "price"), [("en", "10,000 ⭐ a month"), ("ru", "10\u00a0000 ⭐ в месяц")]
+)
+def test_the_subscription_offer_fits_with_the_longest_title_and_description(language, price):
     club = Product(
         id="club",
         title=TITLE,
@@ -551,9 +764,10 @@ def test_reminders_and_the_subscription_offer_fit():
         kind=ProductKind.SUBSCRIPTION,
         grants=("club",),
     )
-    assert "10000 ⭐ a month" in assert_fits(texts.subscription_offer(club))
-    assert_fits(texts.reminder_subscription(club, PAID_AT))
-    assert "3650 more days" in assert_fits(texts.reminder_timed(product(), PAID_AT))
+    with speaking(language):
+        offer = texts.subscription_offer(club)
+    shown = assert_fits(offer)
+    assert f"{TITLE}, {price}\n" + "<" * 255 + "\n\n" in shown
 
 
 @pytest.mark.parametrize(
