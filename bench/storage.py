@@ -16,6 +16,7 @@ from pathlib import Path
 from bench.naive import record_payment_naively
 from bot.catalog import load_catalog
 from bot.config import DEFAULT_CATALOG
+from bot.services.languages import UserLanguages
 from bot.services.offers import PayloadSigner
 from bot.services.payments import PaymentFacts, PaymentRecorder
 from storage import Writer, create_engine, create_session_factory, upgrade_schema
@@ -48,7 +49,8 @@ async def payments_per_second(naive: bool, payments: int, workdir: Path) -> floa
             return record_payment_naively(sessions, catalog, signer, f)
     else:
         writer.start()
-        store = PaymentRecorder(writer, catalog, signer).record
+        languages = UserLanguages(writer, sessions, default="en")
+        store = PaymentRecorder(writer, catalog, signer, languages=languages).record
     slots = asyncio.Semaphore(CONCURRENCY)
 
     async def one(payment: PaymentFacts) -> None:

@@ -175,6 +175,14 @@ async def writer(sessions: SessionFactory) -> AsyncIterator[Writer]:
     await running.stop()
 
 
+@pytest.fixture
+def languages(writer: Writer, sessions: SessionFactory) -> Any:
+    """Each user's language, as the bot's services read it (a `UserLanguages`)."""
+    from bot.services.languages import UserLanguages  # the bot's imports only where needed
+
+    return UserLanguages(writer, sessions, default="en")
+
+
 class CommitCounter:
     """How many transactions an engine has committed, as the database was told them."""
 

@@ -9,11 +9,13 @@ from aiogram import Router
 from aiogram.enums import ChatMemberStatus
 from aiogram.types import ChatJoinRequest, ChatMemberUpdated
 from loguru import logger
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.config import Settings
 from bot.services.access import JoinRequests
 from bot.services.chat_setup import ManagedChats
+from bot.services.languages import UserLanguages
 from storage import OutboxPriority, Writer
 from storage.repositories import OutboxRepository, outbox_row
 
@@ -37,7 +39,9 @@ async def on_member_change(update: ChatMemberUpdated, join_requests: JoinRequest
         await join_requests.member_left(update.chat.id, update.new_chat_member.user.id)
 
 
-async def check_managed_chats(chats: ManagedChats, writer: Writer, settings: Settings) -> None:
+async def check_managed_chats(
+    chats: ManagedChats, writer: Writer, settings: Settings, languages: UserLanguages
+) -> None:
     """At start: can the bot manage every chat of the catalog? One ✗ line per missing right in
     the log, and a notice to the admins; access to those chats is not sold until fixed."""
     if not chats.chat_ids:
@@ -48,15 +52,20 @@ async def check_managed_chats(chats: ManagedChats, writer: Writer, settings: Set
     if not problems:
         logger.info("the bot can manage its {} private chat(s)", len(chats.chat_ids))
         return
-    notice = texts.admin_access_setup(problems)
     started = int(time.time())
-    rows = [
-        outbox_row(
-            admin,
-            notice,
-            priority=OutboxPriority.ADMIN_NOTICE,
-            dedupe_key=f"access-setup:{started}:{admin}",
-        )
-        for admin in sorted(settings.admin_ids)
-    ]
-    await writer.write(lambda session: OutboxRepository(session).queue_many(rows))
+    admin_ids = sorted(settings.admin_ids)
+
+    async def owe_admins(session: AsyncSession) -> None:
+        admins = await languages.of_many(session, admin_ids)
+        rows = [
+            outbox_row(
+                admin,
+                admins.render(admin, lambda: texts.admin_access_setup(problems)),
+                priority=OutboxPriority.ADMIN_NOTICE,
+                dedupe_key=f"access-setup:{started}:{admin}",
+            )
+            for admin in admin_ids
+        ]
+        await OutboxRepository(session).queue_many(rows)
+
+    await writer.write(owe_admins)

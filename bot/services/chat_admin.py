@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import partial
 
 from loguru import logger
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.catalog import Catalog
 from bot.services.chat_setup import RIGHTS, ManagedChats
+from bot.services.languages import UserLanguages
 from bot.services.retry import with_db_retry
 from storage import OutboxPriority, OutboxRepository, Writer
 from storage.repositories import outbox_row
@@ -35,9 +38,16 @@ class ChatAdminNotices:
     """Tells the admins about each chat the bot becomes an administrator of."""
 
     def __init__(
-        self, writer: Writer, catalog: Catalog, chats: ManagedChats, admin_ids: Collection[int]
+        self,
+        writer: Writer,
+        catalog: Catalog,
+        chats: ManagedChats,
+        admin_ids: Collection[int],
+        *,
+        languages: UserLanguages,
     ) -> None:
         self.writer = writer
+        self.languages = languages  # each admin's notice in theirs
         self.catalog = catalog
         self.chats = chats
         self.admin_ids = sorted(admin_ids)
@@ -46,7 +56,8 @@ class ChatAdminNotices:
         """Owe every admin the notice; re-inspect the chat if the catalog sells it."""
         chat_id = promotion.chat_id
         keys = sorted(self.catalog.keys_for_chat(chat_id))
-        text = texts.admin_bot_made_admin(
+        notice = partial(
+            texts.admin_bot_made_admin,
             chat_id,
             promotion.title,
             promotion.chat_type,
@@ -56,15 +67,22 @@ class ChatAdminNotices:
         )
         # The same update handled twice owes nothing more.
         dedupe = f"bot-admin:{chat_id}:{promotion.date}:{','.join(promotion.missing)}"
-        rows = [
-            outbox_row(
-                admin, text, priority=OutboxPriority.ADMIN_NOTICE, dedupe_key=f"{dedupe}:{admin}"
-            )
-            for admin in self.admin_ids
-        ]
+
+        async def owe_admins(session: AsyncSession) -> None:
+            admins = await self.languages.of_many(session, self.admin_ids)
+            rows = [
+                outbox_row(
+                    admin,
+                    admins.render(admin, notice),
+                    priority=OutboxPriority.ADMIN_NOTICE,
+                    dedupe_key=f"{dedupe}:{admin}",
+                )
+                for admin in self.admin_ids
+            ]
+            await OutboxRepository(session).queue_many(rows)
+
         await with_db_retry(
-            lambda: self.writer.write(lambda session: OutboxRepository(session).queue_many(rows)),
-            what=f"tell the admins about chat {chat_id}",
+            lambda: self.writer.write(owe_admins), what=f"tell the admins about chat {chat_id}"
         )
         logger.info(
             "the bot was made an administrator of {} {}; rights it lacks there: {}",

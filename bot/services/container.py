@@ -122,15 +122,24 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
     chats = ManagedChats(bot, catalog)
     grace = timedelta(seconds=settings.access_grace)
     removals = Removals(
-        bot, writer, readers, catalog, chats, grace=grace, admin_ids=settings.admin_ids
+        bot,
+        writer,
+        readers,
+        catalog,
+        chats,
+        grace=grace,
+        languages=languages,
+        admin_ids=settings.admin_ids,
     )
     writer.after_commit.append(removals.on_commit)
-    payments = PaymentRecorder(writer, catalog, signer, settings.admin_ids, stock, chats=chats)
-    refunds = Refunds(bot, writer, readers, locks, catalog)
+    payments = PaymentRecorder(
+        writer, catalog, signer, settings.admin_ids, stock, languages=languages, chats=chats
+    )
+    refunds = Refunds(bot, writer, readers, locks, catalog, languages=languages)
     owed_refunds = OwedRefunds(writer, readers, refunds)
     settle = timedelta(seconds=settings.reconcile_settle)
     reconciler = Reconciler(bot, writer, readers, locks, payments, refunds, settle=settle)
-    reminders = Reminders(writer, readers, catalog)
+    reminders = Reminders(writer, readers, catalog, languages=languages)
     cooldown = timedelta(seconds=settings.support_cooldown)
     # Both also run as soon as a commit gives them work: a unit back on sale, a refund owed.
     counting = Every(STOCK_REFRESH_SECONDS, stock.refresh, name="counting limited stock")
@@ -170,9 +179,11 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
         renewals=Renewals(bot, writer, readers),
         refunds=refunds,
         reconciler=reconciler,
-        support=Support(writer, readers, catalog, settings.admin_ids, cooldown),
+        support=Support(
+            writer, readers, catalog, settings.admin_ids, cooldown, languages=languages
+        ),
         reminders=reminders,
-        goodwill=Goodwill(writer, catalog),
+        goodwill=Goodwill(writer, catalog, languages=languages),
         buyers=Buyers(readers),
         users=UserDirectory(writer),
         sales=Sales(readers, catalog),
@@ -183,7 +194,9 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
         chats=chats,
         join_requests=JoinRequests(bot, writer, readers, catalog, chats),
         removals=removals,
-        chat_admin=ChatAdminNotices(writer, catalog, chats, settings.admin_ids),
+        chat_admin=ChatAdminNotices(
+            writer, catalog, chats, settings.admin_ids, languages=languages
+        ),
         languages=languages,
     )
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from loguru import logger
@@ -27,6 +28,7 @@ from bot.catalog import Catalog, Product, ProductKind
 from bot.outcomes import GoodwillEvent, GrantResult, GrantStatus, RevokeResult
 from bot.services.access import RemovalReason, owe_removals_after_revoke
 from bot.services.deliveries import NewKeys
+from bot.services.languages import UserLanguages
 from entitlements import Grant, grant_for_charge, list_active, revoke_for_charge
 from storage import AuditEvent, OutboxRepository, Writer, utcnow
 from storage.reports import audit_events_of
@@ -86,8 +88,11 @@ def goodwill_term(product: Product, days: int | None) -> timedelta | None:
 class Goodwill:
     """Gives access without a payment, and takes such access back, on an admin's word."""
 
-    def __init__(self, writer: Writer, catalog: Catalog | None = None) -> None:
+    def __init__(
+        self, writer: Writer, catalog: Catalog | None = None, *, languages: UserLanguages
+    ) -> None:
         self.writer = writer
+        self.languages = languages  # what a grant delivers is in the user's language
         # What the keys unlock: files and a text to deliver on a grant, private chats to
         # remove the member from on a revocation.
         self.catalog = catalog or Catalog([])
@@ -114,7 +119,9 @@ class Goodwill:
             granted = await grant_for_charge(
                 session, user_id=user_id, charge_id=charge_id, keys=product.grants, duration=term
             )
-            await OutboxRepository(session).queue_many(new_keys.owed(grant, now=utcnow()))
+            owed = partial(new_keys.owed, grant, now=utcnow())
+            rows = await self.languages.in_language_of(session, user_id, owed)
+            await OutboxRepository(session).queue_many(rows)
             return GrantResult(GrantStatus.GRANTED, charge_id, tuple(granted))
 
         result = await self.writer.write(work)

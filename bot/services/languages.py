@@ -14,9 +14,9 @@ one once it restarts.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram.types import User
 from aiogram_i18n.managers import BaseManager
@@ -27,6 +27,25 @@ from bot.i18n import speaking
 from bot.locales import choose_language, offered_languages
 from storage import SessionFactory, Writer
 from storage.repositories import UserRepository, user_row
+
+T = TypeVar("T")
+
+
+class Recipients:
+    """The languages of the people messages are being queued for (read by
+    `UserLanguages.of_many`), to render each one's message in theirs."""
+
+    def __init__(self, languages: Mapping[int, str], default: str) -> None:
+        self._languages = dict(languages)
+        self._default = default
+
+    def language_of(self, user_id: int) -> str:
+        return self._languages.get(user_id, self._default)
+
+    def render(self, user_id: int, render: Callable[[], T]) -> T:
+        """What `render` makes (a text, a keyboard, an outbox row) in `user_id`'s language."""
+        with speaking(self.language_of(user_id)):
+            return render()
 
 
 class UserLanguages(BaseManager):
@@ -70,6 +89,26 @@ class UserLanguages(BaseManager):
         transaction that queues it)."""
         chosen, language_code = await UserRepository(session).languages_of(user_id)
         return choose_language(chosen, language_code, self.offered, self.default)
+
+    async def of_many(self, session: AsyncSession, user_ids: Collection[int]) -> Recipients:
+        """The languages of all of `user_ids` (all the admins, the buyers of a batch), read in
+        one SELECT in `session`, the transaction that queues their messages."""
+        found = await UserRepository(session).languages_of_many(user_ids)
+        return Recipients(
+            {
+                user_id: choose_language(chosen, code, self.offered, self.default)
+                for user_id, (chosen, code) in found.items()
+            },
+            self.default,
+        )
+
+    async def in_language_of(
+        self, session: AsyncSession, user_id: int, render: Callable[[], T]
+    ) -> T:
+        """What `render` makes (a text, a keyboard, outbox rows) in the language of `user_id`,
+        the one it is queued for, read in `session`."""
+        with self.speaking_to(await self.of(session, user_id)):
+            return render()
 
     @contextmanager
     def speaking_to(self, language: str | None) -> Iterator[None]:

@@ -10,6 +10,7 @@ from datetime import datetime
 from bot import texts
 from bot.catalog import Product
 from bot.keyboards.access import join_markup
+from bot.services.languages import Recipients
 from bot.services.subscriptions import SubscriptionPayment
 from entitlements import GrantedKey
 from storage import OutboxPriority, Payment
@@ -55,19 +56,27 @@ def confirmation(
     )
 
 
-def referral(payment: Payment, product: Product | None, admin_ids: Sequence[int]) -> list[Row]:
-    """A payment that granted nothing: tell the buyer, and every admin how to refund it."""
+def referral(
+    payment: Payment, product: Product | None, admin_ids: Sequence[int], recipients: Recipients
+) -> list[Row]:
+    """A payment that granted nothing: tell the buyer, and every admin how to refund it, each
+    in their language."""
     charge_id = payment.telegram_payment_charge_id
-    if product is None:
-        to_buyer = texts.payment_without_product(payment.total_amount, charge_id)
-        to_admins = texts.admin_payment_without_product(payment.user_id, payment)
-    else:
-        to_buyer = texts.payment_already_owned(product, charge_id)
-        to_admins = texts.admin_payment_already_owned(payment, product)
+
+    def to_buyer() -> str:
+        if product is None:
+            return texts.payment_without_product(payment.total_amount, charge_id)
+        return texts.payment_already_owned(product, charge_id)
+
+    def to_admins() -> str:
+        if product is None:
+            return texts.admin_payment_without_product(payment.user_id, payment)
+        return texts.admin_payment_already_owned(payment, product)
+
     messages = [
         outbox_row(
             payment.user_id,
-            to_buyer,
+            recipients.render(payment.user_id, to_buyer),
             priority=OutboxPriority.PAYMENT_NOTICE,
             dedupe_key=f"payment:{charge_id}",
         )
@@ -75,7 +84,7 @@ def referral(payment: Payment, product: Product | None, admin_ids: Sequence[int]
     messages += [
         outbox_row(
             admin,
-            to_admins,
+            recipients.render(admin, to_admins),
             priority=OutboxPriority.ADMIN_NOTICE,
             dedupe_key=f"payment-alert:{charge_id}:{admin}",
         )

@@ -22,6 +22,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from loguru import logger
@@ -31,6 +32,7 @@ from bot.catalog import Catalog, Product
 from bot.services.access import drop_removals_for_grants
 from bot.services.chat_setup import ManagedChats
 from bot.services.deliveries import NewKeys
+from bot.services.languages import Recipients, UserLanguages
 from bot.services.offers import PayloadSigner
 from bot.services.ownership import Holdings, holdings_of, owns
 from bot.services.payment_notices import confirmation, referral
@@ -46,7 +48,7 @@ from bot.services.stock import (
     take_unit,
 )
 from bot.services.subscriptions import SubscriptionPayment, place_payments, store_subscriptions
-from entitlements import Grant, grant_many
+from entitlements import Grant, GrantedKey, grant_many
 from storage import (
     AuditRepository,
     OutboxRepository,
@@ -106,6 +108,7 @@ class _Batch:
     """What storing one batch of payments decided, written together at its end."""
 
     now: datetime
+    recipients: Recipients  # the languages of the buyers and the admins
     outcomes: list[PaymentOutcome] = field(default_factory=list)
     grants: list[tuple[_Reported, Product, Grant]] = field(default_factory=list)
     messages: list[Row] = field(default_factory=list)  # owed to buyers and admins
@@ -124,6 +127,7 @@ class PaymentRecorder:
         admin_ids: Collection[int] = (),
         stock: StockKeeper | None = None,
         *,
+        languages: UserLanguages,
         chats: ManagedChats | None = None,
     ) -> None:
         self.writer = writer
@@ -133,6 +137,7 @@ class PaymentRecorder:
         self.stock = stock  # the counts pre-checkout reserves from, told of each sale
         self.low_stock = stock.low_stock if stock is not None else DEFAULT_LOW_STOCK
         self.chats = chats  # the confirmation carries a Join button per private chat unlocked
+        self.languages = languages  # each message in its recipient's language
 
     async def record(
         self,
@@ -193,7 +198,9 @@ class PaymentRecorder:
         await hold_advisory_locks(session, locks)
         holdings = await self._holdings(session, payments, products, new, placed)
         await store_subscriptions(session, [rows[c] for c in new], now)
-        batch = _Batch(now)
+        # Whoever's update this is, each buyer and each admin reads theirs in their language.
+        people = {p.facts.user_id for p in payments} | set(self.admin_ids)
+        batch = _Batch(now, await self.languages.of_many(session, people))
         for reported, product in zip(payments, products, strict=True):
             charge_id = reported.facts.telegram_payment_charge_id
             row_id = new.pop(charge_id, None)  # a charge twice in one batch: the first stores
@@ -204,7 +211,9 @@ class PaymentRecorder:
             await self._decide(session, batch, reported, product, payment, placed, holdings)
         await self._grant(session, batch, placed)
         sold = [p for p in products if p is not None and p.id in limited]
-        batch.messages += await queue_stock_alerts(session, sold, self.admin_ids, self.low_stock)
+        batch.messages += await queue_stock_alerts(
+            session, sold, self.admin_ids, self.low_stock, batch.recipients
+        )
         await OwedRefundRepository(session).owe_many(batch.owed)
         await OutboxRepository(session).queue_many(batch.messages)
         await AuditRepository(session).add_many(
@@ -234,7 +243,7 @@ class PaymentRecorder:
             # payment for a one-time product or a subscription (two invoices paid back to back
             # both passed pre-checkout before either was stored). Keep it; a person refunds it
             # (which also cancels such a subscription's renewal).
-            batch.messages += referral(payment, product, self.admin_ids)
+            batch.messages += referral(payment, product, self.admin_ids, batch.recipients)
             batch.outcomes.append(PaymentOutcome(True, product))
             return
         unit = await self._take(session, product, facts, now) if product.limited else None
@@ -242,7 +251,8 @@ class PaymentRecorder:
             # Nothing left (a crash lost the count, or reconciliation found an old charge):
             # kept, never granted, and refunded by the bot itself.
             amount = facts.total_amount
-            batch.messages.append(sold_out_apology(product, facts.user_id, amount, charge_id, now))
+            apology = partial(sold_out_apology, product, facts.user_id, amount, charge_id, now)
+            batch.messages.append(batch.recipients.render(facts.user_id, apology))
             batch.owed.append(owed_sold_out_refund(charge_id, facts.user_id, amount, now))
             batch.outcomes.append(PaymentOutcome(True, product, took_unit=False, sold_out=True))
             return
@@ -267,25 +277,40 @@ class PaymentRecorder:
         regranted = [(grant.user_id, grant.keys) for grant in grants]
         await drop_removals_for_grants(session, self.catalog, regranted, batch.now)
         for (reported, product, grant), keys in zip(batch.grants, granted, strict=True):
-            charge_id = reported.facts.telegram_payment_charge_id
-            period = placed.get(charge_id)
-            join_links = self.chats.join_links_for_keys(product.grants) if self.chats else []
-            batch.messages.append(
-                confirmation(
-                    reported.facts.user_id,
-                    charge_id,
-                    product,
-                    reported.facts.total_amount,
-                    keys,
-                    period,
-                    recovered=reported.source is not PaymentSource.UPDATE,
-                    code=batch.codes.get(charge_id),
-                    join_links=join_links,
-                    now=batch.now,
-                )
+            owed = partial(self._owed_for, batch, reported, product, grant, keys, placed, new_keys)
+            batch.messages += batch.recipients.render(reported.facts.user_id, owed)
+
+    def _owed_for(
+        self,
+        batch: _Batch,
+        reported: _Reported,
+        product: Product,
+        grant: Grant,
+        keys: list[GrantedKey],
+        placed: dict[str, SubscriptionPayment],
+        new_keys: NewKeys,
+    ) -> list[Row]:
+        """A granting payment's confirmation, then what the keys it newly gives deliver."""
+        charge_id = reported.facts.telegram_payment_charge_id
+        period = placed.get(charge_id)
+        join_links = self.chats.join_links_for_keys(product.grants) if self.chats else []
+        rows = [
+            confirmation(
+                reported.facts.user_id,
+                charge_id,
+                product,
+                reported.facts.total_amount,
+                keys,
+                period,
+                recovered=reported.source is not PaymentSource.UPDATE,
+                code=batch.codes.get(charge_id),
+                join_links=join_links,
+                now=batch.now,
             )
-            if period is None or period.first:
-                batch.messages += new_keys.owed(grant, now=batch.now)
+        ]
+        if period is None or period.first:
+            rows += new_keys.owed(grant, now=batch.now)
+        return rows
 
     async def _take(
         self, session: AsyncSession, product: Product, facts: PaymentFacts, now: datetime

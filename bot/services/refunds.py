@@ -22,6 +22,7 @@ from bot import texts
 from bot.catalog import Catalog, Product, ProductKind
 from bot.outcomes import AdminRefundResult, AdminRefundStatus
 from bot.services.access import RemovalReason, owe_removals_after_revoke
+from bot.services.languages import UserLanguages
 from bot.services.retry import with_db_retry
 from bot.telegram.failures import CALL_ERRORS, describe_failure, outcome_unknown
 from entitlements import grant_for_charge, has_all, revoke_for_charge
@@ -110,13 +111,21 @@ class Refunds:
     """Refunds a payment on an admin's word, and records each refund of a payment once."""
 
     def __init__(
-        self, bot: Bot, writer: Writer, readers: SessionFactory, locks: Locks, catalog: Catalog
+        self,
+        bot: Bot,
+        writer: Writer,
+        readers: SessionFactory,
+        locks: Locks,
+        catalog: Catalog,
+        *,
+        languages: UserLanguages,
     ) -> None:
         self.bot = bot
         self.writer = writer
         self.readers = readers
         self.locks = locks
         self.catalog = catalog
+        self.languages = languages  # the buyer's notice is in the buyer's language
 
     async def refund(
         self,
@@ -228,7 +237,7 @@ class Refunds:
 
         async def work(session: AsyncSession) -> RefundOutcome:
             outcome = await _store_refund_and_revoke(
-                session, self.catalog, charge_id, source, admin_id, reason
+                session, self.catalog, self.languages, charge_id, source, admin_id, reason
             )
             AuditRepository(session).add(
                 f"refund_{source}",
@@ -259,6 +268,7 @@ class Refunds:
 async def _store_refund_and_revoke(
     session: AsyncSession,
     catalog: Catalog,
+    languages: UserLanguages,
     charge_id: str,
     source: RefundSource,
     admin_id: int | None,
@@ -288,9 +298,15 @@ async def _store_refund_and_revoke(
     instead = await grant_a_waiting_payment(session, payment, product) if revoked else None
     if revoked:  # out of the private chats that no key they still hold unlocks
         await owe_removals_after_revoke(session, catalog, payment.user_id, RemovalReason.REFUNDED)
+    # Whoever asked (an admin, Telegram, reconciliation), the buyer reads it in theirs.
+    notice = await languages.in_language_of(
+        session,
+        payment.user_id,
+        lambda: texts.refund_notice(payment, product, revoked=revoked, granted_instead=instead),
+    )
     await OutboxRepository(session).queue(
         payment.user_id,
-        texts.refund_notice(payment, product, revoked=revoked, granted_instead=instead),
+        notice,
         priority=OutboxPriority.PAYMENT_NOTICE,
         dedupe_key=f"refund:{charge_id}",
     )

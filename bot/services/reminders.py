@@ -22,6 +22,7 @@ from bot.catalog import Catalog, Product, ProductKind
 from bot.keyboards.shop import buy_again_keyboard
 from bot.keyboards.subscriptions import resume_keyboard
 from bot.outcomes import SubscriptionState, status_of
+from bot.services.languages import Recipients, UserLanguages
 from storage import (
     OutboxPriority,
     OutboxRepository,
@@ -41,8 +42,16 @@ ENDING_KINDS = frozenset({ProductKind.TIMED, ProductKind.SUBSCRIPTION})
 class Reminders:
     """Owes the reminders that fell due; run at start and then every few minutes."""
 
-    def __init__(self, writer: Writer, readers: SessionFactory, catalog: Catalog) -> None:
+    def __init__(
+        self,
+        writer: Writer,
+        readers: SessionFactory,
+        catalog: Catalog,
+        *,
+        languages: UserLanguages,
+    ) -> None:
         self.writer = writer
+        self.languages = languages  # a reminder is in its buyer's language
         self.readers = readers
         self.catalog = catalog
 
@@ -55,10 +64,15 @@ class Reminders:
             subscriptions = await SubscriptionRepository(session).by_first_charges(
                 p.subscription_charge_id for p in periods if p.subscription_charge_id
             )
+            buyers = await self.languages.of_many(session, {p.user_id for p in periods})
         messages = [
             message
             for period in periods
-            if (message := reminder(period, products[period.product_id], subscriptions, now))
+            if (
+                message := reminder(
+                    period, products[period.product_id], subscriptions, now, buyers
+                )
+            )
         ]
         if not messages:
             return 0
@@ -75,9 +89,20 @@ def reminder(
     product: Product,
     subscriptions: Mapping[str, Subscription],
     now: datetime,
+    buyers: Recipients,
 ) -> Row | None:
-    """The reminder that the period ends, or None when none is owed: a subscription that
-    renews (or that this shop never stored) ends only when Telegram stops renewing it."""
+    """The reminder that the period ends, in the buyer's language (`buyers`), or None when
+    none is owed: a subscription that renews (or that this shop never stored) ends only when
+    Telegram stops renewing it."""
+    return buyers.render(period.user_id, lambda: _reminder(period, product, subscriptions, now))
+
+
+def _reminder(
+    period: PaidPeriod,
+    product: Product,
+    subscriptions: Mapping[str, Subscription],
+    now: datetime,
+) -> Row | None:
     if product.kind is ProductKind.TIMED:
         text = texts.reminder_timed(product, period.expires_at)
         markup = buy_again_keyboard(product)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
@@ -31,6 +32,7 @@ from bot.catalog import Catalog
 from bot.lifecycle import Every
 from bot.services.access import ACCESS_CHANGED, EndedKey, RemovalReason, owe_removals
 from bot.services.chat_setup import ChatSetup, ManagedChats
+from bot.services.languages import UserLanguages
 from bot.telegram.failures import CALL_ERRORS, delay_after, describe_failure
 from entitlements import held_keys
 from storage import (
@@ -72,6 +74,7 @@ class Removals:
         chats: ManagedChats,
         *,
         grace: timedelta,
+        languages: UserLanguages,
         admin_ids: frozenset[int] | set[int] = frozenset(),
     ) -> None:
         self.bot = bot
@@ -81,6 +84,7 @@ class Removals:
         self.chats = chats
         self.grace = grace
         self.admin_ids = sorted(admin_ids)
+        self.languages = languages  # each admin's notice in theirs
         self.keys = {key for key, content in catalog.keys.items() if content.chats}
         self.job = Every(INTERVAL_SECONDS, self.run, name="access removals")
         self._timer: asyncio.TimerHandle | None = None
@@ -207,16 +211,19 @@ class Removals:
         title = self.chats.title(chat_id)
         self.chats.setups[chat_id] = ChatSetup(chat_id, title, (error,))
         self.lost[chat_id] = error
-        notice = texts.admin_chat_lost(chat_id, title if title != str(chat_id) else None, error)
+        notice = partial(
+            texts.admin_chat_lost, chat_id, title if title != str(chat_id) else None, error
+        )
 
         async def work(session: AsyncSession) -> int:
             now = utcnow()
             parked = await AccessRepository(session).park_chat(chat_id, now, error)
+            admins = await self.languages.of_many(session, self.admin_ids)
             await OutboxRepository(session).queue_many(
                 [
                     outbox_row(
                         admin,
-                        notice,
+                        admins.render(admin, notice),
                         priority=OutboxPriority.ADMIN_NOTICE,
                         dedupe_key=f"access-chat-lost:{chat_id}:{admin}",
                         now=now,

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from loguru import logger
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import texts
 from bot.catalog import Catalog, Product
 from bot.outcomes import StockLine
+from bot.services.languages import Recipients
 from storage import OutboxPriority, SessionFactory, Writer
 from storage.repositories import (
     Row,
@@ -110,10 +112,15 @@ def owed_sold_out_refund(charge_id: str, user_id: int, amount: int, now: datetim
 
 
 async def queue_stock_alerts(
-    session: AsyncSession, products: Iterable[Product], admin_ids: Collection[int], low: int
+    session: AsyncSession,
+    products: Iterable[Product],
+    admin_ids: Collection[int],
+    low: int,
+    recipients: Recipients,
 ) -> list[Row]:
     """In the transaction that sold from `products`: the admins' notices owed for those that
-    fell to `low` or to none, each once until the stock rises above it again."""
+    fell to `low` or to none, each once until the stock rises above it again, each in the
+    admin's language (`recipients`)."""
     limited = {p.id: p for p in products if p.limited}
     if not limited or not admin_ids:
         return []
@@ -127,14 +134,21 @@ async def queue_stock_alerts(
         if level <= await states.get(name):
             continue
         await states.set(name, level)
-        text = texts.stock_out_notice(product) if level == ALERT_OUT else None
-        text = text or texts.stock_low_notice(product, left)
+        notice = partial(_stock_notice, product, left, level)
         messages += [
-            outbox_row(admin, text, priority=OutboxPriority.ADMIN_NOTICE)
+            outbox_row(
+                admin, recipients.render(admin, notice), priority=OutboxPriority.ADMIN_NOTICE
+            )
             for admin in sorted(admin_ids)
         ]
         logger.info("stock of {} is {} left: admins told", product.id, left)
     return messages
+
+
+def _stock_notice(product: Product, left: int, level: int) -> str:
+    if level == ALERT_OUT:
+        return texts.stock_out_notice(product)
+    return texts.stock_low_notice(product, left)
 
 
 async def _rearm_alerts(session: AsyncSession, products: list[Product], low: int) -> None:

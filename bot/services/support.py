@@ -15,13 +15,16 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
 
+from aiogram.types import InlineKeyboardMarkup
 from loguru import logger
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.catalog import Catalog
 from bot.keyboards.refunds import refund_keyboard
+from bot.services.languages import UserLanguages
 from bot.services.retry import with_db_retry
 from storage import (
     OutboxPriority,
@@ -97,8 +100,11 @@ class Support:
         catalog: Catalog,
         admin_ids: Collection[int],
         cooldown: timedelta,
+        *,
+        languages: UserLanguages,
     ) -> None:
         self.writer = writer
+        self.languages = languages
         self.readers = readers
         self.catalog = catalog
         self.admin_ids = sorted(admin_ids)
@@ -178,7 +184,8 @@ class Support:
         refunds = await RefundRepository(session).refunded_among(
             [p.telegram_payment_charge_id for p in payments]
         )
-        text = texts.support_request(
+        request = partial(
+            texts.support_request,
             message.user_id,
             message.username,
             message.full_name,
@@ -187,10 +194,12 @@ class Support:
             refunds,
             self.catalog,
         )
-        keyboard = refund_keyboard(refundable(payments, refunds), self.catalog)
-        markup = keyboard.model_dump_json(exclude_none=True) if keyboard else None
+        keyboard = partial(refund_keyboard, refundable(payments, refunds), self.catalog)
+        admins = await self.languages.of_many(session, self.admin_ids)
         outbox = OutboxRepository(session)
         for admin_id in self.admin_ids:
+            # In the admin's language, not the buyer's (whose update this is).
+            text, markup = admins.render(admin_id, lambda: (request(), _json(keyboard())))
             await outbox.queue(
                 admin_id,
                 text,
@@ -199,3 +208,7 @@ class Support:
                 # The same message handled twice owes the admins nothing more.
                 dedupe_key=f"support:{message.message_key}:{admin_id}",
             )
+
+
+def _json(keyboard: InlineKeyboardMarkup | None) -> str | None:
+    return keyboard.model_dump_json(exclude_none=True) if keyboard else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlmodel import col, select
@@ -72,6 +72,19 @@ class UserRepository(Repository):
         )
         row = (await self.session.exec(statement)).first()
         return (row[0], row[1]) if row else (None, None)
+
+    async def languages_of_many(
+        self, user_ids: Collection[int]
+    ) -> dict[int, tuple[str | None, str | None]]:
+        """`languages_of` for each of `user_ids`, in one SELECT; those who never wrote to the
+        bot are left out."""
+        if not user_ids:
+            return {}
+        statement = select(KnownUser.user_id, KnownUser.language, KnownUser.language_code).where(
+            col(KnownUser.user_id).in_(sorted(set(user_ids)))
+        )
+        rows = (await self.session.exec(statement)).all()
+        return {user_id: (chosen, code) for user_id, chosen, code in rows}
 
     async def chosen_languages(self) -> dict[int, str]:
         """The language of each user who chose one with /language."""

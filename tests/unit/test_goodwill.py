@@ -42,9 +42,9 @@ def database_url(any_database_url: str) -> str:
 
 
 async def test_a_grant_gives_access_and_is_recorded_with_the_admin_but_is_no_payment(
-    sessions, writer
+    sessions, writer, languages
 ):
-    result = await Goodwill(writer).grant(
+    result = await Goodwill(writer, languages=languages).grant(
         product("supporter"), 7, None, admin_id=ADMIN, command="900001:1"
     )
 
@@ -58,12 +58,16 @@ async def test_a_grant_gives_access_and_is_recorded_with_the_admin_but_is_no_pay
         assert await PaymentRepository(session).count() == 0
 
 
-async def test_a_grant_runs_for_the_days_given_or_a_timed_products_own_term(sessions, writer):
+async def test_a_grant_runs_for_the_days_given_or_a_timed_products_own_term(
+    sessions, writer, languages
+):
     before = utcnow()
-    own = await Goodwill(writer).grant(
+    own = await Goodwill(writer, languages=languages).grant(
         product("pro_month"), 7, None, admin_id=ADMIN, command="900001:2"
     )
-    week = await Goodwill(writer).grant(product("gold"), 8, 7, admin_id=ADMIN, command="900001:3")
+    week = await Goodwill(writer, languages=languages).grant(
+        product("gold"), 8, 7, admin_id=ADMIN, command="900001:3"
+    )
 
     [pro] = own.granted
     assert pro.expires_at is not None and pro.expires_at - pro.starts_at == timedelta(days=30)
@@ -71,8 +75,10 @@ async def test_a_grant_runs_for_the_days_given_or_a_timed_products_own_term(sess
     assert gold.expires_at is not None and gold.expires_at - before >= timedelta(days=7)
 
 
-async def test_a_subscription_needs_a_number_of_days_and_nothing_is_written(sessions, writer):
-    result = await Goodwill(writer).grant(
+async def test_a_subscription_needs_a_number_of_days_and_nothing_is_written(
+    sessions, writer, languages
+):
+    result = await Goodwill(writer, languages=languages).grant(
         product("club"), 7, None, admin_id=ADMIN, command="900001:4"
     )
 
@@ -82,19 +88,19 @@ async def test_a_subscription_needs_a_number_of_days_and_nothing_is_written(sess
 
 
 async def test_revoke_ends_goodwill_grants_of_that_product_only_and_names_the_payments(
-    sessions, writer
+    sessions, writer, languages
 ):
     async with sessions() as session:  # gold bought, and given on top
         await grant_for_charge(session, user_id=7, charge_id="stx-paid", keys=["gold"])
         await session.commit()
-    gold = await Goodwill(writer).grant(
+    gold = await Goodwill(writer, languages=languages).grant(
         product("gold"), 7, None, admin_id=ADMIN, command="900001:5"
     )
-    supporter = await Goodwill(writer).grant(
+    supporter = await Goodwill(writer, languages=languages).grant(
         product("supporter"), 7, None, admin_id=ADMIN, command="900001:6"
     )
 
-    result = await Goodwill(writer).revoke(
+    result = await Goodwill(writer, languages=languages).revoke(
         product("gold"), 7, admin_id=ADMIN + 1, command="900001:7"
     )
 
@@ -105,14 +111,18 @@ async def test_revoke_ends_goodwill_grants_of_that_product_only_and_names_the_pa
     assert held["gold"] == ("stx-paid", supporter.charge_id)  # the supporter grant stays
     assert event.reason == f"by admin {ADMIN + 1}" and f'"{gold.charge_id}"' in event.raw
 
-    again = await Goodwill(writer).revoke(product("gold"), 7, admin_id=ADMIN, command="900001:8")
+    again = await Goodwill(writer, languages=languages).revoke(
+        product("gold"), 7, admin_id=ADMIN, command="900001:8"
+    )
     assert again.revoked == ()
     async with sessions() as session:
         assert len(await AuditRepository(session).list(REVOKE_KIND)) == 1
 
 
-async def test_a_grant_asked_again_by_the_same_command_gives_its_days_once(sessions, writer):
-    goodwill = Goodwill(writer)
+async def test_a_grant_asked_again_by_the_same_command_gives_its_days_once(
+    sessions, writer, languages
+):
+    goodwill = Goodwill(writer, languages=languages)
     first = await goodwill.grant(product("pro_month"), 7, None, admin_id=ADMIN, command="1:5")
     again = await goodwill.grant(product("pro_month"), 7, None, admin_id=ADMIN, command="1:5")
     other = await goodwill.grant(product("pro_month"), 7, None, admin_id=ADMIN, command="1:6")
@@ -126,9 +136,9 @@ async def test_a_grant_asked_again_by_the_same_command_gives_its_days_once(sessi
 
 
 async def test_a_revoke_asked_again_by_the_same_command_spares_a_grant_made_since(
-    sessions, writer
+    sessions, writer, languages
 ):
-    goodwill = Goodwill(writer)
+    goodwill = Goodwill(writer, languages=languages)
     before = await goodwill.grant(product("gold"), 7, None, admin_id=ADMIN, command="1:1")
     first = await goodwill.revoke(product("gold"), 7, admin_id=ADMIN, command="1:2")
     since = await goodwill.grant(product("gold"), 7, None, admin_id=ADMIN + 1, command="2:1")
@@ -143,9 +153,13 @@ async def test_a_revoke_asked_again_by_the_same_command_spares_a_grant_made_sinc
         assert len(await AuditRepository(session).list(REVOKE_KIND)) == 1
 
 
-async def test_the_buyer_report_lists_grants_and_revocations(sessions, writer):
-    grant = await Goodwill(writer).grant(product("gold"), 7, 3, admin_id=ADMIN, command="900001:9")
-    await Goodwill(writer).revoke(product("gold"), 7, admin_id=ADMIN, command="900001:10")
+async def test_the_buyer_report_lists_grants_and_revocations(sessions, writer, languages):
+    grant = await Goodwill(writer, languages=languages).grant(
+        product("gold"), 7, 3, admin_id=ADMIN, command="900001:9"
+    )
+    await Goodwill(writer, languages=languages).revoke(
+        product("gold"), 7, admin_id=ADMIN, command="900001:10"
+    )
 
     report = await Buyers(sessions).report(7)
 

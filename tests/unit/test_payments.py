@@ -19,8 +19,9 @@ ADMINS = (901, 902)
 
 
 @pytest.fixture
-def recorder(writer) -> PaymentRecorder:
-    return PaymentRecorder(writer, load_catalog(DEFAULT_CATALOG), SIGNER, ADMINS)
+def recorder(writer, languages) -> PaymentRecorder:
+    catalog = load_catalog(DEFAULT_CATALOG)
+    return PaymentRecorder(writer, catalog, SIGNER, ADMINS, languages=languages)
 
 
 def facts(charge_id: str, user_id: int = 7, product: str = "gold", price: int = 25):

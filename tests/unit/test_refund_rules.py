@@ -25,6 +25,7 @@ from bot.config import DEFAULT_CATALOG
 from bot.i18n import speaking
 from bot.keyboards.refunds import RefundButton, RefundStep, refund_keyboard
 from bot.outcomes import AdminRefundStatus
+from bot.services.languages import UserLanguages
 from bot.services.refunds import (
     RefundCommand,
     Refunds,
@@ -161,7 +162,9 @@ async def paid(sessions):
 
 
 def refunds_with(bot: FakeBot, writer, readers, locks) -> Refunds:
-    return Refunds(cast(Bot, bot), writer, readers, locks, load_catalog(DEFAULT_CATALOG))
+    languages = UserLanguages(writer, readers, default="en")
+    catalog = load_catalog(DEFAULT_CATALOG)
+    return Refunds(cast(Bot, bot), writer, readers, locks, catalog, languages=languages)
 
 
 async def refund_and_access(sessions) -> tuple[Refund | None, bool]:

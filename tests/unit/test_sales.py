@@ -93,7 +93,7 @@ async def test_a_shop_without_payments_has_zeros_and_no_refund_rate(sessions):
 
 
 async def test_holders_are_people_holding_everything_a_product_gives_bought_or_granted(
-    sessions, writer
+    sessions, writer, languages
 ):
     async with sessions() as session:
         # Supporter gives supporter and gold: its buyer holds Gold's keys too.
@@ -110,7 +110,7 @@ async def test_holders_are_people_holding_everything_a_product_gives_bought_or_g
         await session.commit()
     gold = CATALOG.get("gold")
     assert gold is not None
-    await Goodwill(writer).grant(gold, 4, None, admin_id=900, command="900:1")
+    await Goodwill(writer, languages=languages).grant(gold, 4, None, admin_id=900, command="900:1")
 
     figures = await Sales(sessions, CATALOG).figures()
 

@@ -41,8 +41,8 @@ def database_url(any_database_url: str) -> str:
 
 
 @pytest.fixture
-def recorder(writer) -> PaymentRecorder:
-    return PaymentRecorder(writer, CATALOG, SIGNER, (901,))
+def recorder(writer, languages) -> PaymentRecorder:
+    return PaymentRecorder(writer, CATALOG, SIGNER, (901,), languages=languages)
 
 
 def club(
@@ -68,8 +68,8 @@ def club(
 
 
 @pytest.fixture
-def reminders(writer, sessions) -> Reminders:
-    return Reminders(writer, sessions, CATALOG)
+def reminders(writer, sessions, languages) -> Reminders:
+    return Reminders(writer, sessions, CATALOG, languages=languages)
 
 
 async def grants_of(sessions, charge_id: str) -> list[Entitlement]:
