@@ -56,7 +56,10 @@ async def on_error(event: ErrorEvent, bot: Bot, languages: UserLanguages) -> boo
         raise event.exception
     logger.opt(exception=event.exception).error("update {} failed", update.update_id)
     user = query.from_user if query else message.from_user if message else None
-    with speaking(await languages.get_locale(event_from_user=user)):
+    language = await languages.of_update(
+        user.id if user else None, user.language_code if user else None
+    )
+    with speaking(language):
         apology = texts.apology()
     try:
         if query is not None:  # stops the button's spinner, with the apology on it

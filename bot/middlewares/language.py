@@ -8,14 +8,16 @@ from collections.abc import Awaitable, Callable
 from functools import cache
 from typing import Any
 
-from aiogram.types import TelegramObject
+from aiogram.types import TelegramObject, User
 from aiogram_i18n import I18nMiddleware
 from aiogram_i18n.cores import FluentRuntimeCore
+from aiogram_i18n.managers import BaseManager
 from fluent.runtime import FluentBundle
 
 from bot.i18n import bundles, speaking
 from bot.locales import LOCALES, SOURCE_LANGUAGE
 from bot.services.languages import UserLanguages
+from storage.repositories import user_row
 
 
 class _BundledCore(FluentRuntimeCore):
@@ -32,11 +34,36 @@ def bundled_core() -> FluentRuntimeCore:
     return core
 
 
+class LanguageManager(BaseManager):
+    """aiogram-i18n's locale manager: each update's language, and /language's choice, from
+    `UserLanguages`."""
+
+    def __init__(self, languages: UserLanguages) -> None:
+        super().__init__(default_locale=languages.default)
+        self.languages = languages
+
+    async def get_locale(self, event_from_user: User | None = None, **_: Any) -> str:
+        """The language of an update from `event_from_user` (aiogram's own data)."""
+        user = event_from_user
+        return await self.languages.of_update(
+            user.id if user else None, user.language_code if user else None
+        )
+
+    async def set_locale(self, locale: str, event_from_user: User, **_: Any) -> None:
+        user = event_from_user
+        row = user_row(user.id, user.username, user.full_name, user.language_code)
+        await self.languages.choose(row, locale)
+
+
 class LanguageMiddleware(I18nMiddleware):
     """An outer update middleware: the language of the update's user, for all it renders."""
 
     def __init__(self, languages: UserLanguages) -> None:
-        super().__init__(core=bundled_core(), manager=languages, default_locale=languages.default)
+        super().__init__(
+            core=bundled_core(),
+            manager=LanguageManager(languages),
+            default_locale=languages.default,
+        )
 
     async def __call__(
         self,

@@ -1,6 +1,7 @@
-"""Which language the bot speaks to whom: aiogram-i18n's locale manager for the update being
-handled, /language's choice kept in the `users` table, and the language of someone a message is
-queued for.
+"""Which language the bot speaks to whom: the language of a user's update, /language's choice
+kept in the `users` table, and the language of someone a message is queued for. aiogram-i18n
+reaches it through `bot.middlewares.language.LanguageManager`; this module imports no aiogram, so
+that the operator commands stay quick.
 
 A user's language is the first that the bot offers of: the one they chose with /language, their
 Telegram app's language by its primary subtag (`ru-RU` is `ru`), and DEFAULT_LANGUAGE.
@@ -16,17 +17,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from aiogram.types import User
-from aiogram_i18n.managers import BaseManager
 from loguru import logger
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import speaking
 from bot.locales import choose_language, offered_languages
 from storage import SessionFactory, Writer
-from storage.repositories import UserRepository, user_row
+from storage.repositories import Row, UserRepository
 
 T = TypeVar("T")
 
@@ -48,41 +47,34 @@ class Recipients:
             return render()
 
 
-class UserLanguages(BaseManager):
+class UserLanguages:
     """Chooses each update's language, and keeps what users choose with /language."""
 
-    default_locale: str
-
     def __init__(self, writer: Writer, readers: SessionFactory, default: str) -> None:
-        super().__init__(default_locale=default)
+        self.default = default
         self._writer = writer
         self._readers = readers
         self._chosen: dict[int, str] | None = None  # read with the first update
         self._reading = asyncio.Lock()
         self.offered = offered_languages()
 
-    @property
-    def default(self) -> str:
-        return self.default_locale
-
-    async def get_locale(self, event_from_user: User | None = None, **_: Any) -> str:
-        """The language of an update from `event_from_user` (aiogram's own data); the default
-        for an update from no one."""
-        if event_from_user is None:
+    async def of_update(self, user_id: int | None, language_code: str | None) -> str:
+        """The language of an update from `user_id`, whose app is in `language_code`; the
+        default for an update from no one."""
+        if user_id is None:
             return self.default
-        chosen = (await self._choices()).get(event_from_user.id)
-        return choose_language(chosen, event_from_user.language_code, self.offered, self.default)
+        chosen = (await self._choices()).get(user_id)
+        return choose_language(chosen, language_code, self.offered, self.default)
 
-    async def set_locale(self, locale: str, event_from_user: User, **_: Any) -> None:
-        """Keep `locale`, chosen with /language, for every later message to this user."""
-        user = event_from_user
-        row = user_row(user.id, user.username, user.full_name, user.language_code)
+    async def choose(self, row: Row, language: str) -> None:
+        """Keep `language`, chosen with /language by the user of `row` (a `user_row`), for
+        every later message to them."""
 
         async def store(session: AsyncSession) -> None:
-            await UserRepository(session).choose_language(row, locale)
+            await UserRepository(session).choose_language(row, language)
 
         await self._writer.write(store)
-        (await self._choices())[user.id] = locale
+        (await self._choices())[row["user_id"]] = language
 
     async def of(self, session: AsyncSession, user_id: int) -> str:
         """The language of `user_id` for a message queued for them now, read in `session` (the

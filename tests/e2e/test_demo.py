@@ -56,7 +56,7 @@ STORY = [
     "VPN key, 1 year (vpn_key): 1 left, 2 sold",
     "Alex (admin): /stats",
     "📊 Sales as of",
-    "all time         3    375        1        150",
+    "all time         3    375        1        300",
     "The end",
 ]
 

@@ -8,6 +8,7 @@ from aiogram.types import User
 
 from bot.i18n import speaking, t
 from bot.locales import choose_language
+from bot.middlewares.language import LanguageManager
 from bot.services.buyers import UserDirectory
 from bot.services.languages import UserLanguages
 from storage.repositories import UserRepository
@@ -47,15 +48,16 @@ def person(user_id: int, language_code: str | None) -> User:
 
 async def test_a_choice_is_kept_and_beats_the_apps_language_for_a_new_process(sessions, writer):
     languages = UserLanguages(writer, sessions, default="en")
-    assert await languages.get_locale(event_from_user=person(7, "ru-RU")) == "ru"
-    assert await languages.get_locale(event_from_user=person(8, "de")) == "en"
-    assert await languages.get_locale() == "en"  # an update from no one
+    manager = LanguageManager(languages)  # aiogram-i18n's view of it
+    assert await manager.get_locale(event_from_user=person(7, "ru-RU")) == "ru"
+    assert await manager.get_locale(event_from_user=person(8, "de")) == "en"
+    assert await manager.get_locale() == "en"  # an update from no one
 
-    await languages.set_locale("en", event_from_user=person(7, "ru-RU"))
-    assert await languages.get_locale(event_from_user=person(7, "ru-RU")) == "en"
+    await manager.set_locale("en", event_from_user=person(7, "ru-RU"))
+    assert await manager.get_locale(event_from_user=person(7, "ru-RU")) == "en"
 
     restarted = UserLanguages(writer, sessions, default="en")
-    assert await restarted.get_locale(event_from_user=person(7, "ru-RU")) == "en"
+    assert await restarted.of_update(7, "ru-RU") == "en"
     async with sessions() as session:
         assert await restarted.of(session, 7) == "en"
 
@@ -71,7 +73,7 @@ async def test_a_message_queued_for_someone_is_in_their_apps_latest_language(ses
 
 async def test_storing_a_name_keeps_the_language_chosen(sessions, writer):
     directory, languages = UserDirectory(writer), UserLanguages(writer, sessions, default="en")
-    await languages.set_locale("ru", event_from_user=person(7, "en"))
+    await LanguageManager(languages).set_locale("ru", event_from_user=person(7, "en"))
     directory.saw(7, "ann", "Ann S.", "en")
     await eventually(lambda: stored_name(sessions, 7, "Ann S."))
     async with sessions() as session:

@@ -257,7 +257,9 @@ def test_refund_buttons_name_the_payment_row_within_64_bytes():
     with speaking("ru"):
         russian = refund_keyboard([payment], load_catalog(DEFAULT_CATALOG))
     assert russian is not None
-    assert russian.inline_keyboard[0][0].text == "Вернуть Gold badge, 25 ⭐, 2 янв. 2026\u202fг."
+    assert (
+        russian.inline_keyboard[0][0].text == "Вернуть Золотой значок, 25 ⭐, 2 янв. 2026\u202fг."
+    )
     assert button.callback_data is not None and len(button.callback_data.encode()) <= 64
     assert button.callback_data.startswith("adm:")
     unpacked = RefundButton.unpack(button.callback_data)
