@@ -42,6 +42,7 @@ from storage.migrate import (
     VERSION_TABLE,
     migrations_config,
 )
+from tests import children as forked
 from tests.e2e.process import child_env
 from tests.fixtures import restore_first_release
 from tests.helpers import eventually, make_payment
@@ -177,7 +178,7 @@ async def test_two_processes_starting_together_migrate_once(backend, database_ur
     """Both wait on the migration lock (held here), then take turns: one migrates."""
     hold = hold_sqlite_write_lock(db_path) if backend == "sqlite" else hold_advisory_lock
     async with hold(database_url) as waiting:
-        children = [await start_migrate(database_url, db_path.parent) for _ in range(2)]
+        children = [start_migrate(database_url, db_path.parent, n) for n in range(2)]
 
         async def both_waiting() -> bool:
             finished = [child.returncode for child in children if child.returncode is not None]
@@ -185,11 +186,12 @@ async def test_two_processes_starting_together_migrate_once(backend, database_ur
             return await waiting([child.pid for child in children])
 
         await eventually(both_waiting, timeout=60)
-    finished = await asyncio.gather(*(child.communicate() for child in children))
-    outcomes = [
-        (child.returncode, out.decode(), err.decode())
-        for child, (out, err) in zip(children, finished, strict=True)
-    ]
+    try:
+        codes = await asyncio.wait_for(asyncio.gather(*(c.wait() for c in children)), 60)
+    finally:
+        for child in children:
+            child.kill()  # when out of time
+    outcomes = [(code, *child.output()) for child, code in zip(children, codes, strict=True)]
     assert outcomes == [(0, f"{HEAD}\n", "")] * 2
     assert await on_database(database_url, versions) == [HEAD]
     assert await on_database(database_url, differences) == []
@@ -358,16 +360,16 @@ async def sessions_on(url: str) -> AsyncIterator[Any]:
         await engine.dispose()
 
 
-async def start_migrate(url: str, cwd: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
+def start_migrate(url: str, cwd: Path, n: int) -> forked.Child:
+    """`python -m bot migrate`, forked from the test worker's fork server (tests/children.py): a
+    fresh interpreter spends seconds of CPU importing before it reaches the lock."""
+    return forked.start(
         "bot",
         "migrate",
-        cwd=cwd,
         env=child_env(database_url=url),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        cwd=cwd,
+        stdout=cwd / f"migrate-{n}.out",
+        stderr=cwd / f"migrate-{n}.err",
     )
 
 
