@@ -198,3 +198,44 @@ class StockLine:
     left: int  # for sale now: not sold, not reserved
     sold: int
     reserved: int  # held by accepted pre-checkouts whose payment has not been stored yet
+
+
+# -- the private chats ---------------------------------------------------------------------
+
+
+class ChatRight(StrEnum):
+    """An administrator right the bot needs in a private chat, by its Bot API name."""
+
+    INVITE_USERS = "can_invite_users"
+    RESTRICT_MEMBERS = "can_restrict_members"
+
+
+class ChatProblemKind(StrEnum):
+    UNSEEN = "unseen"  # getChat failed: `detail` is Telegram's failure
+    NOT_JOINABLE = "not_joinable"  # no join requests there: `detail` is the chat's type
+    RIGHTS_UNKNOWN = "rights_unknown"  # getChatMember failed: `detail` is Telegram's failure
+    NOT_ADMIN = "not_admin"  # so the bot has not `right`
+    LACKS_RIGHT = "lacks_right"  # an administrator without `right`
+    LOST = "lost"  # a removal found the chat gone or the bot out of it: `detail` says which
+
+
+@dataclass(frozen=True)
+class ChatProblem:
+    """What keeps the bot from managing a chat; texts say it in the reader's language."""
+
+    kind: ChatProblemKind
+    right: ChatRight | None = None
+    detail: str = ""  # Telegram's words (in English, as it says them), or the chat's type
+
+
+@dataclass(frozen=True)
+class ChatSetup:
+    """What the bot found in one chat: its title, and what keeps it from managing it."""
+
+    chat_id: int
+    title: str | None = None
+    problems: tuple[ChatProblem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems

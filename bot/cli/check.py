@@ -13,6 +13,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 from sqlalchemy.engine import make_url
 
+from bot import texts
 from bot.catalog import CatalogError, load_catalog
 from bot.config import (
     ConfigError,
@@ -197,8 +198,9 @@ async def _check_chats(bot: Bot, settings: Settings) -> list[Check]:
     for chat_id in chat_ids:
         setup = await inspect_chat(bot, chat_id)
         detail = "the bot is an administrator that can invite and ban users"
-        checks += [Check(setup.name, False, problem) for problem in setup.problems] or [
-            Check(setup.name, True, detail)
+        name = texts.chat_setup_name(setup)  # in English: outside any `speaking`
+        checks += [Check(name, False, texts.chat_problem(p)) for p in setup.problems] or [
+            Check(name, True, detail)
         ]
     return checks
 

@@ -46,9 +46,10 @@ async def check_managed_chats(
     the log, and a notice to the admins; access to those chats is not sold until fixed."""
     if not chats.chat_ids:
         return
-    problems = [line for setup in await chats.check() for line in setup.lines()]
-    for line in problems:
-        logger.error("✗ {}", line)
+    problems = [setup for setup in await chats.check() if not setup.ok]
+    for setup in problems:  # in the source language: no update's, no recipient's
+        for problem in setup.problems:
+            logger.error("✗ {}: {}", texts.chat_setup_name(setup), texts.chat_problem(problem))
     if not problems:
         logger.info("the bot can manage its {} private chat(s)", len(chats.chat_ids))
         return

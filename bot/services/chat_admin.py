@@ -15,7 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.catalog import Catalog
-from bot.services.chat_setup import RIGHTS, ManagedChats
+from bot.outcomes import ChatRight
+from bot.services.chat_setup import ManagedChats
 from bot.services.languages import UserLanguages
 from bot.services.retry import with_db_retry
 from storage import OutboxPriority, OutboxRepository, Writer
@@ -29,7 +30,7 @@ class Promotion:
     chat_id: int
     title: str | None
     chat_type: str  # "group", "supergroup" or "channel"
-    missing: tuple[str, ...]  # the RIGHTS it was not given
+    missing: tuple[ChatRight, ...]  # the rights it needs and was not given
     by: str | None  # who made it one, as a person's name
     date: int  # the update's, in Unix time
 
@@ -61,7 +62,7 @@ class ChatAdminNotices:
             chat_id,
             promotion.title,
             promotion.chat_type,
-            missing=[RIGHTS[right] for right in promotion.missing],
+            missing=promotion.missing,
             keys=keys,
             by=promotion.by,
         )

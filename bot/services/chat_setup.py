@@ -18,39 +18,15 @@ from aiogram.types import ChatMemberAdministrator
 from loguru import logger
 
 from bot.catalog import Catalog, Product
+from bot.outcomes import ChatProblem, ChatProblemKind, ChatRight, ChatSetup
 from bot.telegram.failures import CALL_ERRORS, describe_failure
 
 # Join requests exist only in these.
 JOINABLE_TYPES = frozenset({ChatType.SUPERGROUP, ChatType.CHANNEL})
-# The administrator rights the bot needs, and how a person finds them in Telegram's settings.
-RIGHTS = {
-    "can_invite_users": "invite users via link (can_invite_users)",
-    "can_restrict_members": "ban users (can_restrict_members)",
-}
+# The administrator rights the bot needs (texts name them as a person finds them in Telegram).
+RIGHTS = tuple(ChatRight)
 CALL_TIMEOUT = 10  # seconds for each Bot API call
 INVITE_LINK_NAME = "Shop members"
-
-
-@dataclass(frozen=True)
-class ChatSetup:
-    """What the bot found in one chat: its title, and what keeps it from managing it."""
-
-    chat_id: int
-    title: str | None = None
-    problems: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def name(self) -> str:
-        """The chat as a person recognises it in a line of text."""
-        return f"chat {self.chat_id} ({self.title})" if self.title else f"chat {self.chat_id}"
-
-    def lines(self) -> list[str]:
-        """One line per problem, naming the chat: what the set-up checks print."""
-        return [f"{self.name}: {problem}" for problem in self.problems]
 
 
 async def inspect_chat(bot: Bot, chat_id: int) -> ChatSetup:
@@ -58,29 +34,25 @@ async def inspect_chat(bot: Bot, chat_id: int) -> ChatSetup:
     try:
         chat = await bot.get_chat(chat_id, request_timeout=CALL_TIMEOUT)
     except CALL_ERRORS as exc:
-        problem = f"the bot cannot see it ({describe_failure(exc)}); add the bot to the chat"
+        problem = ChatProblem(ChatProblemKind.UNSEEN, detail=describe_failure(exc))
         return ChatSetup(chat_id, None, (problem,))
     title = chat.title
     if chat.type not in JOINABLE_TYPES:
-        problem = (
-            f"it is a {chat.type}: only supergroups and channels take join requests; "
-            "convert it to a supergroup (and put the new id in the catalog)"
-        )
+        problem = ChatProblem(ChatProblemKind.NOT_JOINABLE, detail=chat.type)
         return ChatSetup(chat_id, title, (problem,))
     try:
         member = await bot.get_chat_member(chat_id, bot.id, request_timeout=CALL_TIMEOUT)
     except CALL_ERRORS as exc:
-        problem = f"cannot ask for the bot's rights ({describe_failure(exc)})"
+        problem = ChatProblem(ChatProblemKind.RIGHTS_UNKNOWN, detail=describe_failure(exc))
         return ChatSetup(chat_id, title, (problem,))
     if member.status == ChatMemberStatus.CREATOR:
         return ChatSetup(chat_id, title)
     if not isinstance(member, ChatMemberAdministrator):
-        problems = tuple(
-            f"the bot is not an administrator, so it cannot {r}" for r in RIGHTS.values()
-        )
+        problems = tuple(ChatProblem(ChatProblemKind.NOT_ADMIN, right) for right in RIGHTS)
         return ChatSetup(chat_id, title, problems)
-    missing = [text for right, text in RIGHTS.items() if not getattr(member, right, False)]
-    return ChatSetup(chat_id, title, tuple(f"the bot lacks the right to {m}" for m in missing))
+    missing = [right for right in RIGHTS if not getattr(member, right, False)]
+    lacks = tuple(ChatProblem(ChatProblemKind.LACKS_RIGHT, right) for right in missing)
+    return ChatSetup(chat_id, title, lacks)
 
 
 @dataclass
@@ -145,7 +117,9 @@ class ManagedChats:
         if broken:
             for setup in await self.check(broken):
                 if setup.ok:
-                    logger.info("{}: the bot can manage it now", setup.name)
+                    logger.info(
+                        "chat {} ({}): the bot can manage it now", setup.chat_id, setup.title
+                    )
 
     async def ensure_link(self, chat_id: int) -> str | None:
         """The chat's invite link that creates join requests: made once, then reused."""

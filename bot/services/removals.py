@@ -30,8 +30,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import texts
 from bot.catalog import Catalog
 from bot.lifecycle import Every
+from bot.outcomes import ChatProblem, ChatProblemKind, ChatSetup
 from bot.services.access import ACCESS_CHANGED, EndedKey, RemovalReason, owe_removals
-from bot.services.chat_setup import ChatSetup, ManagedChats
+from bot.services.chat_setup import ManagedChats
 from bot.services.languages import UserLanguages
 from bot.telegram.failures import CALL_ERRORS, delay_after, describe_failure
 from entitlements import held_keys
@@ -209,7 +210,8 @@ class Removals:
         access to it, and tell the admins once."""
         chat_id = removal.chat_id
         title = self.chats.title(chat_id)
-        self.chats.setups[chat_id] = ChatSetup(chat_id, title, (error,))
+        lost = ChatProblem(ChatProblemKind.LOST, detail=error)
+        self.chats.setups[chat_id] = ChatSetup(chat_id, title, (lost,))
         self.lost[chat_id] = error
         notice = partial(
             texts.admin_chat_lost, chat_id, title if title != str(chat_id) else None, error

@@ -85,8 +85,9 @@ def open_since(
 
 def added_to(description: str, addition: str, now: datetime) -> str:
     """The stored request with `addition` after it, marked with its time; what passes
-    STORED_DESCRIPTION_LIMIT is not kept."""
-    combined = f"{description}\n\n[added {now:%Y-%m-%d %H:%M} UTC] {addition}"
+    STORED_DESCRIPTION_LIMIT is not kept. The mark has no words: the stored text is read
+    later by admins of either language."""
+    combined = f"{description}\n\n[+ {now:%Y-%m-%d %H:%M} UTC] {addition}"
     return combined[:STORED_DESCRIPTION_LIMIT]
 
 

@@ -9,11 +9,15 @@ from html import escape
 from bot.catalog import Product
 from bot.i18n import t
 from bot.limits import fit_message, shorten
+from bot.outcomes import ChatProblem, ChatProblemKind, ChatRight, ChatSetup
 from bot.texts.common import product_line
 
 __all__ = [
     "admin_access_setup",
     "admin_chat_lost",
+    "chat_problem",
+    "chat_right",
+    "chat_setup_name",
     "chat_unavailable",
     "join_button",
     "join_refused",
@@ -42,10 +46,50 @@ def join_refused(title: str, products: Sequence[Product]) -> str:
     return fit_message(head, [product_line(p) for p in products])
 
 
-def admin_access_setup(problems: Sequence[str]) -> str:
+def chat_right(right: ChatRight) -> str:
+    """A right the bot needs, as a person finds it in Telegram, with its Bot API name."""
+    return t("access-right", right=str(right))
+
+
+def chat_setup_name(setup: ChatSetup) -> str:
+    """The chat as a person recognises it in a line of the set-up checks (plain text)."""
+    if setup.title:
+        return t("access-setup-chat", id=str(setup.chat_id), title=setup.title)
+    return t("access-setup-chat-untitled", id=str(setup.chat_id))
+
+
+def chat_problem(problem: ChatProblem) -> str:
+    """What keeps the bot from managing a chat (plain text): `bot check` prints it in English,
+    the admins read it in theirs."""
+    right = chat_right(problem.right) if problem.right else ""
+    match problem.kind:
+        case ChatProblemKind.UNSEEN:
+            return t("access-problem-unseen", failure=problem.detail)
+        case ChatProblemKind.NOT_JOINABLE:
+            return t("access-problem-not-joinable", type=problem.detail)
+        case ChatProblemKind.RIGHTS_UNKNOWN:
+            return t("access-problem-rights-unknown", failure=problem.detail)
+        case ChatProblemKind.NOT_ADMIN:
+            return t("access-problem-not-admin", right=right)
+        case ChatProblemKind.LACKS_RIGHT:
+            return t("access-problem-lacks-right", right=right)
+        case ChatProblemKind.LOST:
+            return t("access-problem-lost", failure=problem.detail)
+
+
+def admin_access_setup(setups: Sequence[ChatSetup]) -> str:
     """At start: the private chats the bot cannot manage, one line per missing right."""
     head = t("access-setup-head") + "\n"
-    return fit_message(head, [t("access-setup-problem", problem=escape(p)) for p in problems])
+    lines = [
+        t(
+            "access-setup-problem",
+            chat=escape(chat_setup_name(setup)),
+            problem=escape(chat_problem(problem)),
+        )
+        for setup in setups
+        for problem in setup.problems
+    ]
+    return fit_message(head, lines)
 
 
 def admin_chat_lost(chat_id: int, title: str | None, error: str) -> str:

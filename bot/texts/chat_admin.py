@@ -8,7 +8,8 @@ from html import escape
 
 from bot.i18n import t
 from bot.limits import shorten
-from bot.texts.access import TITLE_LIMIT
+from bot.outcomes import ChatRight
+from bot.texts.access import TITLE_LIMIT, chat_right
 from bot.texts.common import code
 
 __all__ = ["admin_bot_made_admin"]
@@ -21,12 +22,12 @@ def admin_bot_made_admin(
     title: str | None,
     chat_type: str,
     *,
-    missing: Sequence[str],
+    missing: Sequence[ChatRight],
     keys: Sequence[str],
     by: str | None,
 ) -> str:
     """To every admin: the chat's title, type and id to copy; whether the catalog sells it
-    (`keys`) or how to; `missing`: the rights the bot lacks there, as a person finds them."""
+    (`keys`) or how to; `missing`: the rights the bot lacks there."""
     name = t("chat-admin-title", title=escape(shorten(title, TITLE_LIMIT))) if title else ""
     who = t("chat-admin-by", by=escape(shorten(by, TITLE_LIMIT))) if by else ""
     lines = [
@@ -41,8 +42,9 @@ def admin_bot_made_admin(
     if chat_type == "group":
         lines.append(t("chat-admin-basic-group"))
     if missing:
-        rights = missing[0]
-        for right in missing[1:]:
+        named = [chat_right(right) for right in missing]
+        rights = named[0]
+        for right in named[1:]:
             rights = t("chat-admin-right-and", rights=rights, right=right)
         if keys:
             lines.append(t("chat-admin-lacks-sold", rights=rights))

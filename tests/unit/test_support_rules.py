@@ -32,7 +32,7 @@ def test_a_cooldown_of_zero_sends_every_request():
 def test_what_the_buyer_adds_is_kept_after_the_request_with_its_time():
     now = OPENED + timedelta(minutes=3)
     assert added_to("charged twice", "still broken", now) == (
-        "charged twice\n\n[added 2026-11-27 10:03 UTC] still broken"
+        "charged twice\n\n[+ 2026-11-27 10:03 UTC] still broken"
     )
 
 

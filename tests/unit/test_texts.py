@@ -22,6 +22,10 @@ from bot.outcomes import (
     BuyerReport,
     ChangeResult,
     ChangeStatus,
+    ChatProblem,
+    ChatProblemKind,
+    ChatRight,
+    ChatSetup,
     GoodwillEvent,
     GrantResult,
     GrantStatus,
@@ -612,13 +616,81 @@ def test_the_bot_made_admin_notice_fits_escapes_and_keeps_the_id_whole(language)
             -1001234567890,
             "<b>" * 60,
             "channel",
-            missing=["invite users via link (can_invite_users)"],
+            missing=[ChatRight.INVITE_USERS],
             keys=[f"key_{k:028d}" for k in range(500)],
             by="&" * 200,
         )
 
     shown = assert_fits(notice)
     assert "<b><b>" in shown and "&&&" in shown and "-1001234567890" in shown
+
+
+# A chat the bot is no administrator of, one where it lacks a right, and one it cannot use.
+UNMANAGEABLE = [
+    ChatSetup(
+        -1001,
+        "Club",
+        tuple(ChatProblem(ChatProblemKind.NOT_ADMIN, right) for right in ChatRight),
+    ),
+    ChatSetup(
+        -1002, None, (ChatProblem(ChatProblemKind.LACKS_RIGHT, ChatRight.RESTRICT_MEMBERS),)
+    ),
+    ChatSetup(-1003, "Basic", (ChatProblem(ChatProblemKind.NOT_JOINABLE, detail="group"),)),
+]
+# The English of those problems, as the admins (and `bot check`) have always read it.
+ENGLISH_PROBLEMS = [
+    "✗ chat -1001 (Club): the bot is not an administrator, so it cannot invite users via link "
+    "(can_invite_users)",
+    "✗ chat -1001 (Club): the bot is not an administrator, so it cannot ban users "
+    "(can_restrict_members)",
+    "✗ chat -1002: the bot lacks the right to ban users (can_restrict_members)",
+    "✗ chat -1003 (Basic): it is a group: only supergroups and channels take join requests; "
+    "convert it to a supergroup (and put the new id in the catalog)",
+]
+ENGLISH_WORDS = re.compile(
+    r"\b(chat|the bot|administrator|cannot|lacks|right|invite|ban|users|group|supergroups?)\b"
+)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_access_setup_notice_says_what_is_wrong_in_the_admins_language(language):
+    with speaking(language):
+        notice = texts.admin_access_setup(UNMANAGEABLE)
+
+    lines = visible(notice).splitlines()[1:]
+    if language == "en":
+        assert lines == ENGLISH_PROBLEMS
+        return
+    assert len(lines) == len(ENGLISH_PROBLEMS)
+    # The rights' Bot API names stay, as Telegram's settings name them; the rest is Russian.
+    assert "(can_invite_users)" in lines[0] and "(can_restrict_members)" in lines[2]
+    without_api_names = re.sub(r"\((can_\w+)\)", "", "\n".join(lines))
+    assert not ENGLISH_WORDS.search(without_api_names), lines
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_bot_made_admin_notice_names_the_missing_rights_in_the_admins_language(language):
+    with speaking(language):
+        notice = texts.admin_bot_made_admin(
+            -1001, "Club", "supergroup", missing=list(ChatRight), keys=["club"], by="Ann"
+        )
+
+    lacks = visible(notice).splitlines()[-1]
+    if language == "en":
+        assert lacks == (
+            "The bot still lacks the right to invite users via link (can_invite_users) and to "
+            "ban users (can_restrict_members): give it in the chat's administrator settings, "
+            "until then buyers cannot join."
+        )
+        return
+    assert "(can_invite_users)" in lacks and "(can_restrict_members)" in lacks
+    assert not ENGLISH_WORDS.search(re.sub(r"\((can_\w+)\)", "", lacks)), lacks
+
+
+def test_bot_check_names_the_problems_in_english_outside_any_language():
+    setup = UNMANAGEABLE[1]
+    line = f"✗ {texts.chat_setup_name(setup)}: {texts.chat_problem(setup.problems[0])}"
+    assert line == ENGLISH_PROBLEMS[2]
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])

@@ -21,8 +21,8 @@ chat-admin-sold = The catalog sells access to it already, with the { $count ->
 # "chats" is a field of the catalog's keys: keep it as it is.
 chat-admin-how-to-sell = Put it in a key's <code>chats</code> in the catalog to sell access to it.
 chat-admin-basic-group = Only a supergroup's membership can be sold: convert this basic group first (Telegram does when you set "Chat history for new members" to visible). Its id changes then: send /id there for the new one.
-# Joins the rights the bot lacks: "A and to B". Each right is named in English with the name
-# of Telegram's setting, e.g. "invite users via link (can_invite_users)".
+# Joins the rights the bot lacks: "A and to B". Each right is access-right, e.g. "invite
+# users via link (can_invite_users)".
 chat-admin-right-and = { $rights } and to { $right }
 chat-admin-lacks = The bot still lacks the right to { $rights }: give it in the chat's administrator settings.
 # The catalog sells access to the chat already.

@@ -21,8 +21,8 @@ chat-admin-sold = Каталог уже продаёт доступ к этом�
 # "chats" is a field of the catalog's keys: keep it as it is.
 chat-admin-how-to-sell = Чтобы продавать доступ к этому чату, добавьте его id в <code>chats</code> одного из ключей каталога.
 chat-admin-basic-group = Продавать можно только участие в супергруппе: сначала преобразуйте эту обычную группу (Telegram делает это, когда вы выбираете «Видна» в настройке «История чата для новых участников»). Её id при этом изменится: отправьте там /id, чтобы узнать новый.
-# Joins the rights the bot lacks: "A and to B". Each right is named in English with the name
-# of Telegram's setting, e.g. "invite users via link (can_invite_users)".
+# Joins the rights the bot lacks: "A and to B". Each right is access-right, e.g. "invite
+# users via link (can_invite_users)".
 chat-admin-right-and = { $rights } и { $right }
 chat-admin-lacks = У бота всё ещё нет прав: { $rights }. Выдайте их в настройках администраторов чата.
 # The catalog sells access to the chat already.
