@@ -3,9 +3,12 @@ the default, on both backends."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from aiogram.types import User
 
+from bot import texts
 from bot.i18n import speaking, t
 from bot.locales import choose_language
 from bot.middlewares.language import LanguageManager
@@ -99,3 +102,13 @@ def test_a_message_is_in_the_language_spoken_and_english_outside_any():
             assert t("common-cancel-button") == "Cancel"
         assert t("common-cancel-button") == "Отмена"
     assert t("common-cancel-button") == "Cancel"
+
+
+def test_remembered_amounts_and_moments_stay_in_the_language_asked():
+    moment = datetime(2026, 12, 7, 14, 5, 59, tzinfo=UTC)
+    english = (texts.stars(1500), texts.when(moment))
+    with speaking("ru"):
+        russian = (texts.stars(1500), texts.when(moment))
+    assert english == ("1,500 ⭐", "Dec 7, 2026, 2:05\u202fPM UTC")
+    assert russian == ("1\xa0500 ⭐", "7 дек. 2026\u202fг., 14:05 UTC")
+    assert (texts.stars(1500), texts.when(moment.replace(second=1))) == english
