@@ -18,7 +18,7 @@ import pytest
 from aiogram import Bot, Dispatcher, Router
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 
 from bot.catalog import Catalog
 from bot.config import Settings
@@ -39,6 +39,7 @@ from storage import (
     upgrade_schema,
     utcnow,
 )
+from storage.models import Entitlement
 
 ADMIN_ID = 900_001
 SECOND_ADMIN_ID = 900_002
@@ -292,3 +293,14 @@ async def status_becomes(sessions, update_id: int, status: InboxStatus) -> Inbox
         return row if row is not None and row.status == status else None
 
     return await eventually(check, timeout=15)
+
+
+async def pro_month_ends(shop: RunningBot, user_id: int, end: datetime) -> None:
+    """The buyer's `pro` key (the example catalog's pro_month) now ends at `end`."""
+    async with shop.sessions() as session:
+        await session.exec(
+            update(Entitlement)
+            .where(col(Entitlement.user_id) == user_id, col(Entitlement.key) == "pro")
+            .values(expires_at=end)
+        )
+        await session.commit()

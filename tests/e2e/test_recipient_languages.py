@@ -4,17 +4,24 @@ job, is in its recipient's language: their /language choice, else their Telegram
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot import texts
 from bot.i18n import speaking
 from emulator import BotAPIEmulator, User
-from storage import Entitlement, OutboxMessage, PaymentRepository, utcnow
+from storage import OutboxMessage, PaymentRepository, utcnow
 from storage.repositories import UserRepository
-from tests.helpers import ADMIN_ID, SECOND_ADMIN_ID, RunningBot, eventually, request_invoice, say
+from tests.helpers import (
+    ADMIN_ID,
+    SECOND_ADMIN_ID,
+    RunningBot,
+    eventually,
+    pro_month_ends,
+    request_invoice,
+    say,
+)
 
 
 def rendered(language: str, render: Callable[[], str]) -> str:
@@ -101,16 +108,6 @@ async def test_a_russian_buyers_support_request_reaches_each_admin_in_their_own_
     assert rendered("ru", request) != rendered("en", request)
 
 
-async def pro_ends(shop: RunningBot, user_id: int, end: datetime) -> None:
-    async with shop.sessions() as session:
-        await session.exec(
-            update(Entitlement)
-            .where(col(Entitlement.user_id) == user_id, col(Entitlement.key) == "pro")
-            .values(expires_at=end)
-        )
-        await session.commit()
-
-
 async def test_a_reminder_the_job_queues_for_a_russian_buyer_is_in_russian(
     emulator, start_bot: Callable[..., Awaitable[RunningBot]]
 ):
@@ -118,7 +115,7 @@ async def test_a_reminder_the_job_queues_for_a_russian_buyer_is_in_russian(
     buyer = emulator.user("Ann", language_code="ru")
     await pay_for(emulator, buyer, "pro_month")
     end = (utcnow() + timedelta(hours=20)).replace(microsecond=0)
-    await pro_ends(shop, buyer.id, end)
+    await pro_month_ends(shop, buyer.id, end)
 
     await shop.stop()
     since = emulator.mark()

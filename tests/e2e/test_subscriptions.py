@@ -27,6 +27,7 @@ from tests.helpers import (
     RunningBot,
     buy,
     eventually,
+    pro_month_ends,
     say,
     wait_handled,
 )
@@ -472,16 +473,6 @@ async def owed_reminders(shop: RunningBot) -> list[OutboxMessage]:
 
 async def subscription_canceled(shop: RunningBot, charge_id: str) -> bool:
     return (await subscription(shop, charge_id)).is_canceled
-
-
-async def pro_month_ends(shop: RunningBot, user_id: int, end: datetime) -> None:
-    async with shop.sessions() as session:
-        await session.exec(
-            update(Entitlement)
-            .where(col(Entitlement.user_id) == user_id, col(Entitlement.key) == "pro")
-            .values(expires_at=end)
-        )
-        await session.commit()
 
 
 async def test_no_reminder_for_a_product_bought_again_or_a_subscription_that_renews(
