@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiogram import Router
+from loguru import logger
 
 from bot.app import run_bot
 from bot.catalog import load_catalog
@@ -111,6 +112,15 @@ async def start_bot(
 async def shop(start_bot: Callable[..., Awaitable[RunningBot]]) -> RunningBot:
     """The bot with the example catalog."""
     return await start_bot()
+
+
+@pytest.fixture
+def log() -> Iterator[list[str]]:
+    """The messages the process logs during the test, at every level."""
+    lines: list[str] = []
+    sink = logger.add(lambda m: lines.append(m.record["message"]), level="DEBUG")
+    yield lines
+    logger.remove(sink)
 
 
 @pytest.fixture

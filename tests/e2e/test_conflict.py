@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from aiogram import Bot, F, Router
@@ -15,7 +15,6 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramConflictError
 from aiogram.types import Message
 from aiogram.utils.backoff import BackoffConfig
-from loguru import logger
 
 from storage import InboxStatus
 from tests.helpers import Polling, dispatcher_with, eventually, status_becomes
@@ -31,14 +30,6 @@ def new_bot(emulator) -> Bot:
     return Bot(
         emulator.token, session=AiohttpSession(api=TelegramAPIServer.from_base(emulator.base_url))
     )
-
-
-@pytest.fixture
-def log() -> Iterator[list[str]]:
-    lines: list[str] = []
-    sink = logger.add(lambda m: lines.append(m.record["message"]), level="DEBUG")
-    yield lines
-    logger.remove(sink)
 
 
 @pytest.fixture

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
-from loguru import logger
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
 
 from bot.inbox.webhook import SECRET_HEADER
 from emulator import Fault, User
@@ -31,14 +33,6 @@ from tests.helpers import (
 
 WEBHOOK_PATH = urlsplit(WEBHOOK_URL).path
 HELP_REPLY = "/shop"  # what the answer to /help mentions
-
-
-@pytest.fixture
-def log() -> Iterator[list[str]]:
-    lines: list[str] = []
-    sink = logger.add(lambda m: lines.append(m.record["message"]), level="DEBUG")
-    yield lines
-    logger.remove(sink)
 
 
 @pytest.fixture
@@ -238,11 +232,64 @@ async def test_from_webhook_to_polling_no_update_is_lost_or_handled_twice(emulat
 
     polling = await start_bot()
 
-    [delete] = emulator.calls("deleteWebhook")
-    assert not delete.params.get("drop_pending_updates")
     await wait_handled(polling, while_down)
     await emulator.wait_for_message(second.id, text_contains=HELP_REPLY)
+    [delete] = emulator.calls("deleteWebhook")
+    assert not delete.params.get("drop_pending_updates")
     assert len(replies_to(emulator, first.id, HELP_REPLY)) == 1
     assert len(replies_to(emulator, second.id, HELP_REPLY)) == 1
     assert emulator.webhook.url == ""
     assert emulator.deliveries[handled] == 1
+
+
+# -- start and stop --------------------------------------------------------------------------
+
+
+async def test_set_webhook_is_tried_again_until_it_succeeds_and_never_logs_the_secret(
+    emulator, start_bot, log
+):
+    emulator.inject("setWebhook", Fault(status=500), times=2)
+    webhook = await start_bot(webhook=True)  # returns once the first setWebhook is answered
+
+    async def webhook_set() -> bool:
+        return "webhook set: Telegram posts updates to shop.example.com" in log
+
+    await eventually(webhook_set, timeout=15)
+    failed = [line for line in log if line.startswith("setWebhook failed")]
+    assert [line.rpartition("retrying in ")[2] for line in failed] == ["1s", "2s"]
+    assert [r.status for r in emulator.calls("setWebhook")] == [500, 500, 200]
+    assert not any(WEBHOOK_SECRET in line or WEBHOOK_PATH in line for line in log)
+    buyer = emulator.user("Sam")
+    await buy(emulator, buyer, "gold")
+    await webhook.stop()
+    assert emulator.webhook.url == WEBHOOK_URL  # left for the next start
+
+
+async def test_a_stopping_bot_answers_503_to_new_updates_which_telegram_keeps(
+    emulator, start_bot, http
+):
+    started, release = asyncio.Event(), asyncio.Event()
+    router = Router()
+
+    @router.message(Command("slow"))
+    async def slow(message: Message) -> None:
+        started.set()
+        await release.wait()
+
+    webhook = await start_bot(routers=[router], webhook=True)
+    emulator.send_text(emulator.user("Sly"), "/slow")
+    await started.wait()
+    stopping = asyncio.ensure_future(webhook.stop())
+
+    async def refusing() -> bool:
+        return await health(http, webhook) == (503, "stopping\n")
+
+    await eventually(refusing)
+    late = emulator.send_text(emulator.user("Late"), "/slow")
+    refused = await emulator.wait_for_webhook(late, taken=False)
+    release.set()
+    await stopping
+
+    assert refused.status == 503
+    assert late in [update["update_id"] for update in emulator.pending_updates]
+    assert await inbox_rows(webhook, late) == {}
