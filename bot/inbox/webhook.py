@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import os
 import time
 from collections.abc import Awaitable
 from typing import Any
@@ -146,8 +147,9 @@ class WebhookServer:
             await web.TCPSite(runner, host, port).start()
         except OSError as exc:
             await runner.cleanup()
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
             raise ConfigError(
-                f"cannot listen on WEBHOOK_LISTEN={host}:{port}: {exc.strerror or exc}; "
+                f"cannot listen on WEBHOOK_LISTEN={host}:{port}: {reason}; "
                 "choose another port, or stop what uses it"
             ) from None
         logger.info("webhook mode: listening on {}:{} for updates to {}", host, port, self.host)

@@ -4,6 +4,7 @@ through a route that plays the TLS-terminating reverse proxy."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
@@ -14,6 +15,9 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
+from bot.app import run_bot
+from bot.catalog import load_catalog
+from bot.config import ConfigError
 from bot.inbox.webhook import SECRET_HEADER
 from emulator import Fault, User
 from storage import InboxStatus
@@ -293,3 +297,21 @@ async def test_a_stopping_bot_answers_503_to_new_updates_which_telegram_keeps(
     assert refused.status == 503
     assert late in [update["update_id"] for update in emulator.pending_updates]
     assert await inbox_rows(webhook, late) == {}
+
+
+async def test_a_listen_address_in_use_stops_the_bot_with_one_line(make_settings):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        listen = f"127.0.0.1:{taken.getsockname()[1]}"
+        settings = make_settings(
+            webhook_url=WEBHOOK_URL, webhook_secret=WEBHOOK_SECRET, webhook_listen=listen
+        )
+        catalog = load_catalog(settings.catalog_path, settings.default_language)
+        with pytest.raises(ConfigError) as error:
+            await run_bot(settings, catalog, asyncio.Event(), handle_signals=False)
+
+    assert str(error.value) == (
+        f"cannot listen on WEBHOOK_LISTEN={listen}: Address already in use; choose another "
+        "port, or stop what uses it"
+    )
