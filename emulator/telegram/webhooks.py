@@ -245,7 +245,9 @@ class Webhook:
 
 
 def _chat_of(update: JSON) -> Hashable:
-    """The chat whose updates go one at a time: the chat's, else the sender's, else its own."""
+    """The chat whose updates go one at a time: the chat's, else the sender's, else its own.
+    The bot reads an update's chat the same way (storage/update_kinds.py); the emulator plays
+    Telegram and imports none of the bot's code, so it keeps its own reading."""
     content = update.get(update_kind(update))
     if isinstance(content, dict):
         for holder in (content, content.get("message")):
