@@ -18,6 +18,7 @@ from bot.dispatcher import create_dispatcher
 from bot.inbox.intake import Intake
 from bot.inbox.polling import LongPoll
 from bot.inbox.runner import InboxRunner
+from bot.inbox.webhook import WebhookServer
 from bot.services.container import create_services
 from bot.telegram import create_bot
 from bot.telegram.failures import CALL_ERRORS, describe_failure
@@ -96,11 +97,14 @@ async def _serve(
         services.readers,
         concurrency=settings.concurrent_updates,
     )
-    poll = LongPoll(
-        bot,
-        Intake(dispatcher, bot, services.writer, runner),
-        allowed_updates=dispatcher.resolve_used_update_types(),
-    )
+    intake = Intake(dispatcher, bot, services.writer, runner)
+    allowed_updates = dispatcher.resolve_used_update_types()
+    # Updates come in by long poll, or (WEBHOOK_URL set) Telegram posts them: bot/inbox/.
+    poll: LongPoll | WebhookServer
+    if settings.webhook_mode:
+        poll = WebhookServer.from_settings(settings, bot, intake, services.writer, allowed_updates)
+    else:
+        poll = LongPoll(bot, intake, allowed_updates=allowed_updates)
     # As aiogram's own start_polling passes it to the startup and shutdown handlers.
     workflow = {"dispatcher": dispatcher, "bots": [bot], **dispatcher.workflow_data}
     watching = asyncio.create_task(active.watch())

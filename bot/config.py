@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import (
     AnyHttpUrl,
@@ -126,7 +128,78 @@ class PayloadSecrets(BaseSettings):
         return value
 
 
-class Settings(PayloadSecrets, OfflineSettings):
+# Webhook mode: Telegram's rules for setWebhook's url and secret_token (ours: 32 at least).
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{32,256}")
+HEALTH_PATH = "/healthz"
+
+
+class WebhookSettings(BaseSettings):
+    """Webhook mode: set WEBHOOK_URL and Telegram posts updates to this process; unset, the
+    process long-polls (the default)."""
+
+    model_config = DatabaseSettings.model_config
+
+    webhook_url: str | None = None
+    # Declared after webhook_url, whose value its check reads; checked even when unset.
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
+    webhook_listen: str = "0.0.0.0:8080"
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _telegram_accepts(cls, value: str | None) -> str | None:
+        # The message never repeats the URL: its path may be meant to be hard to guess.
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError("must be an https:// URL, e.g. https://shop.example.com/telegram")
+        try:
+            port = parts.port or 443
+        except ValueError:
+            port = 0
+        if port not in WEBHOOK_PORTS:
+            raise ValueError("must use port 443, 80, 88 or 8443 (the ports Telegram posts to)")
+        if parts.path in ("", "/", HEALTH_PATH) or parts.fragment:
+            raise ValueError(
+                "must have a path of its own (not / or /healthz) that the bot serves updates "
+                "on, e.g. https://shop.example.com/telegram"
+            )
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None:
+            if info.data.get("webhook_url") is not None:
+                raise ValueError(f"is required when WEBHOOK_URL is set; {MAKE_SECRET}")
+            return None
+        if not WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError(f"must be 32-256 characters of A-Z, a-z, 0-9, _ and -; {MAKE_SECRET}")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        listen_address(value)
+        return value
+
+    @property
+    def webhook_mode(self) -> bool:
+        return self.webhook_url is not None
+
+
+def listen_address(value: str) -> tuple[str, int]:
+    """WEBHOOK_LISTEN's host and port: 0.0.0.0:8080, 127.0.0.1:8080, [::]:8080."""
+    host, _, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError("must be host:port, e.g. 0.0.0.0:8080 or 127.0.0.1:8080")
+    return host, int(port)
+
+
+class Settings(WebhookSettings, PayloadSecrets, OfflineSettings):
     """Everything the bot reads from its environment; see docs/configuration.md."""
 
     bot_token: SecretStr
@@ -229,16 +302,16 @@ class Settings(PayloadSecrets, OfflineSettings):
         """Every secret the process holds, to keep out of logs and errors. The token's part after
         the bot id is listed on its own: it is the secret, and URL-encoding leaves it as is."""
         token = self.bot_token.get_secret_value()
-        payload = [self.payload_secret, *self.payload_secrets_old]
-        return [token, token.partition(":")[2], *(s.get_secret_value() for s in payload if s)]
+        others = [self.payload_secret, *self.payload_secrets_old, self.webhook_secret]
+        return [token, token.partition(":")[2], *(s.get_secret_value() for s in others if s)]
+
+
+MAKE_SECRET = "make one with python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
 def _check_secret_length(secret: str, what: str) -> None:
     if len(secret) < PAYLOAD_SECRET_MIN_LENGTH:
-        raise ValueError(
-            f"{what} at least {PAYLOAD_SECRET_MIN_LENGTH} characters; make one with "
-            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
-        )
+        raise ValueError(f"{what} at least {PAYLOAD_SECRET_MIN_LENGTH} characters; {MAKE_SECRET}")
 
 
 def _is_loopback(host: str) -> bool:

@@ -27,6 +27,7 @@ from emulator.models import (
 )
 from emulator.spec import BotAPISpec
 from emulator.telegram import FakeTelegram
+from emulator.telegram.webhooks import Webhook
 
 DEFAULT_TOKEN = "123456:TEST-token"
 # The published Bot API as data (see docs/development.md, "Tests", for its source and refresh).
@@ -119,7 +120,8 @@ class EmulatorCore:
 
     @property
     def deliveries(self) -> Counter[int]:
-        """How many times getUpdates returned each update (0 for one never returned)."""
+        """How many times each update was delivered: returned by getUpdates, or posted to the
+        webhook (0 for one never delivered)."""
         return Counter(self.telegram.updates.deliveries)
 
     @property
@@ -131,6 +133,17 @@ class EmulatorCore:
         """The files the bot uploaded (sendDocument), in order; a file sent again by its
         file_id is not uploaded again."""
         return list(self.telegram.uploads)
+
+    @property
+    def webhook(self) -> Webhook:
+        """The webhook: its url, last_error_message, `attempts` (each POST of an update), and
+        `retry_seconds` (the pause before an update is posted again)."""
+        return self.telegram.webhook
+
+    def route_webhook(self, url: str, *targets: str) -> None:
+        """Requests to the webhook `url` go to `targets` (http://127.0.0.1:PORT), in turn, as
+        through a reverse proxy or a load balancer: see emulator/telegram/webhooks.py."""
+        self.telegram.webhook.route(url, *targets)
 
     def forget_file_ids(self) -> None:
         """Telegram no longer knows any file_id given so far: sending by one answers 400."""

@@ -55,9 +55,11 @@ class BotAPIEmulator(UserActions, ChatActions, PaymentActions, FaultInjection, W
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         self.port = self._runner.addresses[0][1]
+        self.telegram.webhook.start()
 
     async def stop(self) -> None:
         self.telegram.updates.close()
+        await self.telegram.webhook.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from emulator.core import EmulatorCore, messages_in
 from emulator.models import JSON, Request
+from emulator.telegram.webhooks import WebhookAttempt
 
 
 class Waiting(EmulatorCore):
@@ -80,6 +81,23 @@ class Waiting(EmulatorCore):
         await self._wait_until(
             lambda: self.confirmed_offset > update_id, timeout, f"confirmation of {update_id}"
         )
+
+    async def wait_for_webhook(
+        self, update_id: int, *, taken: bool = True, timeout: float = 10.0
+    ) -> WebhookAttempt:
+        """The first POST of the update to the webhook that was taken (a 2xx), or, with
+        `taken=False`, that was not."""
+
+        def found() -> WebhookAttempt | None:
+            attempts = self.telegram.webhook.attempts
+            matching = (a for a in attempts if a.update_id == update_id)
+            return next((a for a in matching if (a.error is None) == taken), None)
+
+        what = f"a webhook request of update {update_id} " + ("taken" if taken else "refused")
+        await self._wait_until(lambda: found() is not None, timeout, what)
+        attempt = found()
+        assert attempt is not None
+        return attempt
 
     async def _wait_until(self, condition: Callable[[], bool], seconds: float, what: str) -> None:
         try:

@@ -43,6 +43,9 @@ from storage.models import Entitlement
 
 ADMIN_ID = 900_001
 SECOND_ADMIN_ID = 900_002
+# Webhook mode in the tests: the emulator routes this URL to the bot's loopback port.
+WEBHOOK_URL = "https://shop.example.com/telegram/updates"
+WEBHOOK_SECRET = "test-webhook-secret-0123456789abcdefABCDEF"
 
 # For tests of SQLite itself (its file, its write lock): `@sqlite_only`.
 sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -162,6 +165,10 @@ class RunningBot:
     async def stop(self, timeout: float = 15.0) -> None:
         self.stop_event.set()
         await asyncio.wait_for(self.task, timeout)
+
+    def webhook_address(self, path: str) -> str:
+        """The URL of `path` on the bot's own server, in webhook mode (where the proxy sends)."""
+        return f"http://{self.settings.webhook_listen}{path}"
 
 
 def club_pass_catalog(tmp_path: Path, chat: Group) -> Path:

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
+from aiogram.types import WebhookInfo
 from sqlalchemy.engine import make_url
 
 from bot import texts
@@ -129,7 +130,8 @@ async def _check_telegram(settings: Settings | None) -> list[Check]:
         token = await _check_token(bot)
         if not token.ok:
             return [token, Check("webhook", False, NO_TOKEN), Check("admins", False, NO_TOKEN)]
-        checks = [token, await _check_webhook(bot), await _check_admins(bot, settings)]
+        webhook = await _check_webhook(bot, settings)
+        checks = [token, webhook, await _check_admins(bot, settings)]
         return checks + await _check_chats(bot, settings)
     finally:
         await bot.session.close()
@@ -145,21 +147,56 @@ async def _check_token(bot: Bot) -> Check:
     return Check("token", True, f"works: the bot is @{me.username} ({me.full_name})")
 
 
-async def _check_webhook(bot: Bot) -> Check:
+async def _check_webhook(bot: Bot, settings: Settings) -> Check:
+    """Which way updates come in (WEBHOOK_URL), and whether Telegram's webhook agrees; only
+    a URL's host is shown: its path may be meant to be hard to guess."""
     try:
         info = await bot.get_webhook_info(request_timeout=TELEGRAM_TIMEOUT)
     except CALL_ERRORS as exc:
         return Check("webhook", False, f"could not ask Telegram (getWebhookInfo): {_error(exc)}")
-    if info.url:
-        # Only the host: a webhook's path often holds a secret of its own.
-        host = urlsplit(info.url).hostname or "?"
+    state = _webhook_state(info)
+    if settings.webhook_url is None:
+        if not info.url:
+            return Check("webhook", True, f"polling mode (WEBHOOK_URL unset); none set{state}")
         return Check(
             "webhook",
-            False,
-            f"a webhook is set (to {host}), and Telegram refuses getUpdates while it is: remove "
-            "it with deleteWebhook",
+            True,
+            f"polling mode (WEBHOOK_URL unset), but a webhook is set (to {_host(info.url)})"
+            f"{state}: the bot removes it at start, keeping the updates Telegram holds; stop "
+            "whatever serves that webhook first",
+            warning=True,
         )
-    return Check("webhook", True, "none set, so long polling works")
+    mode = f"webhook mode (WEBHOOK_URL, to {_host(settings.webhook_url)})"
+    if info.url == settings.webhook_url:
+        # Telegram keeps the last error even after it delivered again: worth a look, no more.
+        return Check("webhook", True, f"{mode}; Telegram posts there{state}", warning=bool(state))
+    if not info.url:
+        detail = f"{mode}; Telegram has no webhook set{state}: the bot sets it at start"
+        return Check("webhook", True, detail, warning=True)
+    return Check(
+        "webhook",
+        False,
+        f"{mode}, but Telegram posts to another URL (on {_host(info.url)}){state}: another "
+        "deployment may serve it; the bot sets its own at start",
+    )
+
+
+def _webhook_state(info: WebhookInfo) -> str:
+    """Telegram's pending_update_count and last error, when it has them."""
+    parts = []
+    if info.pending_update_count:
+        count = info.pending_update_count
+        parts.append(f"{count} update{'s wait' if count > 1 else ' waits'} at Telegram")
+    if info.last_error_message:
+        when = ""
+        if info.last_error_date is not None:
+            when = f" at {info.last_error_date:%Y-%m-%d %H:%M:%S} UTC"
+        parts.append(f"last error{when}: {info.last_error_message}")
+    return "".join(f"; {part}" for part in parts)
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or "?"
 
 
 async def _check_admins(bot: Bot, settings: Settings) -> Check:

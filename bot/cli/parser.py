@@ -30,9 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="check that this set-up is ready for production; exits 1 if anything is not",
         description="Check the settings, the catalog, the database and its schema, the token "
-        "(getMe), that no webhook is set, that every admin can be messaged, and that "
-        "PAYLOAD_SECRET is set: one line each, with ✓ or ✗. Writes nothing. Exits 0 when "
-        "everything passes, 1 otherwise.",
+        "(getMe), the mode (polling or webhook) and whether Telegram's webhook agrees, that "
+        "every admin can be messaged, and that PAYLOAD_SECRET is set: one line each, with ✓ "
+        "or ✗. Writes nothing. Exits 0 when everything passes, 1 otherwise.",
     )
     export = commands.add_parser(
         "export",

@@ -1,5 +1,8 @@
 """Long polling into the durable inbox.
 
+Polling starts by removing a webhook, if one is set (deleteWebhook, keeping the updates
+Telegram holds), so that a switch from webhook mode loses nothing.
+
 Each batch getUpdates returns is written to the `inbox` table (by the intake); only then is it
 confirmed to Telegram, by the next getUpdates asking for the updates after it. So every update
 is fetched and parsed once, a kill -9 loses nothing (Telegram or the inbox still has each
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot
@@ -23,7 +27,12 @@ from aiogram.utils.backoff import Backoff, BackoffConfig
 from loguru import logger
 
 from bot.inbox.intake import Intake
-from bot.telegram.failures import CONFLICT_BACKOFF, FETCH_BACKOFF, describe_failure
+from bot.telegram.failures import (
+    CALL_ERRORS,
+    CONFLICT_BACKOFF,
+    FETCH_BACKOFF,
+    describe_failure,
+)
 
 # Storing a batch takes milliseconds; when it takes longer than this, new updates are fetched
 # meanwhile (without confirming the batch), so that pre-checkouts are still answered in time.
@@ -77,6 +86,7 @@ class LongPoll:
     async def run(self, stop: asyncio.Event, grace: float) -> None:
         """Poll until `stop` is set; then let running handlers finish for up to `grace` seconds."""
         await self.intake.runner.start()
+        await self._delete_webhook(stop)
         failures = Backoff(self.fetch_backoff)
         conflicts = Backoff(self.conflict_backoff)
         while not stop.is_set():
@@ -108,6 +118,16 @@ class LongPoll:
         self.stopped_at = time.monotonic()
         await self.intake.drain(grace)
         await self._confirm_stored()
+
+    async def _delete_webhook(self, stop: asyncio.Event) -> None:
+        """Telegram refuses getUpdates while a webhook is set: remove it (a switch from webhook
+        mode), keeping the updates it holds, which then come by getUpdates."""
+        await call_until_done(
+            stop,
+            lambda: self.bot.delete_webhook(drop_pending_updates=False, request_timeout=10),
+            "deleteWebhook",
+            self.fetch_backoff,
+        )
 
     def _confirmable(self) -> int | None:
         """The offset that confirms everything stored: unstored updates hold it back."""
@@ -202,6 +222,27 @@ def conflict_advice(description: str) -> str:
         "another process is polling Telegram with this bot token (409 Conflict): stop the "
         "other instance, only one may run;"
     )
+
+
+async def call_until_done(
+    stop: asyncio.Event,
+    call: Callable[[], Awaitable[object]],
+    method: str,
+    backoff: BackoffConfig,
+) -> bool:
+    """Make a Bot API call that must succeed before going on, again after each failure on
+    `backoff`'s schedule; False when stopped first."""
+    failures = Backoff(backoff)
+    while not stop.is_set():
+        try:
+            await call()
+            return True
+        except CALL_ERRORS as exc:
+            delay = next(failures)
+            reason = describe_failure(exc)
+            logger.error("{} failed ({}); retrying in {:.0f}s", method, reason, delay)
+            await sleep_or_stop(stop, delay)
+    return False
 
 
 async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

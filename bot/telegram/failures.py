@@ -27,6 +27,8 @@ CALL_ERRORS: tuple[type[Exception], ...] = (TelegramAPIError, ClientDecodeError,
 
 # getUpdates failing (Telegram or the network down): 1 s, doubling, up to 30 s.
 FETCH_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=2.0, jitter=0.0)
+# setWebhook failing at start (webhook mode): the same schedule as getUpdates.
+WEBHOOK_BACKOFF = FETCH_BACKOFF
 # getUpdates refused with 409 (another poller, or a webhook is set): a person must act.
 CONFLICT_BACKOFF = BackoffConfig(min_delay=5.0, max_delay=60.0, factor=2.0, jitter=0.0)
 # An owed message that failed: 1 s after the first failure, doubling, up to 5 minutes.

@@ -1,9 +1,9 @@
 """Telegram's side of the Bot API: one bot's methods by name, and those of the bot itself.
 
 The methods live by what they play: messages.py (messages and buttons), payments.py (Stars),
-members.py (groups and channels: invite links, join requests, bans), this module (getMe, the
-webhook and getUpdates, commands, getChat, and a plausible answer for the rest); world.py holds
-the state they share.
+members.py (groups and channels: invite links, join requests, bans), webhooks.py (the webhook),
+this module (getMe, getUpdates, commands, getChat, and a plausible answer for the rest);
+world.py holds the state they share.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from emulator.models import JSON, ApiError, bad_request
+from emulator.models import JSON, bad_request
 from emulator.spec import BotAPISpec
 from emulator.telegram.members import MemberMethods
 from emulator.telegram.messages import MessageMethods, media_content
@@ -34,9 +34,9 @@ class FakeTelegram(MessageMethods, PaymentMethods, MemberMethods):
             "getMe": self.get_me,
             "logOut": lambda _: True,
             "close": lambda _: True,
-            "setWebhook": self.set_webhook,
-            "deleteWebhook": self.delete_webhook,
-            "getWebhookInfo": self.get_webhook_info,
+            "setWebhook": self.webhook.set_webhook,
+            "deleteWebhook": self.webhook.delete_webhook,
+            "getWebhookInfo": self.webhook.get_webhook_info,
             "sendMessage": self.send_message,
             "sendInvoice": self.send_invoice,
             "createInvoiceLink": self.create_invoice_link,
@@ -77,7 +77,7 @@ class FakeTelegram(MessageMethods, PaymentMethods, MemberMethods):
             return handler(params)
         return self.generic(method, params)
 
-    # -- bot and webhook -------------------------------------------------------------------
+    # -- the bot and getUpdates (the webhook: webhooks.py) ---------------------------------
 
     def get_me(self, _: JSON) -> JSON:
         return {
@@ -89,35 +89,7 @@ class FakeTelegram(MessageMethods, PaymentMethods, MemberMethods):
             "has_main_web_app": False,
         }
 
-    def set_webhook(self, params: JSON) -> bool:
-        self.webhook_url = str(params.get("url", ""))
-        if params.get("drop_pending_updates"):
-            self.updates.drop_pending()
-        return True
-
-    def delete_webhook(self, params: JSON) -> bool:
-        self.webhook_url = ""
-        if params.get("drop_pending_updates"):
-            self.updates.drop_pending()
-        return True
-
-    def get_webhook_info(self, _: JSON) -> JSON:
-        info: JSON = {
-            "url": self.webhook_url,
-            "has_custom_certificate": False,
-            "pending_update_count": len(self.updates.pending),
-        }
-        if self.updates.allowed_updates:
-            info["allowed_updates"] = list(self.updates.allowed_updates)
-        return info
-
     async def get_updates(self, params: JSON, client_gone: Callable[[], bool]) -> list[JSON]:
-        if self.webhook_url:
-            raise ApiError(
-                409,
-                "Conflict: can't use getUpdates method while webhook is active; "
-                "use deleteWebhook to delete the webhook first",
-            )
         return await self.updates.get_updates(
             offset=int(params.get("offset", 0)),
             limit=int(params.get("limit", 100)),

@@ -13,6 +13,10 @@ from emulator.models import JSON, ApiError, json_copy
 # Telegram's answer to allowed_updates=[] (or never set): everything but these.
 NOT_SENT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 FIRST_UPDATE_ID = 500_000_001
+WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
 
 
 def update_kind(update: JSON) -> str:
@@ -31,6 +35,8 @@ class UpdateQueue:
         self.deliveries: Counter[int] = Counter()
         self.confirmed_offset = 0
         self.allowed_updates: list[str] | None = None
+        # While a webhook is set, updates go there (webhooks.py) and getUpdates answers 409.
+        self.webhook_active = False
         self._next_id = FIRST_UPDATE_ID
         self._changed = asyncio.Event()
         self._poll_generation = 0
@@ -73,6 +79,14 @@ class UpdateQueue:
             first_kept = self.pending[0]["update_id"] if self.pending else self._next_id
             self.confirmed_offset = max(self.confirmed_offset, first_kept)
 
+    def acknowledge(self, update_id: int) -> None:
+        """The webhook took this update: forget it. Updates are taken out of order (a chat
+        waits for its own), so the confirmed offset is the first still pending."""
+        self.pending = [u for u in self.pending if u["update_id"] != update_id]
+        first_pending = self.pending[0]["update_id"] if self.pending else self._next_id
+        self.confirmed_offset = max(self.confirmed_offset, first_pending)
+        self._wake()
+
     def drop_pending(self) -> None:
         """deleteWebhook(drop_pending_updates=True) forgets everything not yet confirmed."""
         if self.pending:
@@ -81,8 +95,7 @@ class UpdateQueue:
         self._wake()
 
     def available(self, limit: int) -> list[JSON]:
-        allowed = self._allowed()
-        ready = [u for u in self.pending if allowed(update_kind(u))][:limit]
+        ready = [u for u in self.pending if self.allows(update_kind(u))][:limit]
         self.delivered.update(u["update_id"] for u in ready)
         self.deliveries.update(u["update_id"] for u in ready)
         return json_copy(ready)
@@ -98,6 +111,8 @@ class UpdateQueue:
         """getUpdates: confirm, answer at once if anything is ready, else long-poll."""
         if not 1 <= limit <= 100:
             limit = 100 if limit <= 0 else min(limit, 100)
+        if self.webhook_active:
+            raise ApiError(409, WEBHOOK_CONFLICT)
         if allowed_updates is not None:
             self.allowed_updates = allowed_updates
         self.confirm(offset)
@@ -107,6 +122,8 @@ class UpdateQueue:
         self._wake()
         deadline = time.monotonic() + max(poll_seconds, 0)
         while True:
+            if self.webhook_active:  # set while this call waited
+                raise ApiError(409, WEBHOOK_CONFLICT)
             if generation != self._poll_generation:
                 raise ApiError(
                     409,
@@ -132,14 +149,17 @@ class UpdateQueue:
         self._closed = True
         self._wake()
 
+    def notify(self) -> None:
+        """Wake the waiters: something they may wait for changed (a webhook's request)."""
+        self._wake()
+
     def _wake(self) -> None:
         self._changed.set()
         self._changed = asyncio.Event()
         for listener in self.listeners:
             listener()
 
-    def _allowed(self) -> Callable[[str], bool]:
+    def allows(self, kind: str) -> bool:
+        """Whether updates of this kind are sent (allowed_updates)."""
         chosen = self.allowed_updates
-        if chosen:
-            return lambda kind: kind in chosen
-        return lambda kind: kind not in NOT_SENT_BY_DEFAULT
+        return kind in chosen if chosen else kind not in NOT_SENT_BY_DEFAULT

@@ -26,6 +26,7 @@ from emulator.spec import BotAPISpec
 from emulator.telegram.chats import ChatStore
 from emulator.telegram.ledger import StarsLedger
 from emulator.telegram.updates import UpdateQueue
+from emulator.telegram.webhooks import Webhook
 
 BOT_USERNAME = "stars_shop_test_bot"
 BOT_FIRST_NAME = "Stars Shop"
@@ -86,7 +87,7 @@ class TelegramWorld:
         self.callback_queries: dict[str, JSON] = {}
         self.callback_answers: dict[str, JSON] = {}
         self.pre_checkouts: dict[str, PendingCheckout] = {}
-        self.webhook_url = ""
+        self.webhook = Webhook(self.updates)
         # Files the bot uploaded, in order, and the Document each file_id names.
         self.uploads: list[UploadedFile] = []
         self.documents: dict[str, JSON] = {}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiogram import Router
+from loguru import logger
 
 from bot.app import run_bot
 from bot.catalog import load_catalog
@@ -19,7 +20,8 @@ from storage import (
     create_engine,
     create_session_factory,
 )
-from tests.helpers import ADMIN_ID, SECOND_ADMIN_ID, RunningBot
+from tests.helpers import ADMIN_ID, SECOND_ADMIN_ID, WEBHOOK_SECRET, WEBHOOK_URL, RunningBot
+from tests.postgres import free_port
 
 START_TIMEOUT = 30.0
 
@@ -64,8 +66,21 @@ async def start_bot(
     async def start(
         catalog_path: Path = DEFAULT_CATALOG,
         routers: Sequence[Router] | None = None,
+        *,
+        webhook: bool = False,
         **overrides: Any,
     ) -> RunningBot:
+        """In polling mode; with `webhook=True` in webhook mode, on a free loopback port that
+        the emulator's webhook requests are routed to (as through a reverse proxy)."""
+        if webhook:
+            listen = f"127.0.0.1:{free_port()}"
+            emulator.route_webhook(WEBHOOK_URL, f"http://{listen}")
+            overrides = {
+                "webhook_url": WEBHOOK_URL,
+                "webhook_secret": WEBHOOK_SECRET,
+                "webhook_listen": listen,
+                **overrides,
+            }
         settings = make_settings(catalog_path=catalog_path, **overrides)
         catalog = load_catalog(settings.catalog_path, settings.default_language)
         stop = asyncio.Event()
@@ -77,7 +92,9 @@ async def start_bot(
         running.append(bot)
         # A bot starts in well under a second; a machine shared with other work may take
         # many times that, and waiting longer costs a passing test nothing.
-        await emulator.wait_for("getUpdates", since=since, answered=False, timeout=START_TIMEOUT)
+        # Polling: a long poll is waiting. Webhook mode: the server listens, the webhook is set.
+        ready = "setWebhook" if webhook else "getUpdates"
+        await emulator.wait_for(ready, since=since, answered=webhook, timeout=START_TIMEOUT)
         return bot
 
     yield start
@@ -95,6 +112,21 @@ async def start_bot(
 async def shop(start_bot: Callable[..., Awaitable[RunningBot]]) -> RunningBot:
     """The bot with the example catalog."""
     return await start_bot()
+
+
+@pytest.fixture
+def log() -> Iterator[list[str]]:
+    """The messages the process logs during the test, at every level."""
+    lines: list[str] = []
+    sink = logger.add(lambda m: lines.append(m.record["message"]), level="DEBUG")
+    yield lines
+    logger.remove(sink)
+
+
+@pytest.fixture
+async def webhook_shop(start_bot: Callable[..., Awaitable[RunningBot]]) -> RunningBot:
+    """The bot with the example catalog, in webhook mode."""
+    return await start_bot(webhook=True)
 
 
 @pytest.fixture

@@ -11,13 +11,21 @@ import sqlite3
 
 import pytest
 
-from bot.cli.check import TOKEN_REJECTED, check_readiness
+from bot.cli.check import TOKEN_REJECTED, Check, check_readiness
 from bot.services.exports import COLUMNS
 from storage import upgrade_schema
 from storage.migrate import migrations_config
 from tests.e2e.process import run_command
 from tests.fixtures import restore_first_release
-from tests.helpers import ADMIN_ID, add_sales, buy, say, sqlite_only
+from tests.helpers import (
+    ADMIN_ID,
+    WEBHOOK_SECRET,
+    WEBHOOK_URL,
+    add_sales,
+    buy,
+    say,
+    sqlite_only,
+)
 
 SECRET = "check-payload-secret-0123456789"
 CHECKS = [
@@ -146,15 +154,58 @@ async def test_check_names_a_database_the_first_release_made(ready, db_path):
     assert failed(found) == ["database"] and "has no schema version" in found["database"][1]
 
 
-async def test_check_names_a_webhook_without_its_secret_path(emulator, ready, database_url):
+async def webhook_finding(**settings: object) -> Check:
+    checks = await check_readiness(**settings)
+    return next(check for check in checks if check.name == "webhook")
+
+
+async def test_check_in_polling_mode_warns_of_a_webhook_without_its_secret_path(
+    emulator, ready, database_url
+):
     await upgrade_schema(database_url)
-    emulator.telegram.webhook_url = "https://hooks.example.com/s3cret-path"
+    emulator.telegram.webhook.set_webhook({"url": "https://hooks.example.com/s3cret-path"})
 
-    found = await findings(**ready)
+    found = await webhook_finding(**ready)
 
-    assert failed(found) == ["webhook"]
-    assert "a webhook is set (to hooks.example.com)" in found["webhook"][1]
-    assert "s3cret" not in found["webhook"][1]
+    assert (found.ok, found.warning) == (True, True)
+    assert found.detail.startswith("polling mode (WEBHOOK_URL unset), but a webhook is set (to ")
+    assert "hooks.example.com" in found.detail and "removes it at start" in found.detail
+    assert "s3cret" not in found.detail
+
+
+async def test_check_in_polling_mode_passes_without_a_webhook(emulator, ready, database_url):
+    await upgrade_schema(database_url)
+
+    found = await webhook_finding(**ready)
+
+    assert (found.ok, found.warning) == (True, False)
+    assert found.detail == "polling mode (WEBHOOK_URL unset); none set"
+
+
+async def test_check_in_webhook_mode_says_whether_telegram_agrees_with_its_last_error(
+    emulator, ready, database_url
+):
+    await upgrade_schema(database_url)
+    webhook = {**ready, "webhook_url": WEBHOOK_URL, "webhook_secret": WEBHOOK_SECRET}
+    none_set = await webhook_finding(**webhook)
+    emulator.telegram.webhook.set_webhook({"url": "https://other.example.com/hook"})
+    another = await webhook_finding(**webhook)
+    emulator.telegram.webhook.set_webhook({"url": WEBHOOK_URL})  # routed nowhere: it fails
+    update_id = emulator.send_text(emulator.user("Ida"), "/start")
+    await emulator.wait_for_webhook(update_id, taken=False)
+
+    agrees = await webhook_finding(**webhook)
+
+    assert (none_set.ok, none_set.warning) == (True, True)
+    assert "Telegram has no webhook set: the bot sets it at start" in none_set.detail
+    assert not another.ok and "Telegram posts to another URL (on other.example.com)" in (
+        another.detail
+    )
+    assert (agrees.ok, agrees.warning) == (True, True)
+    assert agrees.detail.startswith("webhook mode (WEBHOOK_URL, to shop.example.com); Telegram")
+    assert "; 1 update waits at Telegram; last error at " in agrees.detail
+    assert agrees.detail.endswith(" UTC: Failed to resolve host: Name or service not known")
+    assert "/telegram/updates" not in agrees.detail and WEBHOOK_SECRET not in agrees.detail
 
 
 async def test_check_names_admins_who_cannot_be_messaged(ready, database_url):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from aiogram import Bot, F, Router
@@ -15,7 +15,6 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramConflictError
 from aiogram.types import Message
 from aiogram.utils.backoff import BackoffConfig
-from loguru import logger
 
 from storage import InboxStatus
 from tests.helpers import Polling, dispatcher_with, eventually, status_becomes
@@ -31,14 +30,6 @@ def new_bot(emulator) -> Bot:
     return Bot(
         emulator.token, session=AiohttpSession(api=TelegramAPIServer.from_base(emulator.base_url))
     )
-
-
-@pytest.fixture
-def log() -> Iterator[list[str]]:
-    lines: list[str] = []
-    sink = logger.add(lambda m: lines.append(m.record["message"]), level="DEBUG")
-    yield lines
-    logger.remove(sink)
 
 
 @pytest.fixture
@@ -101,12 +92,14 @@ def the_bots_polls(emulator) -> list:
 
 
 def refused_until_resumed(emulator) -> list:
-    """The bot's getUpdates calls before the first that went through: all refused with 409.
-    (Its last call, cut off by its stop, may be answered 409 too, but to nobody.)"""
+    """The bot's getUpdates calls from the first refused with 409 to the first that went
+    through after it: all refused. (Its last call, cut off by its stop, may be answered 409
+    too, but to nobody.)"""
     polls = the_bots_polls(emulator)
-    resumed = next(i for i, request in enumerate(polls) if request.status == 200)
-    assert all(request.status == 409 for request in polls[:resumed])
-    return polls[:resumed]
+    refused = next(i for i, request in enumerate(polls) if request.status == 409)
+    resumed = next(i for i, request in enumerate(polls) if i > refused and request.status == 200)
+    assert all(request.status == 409 for request in polls[refused:resumed])
+    return polls[refused:resumed]
 
 
 async def until(condition: Callable[[], object], timeout: float = 10.0) -> None:
@@ -170,11 +163,13 @@ async def test_the_back_off_after_a_conflict_is_a_pause_not_a_spin(emulator, pol
     await polling.stop()  # a stop does not wait for the rest of the pause
 
 
-async def test_a_webhook_is_named_with_how_to_remove_it_until_it_is_deleted(
+async def test_a_webhook_set_while_polling_is_named_with_how_to_remove_it_until_deleted(
     emulator, poll, api_bot, sessions, log
 ):
-    await api_bot.set_webhook("https://shop.example.com/telegram")
+    # Polling removes a webhook when it starts; this one is set afterwards, by someone else.
     polling = poll(SHORT_BACKOFF)
+    await emulator.wait_for("getUpdates", answered=False)
+    await api_bot.set_webhook("https://shop.example.com/telegram")
     await until(lambda: len(conflict_lines(log, WEBHOOK_SET)) >= 3)
 
     await api_bot.delete_webhook()

@@ -8,6 +8,7 @@ from bot.config import (
     DEFAULT_CATALOG,
     ConfigError,
     Settings,
+    listen_address,
     load_database_settings,
     load_settings,
 )
@@ -166,3 +167,66 @@ def test_payload_secrets_are_read_and_never_shown(monkeypatch):
     ]
     shown = repr(settings) + str(settings.model_dump())
     assert "payload-secret" not in shown and "old-one" not in shown
+
+
+# -- webhook mode ----------------------------------------------------------------------------
+
+HOOK = "https://shop.example.com/telegram"
+HOOK_SECRET = "webhook-secret-0123456789-abcdefghij"
+
+
+def test_polling_is_the_default_and_webhook_mode_reads_its_settings(monkeypatch):
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    polling = load_settings()
+    assert (polling.webhook_mode, polling.webhook_listen, polling.webhook_max_connections) == (
+        False,
+        "0.0.0.0:8080",
+        40,
+    )
+    for name, value in {
+        "WEBHOOK_URL": "https://shop.example.com:8443/telegram/updates",
+        "WEBHOOK_SECRET": HOOK_SECRET,
+        "WEBHOOK_LISTEN": "[::1]:9000",
+        "WEBHOOK_MAX_CONNECTIONS": "100",
+    }.items():
+        monkeypatch.setenv(name, value)
+    webhook = load_settings()
+    assert webhook.webhook_mode and webhook.webhook_max_connections == 100
+    assert listen_address(webhook.webhook_listen) == ("::1", 9000)
+    assert HOOK_SECRET in webhook.secrets  # redacted wherever the process logs
+    assert HOOK_SECRET not in repr(webhook) + str(webhook.model_dump())
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("WEBHOOK_URL", "http://hooks.internal/telegram", "must be an https:// URL"),
+        ("WEBHOOK_URL", "https:///telegram", "must be an https:// URL"),
+        ("WEBHOOK_URL", "https://hooks.internal:8080/telegram", "port 443, 80, 88 or 8443"),
+        ("WEBHOOK_URL", "https://hooks.internal:99999/telegram", "port 443, 80, 88 or 8443"),
+        ("WEBHOOK_URL", "https://hooks.internal", "must have a path of its own"),
+        ("WEBHOOK_URL", "https://hooks.internal/", "must have a path of its own"),
+        ("WEBHOOK_URL", "https://hooks.internal/healthz", "must have a path of its own"),
+        ("WEBHOOK_SECRET", "", "is required when WEBHOOK_URL is set"),
+        ("WEBHOOK_SECRET", "x" * 31, "32-256 characters of A-Z, a-z, 0-9, _ and -"),
+        ("WEBHOOK_SECRET", "x" * 257, "32-256 characters"),
+        ("WEBHOOK_SECRET", "x" * 31 + "!", "32-256 characters"),
+        ("WEBHOOK_LISTEN", "8080", "must be host:port"),
+        ("WEBHOOK_LISTEN", "0.0.0.0:http", "must be host:port"),
+        ("WEBHOOK_LISTEN", "0.0.0.0:70000", "must be host:port"),
+        ("WEBHOOK_MAX_CONNECTIONS", "0", "greater than or equal to 1"),
+        ("WEBHOOK_MAX_CONNECTIONS", "101", "less than or equal to 100"),
+    ],
+)
+def test_a_bad_webhook_setting_names_itself_in_one_line(monkeypatch, variable, value, says):
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("WEBHOOK_URL", HOOK)
+    monkeypatch.setenv("WEBHOOK_SECRET", HOOK_SECRET)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    message = str(error.value)
+    assert message.startswith(f"invalid {variable}: ") and says in message
+    assert "\n" not in message
+    # Neither the secret nor the URL (its path may be meant to be hard to guess) is repeated.
+    assert "hooks.internal" not in message and (len(value) < 30 or value not in message)
