@@ -174,6 +174,7 @@ class Crowd:
         self.signer = PayloadSigner(emulator.token)
         self.product, self.price = product, price
         self.refusals: list[str | None] = []  # why each refused pre-checkout was refused
+        self.paying: set[int] = set()  # the buyers whose pre-checkout was accepted
 
     async def pay(self, people: list[User], child: BotChild) -> tuple[list[float], float | None]:
         """Everyone presses Pay at once; then every accepted payment arrives at once.
@@ -191,6 +192,7 @@ class Crowd:
             )
         )
         self.refusals += [c.error_message for c in checkouts if not c.ok]
+        self.paying |= {person.id for person, c in zip(people, checkouts, strict=True) if c.ok}
         answers = [c.answered_in for c in checkouts if c.answered_in is not None]
         accepted = [c for c in checkouts if c.ok]
         if not child.target.stores_payments or not accepted:
@@ -229,9 +231,10 @@ async def run_sale(
         progress(f"{target.name}: {buyers} buyers press Pay")
         cpu_before = child.cpu_seconds()
         since = emulator.mark()
-        answers, rate = await Crowd(emulator).pay(people, child)
+        crowd = Crowd(emulator)
+        answers, rate = await crowd.pay(people, child)
         if target.stores_payments:
-            await confirmations(emulator, {person.id for person in people}, since)
+            await confirmations(emulator, crowd.paying, since)
         cpu = child.cpu_seconds() - cpu_before
         return SaleResult(
             buyers=buyers,
