@@ -4,7 +4,8 @@ The bot runs as a child process (`python -m bot`, or the bare aiogram baseline),
 emulator in this one; they talk HTTP on 127.0.0.1 as the bot would talk to Telegram. Buyers who
 hold invoices press Pay at once; once every pre-checkout is answered, all their payments arrive
 at once. Measured: when each pre-checkout was answered (as the emulator saw it), how fast the
-payments are stored, and the bot process's peak memory.
+payments are stored, the bot process's peak memory, and the CPU time the bot process spent per
+buyer (read from /proc, so the emulator's share, in this process, is not counted).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class SaleResult:
     p99: float
     stored_per_second: float | None  # None for the baseline, which stores nothing
     peak_rss_mib: float
+    cpu_ms_per_buyer: float  # the bot process's, from Pay to the last confirmation
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -98,6 +100,15 @@ class BotChild:
                 sys.executable, "-m", self.target.module, env=env, stdout=log, stderr=log
             )
         await self.emulator.wait_for("getUpdates", since=since, answered=False, timeout=60)
+
+    def cpu_seconds(self) -> float:
+        """The CPU time (user and system, every thread) the bot process has used so far."""
+        assert self.process is not None
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        # Fields after the command name, which is in parentheses and may hold spaces: utime
+        # and stime are the 14th and 15th fields of the line, in clock ticks.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def peak_rss_mib(self) -> float:
         assert self.process is not None
@@ -163,6 +174,7 @@ class Crowd:
         self.signer = PayloadSigner(emulator.token)
         self.product, self.price = product, price
         self.refusals: list[str | None] = []  # why each refused pre-checkout was refused
+        self.paying: set[int] = set()  # the buyers whose pre-checkout was accepted
 
     async def pay(self, people: list[User], child: BotChild) -> tuple[list[float], float | None]:
         """Everyone presses Pay at once; then every accepted payment arrives at once.
@@ -180,6 +192,7 @@ class Crowd:
             )
         )
         self.refusals += [c.error_message for c in checkouts if not c.ok]
+        self.paying |= {person.id for person, c in zip(people, checkouts, strict=True) if c.ok}
         answers = [c.answered_in for c in checkouts if c.answered_in is not None]
         accepted = [c for c in checkouts if c.ok]
         if not child.target.stores_payments or not accepted:
@@ -216,7 +229,13 @@ async def run_sale(
         ids = list(existing_buyers or [])[:buyers]
         people = [emulator.user(f"Buyer {n}", id=ids[n] if ids else None) for n in range(buyers)]
         progress(f"{target.name}: {buyers} buyers press Pay")
-        answers, rate = await Crowd(emulator).pay(people, child)
+        cpu_before = child.cpu_seconds()
+        since = emulator.mark()
+        crowd = Crowd(emulator)
+        answers, rate = await crowd.pay(people, child)
+        if target.stores_payments:
+            await confirmations(emulator, crowd.paying, since)
+        cpu = child.cpu_seconds() - cpu_before
         return SaleResult(
             buyers=buyers,
             answered=len(answers),
@@ -224,10 +243,31 @@ async def run_sale(
             p99=percentile(answers, 0.99) if answers else float("nan"),
             stored_per_second=rate,
             peak_rss_mib=child.peak_rss_mib(),
+            cpu_ms_per_buyer=1000 * cpu / buyers,
         )
     finally:
         await child.stop()
         await emulator.stop()
+
+
+async def confirmations(emulator: BotAPIEmulator, buyers: set[int], since: int) -> None:
+    """Until the bot has asked to send each of `buyers` a message (their confirmation) since
+    `since`.
+
+    The outbox sends them at its rate, so this takes a while; the bench looks every 50 ms,
+    reading only the requests that came since it last looked, so that waiting costs little of
+    the CPU the bot shares."""
+    waiting, seen = {str(buyer) for buyer in buyers}, since
+    deadline = time.monotonic() + 600
+    while waiting:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(waiting)} buyers got no confirmation within 600 s")
+        requests = emulator.requests[seen:]
+        seen += len(requests)
+        for request in requests:
+            if request.method == "sendMessage":
+                waiting.discard(str(request.params.get("chat_id")))
+        await asyncio.sleep(0.05)
 
 
 async def run_waves(

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from bot import texts
 from bot.catalog import Catalog, load_catalog
+from bot.cli import event_loop
 from bot.cli.exits import EXIT_FAILED, EXIT_OK
 from bot.config import load_database_settings, load_offline_settings, load_settings
 from bot.i18n import speaking
@@ -50,7 +51,7 @@ def run(_: argparse.Namespace) -> int:
     from bot.app import run_bot  # aiogram, only now: a bad set-up stops it without the wait
 
     try:
-        asyncio.run(run_bot(settings, catalog))
+        event_loop.run(run_bot(settings, catalog))
     finally:
         # The bot has stopped and closed everything. Left alone, the interpreter's teardown
         # would walk every object aiogram and pydantic made, over a second on a busy machine,
