@@ -262,7 +262,7 @@ async def test_the_active_process_stops_when_it_loses_its_lock(emulator, tmp_pat
             )
         await engine.dispose()
         assert await active.wait(timeout=15) == 3
-        assert "stopped polling: the database connection holding the active lock broke" in (
+        assert "stopped leading: the database connection holding the active lock broke" in (
             active.log()
         )
     finally:
