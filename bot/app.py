@@ -52,7 +52,7 @@ async def run_bot(
     if handle_signals:
         _stop_on_signals(stop)
     bot = create_bot(settings)
-    leadership = Leadership(settings.database_url)
+    leadership = Leadership(settings.database_url, lease=settings.inbox_lease)
     try:
         username = await _check_token(bot)
         _warn_about_weak_settings(settings)

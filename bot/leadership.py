@@ -35,7 +35,7 @@ from collections.abc import Callable
 from loguru import logger
 from sqlalchemy import text
 
-from bot.inbox.claims import InboxClaims
+from bot.inbox.claims import LEASE_SECONDS, InboxClaims
 from bot.inbox.polling import LongPoll
 from bot.outbox import OutboxSender
 from storage import SessionFactory, Writer
@@ -64,7 +64,7 @@ class Leadership:
         url: str,
         *,
         schema_check_seconds: float = SCHEMA_CHECK_SECONDS,
-        lease: float | None = None,
+        lease: float = LEASE_SECONDS,
     ) -> None:
         self.url = url
         self.lock = ActiveLock(url)
@@ -90,8 +90,6 @@ class Leadership:
         """How the runner shares the inbox with the other processes; None on SQLite."""
         if not self.shared:
             return None
-        if self.lease is None:
-            return InboxClaims(writer)
         return InboxClaims(writer, lease=self.lease, renew_every=self.lease / 3)
 
     def when_leading(self, duty: Callable[[], object]) -> None:

@@ -46,6 +46,8 @@ SECOND_ADMIN_ID = 900_002
 
 # For tests of SQLite itself (its file, its write lock): `@sqlite_only`.
 sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+# For what needs several processes on one database: `@postgres_only`.
+postgres_only = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:

@@ -35,9 +35,7 @@ from storage import (
 )
 from tests import children
 from tests.e2e.process import BotProcess, child_env, run_command, run_to_exit
-from tests.helpers import ADMIN_ID, eventually, raw_sql, sqlite_only
-
-postgres_only = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+from tests.helpers import ADMIN_ID, eventually, postgres_only, raw_sql, sqlite_only
 
 
 class Workers:
