@@ -85,7 +85,7 @@ async def _serve(
         services.writer,
         services.readers,
         concurrency=settings.concurrent_updates,
-        claims=leadership.claims(services.writer),
+        claims=leadership.claims(),
     )
     poll = LongPoll(
         bot,

@@ -38,7 +38,7 @@ from sqlalchemy import text
 from bot.inbox.claims import LEASE_SECONDS, InboxClaims
 from bot.inbox.polling import LongPoll
 from bot.outbox import OutboxSender
-from storage import SessionFactory, Writer
+from storage import SessionFactory
 from storage.claims import INBOX_CHANNEL, OUTBOX_CHANNEL
 from storage.locks import ActiveLock, is_postgresql
 from storage.migrate import HEAD_REVISION, NewerSchema, newer_schema_line
@@ -86,11 +86,11 @@ class Leadership:
         if not self.shared:
             self.leading = await self.lock.acquire(asyncio.Event())
 
-    def claims(self, writer: Writer) -> InboxClaims | None:
+    def claims(self) -> InboxClaims | None:
         """How the runner shares the inbox with the other processes; None on SQLite."""
         if not self.shared:
             return None
-        return InboxClaims(writer, lease=self.lease, renew_every=self.lease / 3)
+        return InboxClaims(self.url, lease=self.lease, renew_every=self.lease / 3)
 
     def when_leading(self, duty: Callable[[], object]) -> None:
         """Run `duty` (start a leader's part) now if leading, else once this process leads."""

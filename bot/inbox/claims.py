@@ -11,6 +11,10 @@ When to claim: at once when this process stored updates, when another process st
 every `look_every` seconds (a lease that ran out: its process was killed, or a notice lost).
 While it holds rows, the lease is renewed every `renew_every` seconds; at a clean stop the rows
 it still holds are released, for the others to take at once instead of after the lease.
+
+Claims and renewals run on a connection of their own, not through the writer: a renewal must
+not wait behind a busy writer's queue until the lease runs out, and the claim's lock (held to
+its commit) must not be held across a group commit of other writes.
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ import contextlib
 from collections.abc import Callable
 
 from loguru import logger
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.telegram.failures import describe_failure
-from storage import Writer
+from storage import create_engine, create_session_factory
 from storage.claims import ClaimedRow, claim, process_id, release, renew
+from storage.writer import Result, Work
 
 LEASE_SECONDS = 30.0
 RENEW_SECONDS = 10.0
@@ -37,7 +43,7 @@ class InboxClaims:
 
     def __init__(
         self,
-        writer: Writer,
+        url: str,
         *,
         lease: float = LEASE_SECONDS,
         renew_every: float = RENEW_SECONDS,
@@ -45,7 +51,7 @@ class InboxClaims:
     ) -> None:
         if renew_every >= lease:
             raise ValueError("the lease must outlast the time between renewals")
-        self.writer = writer
+        self.url = url
         self.lease = lease
         self.renew_every = renew_every
         self.look_every = look_every
@@ -54,6 +60,7 @@ class InboxClaims:
         self._wake = asyncio.Event()
         self._full = False  # the last claim took all the room: more may be waiting
         self._task: asyncio.Task[None] | None = None
+        self._engine: AsyncEngine | None = None
 
     def start(self, room: Callable[[], int], take: Callable[[list[ClaimedRow]], None]) -> None:
         if self._task is None:
@@ -76,16 +83,28 @@ class InboxClaims:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         try:
-            released = await self.writer.write(lambda session: release(session, self.me))
+            released = await self._write(lambda session: release(session, self.me))
         except Exception as exc:
             logger.warning(
                 "could not release the claimed inbox rows ({}); others take them when the "
                 "lease runs out",
                 describe_failure(exc),
             )
-            return
+            released = 0
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
         if released:
             logger.info("released {} inbox updates for the other processes", released)
+
+    async def _write(self, work: Work[Result]) -> Result:
+        """`work` in a transaction of its own, on the claims' connection."""
+        if self._engine is None:
+            self._engine = create_engine(self.url)
+        async with create_session_factory(self._engine)() as session:
+            result = await work(session)
+            await session.commit()
+        return result
 
     async def _run(
         self, room: Callable[[], int], take: Callable[[list[ClaimedRow]], None]
@@ -101,9 +120,9 @@ class InboxClaims:
             try:
                 if loop.time() >= renew_at:
                     renew_at = loop.time() + self.renew_every
-                    await self.writer.write(lambda session: renew(session, self.me, self.lease))
+                    await self._write(lambda session: renew(session, self.me, self.lease))
                 if self.claiming and (space := room()) > 0:
-                    rows = await self.writer.write(
+                    rows = await self._write(
                         lambda session: claim(session, self.me, space, self.lease)
                     )
                     self._full = len(rows) == space
