@@ -31,7 +31,7 @@ pytestmark = postgres_only
 
 # Buyers in the burst: each sends /help and /terms, and pays, all at once. 500 run in about N s
 # on the project's 2-core machine (the confirmations alone take 20 s at OUTBOX_RATE=25).
-BURST = 100
+BURST = 500
 KILLED_BURST = 100
 PRE_CHECKOUTS_AT_ONCE = 20
 TERMS = "No refunds on Tuesdays."
