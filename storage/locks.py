@@ -266,8 +266,9 @@ class ActiveLock:
             holder = handle.read().strip() or "another process"
             handle.close()
             raise DatabaseBusy(
-                f"{database} is in use by another bot process ({holder}); stop it first, or "
-                "give this one its own DATABASE_URL (several processes need PostgreSQL)"
+                f"{database} is in use by another bot process ({holder}); stop it first, or give "
+                "this one its own DATABASE_URL: to run several processes on one database, use "
+                "PostgreSQL"
             ) from None
         handle.seek(0)
         handle.truncate()

@@ -207,7 +207,7 @@ def conflicts(emulator: BotAPIEmulator) -> list[Any]:
 
 
 @postgres_only
-async def test_a_standby_takes_over_within_10_s_when_the_active_process_is_killed(
+async def test_a_follower_takes_over_polling_and_sending_within_10_s_when_the_leader_is_killed(
     emulator, tmp_path, database_url, db
 ):
     active = BotProcess(emulator, tmp_path / "a", admin_ids=ADMIN_ID, database_url=database_url)
@@ -284,6 +284,7 @@ async def test_a_second_process_on_one_sqlite_file_refuses_naming_the_first(
         assert code == 2
         line = stderr.strip().splitlines()[-1]
         assert "is in use by another bot process" in line
+        assert "to run several processes on one database, use PostgreSQL" in line
         assert f"pid {first.process.pid} on" in line
         _, status, _ = await run_command(tmp_path, "status", database_url=database_url)
         assert f"active poller: pid {first.process.pid} on" in status
