@@ -16,6 +16,9 @@ connection drops: at once when its process dies, within about 10 s when its mach
 A leader that loses the lock stops the process (ActiveLockLost, exit code 3), before another can
 take over: two pollers or two outbox senders must never overlap.
 
+A process killed mid-update loses its claims with its connection, so the others run its updates
+(bot/inbox/claims.py).
+
 Releases: each process migrates at start (storage/migrate.py: under a lock, so processes that
 start together take turns, and a schema already current is left alone). An old process then
 meets a schema newer than it knows: every process checks the schema's version every

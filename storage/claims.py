@@ -8,10 +8,13 @@ Every process runs updates from the inbox; a claim decides which process runs wh
   process to take the chat starts after the last one's update finished: order is kept.
 - A claim takes the oldest pending rows first, up to the room the claimer has, so a process
   takes only what it can run soon, and a busy process leaves the rest to the others.
-- A lease (`claimed_until`, on the database's clock, so the machines' clocks do not matter) is
-  renewed while the process holds its rows; a process killed mid-update stops renewing, and
-  its rows are claimed again when the lease runs out. Handlers are idempotent (an update run
-  twice records nothing twice), as they are for a restart.
+- A claim lasts while its process's claims connection is open (the connection is named after
+  the process, `claimed_by`, in pg_stat_activity) and its lease is not over (`claimed_until`, on
+  the database's clock, so the machines' clocks do not matter; renewed while the process holds
+  its rows). A process killed mid-update drops its connection, so its rows are claimed again at
+  once, as its advisory locks go (within about 10 s for a lost machine, by TCP keepalive); the
+  lease is the net for a process that hangs with its connection open. Handlers are idempotent
+  (an update run twice records nothing twice), as they are for a restart.
 
 Claims are serialized across processes by a transaction-level advisory lock. FOR UPDATE SKIP
 LOCKED alone cannot keep a chat's rows together: two processes would each skip the other's
@@ -33,18 +36,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.locks import hold_advisory_locks
 
 CLAIM_LOCK = "inbox claims"
-# Pending rows that are not held by another process's lease: the oldest first, up to :room.
+# Pending rows no claim holds, of chats no other process holds: the oldest first, up to :room.
 CLAIM = text(
     """
-    WITH held AS (
-        SELECT DISTINCT chat_id FROM inbox
-        WHERE status = 'pending' AND chat_id IS NOT NULL
-          AND claimed_by <> :me AND claimed_until > now()
+    WITH alive AS (
+        SELECT application_name FROM pg_stat_activity WHERE application_name <> ''
+    ), holding AS (
+        SELECT id, chat_id, claimed_by FROM inbox
+        WHERE status = 'pending' AND claimed_until > now()
+          AND claimed_by IN (SELECT application_name FROM alive)
     ), taken AS (
         SELECT id FROM inbox
         WHERE status = 'pending'
-          AND (claimed_by IS NULL OR claimed_until <= now())
-          AND (chat_id IS NULL OR chat_id NOT IN (SELECT chat_id FROM held))
+          AND id NOT IN (SELECT id FROM holding)
+          AND (chat_id IS NULL OR chat_id NOT IN (
+              SELECT chat_id FROM holding WHERE claimed_by <> :me AND chat_id IS NOT NULL
+          ))
         ORDER BY id
         LIMIT :room
     )
@@ -68,9 +75,10 @@ OUTBOX_CHANNEL = "stars_shop_outbox"
 
 
 def process_id() -> str:
-    """How a process names itself in `claimed_by`: its host and pid, and a random part, as a
-    pid is reused after a restart (or by another container on the host)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+    """How a process names itself in `claimed_by` and its claims connection: a random part (a
+    pid is reused after a restart, or by another container on the host), its pid and host; cut
+    to the 63 characters PostgreSQL keeps of a connection's application_name."""
+    return f"{secrets.token_hex(4)}:{os.getpid()}:{socket.gethostname()}"[:63]
 
 
 @dataclass(frozen=True)

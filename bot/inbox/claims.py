@@ -8,7 +8,8 @@ the table, not in memory.
 
 When to claim: at once when this process stored updates, when another process stored some
 (a NOTIFY, see storage/notices.py), when the runner has room again after a full claim, and
-every `look_every` seconds (a lease that ran out: its process was killed, or a notice lost).
+every `look_every` seconds (another process was killed or released its rows, or a notice was
+lost).
 While it holds rows, the lease is renewed every `renew_every` seconds; at a clean stop the rows
 it still holds are released, for the others to take at once instead of after the lease.
 
@@ -24,11 +25,12 @@ import contextlib
 from collections.abc import Callable
 
 from loguru import logger
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.telegram.failures import describe_failure
-from storage import create_engine, create_session_factory
+from storage import create_session_factory
 from storage.claims import ClaimedRow, claim, process_id, release, renew
+from storage.locks import KEEPALIVE
 from storage.writer import Result, Work
 
 LEASE_SECONDS = 30.0
@@ -100,7 +102,11 @@ class InboxClaims:
     async def _write(self, work: Work[Result]) -> Result:
         """`work` in a transaction of its own, on the claims' connection."""
         if self._engine is None:
-            self._engine = create_engine(self.url)
+            # Named after the process: its claims hold while this connection is open.
+            settings = {**KEEPALIVE, "application_name": self.me}
+            self._engine = create_async_engine(
+                self.url, pool_size=1, max_overflow=0, connect_args={"server_settings": settings}
+            )
         async with create_session_factory(self._engine)() as session:
             result = await work(session)
             await session.commit()

@@ -36,7 +36,6 @@ KILLED_BURST = 100
 PRE_CHECKOUTS_AT_ONCE = 20
 TERMS = "No refunds on Tuesdays."
 TELEGRAM_GLOBAL_RATE = 30  # messages a second, across the bot
-LEASE = 5  # INBOX_LEASE of the processes: how long a killed one's updates wait
 
 
 @pytest.fixture(params=["polling"])
@@ -57,7 +56,7 @@ async def processes(
 ) -> AsyncIterator[list[BotProcess]]:
     """Two bot processes on the test's database: the first leads (it polls), the second
     follows; both handle updates."""
-    settings = {"database_url": database_url, "terms_text": TERMS, "inbox_lease": LEASE}
+    settings = {"database_url": database_url, "terms_text": TERMS}
     bots = [BotProcess(emulator, tmp_path / name, **settings) for name in ("a", "b")]
     try:
         await bots[0].start()
@@ -169,7 +168,7 @@ async def test_a_process_killed_mid_burst_leaves_its_updates_to_the_other(
         return any(row.status == "pending" and handled_by([row], follower) for row in rows)
 
     await eventually(follower_holds_some, timeout=60)
-    await follower.kill()  # kill -9: its claims stay until their lease runs out
+    await follower.kill()  # kill -9: its claims go with its connection
     await wait_confirmed(emulator, buyers)
 
     await assert_handled_once_in_order(emulator, db, sessions)

@@ -1,6 +1,7 @@
 """Claims on the inbox by several processes on one PostgreSQL database (storage/claims.py): a
-chat's pending rows are held by one process at a time and run in order, a lease that runs out
-lets another process take them, and a release hands them over at once."""
+chat's pending rows are held by one process at a time and run in order, a lease that runs out or
+a claimer's connection that closes (a killed process) lets another process take them, and a
+release hands them over at once."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from storage import InboxRepository, Writer, create_engine, create_session_factory
 from storage.claims import ClaimedRow, claim, release, renew
@@ -25,10 +27,15 @@ def database_url(any_database_url: str) -> str:
     return any_database_url
 
 
+def named_engine(url: str, name: str) -> AsyncEngine:
+    return create_async_engine(url, connect_args={"server_settings": {"application_name": name}})
+
+
 @pytest.fixture
 async def writers(database_url: str) -> AsyncIterator[list[Writer]]:
-    """Two writers on connections of their own, as two processes have."""
-    engines = [create_engine(database_url) for _ in range(2)]
+    """Two writers on connections of their own, named "p" and "q" as two processes name their
+    claims connections (a claim holds while its connection is open)."""
+    engines = [named_engine(database_url, name) for name in ("p", "q")]
     started = [Writer(create_session_factory(engine)) for engine in engines]
     for writer in started:
         writer.start()
@@ -124,3 +131,18 @@ async def test_a_released_process_hands_its_rows_over_at_once(writers):
     assert await p.write(lambda session: release(session, "p")) == 2
 
     assert [r.id for r in await take(q, "q", room=10)] == ids[1:]
+
+
+async def test_the_rows_of_a_process_whose_connection_closed_are_claimed_at_once(
+    writers, database_url
+):
+    p = writers[0]
+    ids = await store(p, [1, 1, 2])
+    killed = named_engine(database_url, "killed")
+    async with create_session_factory(killed)() as session:
+        assert len(await claim(session, "killed", 10, 30.0)) == 3
+        await session.commit()
+        assert await take(p, "p", room=10) == []  # held while "killed" is connected
+    await killed.dispose()  # its connection closes, as a killed process's does
+
+    assert [r.id for r in await take(p, "p", room=10)] == ids
