@@ -14,8 +14,15 @@ While it holds rows, the lease is renewed every `renew_every` seconds; at a clea
 it still holds are released, for the others to take at once instead of after the lease.
 
 Claims and renewals run on a connection of their own, not through the writer: a renewal must
-not wait behind a busy writer's queue until the lease runs out, and the claim's lock (held to
-its commit) must not be held across a group commit of other writes.
+not wait behind a busy writer's queue until the lease runs out (seen under load: a follower ran
+again what the leader held), and the claim's lock (held to its commit) must not be held across
+a group commit of other writes. So storing a batch and claiming it are two transactions, not
+one: a short one more per batch, which the local wake makes follow at once. The connection is
+named after the process, and a claim holds only while it is open (storage/claims.py), so a
+killed process's updates are taken at once.
+
+SQLite (one process) has no claims: the runner runs what the intake stored, as before, and the
+claim columns stay empty there.
 """
 
 from __future__ import annotations
