@@ -1,4 +1,4 @@
-"""The process: the active lock, the schema, the services, polling, and a clean stop."""
+"""The process: its roles (bot/leadership.py), the schema, the services, polling, a clean stop."""
 
 from __future__ import annotations
 
@@ -19,27 +19,19 @@ from bot.inbox.intake import Intake
 from bot.inbox.polling import LongPoll
 from bot.inbox.runner import InboxRunner
 from bot.inbox.webhook import WebhookServer
+from bot.leadership import Leadership
 from bot.services.container import create_services
 from bot.telegram import create_bot
 from bot.telegram.failures import CALL_ERRORS, describe_failure
 from storage import upgrade_schema
-from storage.locks import ActiveLock
 
 # SIGTERM to exit: polling stops, handlers get `shutdown_grace`, the shutdown the rest of this.
 STOP_BUDGET_SECONDS = 9.5
 GET_ME_TIMEOUT = 10
-LOST_LOCK = (
-    "stopped polling: the database connection holding the active lock broke, so a standby may "
-    "take over; restart this process to stand by (or to take over again)"
-)
 TOKEN_REJECTED = (
     "BOT_TOKEN was rejected by Telegram (401 Unauthorized): it is wrong or was revoked; get the "
     "current token from @BotFather and put it in BOT_TOKEN"
 )
-
-
-class ActiveLockLost(Exception):
-    """This process stopped holding the active lock while serving; the message says what to do."""
 
 
 async def run_bot(
@@ -53,29 +45,27 @@ async def run_bot(
     """Serve until SIGTERM/SIGINT (or `stop` is set), then stop cleanly. `routers` replace the
     shop's own (`bot.routers.create_routers()`).
 
-    Only one process polls Telegram for a database. On PostgreSQL the others stand by until it
-    is gone; this one raises ActiveLockLost if it stops holding the lock while serving. On SQLite
-    a second process raises DatabaseBusy at once.
+    On PostgreSQL any number of processes serve one database: all handle updates, the leader
+    also polls; a leader that loses its lock raises ActiveLockLost, and a process that meets a
+    newer release's schema raises NewerSchema. On SQLite a second process raises DatabaseBusy.
     """
     stop = stop or asyncio.Event()
     if handle_signals:
         _stop_on_signals(stop)
     bot = create_bot(settings)
-    active = ActiveLock(settings.database_url)
+    leadership = Leadership(settings.database_url, lease=settings.inbox_lease)
     try:
         username = await _check_token(bot)
         _warn_about_weak_settings(settings)
-        if not await active.acquire(stop):
-            return  # stopped while standing by
-        # Migrated only once active: a process still serving never meets a newer schema.
+        await leadership.join()
+        # Every process migrates (one at a time); older processes then stop (NewerSchema).
         schema_version = await upgrade_schema(settings.database_url)
         logger.info("database schema at version {}", schema_version)
-        lost = await _serve(settings, catalog, bot, stop, active, username, routers)
+        await _serve(settings, catalog, bot, stop, leadership, username, routers)
     finally:
-        await active.release()
+        await leadership.lock.release()
         await bot.session.close()
-    if lost:
-        raise ActiveLockLost(LOST_LOCK)
+    leadership.raise_why_stopped()
 
 
 async def _serve(
@@ -83,11 +73,11 @@ async def _serve(
     catalog: Catalog,
     bot: Bot,
     stop: asyncio.Event,
-    active: ActiveLock,
+    leadership: Leadership,
     username: str | None,
     routers: Sequence[Router] | None,
-) -> bool:
-    """Poll until `stop`; True when it stopped because the active lock was lost."""
+) -> None:
+    """Handle updates (and lead, once this process holds the lock) until `stop`."""
     services = create_services(settings, catalog, bot)
     dispatcher = create_dispatcher(services, routers)
     runner = InboxRunner(
@@ -96,19 +86,19 @@ async def _serve(
         services.writer,
         services.readers,
         concurrency=settings.concurrent_updates,
+        claims=leadership.claims(),
     )
     intake = Intake(dispatcher, bot, services.writer, runner)
     allowed_updates = dispatcher.resolve_used_update_types()
-    # Updates come in by long poll, or (WEBHOOK_URL set) Telegram posts them: bot/inbox/.
-    poll: LongPoll | WebhookServer
+    # Updates come in by long way_in, or (WEBHOOK_URL set) Telegram posts them: bot/inbox/.
+    way_in: LongPoll | WebhookServer
     if settings.webhook_mode:
-        poll = WebhookServer.from_settings(settings, bot, intake, services.writer, allowed_updates)
+        way_in = WebhookServer.from_settings(settings, bot, intake, services.writer, allowed_updates)
     else:
-        poll = LongPoll(bot, intake, allowed_updates=allowed_updates)
+        way_in = LongPoll(bot, intake, allowed_updates=allowed_updates)
     # As aiogram's own start_polling passes it to the startup and shutdown handlers.
     workflow = {"dispatcher": dispatcher, "bots": [bot], **dispatcher.workflow_data}
-    watching = asyncio.create_task(active.watch())
-    watching.add_done_callback(lambda _: stop.set())
+    workflow["leadership"] = leadership
     try:
         await dispatcher.emit_startup(bot=bot, **workflow)
         logger.info(
@@ -117,16 +107,15 @@ async def _serve(
             len(catalog),
             len(settings.admin_ids),
         )
-        await poll.run(stop, grace=settings.shutdown_grace)
+        await leadership.serve(
+            stop, way_in, services.outbox, services.readers, grace=settings.shutdown_grace
+        )
     finally:
-        lost = watching.done() and not watching.cancelled()
-        watching.cancel()
-        stopping_since = poll.stopped_at or time.monotonic()
+        stopping_since = way_in.stopped_at or time.monotonic()
         await lifecycle.emit_shutdown(
             dispatcher, stop_deadline=stopping_since + STOP_BUDGET_SECONDS, bot=bot, **workflow
         )
         logger.info("bot stopped")
-    return lost
 
 
 async def _check_token(bot: Bot) -> str | None:

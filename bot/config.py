@@ -228,6 +228,10 @@ class Settings(WebhookSettings, PayloadSecrets, OfflineSettings):
     low_stock: int = Field(default=10, ge=0)
     # Updates handled at once (one chat's in order); the rest wait in the inbox table.
     concurrent_updates: int = Field(default=200, ge=1, le=10_000)
+    # PostgreSQL, several processes: how long a process's claim on updates lasts unrenewed, so
+    # how long the updates of a hung process wait before another takes them (a killed
+    # process's claims go with its connection).
+    inbox_lease: float = Field(default=30.0, ge=1, le=600)
     # A buyer's support request reaches the admins at most once in this many seconds.
     support_cooldown: float = Field(default=600.0, ge=0)
     # More than flood_limit updates from one user within flood_window seconds: one answer, then

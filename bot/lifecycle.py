@@ -1,13 +1,15 @@
 """The process's parts start and stop through aiogram's own hooks, and periodic work runs on one
 helper.
 
-`bot.app` emits the dispatcher's startup once the process is active (it holds the database's
-active lock and has migrated), before the first update is fetched, and its shutdown after the
-last handler finished or was cut off. The core parts are started by the dispatcher's own startup
-handlers (`register`), so a handler any router registers with `@router.startup()` runs after
-them, with the database, the outbox and the jobs running. Shutdown runs every handler in the
-reverse order of startup (`emit_shutdown`), so the core stops last; each handler gets what is
-left of the stop's time budget.
+`bot.app` emits the dispatcher's startup once the process has migrated, before the first update
+is fetched, and its shutdown after the last handler finished or was cut off. The outbox and
+most jobs start only in the leader, once it leads (bot/leadership.py).
+
+The core parts are started by the dispatcher's own startup handlers (`register`), so a handler
+any router registers with `@router.startup()` runs after them, with the database running (and,
+in the leader, the outbox and the jobs). Shutdown runs every handler in the reverse order of
+startup (`emit_shutdown`), so the core stops last; each handler gets what is left of the stop's
+time budget.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from aiogram import Dispatcher, Router
 from loguru import logger
 
+from bot.leadership import Leadership
 from bot.menus import register_menus
 from bot.outbox import OutboxSender
 from bot.telegram.failures import describe_failure
@@ -81,17 +84,25 @@ class Every:
 
 
 class Jobs:
-    """The periodic jobs of a process, started and stopped together."""
+    """The periodic jobs of a process, stopped together. `jobs` run in one process at a time
+    (the leader's: they act on the world); `everywhere` in each process, as each keeps its own
+    view (the stock's count, the chats' set-up)."""
 
-    def __init__(self, jobs: Sequence[Every]) -> None:
+    def __init__(self, jobs: Sequence[Every], everywhere: Sequence[Every] = ()) -> None:
         self.jobs = list(jobs)
+        self.everywhere = list(everywhere)
+
+    def start_everywhere(self) -> None:
+        for job in self.everywhere:
+            job.start()
 
     def start(self) -> None:
+        """The leader's jobs."""
         for job in self.jobs:
             job.start()
 
     async def stop(self) -> None:
-        await asyncio.gather(*(job.stop() for job in self.jobs))
+        await asyncio.gather(*(job.stop() for job in self.jobs + self.everywhere))
 
 
 def register(dispatcher: Dispatcher) -> None:
@@ -115,8 +126,8 @@ async def close_database(database: Database) -> None:
     await database.close()
 
 
-async def start_outbox(outbox: OutboxSender) -> None:
-    outbox.start()
+async def start_outbox(outbox: OutboxSender, leadership: Leadership) -> None:
+    leadership.when_leading(outbox.start)
 
 
 async def stop_outbox(outbox: OutboxSender, stop_deadline: float) -> None:
@@ -124,8 +135,9 @@ async def stop_outbox(outbox: OutboxSender, stop_deadline: float) -> None:
     await outbox.stop(within=max(0.2, stop_deadline - time.monotonic()))
 
 
-async def start_jobs(jobs: Jobs) -> None:
-    jobs.start()
+async def start_jobs(jobs: Jobs, leadership: Leadership) -> None:
+    jobs.start_everywhere()
+    leadership.when_leading(jobs.start)
 
 
 async def stop_jobs(jobs: Jobs) -> None:

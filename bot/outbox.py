@@ -1,4 +1,15 @@
-"""Sends the messages the bot owes users, from the `outbox` table, under a global rate."""
+"""Sends the messages the bot owes users, from the `outbox` table, under a global rate.
+
+Telegram allows a bot about 30 messages a second in all. With several processes on one
+PostgreSQL database, one of them sends: the leader (bot/leadership.py). 30 messages a second is
+little work for one process, and one sender keeps the rate with a timer in memory; a budget
+shared in the database would cost a round trip (and a contended row) per message. A message
+queued by another process reaches the leader by LISTEN/NOTIFY (an insert into the outbox
+notifies, storage/notices.py): measured with `python -m bench.shared_latency` on the project's
+loaded 2-core machine, a buyer's confirmation queued by a follower went out 10 ms (p50; at most
+24 ms) after its commit, against 292 ms (at most 502 ms) when the sender only looks at the table
+every IDLE_POLL_SECONDS. That look stays, as the net for a notice lost with a connection.
+"""
 
 from __future__ import annotations
 

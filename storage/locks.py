@@ -1,6 +1,7 @@
 """Locks that keep processes sharing one database out of each other's way.
 
-On PostgreSQL several bot processes may share the database (one polls, the others stand by),
+On PostgreSQL several bot processes may share the database (all handle updates, one leads: see
+bot/leadership.py),
 so the locks are the server's advisory locks: a named lock is held on a connection of its own
 and goes with it when the process dies, however it dies. On SQLite only one process may use
 the file (see `ActiveLock`), so the same names are locks inside this process.
@@ -29,7 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import shown_url
 from storage.files import private_file
 
-# How often a standby asks for the active lock, and the active one checks it still holds it.
+# How often a follower asks for the active lock, and the leader checks it still holds it.
 ACTIVE_CHECK_SECONDS = 2.0
 # The server drops a connection whose client is gone after about this long (lost machine):
 # TCP keepalive probes every 2 s after 3 s idle, 3 unanswered.
@@ -40,7 +41,7 @@ KEEPALIVE = {
 }
 # The active process gives up once the database has not answered for this long: under the
 # 9 s after which the server drops a silent client's connection (and its lock) by KEEPALIVE, so
-# no standby can take over while it still polls, yet a busy moment (a checkpoint, a loaded
+# no follower can take over while it still leads, yet a busy moment (a checkpoint, a loaded
 # machine) of a few seconds is not taken for a lost connection.
 LOST_AFTER_SECONDS = 6.0
 ACTIVE_LOCK = "active poller"
@@ -145,12 +146,14 @@ class DatabaseBusy(Exception):
 
 
 class ActiveLock:
-    """Held by the one process that polls Telegram for this database.
+    """Held by the one process that leads for this database: it polls Telegram, sends the
+    outbox and runs the periodic jobs (bot/leadership.py).
 
-    PostgreSQL: an advisory lock on a connection of its own. The others wait for it (standby),
-    and take over when the holder's connection drops: at once when its process dies, within
-    about 10 s when its machine is lost (TCP keepalive). The holder checks the lock every few
-    seconds; losing it (the connection broke) ends polling at once, before a standby can start.
+    PostgreSQL: an advisory lock on a connection of its own. The others wait for it (followers,
+    handling updates meanwhile), and take over when the holder's connection drops: at once when
+    its process dies, within about 10 s when its machine is lost (TCP keepalive). The holder
+    checks the lock every few seconds; losing it (the connection broke) ends the process at
+    once, before a follower can start leading.
 
     SQLite: an OS lock on a file beside the database, which only one process can hold. A second
     process refuses to start and says which process holds it.
@@ -164,7 +167,7 @@ class ActiveLock:
         self._file: Any = None
 
     async def acquire(self, stop: asyncio.Event) -> bool:
-        """Hold the lock; on PostgreSQL wait for it as a standby until `stop`. False if
+        """Hold the lock; on PostgreSQL wait for it as a follower until `stop`. False if
         stopped first. On SQLite raises DatabaseBusy when another process holds the file."""
         if not is_postgresql(self.url):
             self._lock_file()
@@ -188,10 +191,15 @@ class ActiveLock:
                 outage.answered()
                 if holder is None:
                     if waiting_for is not None:
-                        logger.warning("taking over: {} polls Telegram now", whoami())
+                        logger.warning("taking over: {} leads now", whoami())
                     return True
-                if holder != waiting_for:  # a standby only while another process holds it
-                    logger.warning("standby: {} polls Telegram for this database; waiting", holder)
+                if holder != waiting_for:  # a follower only while another process holds it
+                    logger.warning(
+                        "following: {} leads for this database (polls Telegram, sends the "
+                        "outbox, runs the periodic jobs); this process handles updates and "
+                        "takes over when it goes",
+                        holder,
+                    )
                     waiting_for = holder
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), ACTIVE_CHECK_SECONDS)
@@ -221,7 +229,7 @@ class ActiveLock:
         return _describe_holder(row)
 
     async def release(self) -> None:
-        """Let go of the lock (or stop waiting for it), for a standby to take."""
+        """Let go of the lock (or stop waiting for it), for a follower to take."""
         await self._drop_connection()
         if self._engine is not None:
             await self._engine.dispose()
@@ -258,8 +266,9 @@ class ActiveLock:
             holder = handle.read().strip() or "another process"
             handle.close()
             raise DatabaseBusy(
-                f"{database} is in use by another bot process ({holder}); stop it first, or "
-                "give this one its own DATABASE_URL (several processes need PostgreSQL)"
+                f"{database} is in use by another bot process ({holder}); stop it first, or give "
+                "this one its own DATABASE_URL: to run several processes on one database, use "
+                "PostgreSQL"
             ) from None
         handle.seek(0)
         handle.truncate()

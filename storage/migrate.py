@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions (a test keeps this true). A database already at it
 # is left alone without loading Alembic, which costs the running bot about 12 MB of memory.
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 
 # The first release made these tables with create_all and kept no version: revision 0001.
 FIRST_REVISION = "0001"
@@ -34,6 +34,19 @@ MIGRATION_WAIT_MS = 120_000
 
 class SchemaError(Exception):
     """A database the bot will not touch; the message is the one line the operator sees."""
+
+
+class NewerSchema(SchemaError):
+    """A newer release migrated the database: this one stops (exit code 3) and leaves it to
+    the newer one's processes."""
+
+
+def newer_schema_line(current: str) -> str:
+    """What an old process says when it meets a newer release's schema."""
+    return (
+        f"a newer release migrated the database (schema version {current}, which this release "
+        f"does not know; it knows up to {HEAD_REVISION}): stopping; run the newer release"
+    )
 
 
 def migrations_config(connection: Connection | None = None) -> Config:
@@ -92,10 +105,7 @@ def _upgrade(connection: Connection) -> str:
         elif tables:
             raise SchemaError(_not_ours(tables))
     elif current not in known:
-        raise SchemaError(
-            f"the database is at schema version {current}, which this release does not know: "
-            "it was migrated by a newer release, so run that one"
-        )
+        raise NewerSchema(newer_schema_line(current))
     command.upgrade(config, "head")
     head = MigrationContext.configure(connection).get_current_revision()
     assert head is not None

@@ -275,6 +275,14 @@ class InboxUpdate(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("update_id", "digest", name="uq_inbox_update_digest"),
         Index("ix_inbox_status_id", "status", "id"),
+        # What a claim asks: which chats have pending rows (see InboxRepository.claim).
+        Index(
+            "ix_inbox_pending_chat",
+            "chat_id",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
 
     # 64 bits on PostgreSQL too: every update takes one.
@@ -291,6 +299,10 @@ class InboxUpdate(SQLModel, table=True):
     received_at: datetime = timestamp()
     finished_at: datetime | None = timestamp(nullable=True)
     last_error: str | None = None
+    # PostgreSQL, several processes: the process handling it (`storage.claims.process_id`),
+    # until when (its lease; the database's clock). Unset on SQLite, where one process runs.
+    claimed_by: str | None = None
+    claimed_until: datetime | None = timestamp(nullable=True)
 
 
 class SupportRequest(SQLModel, table=True):

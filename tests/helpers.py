@@ -49,6 +49,8 @@ WEBHOOK_SECRET = "test-webhook-secret-0123456789abcdefABCDEF"
 
 # For tests of SQLite itself (its file, its write lock): `@sqlite_only`.
 sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+# For what needs several processes on one database: `@postgres_only`.
+postgres_only = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:

@@ -27,14 +27,16 @@ from bot.services.exports import ExportRangeError
 from storage.backup import BackupError
 from storage.db import DatabaseNotFound, shown_url
 from storage.locks import DatabaseBusy
-from storage.migrate import SchemaError
+from storage.migrate import NewerSchema, SchemaError
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # `check` found something not ready; or a bug (as Python exits after a traceback)
 # The set-up is wrong, or the database or a path cannot be used: running it again will not help
 # until someone changes something (the setting, the server, the folder).
 EXIT_CONFIG = 2
-EXIT_LOST_LOCK = 3  # the bot stopped being the active process while it served
+# The bot stopped being the leader while it led, or a newer release migrated the database:
+# a supervisor restarts it (to follow, or as the newer release).
+EXIT_LOST_LOCK = 3
 
 # A class, or "module:Class" for one whose module is imported only when needed (aiogram's).
 ErrorKind = type[Exception] | str
@@ -88,7 +90,7 @@ EVERY_COMMAND = (SET_UP, CANNOT_USE)
 
 # What commands answer besides EVERY_COMMAND's rows, tried before them.
 ANSWERS: dict[str, tuple[Answer, ...]] = {
-    "run": (Answer(("bot.app:ActiveLockLost",), EXIT_LOST_LOCK),),
+    "run": (Answer(("bot.leadership:ActiveLockLost", NewerSchema), EXIT_LOST_LOCK),),
     "codes": (Answer((CodesError,), EXIT_CONFIG),),
     "backup": (Answer((BackupError,), EXIT_CONFIG),),
 }

@@ -160,6 +160,7 @@ class Intake:
                 self.waiting_queries,
             )
         await wait_until(time.monotonic() + grace, running)
+        await self.runner.release()
 
     def _answer_queries(self) -> None:
         """Hand waiting pre-checkouts to their handler, at most `queries_at_once` at a time: the

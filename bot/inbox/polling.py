@@ -57,6 +57,9 @@ class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
 class LongPoll:
     """Fetches updates with getUpdates into the intake, and confirms them once stored."""
 
+    # Telegram lets one process per token poll (bot/leadership.py: the leader).
+    every_process = False
+
     def __init__(
         self,
         bot: Bot,

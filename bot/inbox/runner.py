@@ -7,6 +7,10 @@ with its JSON, and the chat goes on. At start, the rows the last run left unfini
 
 At most `memory_limit` updates are held in memory; beyond it they wait in the inbox table and
 are read back, oldest first, as the backlog shrinks, so a flood costs disk, not memory.
+
+Several processes on one PostgreSQL database (`claims`): the runner holds only the rows it
+claimed (see bot/inbox/claims.py), whichever process stored them; "read back as the backlog
+shrinks" is then "claim what fits", and what this process stored is claimed like the rest.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ from loguru import logger
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.inbox.background import Bookkeeping
+from bot.inbox.claims import InboxClaims
 from bot.telegram.failures import HANDLER_RETRY_DELAYS, describe_failure
 from storage import InboxRepository, SessionFactory, Writer, mark_inbox_done, mark_inbox_ignored
+from storage.claims import ClaimedRow
 from storage.update_kinds import chat_of
 
 MEMORY_LIMIT = 10_000
@@ -72,6 +78,7 @@ class InboxRunner:
         concurrency: int = 200,
         retry_delays: tuple[float, ...] = HANDLER_RETRY_DELAYS,
         memory_limit: int = MEMORY_LIMIT,
+        claims: InboxClaims | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.bot = bot
@@ -79,7 +86,9 @@ class InboxRunner:
         self.readers = readers
         self.concurrency = concurrency
         self.retry_delays = retry_delays
-        self.memory_limit = memory_limit
+        # Sharing the inbox, a process holds what it can run soon; the rest is the others'.
+        self.memory_limit = memory_limit if claims is None else min(memory_limit, 2 * concurrency)
+        self.claims = claims
         self.bookkeeping = Bookkeeping()
         # Each chat's updates in order; the chats ready to run their next.
         self._chats: dict[Hashable, deque[_Pending]] = {}
@@ -87,20 +96,29 @@ class InboxRunner:
         self._running: dict[int, asyncio.Task[None]] = {}
         self._retry_timers: dict[Hashable, asyncio.TimerHandle] = {}
         self._held = 0
+        self._held_rows: set[int] = set()  # a row claimed again after its lease ran out
         # Unfinished rows from this row id on are in the table only (None: all are held).
         # At start the table may hold any: `start` reads them before anything new arrives.
-        self._spilled_from: int | None = 0
+        # With claims, none are read but those claimed.
+        self._spilled_from: int | None = 0 if claims is None else None
         self._stored_through: int | None = None
         self._refilling: asyncio.Task[None] | None = None
         self._stopping = False
 
     async def start(self) -> None:
-        """Take up the updates the last run stored and did not finish."""
+        """Take up the updates the last run stored and did not finish; with `claims`, start
+        claiming (once, however often it is called)."""
+        if self.claims is not None:
+            self.claims.start(lambda: self.memory_limit - self._held, self._take_claimed)
+            return
         await self._refill()
 
     def stored(self, new: Sequence[tuple[int, dict[str, Any]]], *, through: int) -> None:
         """Updates just stored in the inbox (the new ones, by row id, in order), and the highest
         row id stored so far: they run when their turn comes."""
+        if self.claims is not None:
+            self.claims.wake()  # claimed like the other processes' rows
+            return
         self._stored_through = through
         for row_id, raw in new:
             self._enqueue(_Pending(row_id, raw))
@@ -109,6 +127,11 @@ class InboxRunner:
     def running(self) -> set[asyncio.Task[Any]]:
         """The handlers running now, and the bookkeeping writes not yet done."""
         return {*self._running.values(), *self.bookkeeping.tasks}
+
+    def _take_claimed(self, rows: list[ClaimedRow]) -> None:
+        for row in rows:
+            if row.id not in self._held_rows:
+                self._enqueue(_Pending(row.id, json.loads(row.raw), row.attempts), from_table=True)
 
     def _enqueue(self, item: _Pending, *, from_table: bool = False) -> None:
         if not from_table and (self._spilled_from is not None or self._held >= self.memory_limit):
@@ -121,6 +144,7 @@ class InboxRunner:
             self._ready.append(item.chat)
         queue.append(item)
         self._held += 1
+        self._held_rows.add(item.row_id)
         self._pump()
 
     def _pump(self) -> None:
@@ -184,12 +208,14 @@ class InboxRunner:
     def _next_of(self, chat: Hashable) -> None:
         """The chat's head is finished (done or parked): on to its next update."""
         queue = self._chats[chat]
-        queue.popleft()
+        self._held_rows.discard(queue.popleft().row_id)
         self._held -= 1
         if queue:
             self._ready.append(chat)
         else:
             del self._chats[chat]
+        if self.claims is not None and self._held <= self.memory_limit // 2:
+            self.claims.room_again()
         if (
             self._spilled_from is not None
             and self._held <= self.memory_limit // 2
@@ -221,10 +247,18 @@ class InboxRunner:
         finally:
             self._refilling = None
 
+    async def release(self) -> None:
+        """The process stopped handling: with `claims`, let the other processes take the rows
+        it still holds (those cut off, or never started) now rather than after the lease."""
+        if self.claims is not None:
+            await self.claims.stop()
+
     def stop_taking(self) -> None:
         """Start no more handlers: the process is stopping. Those running are left to finish
         (see `running`); the rows of those cut off stay pending for the next start."""
         self._stopping = True
+        if self.claims is not None:
+            self.claims.claiming = False
         for timer in self._retry_timers.values():
             timer.cancel()
         if self._refilling is not None:

@@ -62,6 +62,9 @@ SET_WEBHOOK_TIMEOUT = 10
 class WebhookServer:
     """Takes updates Telegram posts into the intake; see the module docstring."""
 
+    # Every process behind the reverse proxy takes requests (bot/leadership.py).
+    every_process = True
+
     def __init__(
         self,
         bot: Bot,

@@ -164,12 +164,8 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
             database,
             reconciler,
             reminders,
-            [
-                counting,
-                refunding,
-                removals.job,
-                _chat_checks(chats),
-            ],
+            [refunding, removals.job],
+            everywhere=[counting, _chat_checks(chats)],
         ),
         ownership=ownership,
         shop=Shop(bot, catalog, signer, ownership, stock),
@@ -213,11 +209,13 @@ def _jobs(
     reconciler: Reconciler,
     reminders: Reminders,
     more: list[Every],
+    everywhere: list[Every],
 ) -> Jobs:
     """Reconciliation (at start, then every RECONCILE_INTERVAL), reminders (at start, for what
     fell due while the bot was down, then every few minutes), retention (at start, then
-    daily; none with RETENTION_DAYS=0), and the features' own (`more`): limited stock's count
-    and owed refunds (every few seconds), removals from private chats, the chats' set-up."""
+    daily; none with RETENTION_DAYS=0), and the features' own: owed refunds (every few
+    seconds) and removals from private chats (`more`, the leader's like the above), limited
+    stock's count and the chats' set-up (`everywhere`: each process keeps its own)."""
     writer, readers = database.writer, database.readers
     days = settings.retention_days
 
@@ -232,4 +230,4 @@ def _jobs(
     ]
     if days > 0:
         jobs.append(Every(RETENTION_INTERVAL_SECONDS, delete_old_rows, name="retention"))
-    return Jobs(jobs + more)
+    return Jobs(jobs + more, everywhere)

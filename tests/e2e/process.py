@@ -102,7 +102,7 @@ class BotProcess:
         return self.workdir / f"bot-{self.starts}.log"
 
     async def start(self, timeout: float = 30.0, *, polls: bool = True) -> None:
-        """Start the bot and wait until it polls; with `polls=False` (a standby), only until it
+        """Start the bot and wait until it polls; with `polls=False` (a follower), only until it
         says it is waiting."""
         self.starts += 1
         since = self.emulator.mark()
@@ -114,7 +114,7 @@ class BotProcess:
                 "getUpdates", since=since, answered=False, timeout=timeout
             )
         else:
-            await self.wait_for_log("standby:", timeout)
+            await self.wait_for_log("following:", timeout)
 
     async def wait_for_log(self, text: str, timeout: float = 15.0) -> None:
         """Until the current run's log says `text` (the process writes it in its own time)."""

@@ -35,9 +35,7 @@ from storage import (
 )
 from tests import children
 from tests.e2e.process import BotProcess, child_env, run_command, run_to_exit
-from tests.helpers import ADMIN_ID, eventually, raw_sql, sqlite_only
-
-postgres_only = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+from tests.helpers import ADMIN_ID, eventually, postgres_only, raw_sql, sqlite_only
 
 
 class Workers:
@@ -209,7 +207,7 @@ def conflicts(emulator: BotAPIEmulator) -> list[Any]:
 
 
 @postgres_only
-async def test_a_standby_takes_over_within_10_s_when_the_active_process_is_killed(
+async def test_a_follower_takes_over_polling_and_sending_within_10_s_when_the_leader_is_killed(
     emulator, tmp_path, database_url, db
 ):
     active = BotProcess(emulator, tmp_path / "a", admin_ids=ADMIN_ID, database_url=database_url)
@@ -262,7 +260,7 @@ async def test_the_active_process_stops_when_it_loses_its_lock(emulator, tmp_pat
             )
         await engine.dispose()
         assert await active.wait(timeout=15) == 3
-        assert "stopped polling: the database connection holding the active lock broke" in (
+        assert "stopped leading: the database connection holding the active lock broke" in (
             active.log()
         )
     finally:
@@ -286,6 +284,7 @@ async def test_a_second_process_on_one_sqlite_file_refuses_naming_the_first(
         assert code == 2
         line = stderr.strip().splitlines()[-1]
         assert "is in use by another bot process" in line
+        assert "to run several processes on one database, use PostgreSQL" in line
         assert f"pid {first.process.pid} on" in line
         _, status, _ = await run_command(tmp_path, "status", database_url=database_url)
         assert f"active poller: pid {first.process.pid} on" in status

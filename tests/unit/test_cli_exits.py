@@ -37,7 +37,7 @@ def test_errors_named_by_module_are_exceptions_there():
     named = [
         kind for row in ANSWERS.values() for a in row for kind in a.kinds if isinstance(kind, str)
     ]
-    assert named == ["bot.app:ActiveLockLost"]
+    assert named == ["bot.leadership:ActiveLockLost"]
     for kind in named:
         module, _, name = kind.partition(":")
         assert issubclass(getattr(importlib.import_module(module), name), Exception)
@@ -91,7 +91,7 @@ def test_a_command_answers_an_error_it_names_with_its_code_and_one_line(
 
 
 def test_run_answers_a_lost_active_lock_with_exit_3(capsys):
-    from bot.app import ActiveLockLost
+    from bot.leadership import ActiveLockLost
 
     assert run_command("run", raising(ActiveLockLost("another process took over"))) == 3
     assert capsys.readouterr() == ("", "another process took over\n")

@@ -110,6 +110,8 @@ def test_missing_token_says_where_to_get_one():
         # An old secret still accepts invoices: it must be as hard to guess as the new one.
         ("PAYLOAD_SECRETS_OLD", "old-one-0123456789,too-short"),
         ("TELEGRAM_API_BASE", "http://bot-api.example:8081"),
+        ("INBOX_LEASE", "0.5"),
+        ("INBOX_LEASE", "forever"),
     ],
 )
 def test_bad_value_names_the_variable(monkeypatch, variable, value):
