@@ -90,10 +90,12 @@ async def _serve(
     )
     intake = Intake(dispatcher, bot, services.writer, runner)
     allowed_updates = dispatcher.resolve_used_update_types()
-    # Updates come in by long way_in, or (WEBHOOK_URL set) Telegram posts them: bot/inbox/.
+    # Updates come in by long poll, or (WEBHOOK_URL set) Telegram posts them: bot/inbox/.
     way_in: LongPoll | WebhookServer
     if settings.webhook_mode:
-        way_in = WebhookServer.from_settings(settings, bot, intake, services.writer, allowed_updates)
+        way_in = WebhookServer.from_settings(
+            settings, bot, intake, services.writer, allowed_updates
+        )
     else:
         way_in = LongPoll(bot, intake, allowed_updates=allowed_updates)
     # As aiogram's own start_polling passes it to the startup and shutdown handlers.

@@ -101,9 +101,11 @@ class BotProcess:
     def log_path(self) -> Path:
         return self.workdir / f"bot-{self.starts}.log"
 
-    async def start(self, timeout: float = 30.0, *, polls: bool = True) -> None:
-        """Start the bot and wait until it polls; with `polls=False` (a follower), only until it
-        says it is waiting."""
+    async def start(
+        self, timeout: float = 30.0, *, polls: bool = True, ready: str = "following:"
+    ) -> None:
+        """Start the bot and wait until it polls; with `polls=False` (a follower, or webhook
+        mode), only until its log says `ready`."""
         self.starts += 1
         since = self.emulator.mark()
         self.process = children.start(
@@ -114,7 +116,7 @@ class BotProcess:
                 "getUpdates", since=since, answered=False, timeout=timeout
             )
         else:
-            await self.wait_for_log("following:", timeout)
+            await self.wait_for_log(ready, timeout)
 
     async def wait_for_log(self, text: str, timeout: float = 15.0) -> None:
         """Until the current run's log says `text` (the process writes it in its own time)."""
