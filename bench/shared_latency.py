@@ -44,7 +44,7 @@ async def confirmation_latency(url: str, emulator: BotAPIEmulator, *, notices: b
     session = AiohttpSession(api=TelegramAPIServer.from_base(emulator.base_url))
     bot = Bot(DEFAULT_TOKEN, session=session)
     sender = OutboxSender(bot, leader.writer, rate=30)
-    listening = Notices(url, {OUTBOX_CHANNEL: sender.wake} if notices else {})
+    listening = Notices(url, {OUTBOX_CHANNEL: lambda _: sender.wake()} if notices else {})
     user = emulator.user("Buyer")
     for database in (follower, leader):
         database.start()
@@ -81,7 +81,7 @@ async def claim_latency(url: str, *, notices: bool) -> float:
         for _ in rows:
             claimed.put_nowait(time.monotonic())
 
-    listening = Notices(url, {INBOX_CHANNEL: claims.wake} if notices else {})
+    listening = Notices(url, {INBOX_CHANNEL: lambda _: claims.wake()} if notices else {})
     storer.start()
     claims.start(lambda: 100, take)
     listening.start()

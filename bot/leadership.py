@@ -130,7 +130,10 @@ class Leadership:
         claims = runner.claims
         notices = Notices(
             self.url,
-            {OUTBOX_CHANNEL: outbox.wake, **({INBOX_CHANNEL: claims.wake} if claims else {})},
+            {
+                OUTBOX_CHANNEL: lambda priority: outbox.wake(int(priority) if priority else None),
+                **({INBOX_CHANNEL: lambda _: claims.wake()} if claims else {}),
+            },
         )
         notices.start()
         if claims is not None:

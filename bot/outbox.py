@@ -58,18 +58,26 @@ class OutboxSender:
     accepts it, so a kill can repeat at most the one message in flight, never lose one.
     """
 
+    # What `wake` takes for messages queued at a priority it was not told: as urgent as any.
+    ANY_PRIORITY = -1
+
     def __init__(self, bot: Bot, writer: Writer, *, rate: float = 25.0) -> None:
         self._bot = bot
         self._writer = writer
         self._limiter = RateLimiter(rate)
         self._documents = DocumentSender(bot, writer)
         self._wake = asyncio.Event()
+        # The most urgent priority queued since the last claim (while `_wake` is set).
+        self._queued = self.ANY_PRIORITY
         self._stopping = False
         self._deadline = float("inf")
         self._task: asyncio.Task[None] | None = None
 
-    def wake(self) -> None:
-        """Say that messages were queued (after the transaction that queued them committed)."""
+    def wake(self, priority: int | None = None) -> None:
+        """Say that messages were queued (after the transaction that queued them committed),
+        the most urgent of them at `priority` (None: not known)."""
+        queued = self.ANY_PRIORITY if priority is None else priority
+        self._queued = min(self._queued, queued) if self._wake.is_set() else queued
         self._wake.set()
 
     def start(self) -> None:
@@ -104,9 +112,11 @@ class OutboxSender:
 
     async def send_due(self, limit: int = CLAIM_BATCH) -> int:
         """Claim the messages due now, the most urgent first (up to `limit`), and try them;
-        returns how many were tried. A message queued meanwhile ends the batch, so that a
-        buyer's confirmation waits for the one message in flight, not for the rest of a batch
-        of admin notices: the rest are given back and claimed again in the new order."""
+        returns how many were tried. A more urgent message queued meanwhile ends the batch, so
+        that a buyer's confirmation waits for the one message in flight, not for the rest of a
+        batch of admin notices: the rest are given back and claimed again in the new order. One
+        as urgent as the rest goes after them anyway (queued later), so a burst of
+        confirmations is sent in batches, one claim for several messages."""
         self._wake.clear()
         now = utcnow()
         claimed = await self._writer.write(
@@ -115,7 +125,7 @@ class OutboxSender:
         tried = 0
         for message in claimed:
             out_of_time = self._stopping and time.monotonic() >= self._deadline
-            if out_of_time or (tried and self._wake.is_set() and not self._stopping):
+            if out_of_time or (tried and self._goes_before(message) and not self._stopping):
                 break
             tried += 1
             await self._limiter.wait()
@@ -124,6 +134,10 @@ class OutboxSender:
             left = [m.id for m in claimed[tried:] if m.id is not None]
             await self._writer.write(lambda s: OutboxRepository(s).release(left, utcnow()))
         return tried
+
+    def _goes_before(self, message: OutboxMessage) -> bool:
+        """Whether a message queued since the claim is more urgent than `message`."""
+        return self._wake.is_set() and self._queued < message.priority
 
     async def _send_one(self, message: OutboxMessage) -> None:
         assert message.id is not None

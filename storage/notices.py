@@ -4,8 +4,9 @@ Inserts into the inbox and the outbox NOTIFY a channel (migration 0010's trigger
 A process that listens is woken within a millisecond or two of another process's commit,
 instead of finding the rows at its next look at the table: a buyer's confirmation queued by one
 process is sent by the leader at once (see bot/outbox.py), and updates one process stored are
-claimed by another at once (see bot/inbox/claims.py). A notice carries nothing: the table is
-the truth, and whoever is woken reads it. The listeners still look at the table every so often,
+claimed by another at once (see bot/inbox/claims.py). A notice carries at most a hint (the
+outbox's: the most urgent priority queued); the table is the truth, and whoever is woken reads
+it. The listeners still look at the table every so often,
 so a notice lost with a broken connection costs a little time, never an update or a message.
 """
 
@@ -25,10 +26,11 @@ RECONNECT_SECONDS = 1.0
 
 
 class Notices:
-    """One connection LISTENing to `channels` (by name, each with what to call on a notice).
-    On SQLite (one process) there is nothing to hear, and it does nothing."""
+    """One connection LISTENing to `channels` (by name, each with what to call with a notice's
+    payload; "" after a reconnection, for what may have been missed). On SQLite (one process)
+    there is nothing to hear, and it does nothing."""
 
-    def __init__(self, url: str, channels: dict[str, Callable[[], None]]) -> None:
+    def __init__(self, url: str, channels: dict[str, Callable[[str], None]]) -> None:
         self.url = url
         self.channels = channels
         self._task: asyncio.Task[None] | None = None
@@ -65,17 +67,20 @@ class Notices:
     async def _hear(self, driver: Any) -> None:
         """Listen on asyncpg's connection `driver` until it breaks."""
         broken = asyncio.Event()
-        driver.add_termination_listener(_caller(broken.set))
+        driver.add_termination_listener(lambda *_: broken.set())
         for channel, wake in self.channels.items():
             await driver.add_listener(channel, _caller(wake))
         # Whatever was announced while no connection listened: look now.
         for wake in self.channels.values():
-            wake()
+            wake("")
         await broken.wait()
 
 
-def _caller(wake: Callable[[], None]) -> Callable[..., None]:
-    def on_notice(*_: object) -> None:
-        wake()
+def _caller(wake: Callable[[str], None]) -> Callable[..., None]:
+    """asyncpg's listener: called with the connection, the sender's pid, the channel and the
+    payload."""
+
+    def on_notice(_connection: object, _pid: int, _channel: str, payload: str) -> None:
+        wake(payload)
 
     return on_notice

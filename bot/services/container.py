@@ -46,7 +46,7 @@ from bot.services.support import Support
 from storage import SessionFactory, Writer, delete_expired, utcnow
 from storage.database import Database
 from storage.locks import Locks
-from storage.repositories import OUTBOX_CHANGED, REFUNDS_OWED, STOCK_RETURNED
+from storage.repositories import OUTBOX_CHANGED, REFUNDS_OWED, STOCK_RETURNED, most_urgent
 
 RETENTION_INTERVAL_SECONDS = 24 * 3600
 REMINDER_INTERVAL_SECONDS = 300
@@ -107,7 +107,7 @@ def create_services(settings: Settings, catalog: Catalog, bot: Bot) -> Services:
     writer, readers, locks = database.writer, database.readers, database.locks
     outbox = OutboxSender(bot, writer, rate=settings.outbox_rate)
     writer.after_commit.append(
-        lambda changed: outbox.wake() if OUTBOX_CHANGED in changed else None
+        lambda changed: outbox.wake(most_urgent(changed)) if OUTBOX_CHANGED in changed else None
     )
     signer = create_signer(settings)
     languages = UserLanguages(writer, readers, settings.default_language)

@@ -20,7 +20,12 @@ from storage.repositories.inbox import (
     mark_inbox_done,
     mark_inbox_ignored,
 )
-from storage.repositories.outbox import OUTBOX_CHANGED, OutboxRepository, outbox_row
+from storage.repositories.outbox import (
+    OUTBOX_CHANGED,
+    OutboxRepository,
+    most_urgent,
+    outbox_row,
+)
 from storage.repositories.owed_refunds import (
     REFUNDS_OWED,
     OwedRefundRepository,
@@ -74,6 +79,7 @@ __all__ = [
     "latest_paid_periods",
     "mark_inbox_done",
     "mark_inbox_ignored",
+    "most_urgent",
     "normalize_username",
     "outbox_row",
     "owed_refund_row",

@@ -3,7 +3,7 @@ after it commits, each once."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,8 +14,20 @@ from storage.models import OutboxMessage, OutboxPriority, utcnow
 from storage.repositories.base import Repository, Row, insert_many_ignoring_conflict
 from storage.writer import mark_changed
 
-# What the writer reports after a commit that queued messages: the sender wakes up.
+# What the writer reports after a commit that queued messages: the sender wakes up. Beside it,
+# `queued_at(priority)` for the most urgent message the commit queued (see `most_urgent`).
 OUTBOX_CHANGED = "outbox"
+
+
+def queued_at(priority: int) -> str:
+    return f"{OUTBOX_CHANGED}:{priority}"
+
+
+def most_urgent(changed: Collection[str]) -> int | None:
+    """The most urgent priority of the messages a commit queued, from what the writer reports
+    it changed (None: it does not say)."""
+    queued = [int(tag.split(":")[1]) for tag in changed if tag.startswith(f"{OUTBOX_CHANGED}:")]
+    return min(queued, default=None)
 
 
 def outbox_row(
@@ -71,6 +83,7 @@ class OutboxRepository(Repository):
         added = await insert_many_ignoring_conflict(self.session, table, rows, table.c.id)
         if added:
             mark_changed(self.session, OUTBOX_CHANGED)
+            mark_changed(self.session, queued_at(min(int(row["priority"]) for row in rows)))
         return len(added)
 
     async def queued_since(self, dedupe_prefix: str, since: datetime) -> bool:

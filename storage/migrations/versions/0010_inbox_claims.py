@@ -1,7 +1,9 @@
 """Inbox rows claimed by a process, for several processes on one PostgreSQL database: who holds
 a row (`claimed_by`) and until when (`claimed_until`, the lease), with an index of the pending
 rows by chat, which is what a claim asks about. On PostgreSQL, inserts into the inbox and the
-outbox also NOTIFY, so that the other processes hear of them at once (see storage/notices.py).
+outbox also NOTIFY, so that the other processes hear of them at once (see storage/notices.py);
+the outbox's notice says the most urgent priority the statement inserted, so that the sender
+knows whether it goes before the messages it is sending (bot/outbox.py).
 
 Revision ID: 0010
 Revises: 0009
@@ -36,14 +38,16 @@ def upgrade() -> None:
     )
     if op.get_bind().dialect.name != "postgresql":
         return
+    # What each notice says: nothing, or the most urgent priority among the rows inserted.
+    payloads = {"inbox": "''", "outbox": "(SELECT coalesce(min(priority)::text, '') FROM added)"}
     for table, channel in CHANNELS.items():
         op.execute(
             f"CREATE FUNCTION notify_{table}() RETURNS trigger LANGUAGE plpgsql AS "
-            f"$$ BEGIN PERFORM pg_notify('{channel}', ''); RETURN NULL; END $$"
+            f"$$ BEGIN PERFORM pg_notify('{channel}', {payloads[table]}); RETURN NULL; END $$"
         )
         op.execute(
-            f"CREATE TRIGGER notify_{table} AFTER INSERT ON {table} "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION notify_{table}()"
+            f"CREATE TRIGGER notify_{table} AFTER INSERT ON {table} REFERENCING NEW TABLE AS "
+            f"added FOR EACH STATEMENT EXECUTE FUNCTION notify_{table}()"
         )
 
 
