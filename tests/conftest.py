@@ -49,6 +49,18 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{EMPTY_DATABASE}: the test's database starts without the schema (a SQLite file that "
         "is not there yet, an empty PostgreSQL database)",
     )
+    config.addinivalue_line(
+        "markers",
+        "slow: takes 5 s or more (bursts, restarts, real grace periods); run first, and "
+        "-m 'not slow' leaves them out of a quick run",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first, in their order: `make test` hands tests out to its workers a few
+    at a time (--dist load), so they start side by side at once, and none is left to run
+    alone at the end while the other workers are done."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import col, select
 
 from bot import texts
@@ -100,6 +101,7 @@ def unbans(emu: BotAPIEmulator, user: User) -> list[dict]:
     return [r.params for r in emu.calls("unbanChatMember") if r.params["user_id"] == user.id]
 
 
+@pytest.mark.slow
 async def test_buyer_joins_is_removed_on_refund_and_can_rejoin_after_paying_again(
     emulator, start_bot, tmp_path
 ):
@@ -224,6 +226,7 @@ async def owed(sessions, user_id: int) -> AccessRemoval | None:
         return (await session.exec(statement)).first()
 
 
+@pytest.mark.slow
 async def test_expired_key_is_removed_after_the_grace_and_one_renewed_within_it_is_not(
     emulator, start_bot, tmp_path
 ):
@@ -253,6 +256,7 @@ async def test_expired_key_is_removed_after_the_grace_and_one_renewed_within_it_
     assert unbans(emulator, renewing) == []
 
 
+@pytest.mark.slow
 async def test_a_removal_recorded_before_a_kill_9_is_done_once_after_the_restart(
     emulator, tmp_path, database_url
 ):

@@ -113,6 +113,7 @@ async def entitlement_count(sessions: SessionFactory) -> int:
         return (await session.exec(select(func.count()).select_from(Entitlement))).one()
 
 
+@pytest.mark.slow
 async def test_a_backup_taken_while_the_bot_sells_restores_every_payment_and_grant(
     restored_names: list[str],
     emulator: BotAPIEmulator,

@@ -318,6 +318,7 @@ async def test_stats_prints_what_stats_shows_in_the_chat(emulator, shop, databas
     assert "all time    " in stdout and "Pro, 30 days (pro_month): 1" in stdout
 
 
+@pytest.mark.slow
 async def test_commands_that_do_not_talk_to_telegram_never_import_aiogram(tmp_path):
     """aiogram takes seconds to import: only `run` and `check` may pay for it."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}"

@@ -60,6 +60,7 @@ STORY = [
 ]
 
 
+@pytest.mark.slow
 async def test_the_demo_plays_the_whole_story_offline_without_a_token(tmp_path):
     # No BOT_TOKEN or other setting of the developer's, and no proxy that could reach out.
     env = child_env()

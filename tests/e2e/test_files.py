@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
@@ -120,6 +121,7 @@ def sent_by_file_id(emu: BotAPIEmulator, since: int) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 async def test_a_file_is_uploaded_once_then_sent_by_file_id(emulator, start_bot, tmp_path):
     catalog = write_catalog(tmp_path)
     shop = await start_bot(catalog_path=catalog)
@@ -198,6 +200,7 @@ async def press(
     return answers[-1]
 
 
+@pytest.mark.slow
 async def test_send_my_files_again_works_while_the_key_is_held_and_never_after(
     emulator, start_bot, tmp_path
 ):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlmodel import select
 
 from bot import texts
@@ -287,6 +288,7 @@ def refuse_payments_of(user_id: int, backend: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 async def test_200_payments_at_once_where_one_breaks_a_constraint_store_the_other_199(
     emulator, shop, database_url, backend
 ):

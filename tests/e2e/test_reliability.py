@@ -95,6 +95,7 @@ async def burst_with(emulator, bot: BotProcess, act_at: int, action) -> list:
     return [(buyer, result) for (buyer, _), result in zip(pairs, results, strict=True)]
 
 
+@pytest.mark.slow
 async def test_kill_9_in_the_middle_of_a_burst_loses_and_doubles_nothing(emulator, child, bot_db):
     await child.start()
     restarted: list[asyncio.Task] = []
@@ -116,6 +117,7 @@ async def test_kill_9_in_the_middle_of_a_burst_loses_and_doubles_nothing(emulato
     assert sum(confirmed.values()) - len(confirmed) <= 1, confirmed
 
 
+@pytest.mark.slow
 async def test_sigterm_in_the_middle_of_a_burst_exits_0_in_time_and_loses_nothing(
     emulator, child, bot_db
 ):
@@ -174,6 +176,7 @@ async def test_payment_taken_while_the_bot_was_down_is_recovered_and_not_doubled
     assert len(recovered_notes) == 2
 
 
+@pytest.mark.slow
 async def test_200_payments_under_telegrams_flood_limit_are_stored_at_once_and_all_confirmed(
     emulator, child, bot_db
 ):
@@ -223,6 +226,7 @@ async def test_blocked_user_does_not_hold_up_the_outbox(emulator, child, bot_db)
     assert "blocked the bot" in child.log()
 
 
+@pytest.mark.slow
 async def test_confirmation_survives_5xx_502_and_429_from_telegram(emulator, child, bot_db):
     await child.start()
     [(buyer, invoice)] = await invoices_for(emulator, 1)
@@ -267,6 +271,7 @@ async def unhandled_payments(bot_db) -> int:
         return len((await session.exec(statement)).all())
 
 
+@pytest.mark.slow
 async def test_kill_9_after_the_inbox_commit_loses_and_doubles_nothing(
     emulator, tmp_path, bot_db, database_url
 ):
@@ -292,6 +297,7 @@ async def test_kill_9_after_the_inbox_commit_loses_and_doubles_nothing(
         await bot.kill()
 
 
+@pytest.mark.slow
 async def test_sigterm_exits_0_in_time_and_leaves_unfinished_updates_for_the_next_start(
     emulator, tmp_path, bot_db, database_url
 ):

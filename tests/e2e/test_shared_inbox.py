@@ -157,6 +157,7 @@ def handled_by(rows: list[InboxUpdate], process: BotProcess) -> int:
     return sum(1 for row in rows if f":{process.process.pid}:" in (row.claimed_by or ""))
 
 
+@pytest.mark.slow
 async def test_a_burst_of_payments_across_two_processes_is_handled_once_in_order(
     emulator, processes, db, mode
 ):
@@ -178,6 +179,7 @@ async def test_a_burst_of_payments_across_two_processes_is_handled_once_in_order
             assert abs(taken - len(delivered) / 2) <= 1, (taken, len(delivered))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("buyers", [KILLED_BURST])
 async def test_a_process_killed_mid_burst_leaves_its_updates_to_the_other(
     emulator, processes, db, buyers

@@ -144,6 +144,7 @@ async def test_two_payments_for_one_owned_product_in_two_processes_grant_once(
     assert granted == Counter(users)  # one of the two payments granted, for each buyer
 
 
+@pytest.mark.slow
 @postgres_only
 async def test_refunds_of_one_charge_from_two_processes_ask_telegram_once(emulator, workers, db):
     signer = PayloadSigner(emulator.token)
@@ -206,6 +207,7 @@ def conflicts(emulator: BotAPIEmulator) -> list[Any]:
     return [r for r in emulator.calls("getUpdates") if r.status == 409]
 
 
+@pytest.mark.slow
 @postgres_only
 async def test_a_follower_takes_over_polling_and_sending_within_10_s_when_the_leader_is_killed(
     emulator, tmp_path, database_url, db

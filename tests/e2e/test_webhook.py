@@ -152,6 +152,7 @@ async def test_a_body_that_is_not_an_update_gets_400_and_a_line_without_its_cont
 # -- a database that cannot be written -------------------------------------------------------
 
 
+@pytest.mark.slow
 @sqlite_only
 async def test_an_update_that_cannot_be_stored_gets_503_and_is_handled_once_when_sent_again(
     emulator, webhook_shop, db_path

@@ -47,6 +47,7 @@ def frozen(backend: int) -> Iterator[None]:
         os.kill(backend, signal.SIGCONT)
 
 
+@pytest.mark.slow
 @postgres_only
 async def test_a_stall_shorter_than_the_limit_keeps_the_lock(active, any_database_url):
     backend = await lock_backend_pid(any_database_url)
@@ -61,6 +62,7 @@ async def test_a_stall_shorter_than_the_limit_keeps_the_lock(active, any_databas
     watching.cancel()
 
 
+@pytest.mark.slow
 @postgres_only
 async def test_a_stall_past_the_limit_gives_the_lock_up(active, any_database_url):
     backend = await lock_backend_pid(any_database_url)

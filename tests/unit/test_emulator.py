@@ -1221,6 +1221,7 @@ async def test_aiogram_dispatcher_polls_the_emulator_through_a_whole_purchase(
     assert_answers_match_spec(emu)
 
 
+@pytest.mark.slow
 async def test_a_child_process_bot_can_be_killed_at_an_exact_request(
     emu: BotAPIEmulator, tmp_path: Path
 ) -> None:

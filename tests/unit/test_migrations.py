@@ -174,6 +174,7 @@ async def test_a_database_a_newer_release_migrated_is_refused(database_url):
     assert "9999" in str(refused.value) and "newer release" in str(refused.value)
 
 
+@pytest.mark.slow
 async def test_two_processes_starting_together_migrate_once(backend, database_url, db_path):
     """Both wait on the migration lock (held here), then take turns: one migrates."""
     hold = hold_sqlite_write_lock(db_path) if backend == "sqlite" else hold_advisory_lock

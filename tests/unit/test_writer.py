@@ -20,6 +20,7 @@ from storage import (
     create_engine,
     create_session_factory,
 )
+from storage.repositories import most_urgent
 
 
 def set_counter(name: str, value: int):
@@ -124,7 +125,9 @@ async def test_listeners_hear_what_a_commit_changed(writer):
     await writer.write(
         lambda session: OutboxRepository(session).queue(7, "hello", priority=OutboxPriority.REPLY)
     )
-    assert heard == [{"outbox"}]
+    # What changed, and the most urgent priority queued (for the outbox's sender).
+    assert heard == [{"outbox", "outbox:1"}]
+    assert most_urgent(heard[0]) == OutboxPriority.REPLY
 
 
 async def test_stop_commits_what_was_submitted_then_refuses_writes(sessions, writer):
