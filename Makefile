@@ -70,7 +70,7 @@ preview: $(STAMP) ## your shop in a browser, offline: your catalog and texts, a 
 	@$(BIN)/python -m preview
 
 # The suite waits on sockets and child processes more than it computes: 4 workers fill 2 cores.
-# Tests go out to the workers two at a time, the slow ones first (tests/conftest.py).
+# Tests go out to the workers two at a time, the slow ones spread over the run (tests/conftest.py).
 TEST_WORKERS ?= 4
 
 test: $(STAMP) ## run the whole test suite, in parallel (TEST_WORKERS=0 runs it in one process)

@@ -56,11 +56,24 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+# The slow tests are spread over this share of the run, from its start: the rest is left for
+# quick tests, which fill the workers while the last slow ones finish.
+SLOW_SPREAD = 0.75
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slow tests first, in their order: `make test` hands tests out to its workers a few
-    at a time (--dist load), so they start side by side at once, and none is left to run
-    alone at the end while the other workers are done."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """Spread the slow tests evenly over the first SLOW_SPREAD of the run. `make test` hands
+    tests out to its workers two at a time, in this order (--dist load): so the slow ones run
+    beside quick ones rather than all together (they are half the suite's work, and their
+    bursts would then share the cores among themselves), and none is left to run alone at the
+    end while the other workers are done."""
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    quick = [item for item in items if not item.get_closest_marker("slow")]
+    step = int(len(quick) * SLOW_SPREAD) // max(1, len(slow))
+    ordered: list[pytest.Item] = []
+    for n, item in enumerate(slow):
+        ordered += [item, *quick[n * step : (n + 1) * step]]
+    items[:] = ordered + quick[len(slow) * step :]
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
