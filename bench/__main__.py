@@ -23,7 +23,15 @@ from typing import Any
 from loguru import logger
 
 from bench import big_database
-from bench.flash_sale import BARE, SHOP, SaleResult, machine, run_sale, run_waves
+from bench.flash_sale import (
+    BARE,
+    SHOP,
+    SaleResult,
+    fresh_folder,
+    machine,
+    run_sale,
+    run_waves,
+)
 from bench.limited import BUYERS, UNITS, run_limited_sale
 from bench.scale import Scale, report_scale, run_scale, scale_figures
 from bench.storage import CONCURRENCY, payments_per_second
@@ -121,8 +129,8 @@ async def main(only: str | None = None) -> None:
 
 
 async def flash_sale(bench: Bench, buyers: int, work: Path) -> None:
-    base = await run_sale(BARE, buyers, _fresh(work, f"bare{buyers}"), bench.progress)
-    shop = await run_sale(SHOP, buyers, _fresh(work, f"shop{buyers}"), bench.progress)
+    base = await run_sale(BARE, buyers, fresh_folder(work, f"bare{buyers}"), bench.progress)
+    shop = await run_sale(SHOP, buyers, fresh_folder(work, f"shop{buyers}"), bench.progress)
     label = f"{buyers:,} buyers at once:"
     # The bot process's alone, from Pay to the last confirmation (the shop's, sent by its
     # outbox; the bare bot's, when it has fetched every payment).
@@ -161,8 +169,8 @@ async def scale(bench: Bench, work: Path) -> None:
 
 async def limited_edition(bench: Bench, work: Path) -> None:
     """100 units to 2,000 buyers at once; the baseline is the same sale without a limit."""
-    free = await run_limited_sale(_fresh(work, "unlimited"), bench.progress, limited=False)
-    sale = await run_limited_sale(_fresh(work, "limited"), bench.progress, limited=True)
+    free = await run_limited_sale(fresh_folder(work, "unlimited"), bench.progress, limited=False)
+    sale = await run_limited_sale(fresh_folder(work, "limited"), bench.progress, limited=True)
     label = f"{UNITS} units to {BUYERS:,} buyers at once:"
     bench.rows += [
         _met(Row(f"{label} sold", None, sale.sold, "", f"= {UNITS}"), sale.sold == UNITS),
@@ -193,7 +201,7 @@ async def flat(bench: Bench, work: Path) -> None:
     full = await run_sale(
         SHOP,
         FLAT_SALE,
-        _fresh(work, "full"),
+        fresh_folder(work, "full"),
         bench.progress,
         database=work / "big.db",
         existing_buyers=big_database.users(),
@@ -218,8 +226,12 @@ async def memory(bench: Bench, work: Path) -> None:
             pool, big_database.fill, work / "big.db", BIG
         )
         base, shop = await asyncio.gather(
-            run_waves(BARE, MEMORY_PAYMENTS, MEMORY_WAVE, _fresh(work, "mb"), bench.progress),
-            run_waves(SHOP, MEMORY_PAYMENTS, MEMORY_WAVE, _fresh(work, "ms"), bench.progress),
+            run_waves(
+                BARE, MEMORY_PAYMENTS, MEMORY_WAVE, fresh_folder(work, "mb"), bench.progress
+            ),
+            run_waves(
+                SHOP, MEMORY_PAYMENTS, MEMORY_WAVE, fresh_folder(work, "ms"), bench.progress
+            ),
         )
         await filled
     row = Row(f"peak RSS after {MEMORY_PAYMENTS:,} payments", base, shop, "MiB", "≤ 1.15x")
@@ -284,12 +296,6 @@ def _met(row: Row, met: bool) -> Row:
 
 def _at_most(row: Row, ratio: float) -> Row:
     return _met(row, row.ratio is not None and row.ratio <= ratio)
-
-
-def _fresh(work: Path, name: str) -> Path:
-    folder = work / name
-    folder.mkdir(exist_ok=True)
-    return folder
 
 
 if __name__ == "__main__":

@@ -380,5 +380,12 @@ async def run_waves(
         await emulator.stop()
 
 
+def fresh_folder(work: Path, name: str) -> Path:
+    """A folder of `work` for one bot process's database and log."""
+    folder = work / name
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 def machine() -> dict[str, object]:
     return {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": sys.platform}

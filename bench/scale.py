@@ -26,6 +26,7 @@ from bench.flash_sale import (
     Progress,
     SaleResult,
     cpu_seconds,
+    fresh_folder,
     measure_sale,
     proc_stat,
     run_sale,
@@ -63,9 +64,9 @@ async def run_scale(
     """The three sales and the bare bot's; `bare` and `sqlite` are the flash sale's of 2,000 when
     this run has already measured them."""
     if bare is None:
-        bare = await run_sale(BARE, BUYERS, _fresh(work, "scale-bare"), progress)
+        bare = await run_sale(BARE, BUYERS, fresh_folder(work, "scale-bare"), progress)
     if sqlite is None:
-        sqlite = await run_sale(SHOP, BUYERS, _fresh(work, "scale-sqlite"), progress)
+        sqlite = await run_sale(SHOP, BUYERS, fresh_folder(work, "scale-sqlite"), progress)
     rows = [ScaleRow("polling, SQLite, 1 process", sqlite)]
     binaries = find_binaries()
     if binaries is None or unavailable_reason() is not None:
@@ -90,7 +91,7 @@ async def webhook_sale(
     listen = [f"127.0.0.1:{free_port()}" for _ in range(processes)]
     emulator.route_webhook(WEBHOOK_URL, *(f"http://{address}" for address in listen))
     bots = [
-        BotChild(SHOP, emulator, _fresh(work, f"webhook{processes}-{n}"), database_url=url)
+        BotChild(SHOP, emulator, fresh_folder(work, f"webhook{processes}-{n}"), database_url=url)
         for n, url in enumerate([server.url(database)] * processes)
     ]
     try:
@@ -188,9 +189,3 @@ def _cpu_over(read: Callable[[], float]) -> Callable[[], float]:
 
 def _webhook_setup(processes: int) -> str:
     return f"webhook, PostgreSQL, {processes} process{'es' if processes > 1 else ''}"
-
-
-def _fresh(work: Path, name: str) -> Path:
-    folder = work / name
-    folder.mkdir(exist_ok=True)
-    return folder
