@@ -46,6 +46,7 @@ class ScaleRow:
     setup: str
     sale: SaleResult | None  # None when skipped
     database_cpu_ms_per_buyer: float | None = None  # the PostgreSQL server's, all its processes
+    failed_posts: int = 0  # webhook posts not answered 2xx in time, which Telegram sends again
 
 
 @dataclass
@@ -106,7 +107,8 @@ async def webhook_sale(
         people = [emulator.user(f"Buyer {n}") for n in range(BUYERS)]
         database_cpu = _cpu_over(lambda: server_cpu_seconds(server))
         sale = await measure_sale(emulator, bots, people, progress)
-        return ScaleRow(_webhook_setup(processes), sale, 1000 * database_cpu() / BUYERS)
+        failed = sum(1 for attempt in emulator.webhook.attempts if attempt.error is not None)
+        return ScaleRow(_webhook_setup(processes), sale, 1000 * database_cpu() / BUYERS, failed)
     finally:
         for bot in bots:
             await bot.stop()
@@ -161,9 +163,13 @@ def report_scale(scale: Scale) -> None:
             f"{cpu:>5.1f} ms ({cpu / bare.cpu_ms_per_buyer:4.1f}x)"
             f" {f'{database:.1f} ms' if database is not None else '-':>10}"
         )
-    unanswered = [r.setup for r in scale.rows if r.sale and r.sale.answered < BUYERS]
-    if unanswered:
-        print(f"Not every pre-checkout was answered: {', '.join(unanswered)}")
+    for row in scale.rows:
+        if row.sale and row.sale.answered < BUYERS:
+            print(
+                f"{row.setup}: {row.sale.answered:,} pre-checkouts answered within Telegram's 10 s"
+            )
+        if row.failed_posts:
+            print(f"{row.setup}: {row.failed_posts:,} webhook posts failed and were sent again")
 
 
 def scale_figures(scale: Scale) -> list[dict[str, object]]:
@@ -176,6 +182,7 @@ def scale_figures(scale: Scale) -> list[dict[str, object]]:
                 "setup": row.setup,
                 **figures,
                 "database_cpu_ms_per_buyer": row.database_cpu_ms_per_buyer,
+                "failed_posts": row.failed_posts,
             }
         )
     return rows
