@@ -141,13 +141,14 @@ def report_scale(scale: Scale) -> None:
     print(
         f"\n{BUYERS:,} buyers at once, by how the bot runs"
         f"\n{'':34} {'pre-checkout':>12} {'':>14} {'payments':>10} {'CPU per buyer':>16}"
-        f" {'':>10}"
+        f" {'':>10} {'':>9}"
         f"\n{'':34} {'p50':>12} {'p99':>14} {'stored/s':>10} {'bot processes':>16}"
-        f" {'PostgreSQL':>10}"
+        f" {'PostgreSQL':>10} {'emulator':>9}"
     )
     print(
         f"{'bare aiogram (polling, no database)':34} {bare.p50:>10.2f} s {bare.p99:>12.2f} s "
-        f"{'-':>10} {bare.cpu_ms_per_buyer:>13.1f} ms {'-':>10}"
+        f"{'-':>10} {bare.cpu_ms_per_buyer:>13.1f} ms {'-':>10} "
+        f"{_ms(bare.emulator_cpu_ms_per_buyer):>9}"
     )
     for row in scale.rows:
         sale = row.sale
@@ -161,7 +162,7 @@ def report_scale(scale: Scale) -> None:
             f"{row.setup:34} {sale.p50:>10.2f} s "
             f"{sale.p99:>5.2f} s ({sale.p99 / bare.p99:4.1f}x) {stored:>10} "
             f"{cpu:>5.1f} ms ({cpu / bare.cpu_ms_per_buyer:4.1f}x)"
-            f" {f'{database:.1f} ms' if database is not None else '-':>10}"
+            f" {_ms(database):>10} {_ms(sale.emulator_cpu_ms_per_buyer):>9}"
         )
     for row in scale.rows:
         if row.sale and row.sale.answered < BUYERS:
@@ -174,7 +175,7 @@ def report_scale(scale: Scale) -> None:
 
 def scale_figures(scale: Scale) -> list[dict[str, object]]:
     """The table as data, for bench/results."""
-    rows = [{"setup": "bare aiogram", **scale.bare.__dict__}]
+    rows: list[dict[str, object]] = [{"setup": "bare aiogram", **scale.bare.__dict__}]
     for row in scale.rows:
         figures = row.sale.__dict__ if row.sale else {"skipped": NO_POSTGRES}
         rows.append(
@@ -186,6 +187,10 @@ def scale_figures(scale: Scale) -> list[dict[str, object]]:
             }
         )
     return rows
+
+
+def _ms(value: float | None) -> str:
+    return f"{value:.1f} ms" if value is not None else "-"
 
 
 def _cpu_over(read: Callable[[], float]) -> Callable[[], float]:
