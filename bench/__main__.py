@@ -23,8 +23,17 @@ from typing import Any
 from loguru import logger
 
 from bench import big_database
-from bench.flash_sale import BARE, SHOP, SaleResult, machine, run_sale, run_waves
+from bench.flash_sale import (
+    BARE,
+    SHOP,
+    SaleResult,
+    fresh_folder,
+    machine,
+    run_sale,
+    run_waves,
+)
 from bench.limited import BUYERS, UNITS, run_limited_sale
+from bench.scale import Scale, report_scale, run_scale, scale_figures
 from bench.storage import CONCURRENCY, payments_per_second
 
 RESULTS = Path(__file__).with_name("results")
@@ -57,7 +66,11 @@ class Bench:
     rows: list[Row] = field(default_factory=list)
     # The shop bot's sale of 500 on an empty database: the baseline of the full database's.
     empty_sale: SaleResult | None = None
-    steps: int = 6
+    # The bare bot's and the shop bot's sale of 2,000, in polling mode on SQLite: the scale
+    # table's first two lines.
+    sale_2000: tuple[SaleResult, SaleResult] | None = None
+    scale: Scale | None = None
+    steps: int = 7
     step: int = 0
     began: float = field(default_factory=time.monotonic)
 
@@ -92,8 +105,16 @@ async def main(only: str | None = None) -> None:
             await bench.run("flash sale, 2,000 buyers", lambda: flash_sale(bench, 2000, work))
             report(bench)
             return
+        if only == "scale":  # `python -m bench --only scale`: the scale table alone
+            bench.steps = 1
+            await bench.run(
+                "2,000 buyers: polling, webhook, 2 processes", lambda: scale(bench, work)
+            )
+            report(bench)
+            return
         await bench.run("flash sale, 500 buyers", lambda: flash_sale(bench, FLAT_SALE, work))
         await bench.run("flash sale, 2,000 buyers", lambda: flash_sale(bench, 2000, work))
+        await bench.run("2,000 buyers in webhook mode on PostgreSQL", lambda: scale(bench, work))
         await bench.run("storing payments in process", lambda: in_process(bench, work))
         await bench.run(
             f"{MEMORY_PAYMENTS:,} payments to bare aiogram and the shop bot at once; "
@@ -108,8 +129,8 @@ async def main(only: str | None = None) -> None:
 
 
 async def flash_sale(bench: Bench, buyers: int, work: Path) -> None:
-    base = await run_sale(BARE, buyers, _fresh(work, f"bare{buyers}"), bench.progress)
-    shop = await run_sale(SHOP, buyers, _fresh(work, f"shop{buyers}"), bench.progress)
+    base = await run_sale(BARE, buyers, fresh_folder(work, f"bare{buyers}"), bench.progress)
+    shop = await run_sale(SHOP, buyers, fresh_folder(work, f"shop{buyers}"), bench.progress)
     label = f"{buyers:,} buyers at once:"
     # The bot process's alone, from Pay to the last confirmation (the shop's, sent by its
     # outbox; the bare bot's, when it has fetched every payment).
@@ -123,6 +144,7 @@ async def flash_sale(bench: Bench, buyers: int, work: Path) -> None:
             cpu,
         ]
         return
+    bench.sale_2000 = (base, shop)
     cpu.target = "≤ 2x"
     answered = shop.answered == buyers
     p99 = Row(f"{label} pre-checkout p99", base.p99, shop.p99, "s", "≤ 2 s")
@@ -138,10 +160,17 @@ async def flash_sale(bench: Bench, buyers: int, work: Path) -> None:
     ]
 
 
+async def scale(bench: Bench, work: Path) -> None:
+    """The sale of 2,000 in webhook mode on PostgreSQL, with one and two processes, beside the
+    flash sale's (polling on SQLite) when this run has measured it."""
+    bare, sqlite = bench.sale_2000 or (None, None)
+    bench.scale = await run_scale(work, bench.progress, bare=bare, sqlite=sqlite)
+
+
 async def limited_edition(bench: Bench, work: Path) -> None:
     """100 units to 2,000 buyers at once; the baseline is the same sale without a limit."""
-    free = await run_limited_sale(_fresh(work, "unlimited"), bench.progress, limited=False)
-    sale = await run_limited_sale(_fresh(work, "limited"), bench.progress, limited=True)
+    free = await run_limited_sale(fresh_folder(work, "unlimited"), bench.progress, limited=False)
+    sale = await run_limited_sale(fresh_folder(work, "limited"), bench.progress, limited=True)
     label = f"{UNITS} units to {BUYERS:,} buyers at once:"
     bench.rows += [
         _met(Row(f"{label} sold", None, sale.sold, "", f"= {UNITS}"), sale.sold == UNITS),
@@ -172,7 +201,7 @@ async def flat(bench: Bench, work: Path) -> None:
     full = await run_sale(
         SHOP,
         FLAT_SALE,
-        _fresh(work, "full"),
+        fresh_folder(work, "full"),
         bench.progress,
         database=work / "big.db",
         existing_buyers=big_database.users(),
@@ -197,8 +226,12 @@ async def memory(bench: Bench, work: Path) -> None:
             pool, big_database.fill, work / "big.db", BIG
         )
         base, shop = await asyncio.gather(
-            run_waves(BARE, MEMORY_PAYMENTS, MEMORY_WAVE, _fresh(work, "mb"), bench.progress),
-            run_waves(SHOP, MEMORY_PAYMENTS, MEMORY_WAVE, _fresh(work, "ms"), bench.progress),
+            run_waves(
+                BARE, MEMORY_PAYMENTS, MEMORY_WAVE, fresh_folder(work, "mb"), bench.progress
+            ),
+            run_waves(
+                SHOP, MEMORY_PAYMENTS, MEMORY_WAVE, fresh_folder(work, "ms"), bench.progress
+            ),
         )
         await filled
     row = Row(f"peak RSS after {MEMORY_PAYMENTS:,} payments", base, shop, "MiB", "≤ 1.15x")
@@ -206,9 +239,30 @@ async def memory(bench: Bench, work: Path) -> None:
 
 
 def report(bench: Bench) -> None:
-    width = max(len(row.what) for row in bench.rows)
+    if bench.rows:
+        report_rows(bench.rows)
+    if bench.scale is not None:
+        report_scale(bench.scale)
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = RESULTS / f"bench-{stamp}.json"
+    data: dict[str, Any] = {
+        "when": stamp,
+        "machine": machine(),
+        "seconds": round(time.monotonic() - bench.began),
+        "rows": [{**row.__dict__, "ratio": row.ratio} for row in bench.rows],
+        "scale": scale_figures(bench.scale) if bench.scale else None,
+    }
+    out.write_text(json.dumps(data, indent=2) + "\n")
+    print(
+        f"Figures also in {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}"
+    )
+
+
+def report_rows(rows: list[Row]) -> None:
+    width = max(len(row.what) for row in rows)
     print(f"{'':{width}} {'baseline':>10} {'shop bot':>10} {'ratio':>6}  target")
-    for row in bench.rows:
+    for row in rows:
         ratio = f"{row.ratio:5.2f}x" if row.ratio is not None else ""
         mark = {True: "  met", False: "  MISSED", None: ""}[row.met]
         print(
@@ -222,19 +276,6 @@ def report(bench: Bench) -> None:
         "for the limited edition, the shop bot selling the same product without a stock limit. "
         "Ratios above 1 mean the shop bot is slower or bigger; the machine is shared, so compare "
         "ratios within one run."
-    )
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = RESULTS / f"bench-{stamp}.json"
-    data: dict[str, Any] = {
-        "when": stamp,
-        "machine": machine(),
-        "seconds": round(time.monotonic() - bench.began),
-        "rows": [{**row.__dict__, "ratio": row.ratio} for row in bench.rows],
-    }
-    out.write_text(json.dumps(data, indent=2) + "\n")
-    print(
-        f"Figures also in {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}"
     )
 
 
@@ -257,14 +298,8 @@ def _at_most(row: Row, ratio: float) -> Row:
     return _met(row, row.ratio is not None and row.ratio <= ratio)
 
 
-def _fresh(work: Path, name: str) -> Path:
-    folder = work / name
-    folder.mkdir(exist_ok=True)
-    return folder
-
-
 if __name__ == "__main__":
     only = sys.argv[2] if sys.argv[1:2] == ["--only"] and len(sys.argv) > 2 else None
-    if only not in (None, "flash", "limited"):
-        sys.exit(f"python -m bench: --only takes flash or limited, not {only!r}")
+    if only not in (None, "flash", "limited", "scale"):
+        sys.exit(f"python -m bench: --only takes flash, limited or scale, not {only!r}")
     asyncio.run(main(only))

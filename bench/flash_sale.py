@@ -22,6 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
+from sqlalchemy import make_url
+
 from bot.services.offers import PayloadSigner
 from emulator import BotAPIEmulator, User
 from tests.e2e.process import child_env
@@ -52,6 +55,8 @@ class SaleResult:
     stored_per_second: float | None  # None for the baseline, which stores nothing
     peak_rss_mib: float
     cpu_ms_per_buyer: float  # the bot process's, from Pay to the last confirmation
+    # This process's over the same time: the emulator's, Telegram's side, and the bench's own.
+    emulator_cpu_ms_per_buyer: float | None = None
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -77,20 +82,28 @@ class BotChild:
         emulator: BotAPIEmulator,
         workdir: Path,
         database: Path | None = None,
+        *,
+        database_url: str | None = None,
     ) -> None:
+        """On the SQLite file `database` (workdir/shop.db by default, migrated at start), or on
+        `database_url`, a PostgreSQL database already at this release's schema."""
         self.target = target
         self.emulator = emulator
         self.database = database or workdir / "shop.db"
+        self.database_url = database_url or f"sqlite+aiosqlite:///{self.database}"
         self.log = workdir / f"{target.module}.log"
         self.process: asyncio.subprocess.Process | None = None
 
-    async def start(self, **variables: object) -> None:
-        if self.target.stores_payments and not self.database.exists():
+    async def start(self, ready: str | None = None, **variables: object) -> None:
+        """Start the process and wait until it polls, or (webhook mode, or a process that does
+        not poll) until its log says `ready`."""
+        sqlite = database_url_is_sqlite(self.database_url)
+        if self.target.stores_payments and sqlite and not self.database.exists():
             migrate(self.database)
         env = child_env(
             bot_token=self.emulator.token,
             telegram_api_base=self.emulator.base_url,
-            database_url=f"sqlite+aiosqlite:///{self.database}",
+            database_url=self.database_url,
             reconcile_interval=0,
             **variables,
         )
@@ -99,16 +112,30 @@ class BotChild:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", self.target.module, env=env, stdout=log, stderr=log
             )
-        await self.emulator.wait_for("getUpdates", since=since, answered=False, timeout=60)
+        if ready is None:
+            await self.emulator.wait_for("getUpdates", since=since, answered=False, timeout=60)
+        else:
+            await self.wait_for_log(ready, timeout=60)
+
+    async def wait_for_log(self, text: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log.read_text(errors="replace"):
+            if self.process is not None and self.process.returncode is not None:
+                raise RuntimeError(f"{self.target.name} exited; see {self.log}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{text!r} not in {self.log} within {timeout:.0f} s")
+            await asyncio.sleep(0.05)
+
+    async def stored_counter(self, expected: int) -> StoredCounter | PostgresStoredCounter:
+        """What watches this bot's database until `expected` more payments are stored."""
+        if database_url_is_sqlite(self.database_url):
+            return StoredCounter(self.database, expected)
+        return await PostgresStoredCounter.start(self.database_url, expected)
 
     def cpu_seconds(self) -> float:
         """The CPU time (user and system, every thread) the bot process has used so far."""
         assert self.process is not None
-        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
-        # Fields after the command name, which is in parentheses and may hold spaces: utime
-        # and stime are the 14th and 15th fields of the line, in clock ticks.
-        fields = stat[stat.rindex(")") + 2 :].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(proc_stat(self.process.pid))
 
     def peak_rss_mib(self) -> float:
         assert self.process is not None
@@ -125,6 +152,23 @@ class BotChild:
         except TimeoutError:
             self.process.kill()
             await self.process.wait()
+
+
+def proc_stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (which is in parentheses and may
+    hold spaces): [0] is the state, [1] the parent's pid, [11] and [12] utime and stime, [13]
+    and [14] the same for the children it has waited for, all in clock ticks."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def cpu_seconds(fields: list[str], *, waited_children: bool = False) -> float:
+    """The CPU time (user and system, every thread) in `proc_stat` fields, and with
+    `waited_children` that of its children which have ended."""
+    ticks = int(fields[11]) + int(fields[12])
+    if waited_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 class StoredCounter:
@@ -164,6 +208,45 @@ class StoredCounter:
         return self.done_at
 
 
+class PostgresStoredCounter:
+    """StoredCounter's twin for PostgreSQL, on this process's loop (asyncpg has no thread-safe
+    API): one indexed count every 10 ms costs the server and the emulator little."""
+
+    def __init__(self, connection: asyncpg.Connection, after_id: int, expected: int) -> None:
+        self.connection, self.after_id, self.expected = connection, after_id, expected
+        self._task = asyncio.create_task(self._watch())
+
+    @classmethod
+    async def start(cls, database_url: str, expected: int) -> PostgresStoredCounter:
+        url = make_url(database_url)
+        connection = await asyncpg.connect(
+            host=url.host, port=url.port, user=url.username, database=url.database, ssl=False
+        )
+        last = await connection.fetchval("SELECT coalesce(max(id), 0) FROM payments")
+        return cls(connection, int(last), expected)
+
+    async def _watch(self) -> float | None:
+        deadline = time.monotonic() + 600
+        try:
+            while time.monotonic() < deadline:
+                count = await self.connection.fetchval(
+                    "SELECT count(*) FROM payments WHERE id > $1", self.after_id
+                )
+                if count >= self.expected:
+                    return time.monotonic()
+                await asyncio.sleep(0.01)
+            return None
+        finally:
+            await self.connection.close()
+
+    async def wait(self) -> float | None:
+        return await self._task
+
+
+def database_url_is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
 class Crowd:
     """Buyers of one product, paying through the emulator."""
 
@@ -201,7 +284,7 @@ class Crowd:
                 last = max(p.successful_payment_update_id or 0 for p in paid)
                 await self.emulator.wait_confirmed(last, timeout=600)
             return answers, None
-        counter = StoredCounter(child.database, len(accepted))
+        counter = await child.stored_counter(len(accepted))
         queued_at = time.monotonic()
         for checkout in accepted:
             self.emulator.complete_payment(checkout)
@@ -228,26 +311,36 @@ async def run_sale(
         await child.start()
         ids = list(existing_buyers or [])[:buyers]
         people = [emulator.user(f"Buyer {n}", id=ids[n] if ids else None) for n in range(buyers)]
-        progress(f"{target.name}: {buyers} buyers press Pay")
-        cpu_before = child.cpu_seconds()
-        since = emulator.mark()
-        crowd = Crowd(emulator)
-        answers, rate = await crowd.pay(people, child)
-        if target.stores_payments:
-            await confirmations(emulator, crowd.paying, since)
-        cpu = child.cpu_seconds() - cpu_before
-        return SaleResult(
-            buyers=buyers,
-            answered=len(answers),
-            p50=statistics.median(answers) if answers else float("nan"),
-            p99=percentile(answers, 0.99) if answers else float("nan"),
-            stored_per_second=rate,
-            peak_rss_mib=child.peak_rss_mib(),
-            cpu_ms_per_buyer=1000 * cpu / buyers,
-        )
+        return await measure_sale(emulator, [child], people, progress)
     finally:
         await child.stop()
         await emulator.stop()
+
+
+async def measure_sale(
+    emulator: BotAPIEmulator, bots: list[BotChild], people: list[User], progress: Progress
+) -> SaleResult:
+    """`people` press Pay at once, then pay, served by `bots` (processes of one target on one
+    database); the CPU per buyer is theirs summed, the peak RSS the largest."""
+    target = bots[0].target
+    progress(f"{target.name}: {len(people)} buyers press Pay")
+    cpu_before, emulator_before = sum(bot.cpu_seconds() for bot in bots), time.process_time()
+    since = emulator.mark()
+    crowd = Crowd(emulator)
+    answers, rate = await crowd.pay(people, bots[0])
+    if target.stores_payments:
+        await confirmations(emulator, crowd.paying, since)
+    cpu = sum(bot.cpu_seconds() for bot in bots) - cpu_before
+    return SaleResult(
+        buyers=len(people),
+        answered=len(answers),
+        p50=statistics.median(answers) if answers else float("nan"),
+        p99=percentile(answers, 0.99) if answers else float("nan"),
+        stored_per_second=rate,
+        peak_rss_mib=max(bot.peak_rss_mib() for bot in bots),
+        cpu_ms_per_buyer=1000 * cpu / len(people),
+        emulator_cpu_ms_per_buyer=1000 * (time.process_time() - emulator_before) / len(people),
+    )
 
 
 async def confirmations(emulator: BotAPIEmulator, buyers: set[int], since: int) -> None:
@@ -288,6 +381,13 @@ async def run_waves(
     finally:
         await child.stop()
         await emulator.stop()
+
+
+def fresh_folder(work: Path, name: str) -> Path:
+    """A folder of `work` for one bot process's database and log."""
+    folder = work / name
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 def machine() -> dict[str, object]:
