@@ -19,6 +19,7 @@ from storage.repositories.inbox import (
     inbox_row,
     mark_inbox_done,
     mark_inbox_ignored,
+    record_inbox_rows,
 )
 from storage.repositories.outbox import (
     OUTBOX_CHANGED,
@@ -83,6 +84,7 @@ __all__ = [
     "normalize_username",
     "outbox_row",
     "owed_refund_row",
+    "record_inbox_rows",
     "remember_users",
     "user_row",
 ]

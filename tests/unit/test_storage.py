@@ -3,6 +3,7 @@ SQLite settings, the outbox queue."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import (
     AuditRepository,
     InboxRepository,
+    InboxStatus,
+    InboxUpdate,
     OutboxMessage,
     OutboxPriority,
     OutboxRepository,
@@ -28,7 +31,7 @@ from storage import (
     upgrade_schema,
     utcnow,
 )
-from storage.repositories import inbox_row
+from storage.repositories import inbox_row, record_inbox_rows
 from tests.helpers import make_payment
 
 
@@ -326,3 +329,31 @@ async def test_an_update_sent_again_is_stored_once_and_a_new_one_under_its_id_is
 
     assert list(first) == [41] and sent_again == {} and list(another) == [41]
     assert another[41] > first[41]
+
+
+async def test_pre_checkout_records_of_many_requests_are_one_statement(sessions, writer):
+    """Webhook mode takes one pre-checkout per request: their records, queued together, are
+    written in one INSERT, and a query Telegram sent again is recorded once."""
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        if statement.startswith("INSERT INTO inbox"):
+            statements.append(statement)
+
+    def record(update_id: int) -> list[dict[str, Any]]:
+        raw = json.dumps({"update_id": update_id, "pre_checkout_query": {"id": str(update_id)}})
+        return [inbox_row(update_id, "pre_checkout_query", 7, raw, status=InboxStatus.DONE)]
+
+    engine = sessions.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        await asyncio.gather(
+            *(writer.write_many(record_inbox_rows, record(n)) for n in [1, 2, 3, 2, 4])
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+    assert len(statements) == 1
+    async with sessions() as session:
+        stored = (await session.exec(select(InboxUpdate.update_id))).all()
+    assert sorted(stored) == [1, 2, 3, 4]
