@@ -31,9 +31,11 @@ from storage import OutboxMessage, OutboxRepository, Writer, utcnow
 MAX_AGE = timedelta(days=3)
 IDLE_POLL_SECONDS = 0.5
 # Messages claimed at a time (a few seconds of sending at OUTBOX_RATE), and how long a claimed
-# message is someone's: a sender that dies with it lets it go when this passes.
+# message is someone's: a sender killed with a batch leaves it for this long, to the next
+# sender (the restarted process, or the next leader). A sender gives back what it has not sent
+# once it held a batch for half of this, so its claims never run out while it holds them.
 CLAIM_BATCH = 10
-CLAIM_LEASE = timedelta(minutes=2)
+CLAIM_LEASE = timedelta(seconds=15)
 
 
 class RateLimiter:
@@ -122,10 +124,13 @@ class OutboxSender:
         claimed = await self._writer.write(
             lambda session: OutboxRepository(session).claim(now, limit, now + CLAIM_LEASE)
         )
+        give_back_at = time.monotonic() + CLAIM_LEASE.total_seconds() / 2
         tried = 0
         for message in claimed:
             out_of_time = self._stopping and time.monotonic() >= self._deadline
-            if out_of_time or (tried and self._goes_before(message) and not self._stopping):
+            held_long = time.monotonic() >= give_back_at
+            urgent = not self._stopping and self._goes_before(message)
+            if out_of_time or (tried and (held_long or urgent)):
                 break
             tried += 1
             await self._limiter.wait()
