@@ -5,20 +5,28 @@ Importing aiogram costs several seconds of CPU on a small machine, and the suite
 of children: started fresh, they alone would take most of its time. Each child here is still a
 process of its own, as an operator's `python -m bot` is: its own pid, environment, working
 directory, standard streams and exit code, and signals and kill -9 reach it alone. What it
-shares with the fork server is only modules already imported (nothing in the bot runs at
-import time). A test of what a fresh interpreter imports starts one the usual way instead.
+shares with the fork server is only modules already imported and the bot's messages already
+parsed (nothing in the bot runs at import time). A test of what a fresh interpreter imports
+starts one the usual way instead.
+
+The fork server is multiprocessing's own, started as a fork of the test process at the end of
+collection (`start_server`), rather than as a fresh interpreter that imports the bot again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import multiprocessing
 import multiprocessing.forkserver
 import os
 import runpy
 import signal
+import socket
 import sys
+import tempfile
+from multiprocessing import connection, resource_tracker
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerProcess
 from pathlib import Path
@@ -26,6 +34,18 @@ from typing import Any
 
 # Imported once by the fork server; every child starts with them loaded.
 PRELOAD = ["bot.app", "bot.cli", "bot.cli.check", "tests.e2e.worker"]
+# Imported by a bot only once it runs (the database drivers, alembic, uvloop): loaded once too.
+LOADED_ON_USE = [
+    "aiosqlite",
+    "asyncpg",
+    "sqlalchemy.dialects.sqlite.aiosqlite",
+    "sqlalchemy.dialects.postgresql.asyncpg",
+    "alembic.command",
+    "alembic.config",
+    "alembic.runtime.migration",
+    "alembic.script",
+    "uvloop",
+]
 
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(PRELOAD)
@@ -52,6 +72,9 @@ def _run_as_main(
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
+    # As in a fresh interpreter, the temporary folder comes from this environment (TMPDIR),
+    # not from the test process the fork server was forked from, which looked it up already.
+    tempfile.tempdir = None
     for fd, path in ((1, stdout), (2, stderr)):
         target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.dup2(target, fd)
@@ -135,11 +158,47 @@ def start(
     return Child(process, stdout, stderr)
 
 
-def warm_up() -> None:
-    """Start the fork server now, without waiting for it. It imports PRELOAD (seconds of CPU)
-    while other tests run; otherwise the first child's start waits for those imports with the
-    test's event loop stopped, and an in-process bot with it."""
-    multiprocessing.forkserver.ensure_running()
+def start_server() -> None:
+    """Start the fork server the children come from: a fork of this process, made now.
+
+    multiprocessing starts its fork server as a fresh interpreter, which imports PRELOAD again:
+    about 9 s of CPU in every test process, on a machine the suite keeps busy. A fork of this
+    process, which has imported them already, costs milliseconds, and the messages parsed here
+    once spare every child its own parsing. Call it while the process is still plain, as at the
+    end of collection: before a test has started an event loop, a thread or a connection, none
+    of which a fork would carry well. The server is multiprocessing's own loop (`main`), so its
+    children are started, watched and reaped as before; if it cannot run, multiprocessing
+    starts one the usual way at the first child."""
+    # Its private state, which ensure_running() sets when it starts the server itself.
+    server: Any = multiprocessing.forkserver._forkserver
+    with server._lock:
+        if server._forkserver_pid is not None:
+            return
+        for name in PRELOAD + LOADED_ON_USE:
+            importlib.import_module(name)
+        from bot.middlewares.language import bundled_core
+
+        bundled_core()  # every language's messages, parsed
+        resource_tracker.ensure_running()  # shared by the children, as multiprocessing does
+        with socket.socket(socket.AF_UNIX) as listener:
+            address = connection.arbitrary_address("AF_UNIX")  # type: ignore[attr-defined]
+            listener.bind(address)
+            os.chmod(address, 0o600)
+            listener.listen()
+            # The server stops when every holder of the write end is gone: this process and
+            # the children, each of which is given it.
+            alive_r, alive_w = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    os.close(alive_w)
+                    multiprocessing.forkserver.main(listener.fileno(), alive_r, [])
+                finally:
+                    os._exit(0)
+            os.close(alive_r)
+        server._forkserver_address = address
+        server._forkserver_alive_fd = alive_w
+        server._forkserver_pid = pid
 
 
 def pipe() -> tuple[Connection, Connection]:

@@ -78,12 +78,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """A run with tests that start `python -m bot` children (their modules import
-    tests.children) starts the fork server they come from now, so that it imports the bot while
-    the first tests run."""
+    tests.children) starts the fork server they come from now, before any test runs: it is a
+    fork of this process (see tests.children)."""
     if session.items and "tests.children" in sys.modules:
         from tests import children
 
-        children.warm_up()
+        children.start_server()
 
 
 def wants_empty(request: pytest.FixtureRequest) -> bool:
