@@ -137,7 +137,7 @@ class Waiting(EmulatorCore):
         recent = [request.summary() for request in self.requests[-15:]]
         return (
             f"no {what} within {seconds} s; {len(self.requests)} requests, "
-            f"{len(self.telegram.updates.pending)} updates pending; last requests:\n  "
+            f"{self.telegram.updates.pending_count} updates pending; last requests:\n  "
             + "\n  ".join(recent or ["(none)"])
         )
 

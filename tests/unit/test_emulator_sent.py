@@ -1,5 +1,5 @@
-"""The emulator's index of sent messages gives what a walk over every request gave: the same
-messages, in the same order."""
+"""The emulator's index of sent messages and its pending updates give what a walk over every
+request (or every update) gave: the same messages, in the same order."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from aiogram.exceptions import ClientDecodeError, TelegramBadRequest, TelegramSe
 
 from emulator import BotAPIEmulator, Fault
 from emulator.sent import SentMessages
+from emulator.telegram.updates import UpdateQueue
 
 
 def texts(messages: list[dict]) -> list[str]:
@@ -151,3 +152,33 @@ def test_the_index_orders_by_request_and_skips_results_without_a_message() -> No
     assert [s.position for s in sent.answered_since(7, 0)] == [2, 2, 1]
     assert [s.message["message_id"] for s in sent.answered_since(7, 2)] == [2]
     assert sent.answered_since(8, 0) == [] and sent.messages(8) == []
+
+
+def test_updates_taken_out_of_order_confirm_up_to_the_first_still_pending() -> None:
+    queue = UpdateQueue()
+    first, second, third = (queue.queue({"message": {"text": str(n)}}) for n in range(3))
+
+    queue.acknowledge(second)
+    assert queue.confirmed_offset == first and queue.pending_count == 2
+    queue.acknowledge(first)
+    assert queue.confirmed_offset == third
+    assert [u["update_id"] for u in queue.pending] == [third]
+    queue.acknowledge(third)
+    assert queue.confirmed_offset == third + 1 and queue.pending == []
+
+
+def test_get_updates_offsets_and_limit_over_the_pending_updates() -> None:
+    queue = UpdateQueue()
+    kinds = ["message", "message", "message", "message_reaction", "message", "message"]
+    ids = [queue.queue({kind: {"n": n}}) for n, kind in enumerate(kinds)]
+
+    assert [u["update_id"] for u in queue.available(2)] == ids[:2]
+    queue.confirm(ids[2])
+    assert queue.confirmed_offset == ids[2]
+    # A reaction is not sent unless asked for, and does not count towards the limit.
+    assert [u["update_id"] for u in queue.available(3)] == [ids[2], ids[4], ids[5]]
+    queue.confirm(-2)
+    assert queue.pending == [queue.history[i] for i in ids[-2:]]
+    assert queue.confirmed_offset == ids[-2]
+    queue.drop_pending()
+    assert queue.pending_count == 0 and queue.confirmed_offset == ids[-1] + 1
