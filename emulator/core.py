@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from emulator.models import (
     UploadedFile,
     User,
 )
+from emulator.sent import SentMessages
 from emulator.spec import BotAPISpec
 from emulator.telegram import FakeTelegram
 from emulator.telegram.webhooks import Webhook
@@ -56,6 +57,11 @@ class EmulatorCore:
         self.host = host
         self.port = port
         self.requests: list[Request] = []
+        # Kept as requests come and are answered, so looking up costs what is found (sent.py).
+        self._sent = SentMessages()
+        self._by_method: defaultdict[str, list[tuple[int, Request]]] = defaultdict(list)
+        # Each request's place in `requests`, by id(): the log keeps every request alive.
+        self._positions: dict[int, int] = {}
         self.violations: list[str] = []
         self.emulator_errors: list[str] = []
         self.unanswered_pre_checkouts: list[JSON] = []
@@ -168,13 +174,11 @@ class EmulatorCore:
 
     def calls(self, method: str) -> list[Request]:
         """Requests of one method (any spelling), in arrival order."""
-        canonical = self._canonical(method)
-        return [request for request in self.requests if request.method == canonical]
+        return [request for _, request in self._by_method.get(self._canonical(method), [])]
 
     def sent_messages(self, chat_id: int | None = None) -> list[JSON]:
         """Messages the bot sent or edited, as returned to it (one entry per call)."""
-        messages = messages_in(self.requests, self._sending_methods | EDIT_METHODS)
-        return [m for m in messages if chat_id is None or m["chat"]["id"] == chat_id]
+        return self._sent.messages(chat_id)
 
     def chat_history(self, chat_id: int) -> list[JSON]:
         """The chat as the user sees it now: after edits and deletions, both sides."""
@@ -195,6 +199,18 @@ class EmulatorCore:
             raise ValueError(f"{method!r} is not a Bot API method")
         return spec.name
 
+    def _log(self, request: Request) -> None:
+        """A request came: it takes the next place in `requests`."""
+        position = len(self.requests)
+        self.requests.append(request)
+        self._positions[id(request)] = position
+        self._by_method[request.method].append((position, request))
+
+    def _requests_of(self, method: str) -> list[tuple[int, Request]]:
+        """The requests of one method (as logged) with their places, in arrival order; the
+        list grows as requests come."""
+        return self._by_method[method]
+
     def _notify(self) -> None:
         """Wake every waiter to re-check its condition (a request came or was answered)."""
         self._activity.set()
@@ -204,6 +220,9 @@ class EmulatorCore:
         """Log the answer the bot got (or the bytes it got instead) and wake the waiters."""
         request.status, request.response = status, response
         request.answered_at = time.monotonic()
+        if request.method in self._sending_methods or request.method in EDIT_METHODS:
+            position = self._positions[id(request)]
+            self._sent.record(position, request.result, edit=request.method in EDIT_METHODS)
         self._notify()
 
     def _finish(self, request: Request, outcome: JSON | ApiError) -> web.Response:
@@ -221,13 +240,3 @@ def as_dict(message: MessageLike) -> JSON:
     if hasattr(message, "model_dump"):
         return dict(message.model_dump(by_alias=True, exclude_none=True))
     return dict(message)
-
-
-def messages_in(requests: list[Request], methods: frozenset[str]) -> list[JSON]:
-    """The Messages answered to `requests` of these methods, in order."""
-    messages: list[JSON] = []
-    for request in requests:
-        if request.method in methods:
-            result = request.result
-            messages.extend(m for m in (result if isinstance(result, list) else [result]) if m)
-    return [m for m in messages if isinstance(m, dict) and "chat" in m]

@@ -93,7 +93,7 @@ class BotAPIEmulator(UserActions, ChatActions, PaymentActions, FaultInjection, W
             path=http.path,
         )
         request.params, request.files = self._decode(method, raw)
-        self.requests.append(request)
+        self._log(request)
         if http.match_info["token"] != self.token:
             return self._finish(request, ApiError(401, "Unauthorized"))
         if method is None:

@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import TypeVar
 
-from emulator.core import EmulatorCore, messages_in
+from emulator.core import EmulatorCore
 from emulator.models import JSON, Request
+from emulator.sent import SentMessage
 from emulator.telegram.webhooks import WebhookAttempt
+
+T = TypeVar("T")
 
 
 class Waiting(EmulatorCore):
-    """The wait helpers; `since=` takes a `mark()` to ignore what came before it."""
+    """The wait helpers; `since=` takes a `mark()` to ignore what came before it.
+
+    A waiter is woken after every request any bot makes, so each one remembers how far it has
+    looked and looks only at what is new: a burst of thousands of requests costs each waiter
+    one look at each, not one at all of them per wake-up.
+    """
 
     async def wait_for(
         self,
@@ -30,21 +39,29 @@ class Waiting(EmulatorCore):
         """The latest request of `method` once `count` of them match.
 
         Only answered requests count (so `.response` is there), unless `answered=False`:
-        then arrival is enough, e.g. to know a long-poll is waiting.
+        then arrival is enough, e.g. to know a long-poll is waiting. `predicate` is asked
+        once about each request, when it counts: it should look at the request only.
         """
         canonical = self._canonical(method)
+        requests = self._requests_of(canonical)
+        seen = 0
+        unanswered: list[tuple[int, Request]] = []
+        matched: list[tuple[int, Request]] = []
 
-        def matching() -> list[Request]:
-            return [
-                request
-                for request in self.requests[since:]
-                if request.method == canonical
-                and (request.status is not None or not answered)
-                and (predicate is None or predicate(request))
-            ]
+        def look() -> Request | None:
+            nonlocal seen, unanswered
+            new, seen = requests[seen:], len(requests)
+            waiting, unanswered = [*unanswered, *new], []
+            for position, request in waiting:
+                if position < since:
+                    continue
+                if answered and request.status is None:
+                    unanswered.append((position, request))
+                elif predicate is None or predicate(request):
+                    matched.append((position, request))
+            return max(matched)[1] if len(matched) >= count else None
 
-        await self._wait_until(lambda: len(matching()) >= count, timeout, f"{count} {canonical}")
-        return matching()[-1]
+        return await self._wait_until(look, timeout, f"{count} {canonical}")
 
     async def wait_for_message(
         self,
@@ -54,23 +71,28 @@ class Waiting(EmulatorCore):
         since: int = 0,
         timeout: float = 10.0,
     ) -> JSON:
-        """The first message the bot sent to `chat_id` (after `since`) that matches."""
+        """The first message the bot sent to `chat_id` (after `since`) that matches.
 
-        def found() -> JSON | None:
-            start = self.requests[since:]
-            for message in messages_in(start, self._sending_methods):
-                text = message.get("text") or message.get("caption") or ""
-                if message["chat"]["id"] == chat_id and (text_contains or "") in text:
-                    return message
-            return None
+        Edits do not count. Of the messages that match, the first in the order the requests
+        came is the one returned, even when a later request was answered sooner.
+        """
+        seen = 0
+
+        def look() -> JSON | None:
+            nonlocal seen
+            new = self._sent.answered_since(chat_id, seen)
+            seen += len(new)
+            matching = [
+                (sent.position, n, sent.message)
+                for n, sent in enumerate(new)
+                if not sent.edit and sent.position >= since and _contains(sent, text_contains)
+            ]
+            return min(matching)[2] if matching else None
 
         what = f"a message to {chat_id}" + (
             f" containing {text_contains!r}" if text_contains else ""
         )
-        await self._wait_until(lambda: found() is not None, timeout, what)
-        message = found()
-        assert message is not None
-        return message
+        return await self._wait_until(look, timeout, what)
 
     async def wait_confirmed(
         self,
@@ -78,32 +100,36 @@ class Waiting(EmulatorCore):
         timeout: float = 10.0,
     ) -> None:
         """Until the bot confirmed the update (asked getUpdates for a later offset)."""
-        await self._wait_until(
-            lambda: self.confirmed_offset > update_id, timeout, f"confirmation of {update_id}"
-        )
+
+        def look() -> bool | None:
+            return self.confirmed_offset > update_id or None
+
+        await self._wait_until(look, timeout, f"confirmation of {update_id}")
 
     async def wait_for_webhook(
         self, update_id: int, *, taken: bool = True, timeout: float = 10.0
     ) -> WebhookAttempt:
         """The first POST of the update to the webhook that was taken (a 2xx), or, with
         `taken=False`, that was not."""
+        attempts = self.telegram.webhook.attempts
+        seen = 0
 
-        def found() -> WebhookAttempt | None:
-            attempts = self.telegram.webhook.attempts
-            matching = (a for a in attempts if a.update_id == update_id)
+        def look() -> WebhookAttempt | None:
+            nonlocal seen
+            new, seen = attempts[seen:], len(attempts)
+            matching = (a for a in new if a.update_id == update_id)
             return next((a for a in matching if (a.error is None) == taken), None)
 
         what = f"a webhook request of update {update_id} " + ("taken" if taken else "refused")
-        await self._wait_until(lambda: found() is not None, timeout, what)
-        attempt = found()
-        assert attempt is not None
-        return attempt
+        return await self._wait_until(look, timeout, what)
 
-    async def _wait_until(self, condition: Callable[[], bool], seconds: float, what: str) -> None:
+    async def _wait_until(self, look: Callable[[], T | None], seconds: float, what: str) -> T:
+        """What `look` finds, asked again at each wake-up until it finds something."""
         try:
             async with asyncio.timeout(seconds):
-                while not condition():
+                while (found := look()) is None:
                     await self._activity.wait()
+                return found
         except TimeoutError:
             raise TimeoutError(self._timeout_report(what, seconds)) from None
 
@@ -111,6 +137,11 @@ class Waiting(EmulatorCore):
         recent = [request.summary() for request in self.requests[-15:]]
         return (
             f"no {what} within {seconds} s; {len(self.requests)} requests, "
-            f"{len(self.telegram.updates.pending)} updates pending; last requests:\n  "
+            f"{self.telegram.updates.pending_count} updates pending; last requests:\n  "
             + "\n  ".join(recent or ["(none)"])
         )
+
+
+def _contains(sent: SentMessage, text: str | None) -> bool:
+    message = sent.message
+    return (text or "") in (message.get("text") or message.get("caption") or "")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterator
 
 from emulator.models import JSON, ApiError, json_copy
 
@@ -28,7 +29,10 @@ class UpdateQueue:
     """Pending updates with increasing ids, confirmed (forgotten) by getUpdates' offset."""
 
     def __init__(self) -> None:
-        self.pending: list[JSON] = []
+        # By update_id, in the order queued, which is increasing: ids start again only when
+        # nothing is pending. A webhook takes updates out of order, one at a time, so each is
+        # forgotten on its own; an OrderedDict does that, and finds the first, at O(1).
+        self._pending: OrderedDict[int, JSON] = OrderedDict()
         self.history: dict[int, JSON] = {}
         self.delivered: set[int] = set()
         # How many times each update was returned by getUpdates (a redelivery counts again).
@@ -51,7 +55,7 @@ class UpdateQueue:
         content = json_copy(body)
         content.pop("update_id", None)
         update = {"update_id": update_id, **content}
-        self.pending.append(update)
+        self._pending[update_id] = update
         self.history[update_id] = update
         self._wake()
         return update_id
@@ -60,7 +64,7 @@ class UpdateQueue:
         """Telegram, after a week without updates, gives the next update_id at random: the
         next update gets `first`, which may be below ids given out before (and equal to one).
         `history` keeps the latest update under each id."""
-        if self.pending:
+        if self._pending:
             raise ValueError("update_id starts again only after a week without updates")
         self._next_id = first
         self.confirmed_offset = first
@@ -72,30 +76,49 @@ class UpdateQueue:
         if offset > self._next_id:
             return
         if offset > 0:
-            self.pending = [u for u in self.pending if u["update_id"] >= offset]
+            while self._pending and next(iter(self._pending)) < offset:
+                self._pending.popitem(last=False)
             self.confirmed_offset = max(self.confirmed_offset, offset)
         elif offset < 0:
-            self.pending = self.pending[offset:]
-            first_kept = self.pending[0]["update_id"] if self.pending else self._next_id
-            self.confirmed_offset = max(self.confirmed_offset, first_kept)
+            while len(self._pending) > -offset:
+                self._pending.popitem(last=False)
+            self.confirmed_offset = max(self.confirmed_offset, self._first_pending())
 
     def acknowledge(self, update_id: int) -> None:
         """The webhook took this update: forget it. Updates are taken out of order (a chat
         waits for its own), so the confirmed offset is the first still pending."""
-        self.pending = [u for u in self.pending if u["update_id"] != update_id]
-        first_pending = self.pending[0]["update_id"] if self.pending else self._next_id
-        self.confirmed_offset = max(self.confirmed_offset, first_pending)
+        self._pending.pop(update_id, None)
+        self.confirmed_offset = max(self.confirmed_offset, self._first_pending())
         self._wake()
 
     def drop_pending(self) -> None:
         """deleteWebhook(drop_pending_updates=True) forgets everything not yet confirmed."""
-        if self.pending:
-            self.confirmed_offset = self.pending[-1]["update_id"] + 1
-        self.pending = []
+        if self._pending:
+            self.confirmed_offset = next(reversed(self._pending)) + 1
+        self._pending.clear()
         self._wake()
 
+    @property
+    def pending(self) -> list[JSON]:
+        """The updates not yet confirmed, in order (a new list)."""
+        return list(self._pending.values())
+
+    @property
+    def pending_count(self) -> int:
+        return len(self._pending)
+
+    def iter_pending(self) -> Iterator[JSON]:
+        """The updates not yet confirmed, in order, without a copy: do not change the queue
+        while going through them."""
+        return iter(self._pending.values())
+
+    def _first_pending(self) -> int:
+        """The id of the first update still pending, or the next id when none is."""
+        return next(iter(self._pending), self._next_id)
+
     def available(self, limit: int) -> list[JSON]:
-        ready = [u for u in self.pending if self.allows(update_kind(u))][:limit]
+        allowed = (u for u in self._pending.values() if self.allows(update_kind(u)))
+        ready = list(itertools.islice(allowed, limit))
         self.delivered.update(u["update_id"] for u in ready)
         self.deliveries.update(u["update_id"] for u in ready)
         return json_copy(ready)

@@ -120,7 +120,7 @@ class Webhook:
         info: JSON = {
             "url": self.url,
             "has_custom_certificate": self.has_custom_certificate,
-            "pending_update_count": len(self.updates.pending),
+            "pending_update_count": self.updates.pending_count,
         }
         if self.url:
             info["max_connections"] = self.max_connections
@@ -176,7 +176,7 @@ class Webhook:
         """Post the next updates in order: one at a time per chat, within max_connections."""
         busy = set(self._posting.values())
         room = self.max_connections - len(self._posting)
-        for update in self.updates.pending:
+        for update in self.updates.iter_pending():
             if room <= 0:
                 return
             update_id, chat = update["update_id"], _chat_of(update)
