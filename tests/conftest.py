@@ -41,6 +41,7 @@ from storage.locks import Locks
 from tests.postgres import PostgresServer, find_binaries, unavailable_reason
 
 EMPTY_DATABASE = "empty_database"
+TESTS = Path(__file__).parent
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -74,6 +75,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for n, item in enumerate(slow):
         ordered += [item, *quick[n * step : (n + 1) * step]]
     items[:] = ordered + quick[len(slow) * step :]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under xdist, rewrite the test modules' asserts once, here in the controller, before the
+    workers start. Each worker imports every test module, and pytest rewrites each (parses and
+    compiles it: 6 s of CPU a worker here) unless __pycache__ holds the result. It writes that
+    only where bytecode may be written, which PYTHONDONTWRITEBYTECODE (set on these machines)
+    forbids, and a fresh clone has none; the workers read it either way. This uses pytest's
+    own rewriting functions, which are internal: if they change, the workers rewrite as
+    before."""
+    config = session.config
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return
+    try:
+        from _pytest.assertion import rewrite
+
+        state = config.stash[rewrite.assertstate_key]
+        for path in sorted(TESTS.rglob("*.py")):
+            if not (path.name.startswith("test_") or path.name == "conftest.py"):
+                continue
+            pyc = rewrite.get_cache_dir(path) / (path.name[:-3] + rewrite.PYC_TAIL)
+            if rewrite._read_pyc(path, pyc, state.trace) is None:
+                pyc.parent.mkdir(exist_ok=True)
+                source_hash, code = rewrite._rewrite_test(path, config)
+                rewrite._write_pyc(state, code, source_hash, pyc)
+    except (AttributeError, ImportError, KeyError, TypeError, ValueError, OSError):
+        return
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -234,3 +262,10 @@ async def locks(database_url: str) -> AsyncIterator[Locks]:
     held = Locks(database_url)
     yield held
     await held.close()
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Any]:
+    """Every test runs on uvloop, as the bot does where it is installed (bot/cli/event_loop.py)."""
+    import uvloop
+
+    return {"uvloop": uvloop.new_event_loop}
