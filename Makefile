@@ -26,6 +26,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 $(LINT_STAMP): $(STAMP)
+	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet 'uv>=0.5,<1'  # a venv from before uv
 	$(UV) -e '.[lint]'
 	touch $(LINT_STAMP)
 
