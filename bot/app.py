@@ -23,7 +23,7 @@ from bot.leadership import Leadership
 from bot.services.container import create_services
 from bot.telegram import create_bot
 from bot.telegram.failures import CALL_ERRORS, describe_failure
-from storage import upgrade_schema
+from storage import refresh_statistics, upgrade_schema
 
 # SIGTERM to exit: polling stops, handlers get `shutdown_grace`, the shutdown the rest of this.
 STOP_BUDGET_SECONDS = 9.5
@@ -61,6 +61,7 @@ async def run_bot(
         # Every process migrates (one at a time); older processes then stop (NewerSchema).
         schema_version = await upgrade_schema(settings.database_url)
         logger.info("database schema at version {}", schema_version)
+        await refresh_statistics(settings.database_url)
         await _serve(settings, catalog, bot, stop, leadership, username, routers)
     finally:
         await leadership.lock.release()

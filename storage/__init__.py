@@ -10,7 +10,7 @@ from storage.goods import (
     StockSale,
     TelegramFile,
 )
-from storage.migrate import SchemaError, upgrade_schema
+from storage.migrate import SchemaError, refresh_statistics, upgrade_schema
 from storage.models import (
     AUDIT_PRE_CHECKOUT,
     AuditEvent,
@@ -80,6 +80,7 @@ __all__ = [
     "mark_changed",
     "mark_inbox_done",
     "mark_inbox_ignored",
+    "refresh_statistics",
     "upgrade_schema",
     "utcnow",
 ]

@@ -83,6 +83,29 @@ async def upgrade_schema(url: str) -> str:
         await engine.dispose()
 
 
+# Rows ANALYZE reads per index: bounded, so that a start on a 1 GB file takes about 2 s.
+ANALYSIS_LIMIT = 400
+
+
+async def refresh_statistics(url: str) -> None:
+    """Let SQLite's query planner know the tables' sizes (ANALYZE), once per start.
+
+    Without statistics SQLite guesses, and it guessed wrong where it mattered most: the
+    pre-checkouts' "already owned?" look-up for a batch of buyers read every live entitlement
+    through the index on `revoked_at` (all NULL), instead of each buyer's through `user_id`:
+    220 ms a batch on a million payments, against 0.3 ms with statistics. PostgreSQL keeps its
+    statistics itself (autovacuum)."""
+    if not url.startswith("sqlite"):
+        return
+    engine = create_engine(url, busy_timeout_ms=MIGRATION_WAIT_MS)
+    try:
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
+            await connection.exec_driver_sql("ANALYZE")
+    finally:
+        await engine.dispose()
+
+
 def _current_revision(connection: Connection) -> str | None:
     """The revision the database is at, read without Alembic; None without a version table."""
     if not inspect(connection).has_table(VERSION_TABLE):
