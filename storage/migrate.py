@@ -10,6 +10,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from storage.db import create_engine, read_only_sessions
+from storage.locks import is_postgresql
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -95,7 +96,7 @@ async def refresh_statistics(url: str) -> None:
     through the index on `revoked_at` (all NULL), instead of each buyer's through `user_id`:
     220 ms a batch on a million payments, against 0.3 ms with statistics. PostgreSQL keeps its
     statistics itself (autovacuum)."""
-    if not url.startswith("sqlite"):
+    if is_postgresql(url):
         return
     engine = create_engine(url, busy_timeout_ms=MIGRATION_WAIT_MS)
     try:
